@@ -1,0 +1,39 @@
+// Minimal JSON support: Go-compatible string quoting and a small DOM parser.
+//
+// The quoting reproduces Go's encoding/json with HTML escaping on, byte for
+// byte, because JuiceFS stores the volume `setting` that way. The parser is
+// for small documents (the setting); streaming dumps use their own reader.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/result.h"
+
+namespace jfsbr {
+
+// Appends s as a quoted JSON string the way Go's encoding/json does: `<`, `>`,
+// `&`, U+2028 and U+2029 escaped, invalid UTF-8 replaced by \ufffd.
+void AppendGoQuoted(std::string* out, std::string_view s);
+
+struct JsonValue {
+  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
+  Kind kind = Kind::kNull;
+  bool boolean = false;
+  std::string text;  // string contents, or the number's literal text
+  std::vector<JsonValue> items;
+  std::vector<std::pair<std::string, JsonValue>> members;  // in document order
+
+  // Member by name: exact match first, then ASCII case-insensitive (as Go).
+  const JsonValue* Find(std::string_view name) const;
+  Result<int64_t> AsInt() const;
+  Result<uint64_t> AsUint() const;
+};
+
+// Parses one complete JSON document. Errors name the byte offset.
+Result<JsonValue> ParseJson(std::string_view text);
+
+}  // namespace jfsbr
