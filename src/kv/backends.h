@@ -1,0 +1,12 @@
+// Factories of the engine backends. Private to kv/: include only from
+// registry.cc and the backend that defines the factory.
+#pragma once
+
+#include "kv/registry.h"
+
+namespace jfsbr {
+
+Result<std::unique_ptr<KvEngine>> OpenMemoryEngine(const EngineUrl& url);
+Result<std::unique_ptr<KvEngine>> OpenRocksEngine(const EngineUrl& url);
+
+}  // namespace jfsbr

@@ -1,0 +1,97 @@
+// KvEngine: the transactional key-value engine a volume's metadata lives in.
+//
+// The interface is deliberately small: point reads, ordered range scans, a
+// consistent snapshot, and one atomic Commit of a WriteBatch guarded by
+// conditions (optimistic concurrency: the batch applies only if every key it
+// depends on still holds the value the writer read). Everything else
+// (transactions with retry, prefixes, typed helpers) is built on top.
+//
+// Implementations are thread-safe. Keys and values are arbitrary bytes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace jfsbr {
+
+// Called for each key/value of a scan in ascending key order; return false to stop.
+using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+
+class KvReader {
+ public:
+  virtual ~KvReader() = default;
+  // The value of key, std::nullopt if absent.
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  // Every key in [begin, end) in ascending byte order; an empty end means no
+  // upper bound. Stops early when fn returns false (not an error).
+  virtual Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn) = 0;
+};
+
+// A read view that does not change while it is held.
+class KvSnapshot : public KvReader {
+ public:
+  // The engine version this snapshot reads (see KvEngine::Version).
+  virtual uint64_t version() const = 0;
+};
+
+// A set of writes applied atomically, guarded by read conditions.
+struct WriteBatch {
+  struct Condition {
+    std::string key;
+    std::optional<std::string> expected;  // nullopt: the key must be absent
+  };
+  enum class OpKind { kPut, kDelete, kAddLE64 };
+  struct Op {
+    OpKind kind;
+    std::string key;
+    std::string value;  // kPut
+    int64_t delta = 0;  // kAddLE64: adds to an 8-byte little-endian counter (absent = 0)
+  };
+
+  void Expect(std::string key, std::optional<std::string> expected) {
+    conditions.push_back({std::move(key), std::move(expected)});
+  }
+  void Put(std::string key, std::string value) {
+    ops.push_back({OpKind::kPut, std::move(key), std::move(value), 0});
+  }
+  void Delete(std::string key) { ops.push_back({OpKind::kDelete, std::move(key), {}, 0}); }
+  void AddLE64(std::string key, int64_t delta) {
+    ops.push_back({OpKind::kAddLE64, std::move(key), {}, delta});
+  }
+  bool empty() const { return ops.empty(); }
+
+  std::vector<Condition> conditions;
+  std::vector<Op> ops;  // applied in order
+};
+
+class KvEngine : public KvReader {
+ public:
+  // Applies every op of batch atomically if every condition holds at commit
+  // time; otherwise applies nothing and returns kConflict.
+  virtual Status Commit(const WriteBatch& batch) = 0;
+  // A consistent view of the current state.
+  virtual Result<std::unique_ptr<KvSnapshot>> Snapshot() = 0;
+  // A number that grows with every commit (RocksDB sequence, etcd revision).
+  virtual Result<uint64_t> Version() = 0;
+  // One line for people: engine kind and location (never a password).
+  virtual std::string Describe() const = 0;
+};
+
+// Resolves a batch against current values: returns the final value (or
+// nullopt for delete) of each key the batch writes, in key order. `current`
+// reads the committed value. Used by engines to apply kAddLE64 and by
+// conditions. Fails with kCorruption if a counter is not 8 bytes.
+using CurrentFn = std::function<Result<std::optional<std::string>>(const std::string&)>;
+Result<std::vector<std::pair<std::string, std::optional<std::string>>>> ResolveBatch(
+    const WriteBatch& batch, const CurrentFn& current);
+// kConflict naming the first condition that does not hold.
+Status CheckConditions(const WriteBatch& batch, const CurrentFn& current);
+
+}  // namespace jfsbr

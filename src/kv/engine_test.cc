@@ -1,0 +1,189 @@
+// Conformance tests run against every engine backend, plus the prefix wrapper
+// and the optimistic transaction layer.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "kv/prefix.h"
+#include "kv/registry.h"
+#include "kv/txn.h"
+#include "model/records.h"
+#include "util/test_util.h"
+
+namespace jfsbr {
+namespace {
+
+class EngineTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string url = GetParam() == "rocksdb" ? "rocksdb://" + dir_.Sub("db")
+                                              : "memkv://engine-test-" + std::to_string(rand());
+    auto e = OpenEngine(url);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(*e);
+  }
+  void Put(const std::string& k, const std::string& v) {
+    WriteBatch b;
+    b.Put(k, v);
+    ASSERT_TRUE(engine_->Commit(b).ok());
+  }
+  std::string ScanAll(KvReader* r, std::string_view b = "", std::string_view e = "") {
+    std::string out;
+    EXPECT_TRUE(r->Scan(b, e, [&](auto k, auto v) {
+      out += std::string(k) + "=" + std::string(v) + ";";
+      return true;
+    }).ok());
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<KvEngine> engine_;
+};
+
+TEST_P(EngineTest, GetScanOrderAndBounds) {
+  Put("b", "2");
+  Put("a", "1");
+  Put(std::string("a\xff", 2), "x");
+  Put("c", "3");
+  EXPECT_EQ(engine_->Get("a")->value_or("?"), "1");
+  EXPECT_FALSE(engine_->Get("zz")->has_value());
+  EXPECT_EQ(ScanAll(engine_.get()), std::string("a=1;a\xff=x;b=2;c=3;"));
+  EXPECT_EQ(ScanAll(engine_.get(), "b", "c"), "b=2;");
+  int n = 0;
+  ASSERT_TRUE(engine_->Scan("", "", [&](auto, auto) { return ++n < 2; }).ok());
+  EXPECT_EQ(n, 2);
+}
+
+TEST_P(EngineTest, ConditionsGuardTheWholeBatch) {
+  Put("k", "v1");
+  WriteBatch b;
+  b.Expect("k", std::string("old"));
+  b.Put("k", "v2");
+  b.Put("other", "x");
+  EXPECT_TRUE(engine_->Commit(b).Is(Code::kConflict));
+  EXPECT_EQ(engine_->Get("k")->value(), "v1");
+  EXPECT_FALSE(engine_->Get("other")->has_value());  // nothing applied
+  WriteBatch ok;
+  ok.Expect("k", std::string("v1"));
+  ok.Expect("absent", std::nullopt);
+  ok.Delete("k");
+  ok.Put("other", "y");
+  ASSERT_TRUE(engine_->Commit(ok).ok());
+  EXPECT_FALSE(engine_->Get("k")->has_value());
+  EXPECT_EQ(engine_->Get("other")->value(), "y");
+}
+
+TEST_P(EngineTest, AddLE64Counters) {
+  WriteBatch b;
+  b.AddLE64("Cn", 5);
+  b.AddLE64("Cn", -2);
+  ASSERT_TRUE(engine_->Commit(b).ok());
+  EXPECT_EQ(*DecodeCounterLE(engine_->Get("Cn")->value()), 3);
+  Put("Cbad", "123");
+  WriteBatch bad;
+  bad.AddLE64("Cbad", 1);
+  EXPECT_TRUE(engine_->Commit(bad).Is(Code::kCorruption));
+}
+
+TEST_P(EngineTest, SnapshotIsStableAndVersionGrows) {
+  Put("a", "1");
+  auto v1 = engine_->Version();
+  ASSERT_TRUE(v1.ok());
+  auto snap = engine_->Snapshot();
+  ASSERT_TRUE(snap.ok());
+  Put("a", "2");
+  Put("b", "3");
+  EXPECT_GT(*engine_->Version(), *v1);
+  EXPECT_EQ((*snap)->Get("a")->value(), "1");
+  EXPECT_EQ(ScanAll(snap->get()), "a=1;");
+  EXPECT_EQ(ScanAll(engine_.get()), "a=2;b=3;");
+  EXPECT_EQ((*snap)->version(), *v1);
+}
+
+TEST_P(EngineTest, ConcurrentTxnIncrementsAreSerializable) {
+  const int kThreads = 4, kEach = 200;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; t++) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < kEach; i++) {
+        Status st = RunTxn(engine_.get(), [](Txn& tx) {
+          auto v = tx.Get("n");
+          if (!v.ok()) return v.status();
+          int n = v->has_value() ? std::stoi(**v) : 0;
+          tx.Put("n", std::to_string(n + 1));
+          return Status::OK();
+        });
+        EXPECT_TRUE(st.ok()) << st.ToString();
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(engine_->Get("n")->value(), std::to_string(kThreads * kEach));
+}
+
+TEST_P(EngineTest, TxnReadsOwnWrites) {
+  ASSERT_TRUE(RunTxn(engine_.get(), [](Txn& tx) {
+    tx.Put("x", "1");
+    auto v = tx.Get("x");
+    EXPECT_EQ(v->value_or(""), "1");
+    tx.Delete("x");
+    EXPECT_FALSE(tx.Get("x")->has_value());
+    tx.Put("y", "2");
+    return Status::OK();
+  }).ok());
+  EXPECT_FALSE(engine_->Get("x")->has_value());
+  EXPECT_EQ(engine_->Get("y")->value(), "2");
+}
+
+TEST_P(EngineTest, PrefixWrapperIsolatesVolumes) {
+  Put("outside", "o");
+  auto eu = ParseEngineUrl("etcd://h1:2379,h2/jfs");
+  ASSERT_TRUE(eu.ok());
+  std::string prefix = JuiceFsKeyPrefix(*eu);
+  EXPECT_EQ(prefix, "/jfs\xFD");
+  // Borrow the engine for the wrapper without giving up ownership.
+  struct Borrowed final : KvEngine {
+    KvEngine* e;
+    explicit Borrowed(KvEngine* x) : e(x) {}
+    Result<std::optional<std::string>> Get(std::string_view k) override { return e->Get(k); }
+    Status Scan(std::string_view b, std::string_view en, const ScanFn& f) override {
+      return e->Scan(b, en, f);
+    }
+    Status Commit(const WriteBatch& b) override { return e->Commit(b); }
+    Result<std::unique_ptr<KvSnapshot>> Snapshot() override { return e->Snapshot(); }
+    Result<uint64_t> Version() override { return e->Version(); }
+    std::string Describe() const override { return e->Describe(); }
+  };
+  auto vol = WithKeyPrefix(std::make_unique<Borrowed>(engine_.get()), prefix);
+  WriteBatch b;
+  b.Put("setting", "s");
+  b.AddLE64("CnextInode", 2);
+  ASSERT_TRUE(vol->Commit(b).ok());
+  EXPECT_EQ(engine_->Get("/jfs\xFDsetting")->value_or(""), "s");
+  EXPECT_EQ(ScanAll(vol.get()).substr(0, 10), "CnextInode");
+  EXPECT_EQ(ScanAll(vol.get(), "s", ""), "setting=s;");
+  EXPECT_FALSE(vol->Get("outside")->has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::Values("memkv", "rocksdb"));
+
+TEST(RegistryTest, BadUrls) {
+  EXPECT_TRUE(OpenEngine("nothing").status().Is(Code::kInvalidArgument));
+  auto s = OpenEngine("redis://localhost/1").status();
+  EXPECT_TRUE(s.Is(Code::kInvalidArgument));
+  EXPECT_NE(s.message().find("unknown META-URL scheme 'redis'"), std::string::npos);
+  EXPECT_FALSE(OpenEngine("rocksdb://").ok());
+}
+
+TEST(PrefixTest, JuiceFsRules) {
+  auto p = [](const char* url) { return JuiceFsKeyPrefix(*ParseEngineUrl(url)); };
+  EXPECT_EQ(p("etcd://h:2379/jfs"), "/jfs\xFD");
+  EXPECT_EQ(p("etcd://user:pw@h1,h2:2379/a/b?cacert=x"), "/a/b\xFD");
+  EXPECT_EQ(p("etcd://h:2379"), "\xFD");
+  EXPECT_EQ(p("tikv://h:2379//jfs"), "jfs\xFD");
+  EXPECT_EQ(p("tikv://h:2379/a/b"), "a/b\xFD");
+  EXPECT_EQ(p("rocksdb:///var/db"), "");
+}
+
+}  // namespace
+}  // namespace jfsbr

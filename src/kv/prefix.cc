@@ -1,0 +1,88 @@
+#include "kv/prefix.h"
+
+#include "model/keys.h"
+
+namespace jfsbr {
+namespace {
+
+std::string UrlPath(const std::string& rest) {
+  std::string r = rest.substr(0, rest.find('?'));
+  auto at = r.rfind('@');  // user:password@ comes before the hosts
+  auto slash = r.find('/', at == std::string::npos ? 0 : at);
+  return slash == std::string::npos ? "" : r.substr(slash);
+}
+
+class PrefixReader {
+ public:
+  static Status Scan(KvReader* base, const std::string& prefix, std::string_view b,
+                     std::string_view e, const ScanFn& fn) {
+    std::string begin = prefix + std::string(b);
+    std::string end = e.empty() ? keys::PrefixEnd(prefix) : prefix + std::string(e);
+    return base->Scan(begin, end, [&](std::string_view k, std::string_view v) {
+      return fn(k.substr(prefix.size()), v);
+    });
+  }
+};
+
+class PrefixSnapshot final : public KvSnapshot {
+ public:
+  PrefixSnapshot(std::unique_ptr<KvSnapshot> s, std::string p)
+      : base_(std::move(s)), prefix_(std::move(p)) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    return base_->Get(prefix_ + std::string(key));
+  }
+  Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
+    return PrefixReader::Scan(base_.get(), prefix_, b, e, fn);
+  }
+  uint64_t version() const override { return base_->version(); }
+
+ private:
+  std::unique_ptr<KvSnapshot> base_;
+  std::string prefix_;
+};
+
+class PrefixEngine final : public KvEngine {
+ public:
+  PrefixEngine(std::unique_ptr<KvEngine> b, std::string p)
+      : base_(std::move(b)), prefix_(std::move(p)) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    return base_->Get(prefix_ + std::string(key));
+  }
+  Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
+    return PrefixReader::Scan(base_.get(), prefix_, b, e, fn);
+  }
+  Status Commit(const WriteBatch& batch) override {
+    WriteBatch out = batch;
+    for (auto& c : out.conditions) c.key.insert(0, prefix_);
+    for (auto& op : out.ops) op.key.insert(0, prefix_);
+    return base_->Commit(out);
+  }
+  Result<std::unique_ptr<KvSnapshot>> Snapshot() override {
+    JFS_ASSIGN_OR_RETURN(auto s, base_->Snapshot());
+    return std::unique_ptr<KvSnapshot>(new PrefixSnapshot(std::move(s), prefix_));
+  }
+  Result<uint64_t> Version() override { return base_->Version(); }
+  std::string Describe() const override { return base_->Describe(); }
+
+ private:
+  std::unique_ptr<KvEngine> base_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+std::string JuiceFsKeyPrefix(const EngineUrl& url) {
+  if (url.scheme != "etcd" && url.scheme != "tikv") return "";
+  std::string path = UrlPath(url.rest);
+  if (url.scheme == "tikv") path.erase(0, path.find_first_not_of('/') == std::string::npos
+                                                 ? path.size()
+                                                 : path.find_first_not_of('/'));
+  return path + "\xFD";
+}
+
+std::unique_ptr<KvEngine> WithKeyPrefix(std::unique_ptr<KvEngine> base, std::string prefix) {
+  if (prefix.empty()) return base;
+  return std::unique_ptr<KvEngine>(new PrefixEngine(std::move(base), std::move(prefix)));
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,49 @@
+#include "kv/registry.h"
+
+#include "kv/backends.h"
+
+namespace jfsbr {
+namespace {
+
+struct Backend {
+  std::string_view scheme;
+  Result<std::unique_ptr<KvEngine>> (*open)(const EngineUrl&);
+};
+
+constexpr Backend kBackends[] = {
+    {"rocksdb", OpenRocksEngine},
+    {"memkv", OpenMemoryEngine},
+};
+
+}  // namespace
+
+std::string SupportedEngineSchemes() {
+  std::string s;
+  for (const auto& b : kBackends) s += (s.empty() ? "" : ", ") + std::string(b.scheme);
+  return s;
+}
+
+Result<EngineUrl> ParseEngineUrl(std::string_view url) {
+  auto pos = url.find("://");
+  if (pos == std::string_view::npos || pos == 0) {
+    return Status::InvalidArgument("malformed META-URL '" + std::string(url) +
+                                   "': expected SCHEME://..., e.g. rocksdb:///var/jfs/meta");
+  }
+  EngineUrl u{std::string(url.substr(0, pos)), std::string(url.substr(pos + 3))};
+  if (u.rest.empty()) {
+    return Status::InvalidArgument("malformed META-URL '" + std::string(url) +
+                                   "': nothing after " + u.scheme + "://");
+  }
+  return u;
+}
+
+Result<std::unique_ptr<KvEngine>> OpenEngine(std::string_view url) {
+  JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
+  for (const auto& b : kBackends) {
+    if (b.scheme == u.scheme) return b.open(u);
+  }
+  return Status::InvalidArgument("unknown META-URL scheme '" + u.scheme +
+                                 "' (supported: " + SupportedEngineSchemes() + ")");
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,27 @@
+// Opening a metadata engine by META-URL. The only way to reach a backend.
+//
+//   rocksdb://PATH   embedded RocksDB directory (the default engine)
+//   memkv://NAME     in-process memory (tests); same NAME shares data
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kv/engine.h"
+
+namespace jfsbr {
+
+struct EngineUrl {
+  std::string scheme;  // before "://"
+  std::string rest;    // after "://"
+};
+
+// Splits "scheme://rest"; kInvalidArgument naming the problem otherwise.
+Result<EngineUrl> ParseEngineUrl(std::string_view url);
+Result<std::unique_ptr<KvEngine>> OpenEngine(std::string_view url);
+// "rocksdb, memkv": for error messages and help.
+std::string SupportedEngineSchemes();
+
+}  // namespace jfsbr

@@ -1,0 +1,47 @@
+#include "kv/txn.h"
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace jfsbr {
+
+Result<std::optional<std::string>> Txn::Get(const std::string& key) {
+  if (auto w = writes_.find(key); w != writes_.end()) return w->second;
+  if (auto r = reads_.find(key); r != reads_.end()) return r->second;
+  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(key));
+  reads_.emplace(key, v);
+  return v;
+}
+
+void Txn::Put(const std::string& key, std::string value) {
+  writes_[key] = value;
+  batch_.Put(key, std::move(value));
+}
+
+void Txn::Delete(const std::string& key) {
+  writes_[key] = std::nullopt;
+  batch_.Delete(key);
+}
+
+Status Txn::Commit() {
+  if (batch_.empty()) return Status::OK();
+  for (const auto& [k, v] : reads_) batch_.Expect(k, v);
+  return engine_->Commit(batch_);
+}
+
+Status RunTxn(KvEngine* engine, const std::function<Status(Txn&)>& body, int max_attempts) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  Status st;
+  for (int attempt = 0; attempt < max_attempts; attempt++) {
+    Txn txn(engine);
+    st = body(txn);
+    if (st.ok()) st = txn.Commit();
+    if (!st.Is(Code::kConflict)) return st;
+    int cap_ms = std::min(1 << std::min(attempt, 7), 100);
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % (cap_ms * 1000 + 1)));
+  }
+  return st.Annotate("gave up after " + std::to_string(max_attempts) + " conflicting attempts");
+}
+
+}  // namespace jfsbr
