@@ -1,0 +1,175 @@
+// Local-directory object store (storage "file"): key K is the file ROOT/K.
+//
+// Put writes a uniquely named temporary file next to the target and renames it
+// into place, so a reader or a crash never sees a partial object. Temporary
+// files are skipped by List. Listing walks directories in key order and prunes
+// subtrees that cannot hold a key after start_after, so paging is cheap.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "model/keys.h"
+#include "store/backends.h"
+
+namespace jfsbr {
+namespace {
+
+constexpr std::string_view kTempMarker = ".jfsbr-tmp-";
+
+Status Errno(std::string_view what, const std::string& path) {
+  int e = errno;
+  std::string msg = std::string(what) + " " + path + ": " + strerror(e);
+  if (e == ENOENT) return Status::NotFound(msg);
+  return Status::IOError(msg);
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("write", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::OK();
+}
+
+class LocalStore final : public ObjectStore {
+ public:
+  explicit LocalStore(std::string root) : root_(std::move(root)) {}
+
+  Status Put(const std::string& key, std::string_view data) override {
+    std::string path = root_ + key;
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    if (ec) return Status::IOError("mkdir for " + path + ": " + ec.message());
+    std::string tmp = path + std::string(kTempMarker) + std::to_string(getpid()) + "-" +
+                      std::to_string(counter_.fetch_add(1));
+    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("create", tmp);
+    Status st = WriteAll(fd, data, tmp);
+    if (close(fd) != 0 && st.ok()) st = Errno("close", tmp);
+    if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = Errno("rename", tmp);
+    if (!st.ok()) unlink(tmp.c_str());
+    return st;
+  }
+
+  Result<std::string> Get(const std::string& key, uint64_t off, int64_t len) override {
+    std::string path = root_ + key;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Errno("open", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      close(fd);
+      return Errno("stat", path);
+    }
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    uint64_t end = len < 0 ? size : std::min(size, off + static_cast<uint64_t>(len));
+    std::string out(end > off ? end - off : 0, '\0');
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(off + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        Status s = n < 0 ? Errno("read", path) : Status::IOError("short read of " + path);
+        close(fd);
+        return s;
+      }
+      done += static_cast<size_t>(n);
+    }
+    close(fd);
+    return out;
+  }
+
+  Result<ObjectInfo> Head(const std::string& key) override {
+    std::string path = root_ + key;
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return Errno("stat", path);
+    if (S_ISDIR(st.st_mode)) return Status::NotFound(path + " is a directory");
+    return ObjectInfo{key, static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec};
+  }
+
+  Result<ListPage> List(const std::string& prefix, const std::string& start_after,
+                        size_t limit) override {
+    ListPage page;
+    // Start at the deepest directory every matching key lives in.
+    std::string dir = prefix.substr(0, prefix.rfind('/') + 1);
+    JFS_RETURN_IF_ERROR(Walk(dir, prefix, start_after, limit, &page));
+    return page;
+  }
+
+  Status Delete(const std::string& key) override {
+    std::string path = root_ + key;
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("delete", path);
+    return Status::OK();
+  }
+
+  std::string Describe() const override { return "file://" + root_; }
+
+ private:
+  // Lists dir (a key prefix ending in '/' or empty) in key order into page.
+  Status Walk(const std::string& dir, const std::string& prefix, const std::string& after,
+              size_t limit, ListPage* page) {
+    std::string path = root_ + dir;
+    DIR* d = opendir(path.c_str());
+    if (d == nullptr) {
+      if (errno == ENOENT || errno == ENOTDIR) return Status::OK();
+      return Errno("list", path);
+    }
+    std::vector<std::pair<std::string, bool>> entries;  // key, is_dir
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == ".." || name.find(kTempMarker) != std::string::npos) continue;
+      bool is_dir = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN) {
+        struct stat st;
+        is_dir = stat((path + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      }
+      entries.emplace_back(dir + name + (is_dir ? "/" : ""), is_dir);
+    }
+    closedir(d);
+    std::sort(entries.begin(), entries.end());
+    for (const auto& [key, is_dir] : entries) {
+      bool compatible = key.compare(0, prefix.size(), prefix, 0, std::min(prefix.size(), key.size())) == 0;
+      if (!compatible) continue;
+      if (is_dir) {
+        std::string end = keys::PrefixEnd(key);
+        if (!after.empty() && !end.empty() && after >= end) continue;
+        JFS_RETURN_IF_ERROR(Walk(key, prefix, after, limit, page));
+        if (page->truncated) return Status::OK();
+        continue;
+      }
+      if (key.size() < prefix.size() || (!after.empty() && key <= after)) continue;
+      if (page->objects.size() == limit) {
+        page->truncated = true;
+        return Status::OK();
+      }
+      auto info = Head(key);
+      if (!info.ok()) {
+        if (info.status().Is(Code::kNotFound)) continue;  // deleted meanwhile
+        return info.status();
+      }
+      page->objects.push_back(*info);
+    }
+    return Status::OK();
+  }
+
+  std::string root_;  // ends with '/'
+  std::atomic<uint64_t> counter_{0};
+};
+
+}  // namespace
+
+std::shared_ptr<ObjectStore> OpenLocalStore(const std::string& root) {
+  return std::make_shared<LocalStore>(root);
+}
+
+}  // namespace jfsbr

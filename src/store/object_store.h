@@ -1,0 +1,52 @@
+// ObjectStore: where a volume's data blocks (and later its backups) live.
+//
+// Keys are '/'-separated paths. Objects are immutable once written: Put
+// replaces the whole object atomically (readers see the old or the new one,
+// never a part). Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace jfsbr {
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  int64_t mtime = 0;  // unix seconds
+};
+
+struct ListPage {
+  std::vector<ObjectInfo> objects;  // ascending by key
+  bool truncated = false;           // more keys follow the last one listed
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+  virtual Status Put(const std::string& key, std::string_view data) = 0;
+  // Bytes [off, off+len) of the object (len < 0: to the end); kNotFound if absent.
+  virtual Result<std::string> Get(const std::string& key, uint64_t off = 0, int64_t len = -1) = 0;
+  virtual Result<ObjectInfo> Head(const std::string& key) = 0;
+  // Up to `limit` objects whose key starts with prefix and sorts after
+  // start_after (all if empty), in key order.
+  virtual Result<ListPage> List(const std::string& prefix, const std::string& start_after,
+                                size_t limit) = 0;
+  // Removing an absent object is not an error.
+  virtual Status Delete(const std::string& key) = 0;
+  // Kind and location for people (never a secret).
+  virtual std::string Describe() const = 0;
+};
+
+// Every object of a store under prefix, paging through List.
+Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& prefix);
+
+// A view of `base` in which every key is relative to prefix (e.g. "myjfs/").
+std::unique_ptr<ObjectStore> WithPrefix(std::shared_ptr<ObjectStore> base, std::string prefix);
+
+}  // namespace jfsbr
