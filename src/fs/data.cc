@@ -1,0 +1,264 @@
+// File data: writing slices, reading through overlapping slices, truncation,
+// and deleting the data of removed files.
+#include <cstring>
+
+#include "fs/internal.h"
+#include "fs/volume.h"
+#include "model/block.h"
+#include "model/chunk.h"
+
+namespace jfsbr {
+
+using fsi::GetAttr;
+using fsi::PutAttr;
+
+namespace {
+
+Result<Attr> GetFileAttr(Txn& tx, Ino ino) {
+  JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
+  if (a.IsDir()) return Status::IsDirectory("inode " + std::to_string(ino));
+  if (a.type != FileType::kFile) {
+    return Status::InvalidArgument("inode " + std::to_string(ino) + " is not a regular file");
+  }
+  return a;
+}
+
+void AppendToChunk(std::string* value, const SliceRecord& r) {
+  std::string rec;
+  AppendSliceRecord(&rec, r);
+  for (size_t i = 0; i + kSliceRecordBytes <= value->size(); i += kSliceRecordBytes) {
+    if (value->compare(i, kSliceRecordBytes, rec) == 0) return;  // identical write: ignored
+  }
+  value->append(rec);
+}
+
+Status AppendRecordTx(Txn& tx, Ino ino, uint32_t index, const SliceRecord& r) {
+  std::string key = keys::Chunk(ino, index);
+  JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
+  std::string value = v.value_or("");
+  if (value.size() % kSliceRecordBytes != 0) {
+    return Status::Corruption("chunk " + std::to_string(index) + " of inode " +
+                              std::to_string(ino) + " has a torn value");
+  }
+  AppendToChunk(&value, r);
+  tx.Put(key, std::move(value));
+  return Status::OK();
+}
+
+// Sets a's length to new_length and charges the change to its parents' usage
+// and the volume counters.
+Status ChangeLength(Txn& tx, const VolumeFormat& f, Ino ino, Attr* a, uint64_t new_length) {
+  int64_t dl = static_cast<int64_t>(new_length) - static_cast<int64_t>(a->length);
+  int64_t ds = Align4K(new_length) - Align4K(a->length);
+  a->length = new_length;
+  if (dl == 0 && ds == 0) return Status::OK();
+  JFS_ASSIGN_OR_RETURN(auto parents, fsi::Parents(tx, ino, *a));
+  for (const auto& [p, n] : parents) {
+    JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, f, p, {dl * n, ds * n, 0}));
+  }
+  fsi::AddUsage(tx, ds, 0);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status SliceWriter::Append(std::string_view data) {
+  const uint64_t bs = vol_->block_bytes();
+  while (!data.empty()) {
+    if (!open_) {
+      JFS_ASSIGN_OR_RETURN(cur_.record.id, vol_->NextSliceId());
+      cur_.index = static_cast<uint32_t>(offset_ / kChunkSize);
+      cur_.record.pos = static_cast<uint32_t>(offset_ % kChunkSize);
+      cur_.record.size = cur_.record.off = cur_.record.len = 0;
+      uploaded_ = 0;
+      block_.clear();
+      block_.reserve(bs);
+      open_ = true;
+    }
+    uint64_t room = kChunkSize - (uint64_t{cur_.record.pos} + cur_.record.size);
+    size_t take = std::min<uint64_t>({data.size(), room, bs - block_.size()});
+    block_.append(data.substr(0, take));
+    data.remove_prefix(take);
+    cur_.record.size += static_cast<uint32_t>(take);
+    offset_ += take;
+    if (block_.size() == bs) {
+      JFS_RETURN_IF_ERROR(vol_->PutBlock(cur_.record.id, static_cast<uint32_t>(uploaded_ / bs), block_));
+      uploaded_ += static_cast<uint32_t>(bs);
+      block_.clear();
+    }
+    if (uint64_t{cur_.record.pos} + cur_.record.size == kChunkSize) JFS_RETURN_IF_ERROR(FinishSlice());
+  }
+  return Status::OK();
+}
+
+Status SliceWriter::FinishSlice() {
+  if (!block_.empty()) {
+    const uint64_t bs = vol_->block_bytes();
+    JFS_RETURN_IF_ERROR(vol_->PutBlock(cur_.record.id, static_cast<uint32_t>(uploaded_ / bs), block_));
+    block_.clear();
+  }
+  cur_.record.len = cur_.record.size;
+  done_.push_back(cur_);
+  open_ = false;
+  return Status::OK();
+}
+
+Result<std::vector<ChunkSlice>> SliceWriter::Finish() {
+  if (open_ && cur_.record.size > 0) JFS_RETURN_IF_ERROR(FinishSlice());
+  open_ = false;
+  return std::move(done_);
+}
+
+Status Volume::PutBlock(uint64_t id, uint32_t index, std::string_view data) {
+  std::string key = BlockKey(id, index, static_cast<uint32_t>(data.size()), format_.hash_prefix);
+  return store_->Put(key, data);
+}
+
+Status Volume::AttachSlices(Ino ino, const std::vector<ChunkSlice>& slices) {
+  if (slices.empty()) return Status::OK();
+  return RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(Attr a, GetFileAttr(tx, ino));
+    uint64_t end = a.length;
+    for (const auto& s : slices) {
+      JFS_RETURN_IF_ERROR(AppendRecordTx(tx, ino, s.index, s.record));
+      end = std::max(end, uint64_t{s.index} * kChunkSize + s.record.pos + s.record.len);
+    }
+    fsi::SetMtime(&a, fsi::Now());
+    JFS_RETURN_IF_ERROR(ChangeLength(tx, format_, ino, &a, end));
+    PutAttr(tx, ino, a);
+    return Status::OK();
+  });
+}
+
+Status Volume::Write(Ino ino, uint64_t offset, std::string_view data) {
+  SliceWriter w(this, offset);
+  JFS_RETURN_IF_ERROR(w.Append(data));
+  JFS_ASSIGN_OR_RETURN(auto slices, w.Finish());
+  return AttachSlices(ino, slices);
+}
+
+Result<std::vector<SliceRecord>> Volume::ReadChunk(Ino ino, uint32_t index) {
+  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Chunk(ino, index)));
+  if (!v) return std::vector<SliceRecord>{};
+  return DecodeChunk(*v);
+}
+
+Status Volume::ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t len, char* dst) {
+  const uint64_t bs = block_bytes();
+  while (len > 0) {
+    uint32_t index = static_cast<uint32_t>(off / bs);
+    uint32_t boff = static_cast<uint32_t>(off % bs);
+    uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, bs - boff));
+    std::string key = BlockKey(id, index, BlockLen(size, index, bs), format_.hash_prefix);
+    JFS_ASSIGN_OR_RETURN(std::string data, store_->Get(key, boff, n));
+    if (data.size() != n) {
+      return Status::Corruption("object " + key + " is shorter than its name says");
+    }
+    memcpy(dst, data.data(), n);
+    dst += n, off += n, len -= n;
+  }
+  return Status::OK();
+}
+
+Result<std::string> Volume::Read(Ino ino, uint64_t offset, uint64_t len) {
+  JFS_ASSIGN_OR_RETURN(Attr a, GetAttr(ino));
+  if (a.type != FileType::kFile) return Status::IsDirectory("inode " + std::to_string(ino));
+  uint64_t end = std::min(a.length, offset + len);
+  if (offset >= end) return std::string();
+  std::string out(end - offset, '\0');
+  for (uint64_t index = offset / kChunkSize; index * kChunkSize < end; index++) {
+    JFS_ASSIGN_OR_RETURN(auto records, ReadChunk(ino, static_cast<uint32_t>(index)));
+    uint64_t base = index * kChunkSize;
+    for (const auto& seg : ResolveChunk(records)) {
+      uint64_t lo = std::max(offset, base + seg.pos);
+      uint64_t hi = std::min(end, base + seg.pos + seg.len);
+      if (lo >= hi || seg.id == 0) continue;
+      uint32_t within = static_cast<uint32_t>(lo - base - seg.pos);
+      JFS_RETURN_IF_ERROR(ReadSegment(seg.id, seg.size, seg.off + within,
+                                      static_cast<uint32_t>(hi - lo), out.data() + (lo - offset)));
+    }
+  }
+  return out;
+}
+
+Status Volume::Truncate(Ino ino, uint64_t length) {
+  return RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(Attr a, GetFileAttr(tx, ino));
+    if (length == a.length) return Status::OK();
+    // Zero-slices cover [left, right), the range between old and new length.
+    uint64_t left = std::min(a.length, length), right = std::max(a.length, length);
+    uint32_t first = static_cast<uint32_t>(left / kChunkSize);
+    uint32_t last = static_cast<uint32_t>(right / kChunkSize);
+    if (last - first > 1) {
+      std::vector<std::string> middle;
+      JFS_RETURN_IF_ERROR(tx.Scan(keys::Chunk(ino, first + 1), keys::Chunk(ino, last),
+                                  [&](auto k, auto) {
+                                    middle.emplace_back(k);
+                                    return true;
+                                  }));
+      for (const auto& k : middle) {
+        JFS_RETURN_IF_ERROR(AppendRecordTx(tx, ino, keys::Parse(k).index,
+                                           {0, 0, 0, 0, static_cast<uint32_t>(kChunkSize)}));
+      }
+    }
+    uint64_t first_end = (uint64_t{first} + 1) * kChunkSize;
+    uint32_t l = static_cast<uint32_t>(std::min(right, first_end) - left);
+    JFS_RETURN_IF_ERROR(
+        AppendRecordTx(tx, ino, first, {static_cast<uint32_t>(left % kChunkSize), 0, 0, 0, l}));
+    if (right > first_end && right % kChunkSize > 0) {
+      JFS_RETURN_IF_ERROR(
+          AppendRecordTx(tx, ino, last, {0, 0, 0, 0, static_cast<uint32_t>(right % kChunkSize)}));
+    }
+    fsi::SetMtime(&a, fsi::Now());
+    JFS_RETURN_IF_ERROR(ChangeLength(tx, format_, ino, &a, length));
+    PutAttr(tx, ino, a);
+    return Status::OK();
+  });
+}
+
+Status Volume::DeleteFileData(Ino ino, uint64_t length) {
+  std::vector<std::string> chunk_keys;
+  std::string prefix = keys::InodePrefix(ino) + "C";
+  JFS_RETURN_IF_ERROR(engine_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
+    chunk_keys.emplace_back(k);
+    return true;
+  }));
+  for (const auto& ck : chunk_keys) {
+    std::vector<SliceId> unreferenced;
+    Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+      unreferenced.clear();
+      JFS_ASSIGN_OR_RETURN(auto v, tx.Get(ck));
+      if (!v) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(*v));
+      tx.Delete(ck);
+      for (const auto& r : records) {
+        if (r.id == 0) continue;
+        // K holds refs-1 (absent: one ref); below zero nothing uses the slice.
+        std::string kkey = keys::SliceRef(r.id, r.size);
+        JFS_ASSIGN_OR_RETURN(auto kv, tx.Get(kkey));
+        int64_t refs_minus_one = 0;
+        if (kv) {
+          JFS_ASSIGN_OR_RETURN(refs_minus_one, DecodeCounterLE(*kv));
+        }
+        tx.Put(kkey, EncodeCounterLE(refs_minus_one - 1));
+        if (refs_minus_one - 1 < 0) unreferenced.push_back({r.id, r.size});
+      }
+      return Status::OK();
+    });
+    JFS_RETURN_IF_ERROR(txn_status);
+    for (const auto& s : unreferenced) {
+      for (uint32_t i = 0; i < BlockCount(s.size, block_bytes()); i++) {
+        JFS_RETURN_IF_ERROR(store_->Delete(
+            BlockKey(s.id, i, BlockLen(s.size, i, block_bytes()), format_.hash_prefix)));
+      }
+      WriteBatch b;
+      b.Delete(keys::SliceRef(s.id, s.size));
+      JFS_RETURN_IF_ERROR(engine_->Commit(b));
+    }
+  }
+  WriteBatch b;
+  b.Delete(keys::DelFile(ino, length));
+  return engine_->Commit(b);
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,218 @@
+// Formatting and opening a volume, id allocation, counters.
+#include <random>
+
+#include "fs/internal.h"
+#include "fs/volume.h"
+#include "store/registry.h"
+
+namespace jfsbr {
+namespace {
+
+std::string NewUuid() {
+  std::random_device rd;
+  unsigned char b[16];
+  for (auto& x : b) x = static_cast<unsigned char>(rd());
+  b[6] = (b[6] & 0x0F) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3F) | 0x80;  // RFC 4122 variant
+  char out[37];
+  snprintf(out, sizeof(out), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+           b[14], b[15]);
+  return out;
+}
+
+// JuiceFS's rule: 3-63 characters of [a-z0-9-], not starting or ending with '-'.
+Status CheckVolumeName(const std::string& name) {
+  bool ok = name.size() >= 3 && name.size() <= 63 && name.front() != '-' && name.back() != '-';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  if (ok) return Status::OK();
+  return Status::InvalidArgument("invalid volume name '" + name +
+                                 "': use 3-63 characters of a-z, 0-9 and '-', not at either end");
+}
+
+// Rounds down to a power of two within [64 KiB, 16 MiB], like JuiceFS.
+uint64_t FixBlockSize(uint64_t bytes) {
+  uint64_t p = 1;
+  while (p * 2 <= bytes) p *= 2;
+  return std::clamp<uint64_t>(p, 64 << 10, 16 << 20);
+}
+
+Status CheckStore(ObjectStore* store) {
+  std::string key = "testing/" + NewUuid().substr(0, 10);
+  std::string data(100, 'j');
+  JFS_RETURN_IF_ERROR(store->Put(key, data).Annotate("object store write test"));
+  auto back = store->Get(key);
+  Status del = store->Delete(key);
+  if (!back.ok()) return back.status().Annotate("object store read test");
+  if (*back != data) return Status::IOError("object store read test returned different bytes");
+  JFS_RETURN_IF_ERROR(del.Annotate("object store delete test"));
+  JFS_ASSIGN_OR_RETURN(auto objects, ListAll(store, ""));
+  for (const auto& o : objects) {
+    if (o.size > 0 && o.key != "testing" && o.key.rfind("testing/", 0) != 0) {
+      return Status::Exists("object store " + store->Describe() + " is not empty (holds " +
+                            o.key + "); clean it up or pick another volume name");
+    }
+  }
+  return Status::OK();
+}
+
+Attr RootLikeDir(uint16_t mode, fsi::Timespec now) {
+  Attr a;
+  a.type = FileType::kDirectory;
+  a.mode = mode;
+  a.atime = a.mtime = a.ctime = now.sec;
+  a.nlink = 2;
+  a.length = 4096;
+  a.parent = kRootInode;
+  return a;
+}
+
+Result<VolumeFormat> Reformat(KvEngine* engine, const std::string& old_json,
+                              const FormatOptions& opts) {
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(old_json));
+  if (f.name != opts.name) {
+    return Status::InvalidArgument("volume is named '" + f.name + "', not '" + opts.name +
+                                   "'; a name cannot change");
+  }
+  f.trash_days = opts.trash_days;
+  WriteBatch b;
+  b.Expect(keys::Setting(), old_json);
+  b.Put(keys::Setting(), EncodeSetting(f));
+  JFS_RETURN_IF_ERROR(engine->Commit(b));
+  return f;
+}
+
+}  // namespace
+
+Status CheckName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("empty file name");
+  if (name.size() > kMaxNameLen) {
+    return Status::NameTooLong("file name of " + std::to_string(name.size()) +
+                               " bytes (the limit is 255)");
+  }
+  if (name == "." || name == "..") return Status::InvalidArgument("invalid name '" + std::string(name) + "'");
+  if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("file name contains '/' or NUL");
+  }
+  return Status::OK();
+}
+
+Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
+  JFS_RETURN_IF_ERROR(CheckVolumeName(opts.name));
+  JFS_ASSIGN_OR_RETURN(auto existing, engine->Get(keys::Setting()));
+  if (existing) {
+    if (!opts.force) {
+      return Status::Exists("the engine already holds a formatted volume; use --force to "
+                            "rewrite its setting");
+    }
+    return Reformat(engine, *existing, opts);
+  }
+  bool empty = true;
+  JFS_RETURN_IF_ERROR(engine->Scan("", "", [&](auto, auto) { return empty = false; }));
+  if (!empty) return Status::Exists("the engine is not empty but holds no volume setting");
+
+  VolumeFormat f;
+  f.name = opts.name;
+  f.uuid = NewUuid();
+  f.storage = opts.storage;
+  f.tiers = std::map<int, StorageTier>{{0, StorageTier{}}};
+  JFS_ASSIGN_OR_RETURN(f.bucket, NormalizeBucket(opts.storage, opts.bucket));
+  f.block_size = static_cast<int64_t>(FixBlockSize(opts.block_size_kib << 10) >> 10);
+  f.compression = "none";
+  f.hash_prefix = opts.hash_prefix;
+  f.trash_days = opts.trash_days;
+  f.meta_version = 1;
+  f.min_client_version = "1.1.0-A";
+  f.dir_stats = true;
+
+  JFS_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> base, OpenStore(f.storage, f.bucket));
+  auto store = WithPrefix(base, f.name + "/");
+  JFS_RETURN_IF_ERROR(CheckStore(store.get()));
+  JFS_RETURN_IF_ERROR(store->Put("juicefs_uuid", f.uuid).Annotate("write juicefs_uuid"));
+
+  auto now = fsi::Now();
+  WriteBatch b;
+  b.Expect(keys::Setting(), std::nullopt);
+  if (f.trash_days > 0) {
+    b.Put(keys::Attr(kTrashInode), EncodeAttr(RootLikeDir(0555, now)));
+    b.Put(keys::DirStat(kTrashInode), EncodeDirStat({}));
+  }
+  b.Put(keys::Setting(), EncodeSetting(f));
+  b.Put(keys::Attr(kRootInode), EncodeAttr(RootLikeDir(0777, now)));
+  b.AddLE64(keys::Counter("nextInode"), 2);
+  b.AddLE64(keys::Counter("nextChunk"), 1);
+  // JuiceFS builds these usage records lazily; we write them up front.
+  b.Put(keys::DirStat(kRootInode), EncodeDirStat({}));
+  Status st = engine->Commit(b);
+  if (!st.ok()) {
+    (void)store->Delete("juicefs_uuid");
+    return st;
+  }
+  return f;
+}
+
+Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine) {
+  JFS_ASSIGN_OR_RETURN(auto setting, engine->Get(keys::Setting()));
+  if (!setting) {
+    return Status::NotFound("database is not formatted: no volume in " + engine->Describe() +
+                            " (run 'jfsbr format' first)");
+  }
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
+  auto base = OpenStore(f.storage, f.bucket);
+  if (!base.ok()) return base.status().Annotate("volume " + f.name);
+  auto store = WithPrefix(*base, f.name + "/");
+  return Open(std::move(engine), std::move(store));
+}
+
+Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine,
+                                             std::unique_ptr<ObjectStore> store) {
+  JFS_ASSIGN_OR_RETURN(auto setting, engine->Get(keys::Setting()));
+  if (!setting) return Status::NotFound("database is not formatted");
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
+  return std::unique_ptr<Volume>(new Volume(std::move(engine), std::move(store), std::move(f)));
+}
+
+Result<uint64_t> Volume::Allocate(Batch* b, std::string_view counter, uint64_t size) {
+  std::lock_guard l(alloc_mu_);
+  if (b->next >= b->end) {
+    // Take [v, v+size) by raising the counter to v+size, as JuiceFS's incrBy.
+    uint64_t got = 0;
+    Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+      std::string key = keys::Counter(counter);
+      JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
+      int64_t cur = 0;
+      if (v) {
+        JFS_ASSIGN_OR_RETURN(cur, DecodeCounterLE(*v));
+      }
+      got = static_cast<uint64_t>(cur) + size;
+      tx.Put(key, EncodeCounterLE(static_cast<int64_t>(got)));
+      return Status::OK();
+    });
+    JFS_RETURN_IF_ERROR(txn_status);
+    b->next = got - size;
+    b->end = got;
+  }
+  return b->next++;
+}
+
+Result<Ino> Volume::NextInode() {
+  while (true) {
+    JFS_ASSIGN_OR_RETURN(uint64_t ino, Allocate(&inodes_, "nextInode", kInodeBatch));
+    if (ino > kRootInode) return ino;
+  }
+}
+
+Result<uint64_t> Volume::NextSliceId() {
+  while (true) {
+    JFS_ASSIGN_OR_RETURN(uint64_t id, Allocate(&slices_, "nextChunk", kSliceBatch));
+    if (id > 0) return id;
+  }
+}
+
+Result<int64_t> Volume::Counter(std::string_view name) {
+  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Counter(name)));
+  if (!v) return int64_t{0};
+  return IsTimestampCounter(name) ? DecodeCounterBE(*v) : DecodeCounterLE(*v);
+}
+
+}  // namespace jfsbr

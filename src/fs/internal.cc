@@ -1,0 +1,113 @@
+#include "fs/internal.h"
+
+#include <chrono>
+
+namespace jfsbr::fsi {
+
+Timespec Now() {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch()).count();
+  return {ns / 1000000000, static_cast<uint32_t>(ns % 1000000000)};
+}
+
+void SetMtime(Attr* a, Timespec t) {
+  a->mtime = t.sec;
+  a->mtimensec = t.nsec;
+  SetCtime(a, t);
+}
+
+void SetCtime(Attr* a, Timespec t) {
+  a->ctime = t.sec;
+  a->ctimensec = t.nsec;
+}
+
+Result<Attr> GetAttr(Txn& tx, Ino ino) {
+  JFS_ASSIGN_OR_RETURN(auto v, tx.Get(keys::Attr(ino)));
+  if (!v) return Status::NotFound("inode " + std::to_string(ino));
+  auto a = DecodeAttr(*v);
+  if (!a.ok()) return a.status().Annotate("inode " + std::to_string(ino));
+  return a;
+}
+
+Result<Attr> GetDirAttr(Txn& tx, Ino parent) {
+  JFS_ASSIGN_OR_RETURN(Attr a, GetAttr(tx, parent));
+  if (!a.IsDir()) return Status::NotDirectory("inode " + std::to_string(parent));
+  return a;
+}
+
+DirStat ChildStat(FileType type, uint64_t length) {
+  uint64_t len = type == FileType::kFile ? length : 0;
+  return {static_cast<int64_t>(len), Align4K(len), 1};
+}
+
+namespace {
+
+Result<DirStat> RebuildDirStat(Txn& tx, Ino dir) {
+  DirStat st;
+  std::vector<Ino> children;
+  Status scan_error;
+  std::string prefix = keys::EntryPrefix(dir);
+  JFS_RETURN_IF_ERROR(tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto, auto v) {
+    auto d = DecodeDentry(v);
+    if (!d.ok()) {
+      scan_error = d.status();
+      return false;
+    }
+    children.push_back(d->ino);
+    return true;
+  }));
+  JFS_RETURN_IF_ERROR(scan_error);
+  for (Ino c : children) {
+    JFS_ASSIGN_OR_RETURN(Attr a, GetAttr(tx, c));
+    DirStat cs = ChildStat(a.type, a.length);
+    st.length += cs.length;
+    st.space += cs.space;
+    st.inodes += cs.inodes;
+  }
+  return st;
+}
+
+}  // namespace
+
+Status UpdateDirStat(Txn& tx, const VolumeFormat& f, Ino dir, const DirStat& delta) {
+  if (!f.dir_stats || (delta.length == 0 && delta.space == 0 && delta.inodes == 0)) {
+    return Status::OK();
+  }
+  std::string key = keys::DirStat(dir);
+  JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
+  DirStat st;
+  if (v) {
+    JFS_ASSIGN_OR_RETURN(st, DecodeDirStat(*v));
+  } else {
+    JFS_ASSIGN_OR_RETURN(st, RebuildDirStat(tx, dir));
+  }
+  st.length += delta.length;
+  st.space += delta.space;
+  st.inodes += delta.inodes;
+  tx.Put(key, EncodeDirStat(st));
+  return Status::OK();
+}
+
+Result<std::vector<std::pair<Ino, int64_t>>> Parents(Txn& tx, Ino ino, const Attr& a) {
+  std::vector<std::pair<Ino, int64_t>> out;
+  if (a.parent > 0) {
+    out.emplace_back(a.parent, 1);
+    return out;
+  }
+  std::string prefix = keys::InodePrefix(ino) + "P";
+  JFS_RETURN_IF_ERROR(tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
+    out.emplace_back(keys::Parse(k).other, 0);
+    return true;
+  }));
+  // Read the counters through the txn so that a concurrent link conflicts.
+  std::vector<std::pair<Ino, int64_t>> counted;
+  for (auto& [p, n] : out) {
+    JFS_ASSIGN_OR_RETURN(auto v, tx.Get(keys::Parent(ino, p)));
+    if (!v) continue;
+    JFS_ASSIGN_OR_RETURN(n, DecodeCounterLE(*v));
+    if (n > 0) counted.emplace_back(p, n);
+  }
+  return counted;
+}
+
+}  // namespace jfsbr::fsi

@@ -1,0 +1,498 @@
+// Namespace operations: lookup, create, link, rename, remove, attrs, xattrs.
+#include <ctime>
+
+#include "fs/internal.h"
+#include "fs/volume.h"
+
+namespace jfsbr {
+
+using fsi::GetAttr;
+using fsi::GetDirAttr;
+using fsi::PutAttr;
+
+namespace {
+
+DirStat Neg(DirStat s) { return {-s.length, -s.space, -s.inodes}; }
+
+Status CheckNotTrashRoot(Ino parent, std::string_view name) {
+  if (parent == kRootInode && name == kTrashName) {
+    return Status::Permission("'.trash' in the root is reserved for the trash");
+  }
+  return Status::OK();
+}
+
+Status CheckEmptyDir(Txn& tx, Ino dir) {
+  bool empty = true;
+  std::string prefix = keys::EntryPrefix(dir);
+  JFS_RETURN_IF_ERROR(tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto, auto) {
+    return empty = false;
+  }));
+  if (!empty) return Status::NotEmpty("directory inode " + std::to_string(dir));
+  return Status::OK();
+}
+
+Status DeleteByPrefix(Txn& tx, const std::string& prefix) {
+  std::vector<std::string> doomed;
+  JFS_RETURN_IF_ERROR(tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
+    doomed.emplace_back(k);
+    return true;
+  }));
+  for (const auto& k : doomed) tx.Delete(k);
+  return Status::OK();
+}
+
+// The trash entry name of a removed node: "<parent>-<ino>-<name>", at most 255 bytes.
+std::string TrashEntryName(Ino parent, Ino ino, std::string_view name) {
+  std::string s = std::to_string(parent) + "-" + std::to_string(ino) + "-" + std::string(name);
+  if (s.size() > kMaxNameLen) s.resize(kMaxNameLen);
+  return s;
+}
+
+// Drops one link of a non-directory node ino (attr a) from parent. When it was
+// the last link the node is deleted: a file leaves a D record whose data the
+// caller deletes (returned through deleted_length).
+Status DropLink(Txn& tx, Ino parent, Ino ino, Attr a, std::optional<uint64_t>* deleted_length) {
+  a.nlink = a.nlink > 0 ? a.nlink - 1 : 0;
+  if (a.nlink > 0) {
+    fsi::SetCtime(&a, fsi::Now());
+    PutAttr(tx, ino, a);
+    if (a.parent == 0) tx.AddLE64(keys::Parent(ino, parent), -1);
+    return Status::OK();
+  }
+  if (a.type == FileType::kFile) {
+    tx.Put(keys::DelFile(ino, a.length), EncodeDelFileTime(fsi::Now().sec));
+    *deleted_length = a.length;
+  }
+  if (a.type == FileType::kSymlink) tx.Delete(keys::Symlink(ino));
+  tx.Delete(keys::Attr(ino));
+  JFS_RETURN_IF_ERROR(DeleteByPrefix(tx, keys::XattrPrefix(ino)));
+  if (a.parent == 0) JFS_RETURN_IF_ERROR(DeleteByPrefix(tx, keys::InodePrefix(ino) + "P"));
+  fsi::AddUsage(tx, -Align4K(a.type == FileType::kFile ? a.length : 0), -1);
+  return Status::OK();
+}
+
+// Deletes an empty directory node for good.
+Status DropDir(Txn& tx, Ino ino) {
+  tx.Delete(keys::Attr(ino));
+  tx.Delete(keys::DirStat(ino));
+  JFS_RETURN_IF_ERROR(DeleteByPrefix(tx, keys::XattrPrefix(ino)));
+  fsi::AddUsage(tx, -Align4K(0), -1);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Dentry> Volume::Lookup(Ino parent, std::string_view name) {
+  if (parent == kRootInode && name == kTrashName) {
+    JFS_ASSIGN_OR_RETURN(auto t, engine_->Get(keys::Attr(kTrashInode)));
+    if (t) return Dentry{FileType::kDirectory, kTrashInode};
+  }
+  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Entry(parent, name)));
+  if (!v) return Status::NotFound("no such file or directory: " + std::string(name));
+  return DecodeDentry(*v);
+}
+
+Result<Ino> Volume::Resolve(std::string_view path) {
+  if (path.empty() || path[0] != '/') {
+    return Status::InvalidArgument("path '" + std::string(path) + "' is not absolute");
+  }
+  Ino cur = kRootInode;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    std::string_view part = path.substr(pos, next - pos);
+    pos = next + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return Status::InvalidArgument("'..' is not supported in paths");
+    auto d = Lookup(cur, part);
+    if (!d.ok()) {
+      if (d.status().Is(Code::kNotFound)) {
+        return Status::NotFound("no such file or directory: " + std::string(path.substr(0, next)));
+      }
+      return d.status();
+    }
+    cur = d->ino;
+  }
+  return cur;
+}
+
+Result<Attr> Volume::GetAttr(Ino ino) {
+  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Attr(ino)));
+  if (!v) return Status::NotFound("inode " + std::to_string(ino));
+  return DecodeAttr(*v);
+}
+
+Result<std::vector<DirEntry>> Volume::ReadDir(Ino dir) {
+  JFS_ASSIGN_OR_RETURN(Attr a, GetAttr(dir));
+  if (!a.IsDir()) return Status::NotDirectory("inode " + std::to_string(dir));
+  std::vector<DirEntry> out;
+  Status bad;
+  std::string prefix = keys::EntryPrefix(dir);
+  JFS_RETURN_IF_ERROR(engine_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
+    auto d = DecodeDentry(v);
+    if (!d.ok()) {
+      bad = d.status();
+      return false;
+    }
+    out.push_back({std::string(k.substr(prefix.size())), *d});
+    return true;
+  }));
+  JFS_RETURN_IF_ERROR(bad);
+  return out;
+}
+
+Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
+                               const NodeSpec& spec, std::string_view target, uint64_t length,
+                               const std::vector<ChunkSlice>& slices) {
+  JFS_RETURN_IF_ERROR(CheckName(name));
+  JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
+  if (IsTrashInode(parent)) return Status::Permission("cannot create inside the trash");
+  JFS_ASSIGN_OR_RETURN(Ino ino, NextInode());
+  Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
+    std::string ekey = keys::Entry(parent, name);
+    JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
+    if (existing) return Status::Exists(std::string(name));
+    auto now = fsi::Now();
+    Attr a;
+    a.type = type;
+    a.mode = spec.mode & 07777;
+    a.uid = spec.uid;
+    a.gid = spec.gid;
+    a.rdev = spec.rdev;
+    a.atime = now.sec, a.atimensec = now.nsec;
+    fsi::SetMtime(&a, now);
+    a.nlink = type == FileType::kDirectory ? 2 : 1;
+    a.length = type == FileType::kDirectory ? 4096
+               : type == FileType::kSymlink ? target.size()
+                                            : length;
+    a.parent = parent;
+    tx.Put(ekey, EncodeDentry({type, ino}));
+    PutAttr(tx, ino, a);
+    if (type == FileType::kSymlink) tx.Put(keys::Symlink(ino), std::string(target));
+    if (type == FileType::kDirectory) tx.Put(keys::DirStat(ino), EncodeDirStat({}));
+    std::map<uint32_t, std::string> chunks;
+    for (const auto& s : slices) AppendSliceRecord(&chunks[s.index], s.record);
+    for (auto& [index, value] : chunks) tx.Put(keys::Chunk(ino, index), std::move(value));
+    fsi::SetMtime(&pattr, now);
+    if (type == FileType::kDirectory) pattr.nlink++;
+    PutAttr(tx, parent, pattr);
+    DirStat cs = fsi::ChildStat(type, a.length);
+    JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, parent, cs));
+    fsi::AddUsage(tx, cs.space, 1);
+    return Status::OK();
+  });
+  JFS_RETURN_IF_ERROR(txn_status);
+  return ino;
+}
+
+Result<Ino> Volume::Mkdir(Ino parent, std::string_view name, const NodeSpec& spec) {
+  return CreateNode(parent, name, FileType::kDirectory, spec, {}, 0, {});
+}
+
+Result<Ino> Volume::Mknod(Ino parent, std::string_view name, FileType type, const NodeSpec& spec) {
+  if (type == FileType::kDirectory || type == FileType::kSymlink) {
+    return Status::InvalidArgument("Mknod makes files and special files only");
+  }
+  return CreateNode(parent, name, type, spec, {}, 0, {});
+}
+
+Result<Ino> Volume::Symlink(Ino parent, std::string_view name, std::string_view target,
+                            const NodeSpec& spec) {
+  if (target.empty() || target.size() > 4096) {
+    return Status::InvalidArgument("symlink target must be 1-4096 bytes");
+  }
+  NodeSpec s = spec;
+  s.mode = 0777;
+  return CreateNode(parent, name, FileType::kSymlink, s, target, 0, {});
+}
+
+Result<Ino> Volume::CreateFile(Ino parent, std::string_view name, const NodeSpec& spec,
+                               uint64_t length, const std::vector<ChunkSlice>& slices) {
+  return CreateNode(parent, name, FileType::kFile, spec, {}, length, slices);
+}
+
+Result<std::string> Volume::ReadLink(Ino ino) {
+  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Symlink(ino)));
+  if (!v) return Status::InvalidArgument("inode " + std::to_string(ino) + " is not a symlink");
+  return *v;
+}
+
+Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
+  JFS_RETURN_IF_ERROR(CheckName(new_name));
+  JFS_RETURN_IF_ERROR(CheckNotTrashRoot(new_parent, new_name));
+  if (IsTrashInode(new_parent)) return Status::Permission("cannot link into the trash");
+  return RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, new_parent));
+    JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
+    if (a.IsDir()) return Status::Permission("hard links to directories are not allowed");
+    std::string ekey = keys::Entry(new_parent, new_name);
+    JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
+    if (existing) return Status::Exists(std::string(new_name));
+    tx.Put(ekey, EncodeDentry({a.type, ino}));
+    // From the second link on, parents are counted in A ino P parent keys.
+    if (a.parent > 0) tx.AddLE64(keys::Parent(ino, a.parent), 1);
+    a.parent = 0;
+    tx.AddLE64(keys::Parent(ino, new_parent), 1);
+    a.nlink++;
+    auto now = fsi::Now();
+    fsi::SetCtime(&a, now);
+    PutAttr(tx, ino, a);
+    fsi::SetMtime(&pattr, now);
+    PutAttr(tx, new_parent, pattr);
+    return fsi::UpdateDirStat(tx, format_, new_parent, fsi::ChildStat(a.type, a.length));
+  });
+}
+
+Result<Ino> Volume::TrashDirFor(Ino parent) {
+  if (format_.trash_days <= 0 || IsTrashInode(parent)) return Ino{0};
+  char name[32];
+  time_t t = time(nullptr);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(name, sizeof(name), "%Y-%m-%d-%H", &tm);
+  Ino hourly = 0;
+  Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(keys::Entry(kTrashInode, name)));
+    if (existing) {
+      JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*existing));
+      hourly = d.ino;
+      return Status::OK();
+    }
+    JFS_ASSIGN_OR_RETURN(auto counter, tx.Get(keys::Counter("nextTrash")));
+    int64_t n = 0;
+    if (counter) {
+      JFS_ASSIGN_OR_RETURN(n, DecodeCounterLE(*counter));
+    }
+    tx.Put(keys::Counter("nextTrash"), EncodeCounterLE(n + 1));
+    hourly = kTrashInode + static_cast<uint64_t>(n + 1);
+    auto now = fsi::Now();
+    Attr a;
+    a.type = FileType::kDirectory;
+    a.mode = 0555;
+    a.atime = now.sec, a.atimensec = now.nsec;
+    fsi::SetMtime(&a, now);
+    a.nlink = 2;
+    a.length = 4096;
+    a.parent = kTrashInode;
+    JFS_ASSIGN_OR_RETURN(auto trash_attr, tx.Get(keys::Attr(kTrashInode)));
+    if (!trash_attr) {
+      Attr ta = a;
+      ta.parent = kRootInode;
+      PutAttr(tx, kTrashInode, ta);
+      tx.Put(keys::DirStat(kTrashInode), EncodeDirStat({}));
+    }
+    PutAttr(tx, hourly, a);
+    tx.Put(keys::Entry(kTrashInode, name), EncodeDentry({FileType::kDirectory, hourly}));
+    tx.Put(keys::DirStat(hourly), EncodeDirStat({}));
+    JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, kTrashInode,
+                                           fsi::ChildStat(FileType::kDirectory, 0)));
+    fsi::AddUsage(tx, Align4K(0), 1);
+    return Status::OK();
+  });
+  JFS_RETURN_IF_ERROR(txn_status);
+  return hourly;
+}
+
+Status Volume::Remove(Ino parent, std::string_view name, bool want_dir) {
+  JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
+  JFS_ASSIGN_OR_RETURN(Ino trash, TrashDirFor(parent));
+  std::optional<uint64_t> deleted_length;
+  Ino victim = 0;
+  Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+    deleted_length.reset();
+    JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
+    std::string ekey = keys::Entry(parent, name);
+    JFS_ASSIGN_OR_RETURN(auto entry, tx.Get(ekey));
+    if (!entry) return Status::NotFound("no such file or directory: " + std::string(name));
+    JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*entry));
+    victim = d.ino;
+    bool is_dir = d.type == FileType::kDirectory;
+    if (want_dir && !is_dir) return Status::NotDirectory(std::string(name));
+    if (!want_dir && is_dir) return Status::IsDirectory(std::string(name));
+    JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, d.ino));
+    if (is_dir) JFS_RETURN_IF_ERROR(CheckEmptyDir(tx, d.ino));
+    auto now = fsi::Now();
+    tx.Delete(ekey);
+    fsi::SetMtime(&pattr, now);
+    if (is_dir && !IsTrashInode(parent)) pattr.nlink--;
+    PutAttr(tx, parent, pattr);
+    DirStat cs = fsi::ChildStat(d.type, a.length);
+    JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, parent, Neg(cs)));
+
+    bool to_trash = trash > 0 && (a.flags & kFlagSkipTrash) == 0;
+    std::string tkey = keys::Entry(trash, TrashEntryName(parent, d.ino, name));
+    if (to_trash && !is_dir && a.nlink > 1) {
+      JFS_ASSIGN_OR_RETURN(auto already, tx.Get(tkey));
+      if (already) to_trash = false;
+    }
+    if (to_trash) {
+      fsi::SetCtime(&a, now);
+      if (a.parent > 0) {
+        a.parent = trash;
+      } else {
+        tx.AddLE64(keys::Parent(d.ino, trash), 1);
+        tx.AddLE64(keys::Parent(d.ino, parent), -1);
+      }
+      PutAttr(tx, d.ino, a);
+      tx.Put(tkey, *entry);
+      return fsi::UpdateDirStat(tx, format_, trash, cs);
+    }
+    if (is_dir) return DropDir(tx, d.ino);
+    return DropLink(tx, parent, d.ino, a, &deleted_length);
+  });
+  JFS_RETURN_IF_ERROR(txn_status);
+  if (deleted_length) return DeleteFileData(victim, *deleted_length);
+  return Status::OK();
+}
+
+Status Volume::Unlink(Ino parent, std::string_view name) { return Remove(parent, name, false); }
+Status Volume::Rmdir(Ino parent, std::string_view name) { return Remove(parent, name, true); }
+
+Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
+                      std::string_view new_name) {
+  JFS_RETURN_IF_ERROR(CheckName(new_name));
+  JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
+  JFS_RETURN_IF_ERROR(CheckNotTrashRoot(new_parent, new_name));
+  if (IsTrashInode(new_parent)) return Status::Permission("cannot move into the trash");
+  std::optional<uint64_t> deleted_length;
+  Ino replaced = 0;
+  Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+    deleted_length.reset();
+    bool same_dir = parent == new_parent;
+    JFS_ASSIGN_OR_RETURN(Attr sp, GetDirAttr(tx, parent));
+    Attr dp_store;
+    if (!same_dir) {
+      JFS_ASSIGN_OR_RETURN(dp_store, GetDirAttr(tx, new_parent));
+    }
+    Attr& dp = same_dir ? sp : dp_store;
+    std::string skey = keys::Entry(parent, name), dkey = keys::Entry(new_parent, new_name);
+    JFS_ASSIGN_OR_RETURN(auto entry, tx.Get(skey));
+    if (!entry) return Status::NotFound("no such file or directory: " + std::string(name));
+    if (skey == dkey) return Status::OK();
+    JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*entry));
+    JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, d.ino));
+    bool is_dir = a.IsDir();
+    if (is_dir && !same_dir) {  // refuse moving a directory below itself
+      for (Ino up = new_parent; up != kRootInode && up != 0;) {
+        if (up == d.ino) return Status::InvalidArgument("cannot move a directory into itself");
+        JFS_ASSIGN_OR_RETURN(Attr ua, fsi::GetAttr(tx, up));
+        up = ua.parent;
+      }
+    }
+    JFS_ASSIGN_OR_RETURN(auto target, tx.Get(dkey));
+    if (target) {
+      JFS_ASSIGN_OR_RETURN(Dentry td, DecodeDentry(*target));
+      if (td.ino == d.ino) return Status::OK();  // two links of one inode: nothing to do
+      JFS_ASSIGN_OR_RETURN(Attr ta, fsi::GetAttr(tx, td.ino));
+      replaced = td.ino;
+      if (ta.IsDir()) {
+        if (!is_dir) return Status::IsDirectory(std::string(new_name));
+        JFS_RETURN_IF_ERROR(CheckEmptyDir(tx, td.ino));
+        JFS_RETURN_IF_ERROR(DropDir(tx, td.ino));
+        dp.nlink--;
+      } else {
+        if (is_dir) return Status::NotDirectory(std::string(new_name));
+        JFS_RETURN_IF_ERROR(DropLink(tx, new_parent, td.ino, ta, &deleted_length));
+      }
+      JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, new_parent,
+                                             Neg(fsi::ChildStat(ta.type, ta.length))));
+    }
+    auto now = fsi::Now();
+    tx.Delete(skey);
+    tx.Put(dkey, *entry);
+    fsi::SetCtime(&a, now);
+    if (!same_dir) {
+      if (a.parent > 0) {
+        a.parent = new_parent;
+      } else {
+        tx.AddLE64(keys::Parent(d.ino, parent), -1);
+        tx.AddLE64(keys::Parent(d.ino, new_parent), 1);
+      }
+      if (is_dir) {
+        sp.nlink--;
+        dp.nlink++;
+      }
+      DirStat cs = fsi::ChildStat(a.type, a.length);
+      JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, parent, Neg(cs)));
+      JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, new_parent, cs));
+    }
+    PutAttr(tx, d.ino, a);
+    fsi::SetMtime(&sp, now);
+    PutAttr(tx, parent, sp);
+    if (!same_dir) {
+      fsi::SetMtime(&dp, now);
+      PutAttr(tx, new_parent, dp);
+    }
+    return Status::OK();
+  });
+  JFS_RETURN_IF_ERROR(txn_status);
+  if (deleted_length) return DeleteFileData(replaced, *deleted_length);
+  return Status::OK();
+}
+
+Status Volume::SetAttr(Ino ino, uint32_t mask, const Attr& in) {
+  return RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
+    if (mask & kSetMode) a.mode = in.mode & 07777;
+    if (mask & kSetUid) a.uid = in.uid;
+    if (mask & kSetGid) a.gid = in.gid;
+    if (mask & kSetFlags) a.flags = in.flags;
+    if (mask & kSetAtime) a.atime = in.atime, a.atimensec = in.atimensec;
+    if (mask & kSetMtime) a.mtime = in.mtime, a.mtimensec = in.mtimensec;
+    fsi::SetCtime(&a, fsi::Now());
+    PutAttr(tx, ino, a);
+    return Status::OK();
+  });
+}
+
+namespace {
+
+Status CheckXattrName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("empty xattr name");
+  if (name.size() > kMaxNameLen) return Status::NameTooLong("xattr name over 255 bytes");
+  return Status::OK();
+}
+
+}  // namespace
+
+Status Volume::SetXattr(Ino ino, std::string_view name, std::string_view value) {
+  JFS_RETURN_IF_ERROR(CheckXattrName(name));
+  if (value.size() > 65536) return Status::InvalidArgument("xattr value over 64 KiB");
+  return RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_RETURN_IF_ERROR(fsi::GetAttr(tx, ino).status());
+    tx.Put(keys::Xattr(ino, name), std::string(value));
+    return Status::OK();
+  });
+}
+
+Result<std::string> Volume::GetXattr(Ino ino, std::string_view name) {
+  JFS_RETURN_IF_ERROR(CheckXattrName(name));
+  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Xattr(ino, name)));
+  if (!v) return Status::NotFound("no xattr " + std::string(name));
+  return *v;
+}
+
+Result<std::vector<std::string>> Volume::ListXattr(Ino ino) {
+  std::vector<std::string> names;
+  std::string prefix = keys::XattrPrefix(ino);
+  JFS_RETURN_IF_ERROR(engine_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
+    names.emplace_back(k.substr(prefix.size()));
+    return true;
+  }));
+  return names;
+}
+
+Status Volume::RemoveXattr(Ino ino, std::string_view name) {
+  JFS_RETURN_IF_ERROR(CheckXattrName(name));
+  return RunTxn(engine_.get(), [&](Txn& tx) {
+    std::string key = keys::Xattr(ino, name);
+    JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
+    if (!v) return Status::NotFound("no xattr " + std::string(name));
+    tx.Delete(key);
+    return Status::OK();
+  });
+}
+
+}  // namespace jfsbr

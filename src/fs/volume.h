@@ -1,0 +1,179 @@
+// Volume: a JuiceFS-format filesystem over a KvEngine (metadata) and an
+// ObjectStore (data blocks). The library API behind every CLI command.
+//
+// Every operation commits all of its metadata changes in one engine
+// transaction and retries the whole operation when the transaction conflicts
+// with a concurrent one, so a crash or kill never leaves half an operation.
+// Data blocks are uploaded before the metadata that references them commits;
+// an interrupted write can leak objects (gc finds them) but never exposes
+// missing data. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kv/engine.h"
+#include "model/attr.h"
+#include "model/records.h"
+#include "model/setting.h"
+#include "store/object_store.h"
+
+namespace jfsbr {
+
+struct FormatOptions {
+  std::string name;
+  std::string storage = "file";
+  std::string bucket;
+  uint64_t block_size_kib = 4096;  // rounded down to a power of two in [64 KiB, 16 MiB]
+  int64_t trash_days = 1;
+  bool hash_prefix = false;
+  bool force = false;  // rewrite the setting of an already formatted volume
+};
+
+// Formats the volume in `engine`: writes the setting, the root (and trash)
+// inode and the counters, checks the object store and writes juicefs_uuid.
+// Refuses an engine that already holds a volume (unless force) or holds any
+// other keys, and an object store prefix that already holds objects.
+Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts);
+
+// What a new node is created with.
+struct NodeSpec {
+  uint16_t mode = 0644;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t rdev = 0;
+};
+
+// Which attr fields SetAttr changes.
+enum SetAttrMask : uint32_t {
+  kSetMode = 1,
+  kSetUid = 2,
+  kSetGid = 4,
+  kSetAtime = 8,
+  kSetMtime = 16,
+  kSetFlags = 32,
+};
+
+struct DirEntry {
+  std::string name;
+  Dentry dentry;
+};
+
+// Where a file's bytes went: the slice records of data uploaded by a
+// SliceWriter, ready to be attached to an inode.
+struct ChunkSlice {
+  uint32_t index = 0;  // chunk index
+  SliceRecord record;
+};
+
+class Volume;
+
+// Streams bytes into new slices: blocks are uploaded as they fill (memory is
+// one block), one slice per 64 MiB chunk touched, as JuiceFS writes
+// sequential data. Nothing is visible until the slices are committed.
+class SliceWriter {
+ public:
+  SliceWriter(Volume* vol, uint64_t offset) : vol_(vol), offset_(offset) {}
+  Status Append(std::string_view data);
+  // Uploads the last partial block; returns every slice written.
+  Result<std::vector<ChunkSlice>> Finish();
+  uint64_t offset() const { return offset_; }
+
+ private:
+  Status FinishSlice();
+
+  Volume* vol_;
+  uint64_t offset_;         // file offset of the next byte
+  bool open_ = false;       // a slice is being written
+  ChunkSlice cur_;
+  uint32_t uploaded_ = 0;   // bytes of cur_ already uploaded as full blocks
+  std::string block_;       // bytes of the block being filled
+  std::vector<ChunkSlice> done_;
+};
+
+class Volume {
+ public:
+  // Opens the volume held by engine; kNotFound if it is not formatted.
+  static Result<std::unique_ptr<Volume>> Open(std::unique_ptr<KvEngine> engine);
+  // For tests: a volume whose data goes to `store` instead of its setting's.
+  static Result<std::unique_ptr<Volume>> Open(std::unique_ptr<KvEngine> engine,
+                                              std::unique_ptr<ObjectStore> store);
+
+  const VolumeFormat& format() const { return format_; }
+  KvEngine* engine() { return engine_.get(); }
+  ObjectStore* store() { return store_.get(); }
+  uint64_t block_bytes() const { return format_.BlockBytes(); }
+
+  // Namespace.
+  Result<Dentry> Lookup(Ino parent, std::string_view name);
+  // An absolute path ("/a/b", "/" is the root) to its inode.
+  Result<Ino> Resolve(std::string_view path);
+  Result<Attr> GetAttr(Ino ino);
+  Result<std::vector<DirEntry>> ReadDir(Ino dir);
+  Result<Ino> Mkdir(Ino parent, std::string_view name, const NodeSpec& spec);
+  Result<Ino> Mknod(Ino parent, std::string_view name, FileType type, const NodeSpec& spec);
+  Result<Ino> Symlink(Ino parent, std::string_view name, std::string_view target,
+                      const NodeSpec& spec);
+  Result<std::string> ReadLink(Ino ino);
+  Status Link(Ino ino, Ino new_parent, std::string_view new_name);
+  Status Rename(Ino parent, std::string_view name, Ino new_parent, std::string_view new_name);
+  Status Unlink(Ino parent, std::string_view name);
+  Status Rmdir(Ino parent, std::string_view name);
+  Status SetAttr(Ino ino, uint32_t mask, const Attr& attr);
+
+  // Data.
+  Status Write(Ino ino, uint64_t offset, std::string_view data);
+  Result<std::string> Read(Ino ino, uint64_t offset, uint64_t len);
+  Status Truncate(Ino ino, uint64_t length);
+  // Creates a regular file whose content is `slices` (from a SliceWriter) and
+  // whose length is `length`, all in one transaction: it appears complete or
+  // not at all.
+  Result<Ino> CreateFile(Ino parent, std::string_view name, const NodeSpec& spec,
+                         uint64_t length, const std::vector<ChunkSlice>& slices);
+  // Appends slices to an existing file in one transaction.
+  Status AttachSlices(Ino ino, const std::vector<ChunkSlice>& slices);
+  Result<std::vector<SliceRecord>> ReadChunk(Ino ino, uint32_t index);
+
+  // Extended attributes.
+  Status SetXattr(Ino ino, std::string_view name, std::string_view value);
+  Result<std::string> GetXattr(Ino ino, std::string_view name);
+  Result<std::vector<std::string>> ListXattr(Ino ino);
+  Status RemoveXattr(Ino ino, std::string_view name);
+
+  // Counters (usedSpace, totalInodes, nextInode, ...); absent reads as 0.
+  Result<int64_t> Counter(std::string_view name);
+
+  // Internal to fs/: id allocation and block I/O shared by its files.
+  Result<Ino> NextInode();
+  Result<uint64_t> NextSliceId();
+  Status PutBlock(uint64_t id, uint32_t index, std::string_view data);
+
+ private:
+  Volume(std::unique_ptr<KvEngine> e, std::unique_ptr<ObjectStore> s, VolumeFormat f)
+      : engine_(std::move(e)), store_(std::move(s)), format_(std::move(f)) {}
+  struct Batch {
+    uint64_t next = 0, end = 0;
+  };
+  Result<uint64_t> Allocate(Batch* b, std::string_view counter, uint64_t size);
+  Result<Ino> CreateNode(Ino parent, std::string_view name, FileType type, const NodeSpec& spec,
+                         std::string_view target, uint64_t length,
+                         const std::vector<ChunkSlice>& slices);
+  Status Remove(Ino parent, std::string_view name, bool want_dir);
+  Result<Ino> TrashDirFor(Ino parent);
+  Status DeleteFileData(Ino ino, uint64_t length);
+  Status ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t len, char* dst);
+
+  std::unique_ptr<KvEngine> engine_;
+  std::unique_ptr<ObjectStore> store_;
+  VolumeFormat format_;
+  std::mutex alloc_mu_;
+  Batch inodes_, slices_;
+};
+
+// Checks a single path component: non-empty, no '/', no NUL, at most 255 bytes.
+Status CheckName(std::string_view name);
+
+}  // namespace jfsbr

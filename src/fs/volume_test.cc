@@ -1,0 +1,330 @@
+// Volume operations on every engine (memkv, RocksDB) over a real local store.
+// Each test ends by checking the volume-wide invariants from scratch.
+#include "fs/volume.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "kv/registry.h"
+#include "model/block.h"
+#include "model/keys.h"
+#include "util/test_util.h"
+
+namespace jfsbr {
+namespace {
+
+std::string Pattern(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  std::mt19937 rng(seed);
+  for (size_t i = 0; i < n; i += 4) {
+    uint32_t v = rng();
+    memcpy(&s[i], &v, std::min<size_t>(4, n - i));
+  }
+  return s;
+}
+
+class VolumeTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { Format(1); }
+
+  void Format(int64_t trash_days) {
+    vol_.reset();
+    meta_url_ = GetParam() == "rocksdb"
+                    ? "rocksdb://" + dir_.Sub("meta-" + std::to_string(++n_))
+                    : "memkv://volume-test-" + std::to_string(rand());
+    auto e = OpenEngine(meta_url_);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    FormatOptions o;
+    o.name = "testvol";
+    o.bucket = dir_.Sub("bucket-" + std::to_string(++n_));
+    o.trash_days = trash_days;
+    bucket_ = o.bucket;
+    auto f = FormatVolume(e->get(), o);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    auto v = Volume::Open(std::move(*e));
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vol_ = std::move(*v);
+  }
+
+  Ino MustCreate(Ino parent, const std::string& name, const std::string& data) {
+    SliceWriter w(vol_.get(), 0);
+    EXPECT_TRUE(w.Append(data).ok());
+    auto slices = w.Finish();
+    EXPECT_TRUE(slices.ok());
+    auto ino = vol_->CreateFile(parent, name, {0644, 0, 0, 0}, data.size(), *slices);
+    EXPECT_TRUE(ino.ok()) << ino.status().ToString();
+    return ino.ok() ? *ino : 0;
+  }
+
+  std::string ReadAll(Ino ino) {
+    auto a = vol_->GetAttr(ino);
+    EXPECT_TRUE(a.ok());
+    auto r = vol_->Read(ino, 0, a->length);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : "";
+  }
+
+  int64_t Counter(const char* name) { return *vol_->Counter(name); }
+
+  // Walks the whole tree (trash included) and checks nlink, dir usage records
+  // and the usage counters against what the tree holds.
+  void CheckInvariants() {
+    std::map<Ino, int> links;
+    int64_t space = 0, inodes = 0;
+    std::function<void(Ino)> walk = [&](Ino dir) {
+      auto entries = vol_->ReadDir(dir);
+      ASSERT_TRUE(entries.ok());
+      DirStat want;
+      uint32_t subdirs = 0;
+      for (const auto& e : *entries) {
+        auto a = vol_->GetAttr(e.dentry.ino);
+        ASSERT_TRUE(a.ok()) << "dangling entry " << e.name;
+        uint64_t len = a->type == FileType::kFile ? a->length : 0;
+        want.length += len, want.space += Align4K(len), want.inodes++;
+        if (links[e.dentry.ino]++ == 0) space += Align4K(len), inodes++;
+        if (a->IsDir()) {
+          subdirs++;
+          walk(e.dentry.ino);
+        }
+      }
+      auto da = vol_->GetAttr(dir);
+      if (!IsTrashInode(dir)) EXPECT_EQ(da->nlink, 2 + subdirs) << "dir " << dir;
+      auto u = vol_->engine()->Get(keys::DirStat(dir));
+      ASSERT_TRUE(u.ok() && u->has_value()) << "no U for dir " << dir;
+      EXPECT_EQ(*DecodeDirStat(**u), want) << "U of dir " << dir;
+    };
+    walk(kRootInode);
+    if (vol_->GetAttr(kTrashInode).ok()) walk(kTrashInode);
+    for (auto [ino, n] : links) {
+      auto a = vol_->GetAttr(ino);
+      if (!a->IsDir()) EXPECT_EQ(a->nlink, static_cast<uint32_t>(n)) << "inode " << ino;
+    }
+    EXPECT_EQ(Counter("usedSpace"), space);
+    EXPECT_EQ(Counter("totalInodes"), inodes);
+  }
+
+  void TearDown() override {
+    if (vol_ && !HasFatalFailure()) CheckInvariants();
+  }
+
+  TempDir dir_;
+  int n_ = 0;
+  std::string meta_url_, bucket_;
+  std::unique_ptr<Volume> vol_;
+};
+
+TEST_P(VolumeTest, FormatWritesJuiceFsInitialState) {
+  EXPECT_EQ(Counter("nextInode"), 2);
+  EXPECT_EQ(Counter("nextChunk"), 1);
+  auto root = vol_->GetAttr(kRootInode);
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->mode, 0777);
+  EXPECT_EQ(root->nlink, 2u);
+  EXPECT_EQ(root->length, 4096u);
+  EXPECT_EQ(root->parent, kRootInode);
+  EXPECT_EQ(vol_->GetAttr(kTrashInode)->mode, 0555);
+  std::string uuid_file = bucket_ + "/testvol/juicefs_uuid";
+  ASSERT_TRUE(std::filesystem::exists(uuid_file));
+  EXPECT_EQ(std::filesystem::file_size(uuid_file), 36u);
+  EXPECT_EQ(vol_->format().bucket, bucket_ + "/");
+  FormatOptions again;
+  again.name = "testvol";
+  again.bucket = bucket_;
+  EXPECT_TRUE(FormatVolume(vol_->engine(), again).status().Is(Code::kExists));
+  again.force = true;
+  again.trash_days = 3;
+  auto f = FormatVolume(vol_->engine(), again);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->trash_days, 3);
+  EXPECT_EQ(f->uuid, vol_->format().uuid);
+}
+
+TEST_P(VolumeTest, FileSpanningThreeChunks) {
+  const size_t n = 2 * kChunkSize + (3 << 20) + 12345;  // 131 MiB and a bit
+  std::string data = Pattern(n, 1);
+  Ino ino = MustCreate(kRootInode, "big", data);
+  EXPECT_EQ(ReadAll(ino), data);
+  for (uint32_t c = 0; c < 3; c++) {
+    auto recs = vol_->ReadChunk(ino, c);
+    ASSERT_TRUE(recs.ok());
+    ASSERT_EQ(recs->size(), 1u) << "one slice per chunk for a sequential write";
+  }
+  auto part = vol_->Read(ino, kChunkSize - 10, 20);  // across a chunk border
+  EXPECT_EQ(*part, data.substr(kChunkSize - 10, 20));
+  EXPECT_EQ(Counter("usedSpace"), Align4K(n));
+}
+
+TEST_P(VolumeTest, OverwritesCreateOverlappingSlices) {
+  std::string model = Pattern(10 << 20, 2);
+  Ino ino = MustCreate(kRootInode, "f", model);
+  std::string a = Pattern(3 << 20, 3), b = Pattern(100, 4), c = Pattern(5 << 20, 5);
+  ASSERT_TRUE(vol_->Write(ino, 1 << 20, a).ok());
+  model.replace(1 << 20, a.size(), a);
+  ASSERT_TRUE(vol_->Write(ino, (11 << 20) / 2, b).ok());
+  model.replace((11 << 20) / 2, b.size(), b);
+  ASSERT_TRUE(vol_->Write(ino, 8 << 20, c).ok());  // extends the file
+  model.resize(13 << 20);
+  model.replace(8 << 20, c.size(), c);
+  EXPECT_EQ(vol_->ReadChunk(ino, 0)->size(), 4u);
+  EXPECT_EQ(vol_->GetAttr(ino)->length, model.size());
+  EXPECT_EQ(ReadAll(ino), model);
+  EXPECT_EQ(*vol_->Read(ino, (1 << 20) - 7, 20), model.substr((1 << 20) - 7, 20));
+}
+
+TEST_P(VolumeTest, EmptyFilesSparseHolesAndTruncate) {
+  Ino empty = MustCreate(kRootInode, "empty", "");
+  EXPECT_EQ(vol_->GetAttr(empty)->length, 0u);
+  EXPECT_EQ(ReadAll(empty), "");
+  EXPECT_TRUE(vol_->ReadChunk(empty, 0)->empty());
+  Ino sparse = MustCreate(kRootInode, "sparse", "head");
+  ASSERT_TRUE(vol_->Write(sparse, 100 << 20, "tail").ok());
+  std::string got = ReadAll(sparse);
+  ASSERT_EQ(got.size(), (100u << 20) + 4);
+  EXPECT_EQ(got.substr(0, 4), "head");
+  EXPECT_EQ(got.substr(got.size() - 4), "tail");
+  EXPECT_EQ(got.find_first_not_of('\0', 4), got.size() - 4);
+  ASSERT_TRUE(vol_->Truncate(sparse, 2).ok());
+  EXPECT_EQ(ReadAll(sparse), "he");
+  ASSERT_TRUE(vol_->Truncate(sparse, 200 << 20).ok());  // grows with zeros
+  got = ReadAll(sparse);
+  EXPECT_EQ(got.size(), 200u << 20);
+  EXPECT_EQ(got.find_first_not_of('\0', 2), std::string::npos);
+}
+
+TEST_P(VolumeTest, SymlinksHardLinksAndXattrs) {
+  NodeSpec dir{0755, 0, 0, 0};
+  Ino d1 = *vol_->Mkdir(kRootInode, "d1", dir);
+  Ino d2 = *vol_->Mkdir(kRootInode, "d2", dir);
+  Ino f = MustCreate(d1, "f", "hello");
+  ASSERT_TRUE(vol_->Link(f, d2, "g").ok());
+  ASSERT_TRUE(vol_->Link(f, d2, "h").ok());
+  auto a = vol_->GetAttr(f);
+  EXPECT_EQ(a->nlink, 3u);
+  EXPECT_EQ(a->parent, 0u);
+  EXPECT_EQ(*DecodeCounterLE(**vol_->engine()->Get(keys::Parent(f, d1))), 1);
+  EXPECT_EQ(*DecodeCounterLE(**vol_->engine()->Get(keys::Parent(f, d2))), 2);
+  ASSERT_TRUE(vol_->Write(f, 5, " world").ok());  // updates usage of every parent
+  EXPECT_EQ(ReadAll(*vol_->Resolve("/d2/h")), "hello world");
+  EXPECT_TRUE(vol_->Link(d1, d2, "x").Is(Code::kPermission));
+  EXPECT_TRUE(vol_->Link(f, d2, "g").Is(Code::kExists));
+
+  Ino s = *vol_->Symlink(kRootInode, "s", "d1/f", {});
+  EXPECT_EQ(*vol_->ReadLink(s), "d1/f");
+  EXPECT_EQ(vol_->GetAttr(s)->length, 4u);
+
+  ASSERT_TRUE(vol_->SetXattr(f, "user.k", std::string("v\0\xff", 3)).ok());
+  ASSERT_TRUE(vol_->SetXattr(f, "user.a", "").ok());
+  EXPECT_EQ(*vol_->GetXattr(f, "user.k"), std::string("v\0\xff", 3));
+  EXPECT_EQ(*vol_->ListXattr(f), (std::vector<std::string>{"user.a", "user.k"}));
+  ASSERT_TRUE(vol_->RemoveXattr(f, "user.a").ok());
+  EXPECT_TRUE(vol_->GetXattr(f, "user.a").status().Is(Code::kNotFound));
+  EXPECT_TRUE(vol_->RemoveXattr(f, "user.a").Is(Code::kNotFound));
+
+  Format(0);  // the same without trash: unlinking links
+  d1 = *vol_->Mkdir(kRootInode, "d1", dir);
+  f = MustCreate(d1, "f", "x");
+  ASSERT_TRUE(vol_->Link(f, kRootInode, "l").ok());
+  ASSERT_TRUE(vol_->Unlink(d1, "f").ok());
+  EXPECT_EQ(vol_->GetAttr(f)->nlink, 1u);
+  EXPECT_EQ(ReadAll(f), "x");
+}
+
+TEST_P(VolumeTest, OddNamesRoundTrip) {
+  std::vector<std::string> names = {"name with spaces", "100%", "%41", std::string("bad\xff\xfe", 5),
+                                    "\xe6\x9e\x9c\xe6\xb1\x81", "tab\there"};
+  for (const auto& n : names) MustCreate(kRootInode, n, n);
+  auto entries = vol_->ReadDir(kRootInode);
+  ASSERT_EQ(entries->size(), names.size());
+  for (const auto& n : names) EXPECT_EQ(ReadAll(*vol_->Resolve("/" + n)), n);
+  EXPECT_TRUE(vol_->Mkdir(kRootInode, std::string(256, 'a'), {}).status().Is(Code::kNameTooLong));
+  EXPECT_TRUE(vol_->Mkdir(kRootInode, std::string(255, 'a'), {}).ok());
+  EXPECT_TRUE(vol_->Mkdir(kRootInode, ".trash", {}).status().Is(Code::kPermission));
+  EXPECT_TRUE(vol_->Resolve("/no/such").status().Is(Code::kNotFound));
+  EXPECT_TRUE(vol_->Mkdir(kRootInode, "100%", {}).status().Is(Code::kExists));
+}
+
+TEST_P(VolumeTest, RenameMovesFilesAndDirectories) {
+  Ino a = *vol_->Mkdir(kRootInode, "a", {0755});
+  Ino b = *vol_->Mkdir(kRootInode, "b", {0755});
+  Ino sub = *vol_->Mkdir(a, "sub", {0755});
+  MustCreate(sub, "f", "data");
+  Ino g = MustCreate(b, "g", "old");
+  ASSERT_TRUE(vol_->Rename(a, "sub", b, "moved").ok());
+  EXPECT_EQ(vol_->GetAttr(a)->nlink, 2u);
+  EXPECT_EQ(vol_->GetAttr(b)->nlink, 3u);
+  EXPECT_EQ(vol_->GetAttr(sub)->parent, b);
+  EXPECT_EQ(ReadAll(*vol_->Resolve("/b/moved/f")), "data");
+  EXPECT_TRUE(vol_->Rename(kRootInode, "b", sub, "loop").Is(Code::kInvalidArgument));
+  ASSERT_TRUE(vol_->Rename(sub, "f", b, "g").ok());  // replaces g (to the trash)
+  EXPECT_EQ(ReadAll(*vol_->Resolve("/b/g")), "data");
+  (void)g;
+  EXPECT_TRUE(vol_->Rename(b, "g", b, "moved").Is(Code::kIsDirectory));
+  EXPECT_TRUE(vol_->Rename(b, "nope", a, "x").Is(Code::kNotFound));
+}
+
+TEST_P(VolumeTest, RemoveGoesToHourlyTrash) {
+  Ino d = *vol_->Mkdir(kRootInode, "d", {0755});
+  Ino f = MustCreate(d, "f", "content");
+  int64_t space = Counter("usedSpace");
+  // Like JuiceFS, the hourly dir is made before the removal is tried.
+  EXPECT_TRUE(vol_->Rmdir(kRootInode, "d").Is(Code::kNotEmpty));
+  EXPECT_TRUE(vol_->Unlink(kRootInode, "d").Is(Code::kIsDirectory));
+  ASSERT_TRUE(vol_->Unlink(d, "f").ok());
+  auto hours = vol_->ReadDir(kTrashInode);
+  ASSERT_EQ(hours->size(), 1u);
+  EXPECT_EQ((*hours)[0].name.size(), 13u);  // YYYY-MM-DD-HH
+  EXPECT_EQ((*hours)[0].dentry.ino, kTrashInode + 1);
+  auto trashed = vol_->ReadDir(kTrashInode + 1);
+  ASSERT_EQ(trashed->size(), 1u);
+  EXPECT_EQ((*trashed)[0].name, std::to_string(d) + "-" + std::to_string(f) + "-f");
+  EXPECT_EQ(vol_->GetAttr(f)->parent, kTrashInode + 1);
+  EXPECT_EQ(ReadAll(f), "content");
+  EXPECT_EQ(Counter("usedSpace"), space + 4096);  // the hourly dir
+  ASSERT_TRUE(vol_->Rmdir(kRootInode, "d").ok());
+  EXPECT_EQ(vol_->ReadDir(kTrashInode + 1)->size(), 2u);
+  EXPECT_EQ(Counter("nextTrash"), 1);
+}
+
+TEST_P(VolumeTest, RemoveWithoutTrashDeletesDataAndObjects) {
+  Format(0);
+  Ino f = MustCreate(kRootInode, "f", Pattern(5 << 20, 9));
+  auto recs = vol_->ReadChunk(f, 0);
+  uint64_t id = (*recs)[0].id;
+  std::string obj = bucket_ + "/testvol/" + BlockKey(id, 1, 1 << 20, false);
+  ASSERT_TRUE(std::filesystem::exists(obj));
+  ASSERT_TRUE(vol_->Unlink(kRootInode, "f").ok());
+  EXPECT_FALSE(std::filesystem::exists(obj));
+  EXPECT_TRUE(vol_->GetAttr(f).status().Is(Code::kNotFound));
+  EXPECT_FALSE(vol_->engine()->Get(keys::DelFile(f, 5 << 20))->has_value());
+  EXPECT_FALSE(vol_->engine()->Get(keys::Chunk(f, 0))->has_value());
+  EXPECT_FALSE(vol_->engine()->Get(keys::SliceRef(id, 5 << 20))->has_value());
+  EXPECT_FALSE(vol_->GetAttr(kTrashInode).ok());
+}
+
+TEST_P(VolumeTest, InodesAndSlicesComeInJuiceFsBatches) {
+  Ino f = MustCreate(kRootInode, "f", "x");
+  EXPECT_EQ(f, 2u);
+  EXPECT_EQ(Counter("nextInode"), 2 + 1024);
+  EXPECT_EQ((*vol_->ReadChunk(f, 0))[0].id, 1u);
+  EXPECT_EQ(Counter("nextChunk"), 1 + 4096);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest, ::testing::Values("memkv", "rocksdb"));
+
+TEST(VolumeOpenTest, UnformattedAndBadName) {
+  auto e = OpenEngine("memkv://unformatted");
+  ASSERT_TRUE(e.ok());
+  auto v = Volume::Open(std::move(*e));
+  EXPECT_TRUE(v.status().Is(Code::kNotFound));
+  EXPECT_NE(v.status().message().find("not formatted"), std::string::npos);
+  auto e2 = OpenEngine("memkv://badname");
+  FormatOptions o;
+  o.name = "Bad_Name";
+  o.bucket = "/tmp/x";
+  EXPECT_TRUE(FormatVolume(e2->get(), o).status().Is(Code::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace jfsbr
