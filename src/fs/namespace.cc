@@ -12,6 +12,18 @@ using fsi::PutAttr;
 
 namespace {
 
+Status CheckXattrName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("empty xattr name");
+  if (name.size() > kMaxNameLen) return Status::NameTooLong("xattr name over 255 bytes");
+  return Status::OK();
+}
+
+Status CheckXattr(std::string_view name, std::string_view value) {
+  JFS_RETURN_IF_ERROR(CheckXattrName(name));
+  if (value.size() > 65536) return Status::InvalidArgument("xattr value over 64 KiB");
+  return Status::OK();
+}
+
 DirStat Neg(DirStat s) { return {-s.length, -s.space, -s.inodes}; }
 
 Status CheckNotTrashRoot(Ino parent, std::string_view name) {
@@ -148,6 +160,7 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
   JFS_RETURN_IF_ERROR(CheckName(name));
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
   if (IsTrashInode(parent)) return Status::Permission("cannot create inside the trash");
+  for (const auto& x : spec.xattrs) JFS_RETURN_IF_ERROR(CheckXattr(x.first, x.second));
   JFS_ASSIGN_OR_RETURN(Ino ino, NextInode());
   Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
@@ -163,6 +176,8 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     a.rdev = spec.rdev;
     a.atime = now.sec, a.atimensec = now.nsec;
     fsi::SetMtime(&a, now);
+    if (spec.atime >= 0) a.atime = spec.atime, a.atimensec = spec.atimensec;
+    if (spec.mtime >= 0) a.mtime = spec.mtime, a.mtimensec = spec.mtimensec;
     a.nlink = type == FileType::kDirectory ? 2 : 1;
     a.length = type == FileType::kDirectory ? 4096
                : type == FileType::kSymlink ? target.size()
@@ -172,6 +187,7 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     PutAttr(tx, ino, a);
     if (type == FileType::kSymlink) tx.Put(keys::Symlink(ino), std::string(target));
     if (type == FileType::kDirectory) tx.Put(keys::DirStat(ino), EncodeDirStat({}));
+    for (const auto& [xname, xvalue] : spec.xattrs) tx.Put(keys::Xattr(ino, xname), xvalue);
     std::map<uint32_t, std::string> chunks;
     for (const auto& s : slices) AppendSliceRecord(&chunks[s.index], s.record);
     for (auto& [index, value] : chunks) tx.Put(keys::Chunk(ino, index), std::move(value));
@@ -447,19 +463,8 @@ Status Volume::SetAttr(Ino ino, uint32_t mask, const Attr& in) {
   });
 }
 
-namespace {
-
-Status CheckXattrName(std::string_view name) {
-  if (name.empty()) return Status::InvalidArgument("empty xattr name");
-  if (name.size() > kMaxNameLen) return Status::NameTooLong("xattr name over 255 bytes");
-  return Status::OK();
-}
-
-}  // namespace
-
 Status Volume::SetXattr(Ino ino, std::string_view name, std::string_view value) {
-  JFS_RETURN_IF_ERROR(CheckXattrName(name));
-  if (value.size() > 65536) return Status::InvalidArgument("xattr value over 64 KiB");
+  JFS_RETURN_IF_ERROR(CheckXattr(name, value));
   return RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_RETURN_IF_ERROR(fsi::GetAttr(tx, ino).status());
     tx.Put(keys::Xattr(ino, name), std::string(value));

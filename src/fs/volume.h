@@ -45,6 +45,13 @@ struct NodeSpec {
   uint32_t uid = 0;
   uint32_t gid = 0;
   uint32_t rdev = 0;
+  // Times to record instead of the current time (import); negative: now.
+  int64_t atime = -1;
+  uint32_t atimensec = 0;
+  int64_t mtime = -1;
+  uint32_t mtimensec = 0;
+  // Extended attributes set in the same transaction.
+  std::vector<std::pair<std::string, std::string>> xattrs;
 };
 
 // Which attr fields SetAttr changes.

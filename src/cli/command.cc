@@ -1,0 +1,63 @@
+#include "cli/command.h"
+
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+
+#include "kv/registry.h"
+
+namespace jfsbr::cli {
+
+std::span<const Command> Commands() {
+  static const Command* const kAll[] = {
+      &kFormatCommand, &kImportCommand, &kExportCommand, &kStatusCommand, &kLsCommand,
+      &kStatCommand,   &kCatCommand,    &kMkdirCommand,  &kRmCommand,     &kInfoCommand,
+  };
+  static const std::vector<Command> table = [] {
+    std::vector<Command> t;
+    for (const Command* c : kAll) t.push_back(*c);
+    return t;
+  }();
+  return table;
+}
+
+std::string Args::Get(std::string_view name, std::string_view def) const {
+  auto it = flags.find(name);
+  return it == flags.end() ? std::string(def) : it->second;
+}
+
+Result<uint64_t> Args::GetUint(std::string_view name, uint64_t def) const {
+  auto it = flags.find(name);
+  if (it == flags.end()) return def;
+  uint64_t v = 0;
+  const std::string& s = it->second;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) {
+    return Status::InvalidArgument("--" + std::string(name) + " expects a non-negative integer, got '" + s + "'");
+  }
+  return v;
+}
+
+int Fail(const Args& args, const Status& st) {
+  std::cerr << "jfsbr " << args.command << ": " << st.ToString() << "\n";
+  return 1;
+}
+
+Result<std::unique_ptr<Volume>> OpenVolume(const std::string& meta_url) {
+  JFS_ASSIGN_OR_RETURN(auto engine, OpenEngine(meta_url));
+  return Volume::Open(std::move(engine));
+}
+
+std::string FormatBytes(uint64_t n) {
+  if (n < 1024) return std::to_string(n) + " Bytes";
+  static const char* kUnits[] = {"K", "M", "G", "T", "P", "E"};
+  uint64_t m = n;
+  int i = 0;
+  for (; i < 5 && m >= (1 << 20); i++) m >>= 10;
+  char buf[64];
+  snprintf(buf, sizeof(buf), "%.2f %siB (%llu Bytes)", static_cast<double>(m) / 1024.0, kUnits[i],
+           static_cast<unsigned long long>(n));
+  return buf;
+}
+
+}  // namespace jfsbr::cli

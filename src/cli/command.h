@@ -1,0 +1,58 @@
+// The CLI: a table of commands, each parsing its flags into a call of the
+// library. main.cc dispatches and generates --help from the table.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fs/volume.h"
+
+namespace jfsbr::cli {
+
+struct FlagSpec {
+  std::string_view name;     // long name without "--"
+  char short_name = 0;       // e.g. 'r' for -r; 0 if none
+  std::string_view value;    // value placeholder ("N", "DIR"); empty for a switch
+  std::string_view help;
+  std::string_view def = {};  // default shown in help
+};
+
+struct Args {
+  std::string command;
+  std::vector<std::string> pos;
+  std::map<std::string, std::string, std::less<>> flags;
+
+  bool Has(std::string_view name) const { return flags.count(name) > 0; }
+  std::string Get(std::string_view name, std::string_view def = {}) const;
+  // A non-negative integer flag; an error names the flag.
+  Result<uint64_t> GetUint(std::string_view name, uint64_t def) const;
+};
+
+struct Command {
+  std::string_view name;
+  std::string_view usage;    // arguments, e.g. "META-URL NAME"
+  std::string_view summary;  // one line
+  std::vector<FlagSpec> flags;
+  size_t min_args;
+  size_t max_args;  // SIZE_MAX for any
+  int (*run)(const Args&);
+};
+
+std::span<const Command> Commands();
+
+// Prints "jfsbr CMD: message" on stderr and returns the exit code 1.
+int Fail(const Args& args, const Status& st);
+// Opens the volume of a META-URL.
+Result<std::unique_ptr<Volume>> OpenVolume(const std::string& meta_url);
+// "123 Bytes" or "1.50 MiB (1572864 Bytes)", as JuiceFS prints sizes.
+std::string FormatBytes(uint64_t n);
+
+// Command groups (one file each).
+extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand,
+    kLsCommand, kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand;
+
+}  // namespace jfsbr::cli

@@ -1,0 +1,28 @@
+// A one-line live counter with rates for long tree operations, drawn on
+// stderr only when it is a terminal, and the final summary line.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "fs/tree.h"
+
+namespace jfsbr::cli {
+
+class TreeProgressLine {
+ public:
+  explicit TreeProgressLine(std::string verb);
+  // Redraws at most every 200 ms.
+  void Update(const TreeProgress& p);
+  // Clears the live line and prints "<verb> ... in Xs (rates)" on stderr.
+  void Done(const TreeProgress& p);
+
+ private:
+  std::string Render(const TreeProgress& p) const;
+
+  std::string verb_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace jfsbr::cli

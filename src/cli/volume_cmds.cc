@@ -1,0 +1,326 @@
+// format, status, ls, stat, cat, mkdir, rm, info.
+#include <unistd.h>
+
+#include <charconv>
+#include <climits>
+#include <ctime>
+#include <iostream>
+
+#include "cli/command.h"
+#include "fs/info.h"
+#include "kv/registry.h"
+#include "model/keys.h"
+#include "util/json.h"
+
+namespace jfsbr::cli {
+namespace {
+
+int RunFormat(const Args& a) {
+  FormatOptions o;
+  o.name = a.pos[1];
+  o.storage = a.Get("storage", "file");
+  o.bucket = a.Get("bucket");
+  if (o.bucket.empty()) {
+    return Fail(a, Status::InvalidArgument("--bucket is required (a directory for storage file)"));
+  }
+  auto bs = a.GetUint("block-size", 4096);
+  auto trash = a.GetUint("trash-days", 1);
+  if (!bs.ok()) return Fail(a, bs.status());
+  if (!trash.ok()) return Fail(a, trash.status());
+  o.block_size_kib = *bs;
+  o.trash_days = static_cast<int64_t>(*trash);
+  o.hash_prefix = a.Has("hash-prefix");
+  o.force = a.Has("force");
+  auto engine = OpenEngine(a.pos[0]);
+  if (!engine.ok()) return Fail(a, engine.status());
+  auto f = FormatVolume(engine->get(), o);
+  if (!f.ok()) return Fail(a, f.status());
+  std::cout << "volume " << f->name << " formatted in " << (*engine)->Describe() << "\n"
+            << EncodeSetting(RedactSecrets(*f, true)) << "\n";
+  return 0;
+}
+
+const char* const kCounterNames[] = {"usedSpace", "totalInodes", "nextInode", "nextChunk",
+                                     "nextSession", "nextTrash"};
+
+int RunStatus(const Args& a) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  std::string out = "{\n  \"Engine\": ";
+  AppendGoQuoted(&out, (*vol)->engine()->Describe());
+  auto version = (*vol)->engine()->Version();
+  if (!version.ok()) return Fail(a, version.status());
+  out += ",\n  \"Version\": " + std::to_string(*version) + ",\n  \"Setting\": ";
+  AppendFormatJson(&out, RedactSecrets((*vol)->format(), true), "  ", 1);
+  out += ",\n  \"Counters\": {";
+  bool first = true;
+  for (const char* name : kCounterNames) {
+    auto v = (*vol)->Counter(name);
+    if (!v.ok()) return Fail(a, v.status());
+    out += std::string(first ? "" : ",") + "\n    \"" + name + "\": " + std::to_string(*v);
+    first = false;
+  }
+  out += "\n  }\n}\n";
+  std::cout << out;
+  return 0;
+}
+
+std::string ModeString(const Attr& at) {
+  static const char kType[] = "?-dlpbcs";
+  std::string s(1, kType[static_cast<int>(at.type)]);
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; i++) s += (at.mode & (0400 >> i)) ? rwx[i] : '-';
+  if (at.mode & 04000) s[3] = (at.mode & 0100) ? 's' : 'S';
+  if (at.mode & 02000) s[6] = (at.mode & 0010) ? 's' : 'S';
+  if (at.mode & 01000) s[9] = (at.mode & 0001) ? 't' : 'T';
+  return s;
+}
+
+std::string TimeString(int64_t sec) {
+  time_t t = static_cast<time_t>(sec);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string PathOrRoot(const Args& a, size_t i) { return a.pos.size() > i ? a.pos[i] : "/"; }
+
+int RunLs(const Args& a) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  std::string path = PathOrRoot(a, 1);
+  auto ino = (*vol)->Resolve(path);
+  if (!ino.ok()) return Fail(a, ino.status());
+  auto entries = (*vol)->ReadDir(*ino);
+  if (!entries.ok()) return Fail(a, entries.status());
+  for (const auto& e : *entries) {
+    auto at = (*vol)->GetAttr(e.dentry.ino);
+    if (!at.ok()) return Fail(a, at.status().Annotate(e.name));
+    char line[160];
+    snprintf(line, sizeof(line), "%s %3u %5u %5u %12llu %s ", ModeString(*at).c_str(), at->nlink,
+             at->uid, at->gid, static_cast<unsigned long long>(at->length),
+             TimeString(at->mtime).c_str());
+    std::cout << line << e.name;
+    if (at->type == FileType::kSymlink) {
+      auto target = (*vol)->ReadLink(e.dentry.ino);
+      if (target.ok()) std::cout << " -> " << *target;
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int RunStat(const Args& a) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  for (size_t i = 1; i < a.pos.size(); i++) {
+    auto ino = (*vol)->Resolve(a.pos[i]);
+    if (!ino.ok()) return Fail(a, ino.status());
+    auto at = (*vol)->GetAttr(*ino);
+    if (!at.ok()) return Fail(a, at.status());
+    char mode[8];
+    snprintf(mode, sizeof(mode), "%04o", at->mode);
+    std::cout << "  path: " << a.pos[i] << "\n inode: " << *ino
+              << "\n  type: " << FileTypeName(at->type) << "\n  mode: " << mode << " ("
+              << ModeString(*at) << ")\n nlink: " << at->nlink << "\n   uid: " << at->uid
+              << "\n   gid: " << at->gid << "\nlength: " << at->length
+              << "\n atime: " << at->atime << "." << at->atimensec
+              << "\n mtime: " << at->mtime << "." << at->mtimensec
+              << "\n ctime: " << at->ctime << "." << at->ctimensec
+              << "\nparent: " << at->parent << "\n flags: " << int{at->flags} << "\n";
+  }
+  return 0;
+}
+
+int RunCat(const Args& a) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  for (size_t i = 1; i < a.pos.size(); i++) {
+    auto ino = (*vol)->Resolve(a.pos[i]);
+    if (!ino.ok()) return Fail(a, ino.status());
+    auto at = (*vol)->GetAttr(*ino);
+    if (!at.ok()) return Fail(a, at.status());
+    for (uint64_t off = 0; off < at->length; off += 4 << 20) {
+      auto data = (*vol)->Read(*ino, off, 4 << 20);
+      if (!data.ok()) return Fail(a, data.status().Annotate(a.pos[i]));
+      std::cout.write(data->data(), static_cast<std::streamsize>(data->size()));
+    }
+  }
+  std::cout.flush();
+  return std::cout.good() ? 0 : 1;
+}
+
+// Splits "/a/b/c" into parent path "/a/b" and name "c".
+std::pair<std::string, std::string> SplitPath(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  auto slash = p.rfind('/');
+  if (slash == std::string::npos) return {"/", p};
+  return {slash == 0 ? "/" : p.substr(0, slash), p.substr(slash + 1)};
+}
+
+int RunMkdir(const Args& a) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  std::string mode_text = a.Get("mode", "755");
+  unsigned mode = 0;
+  auto r = std::from_chars(mode_text.data(), mode_text.data() + mode_text.size(), mode, 8);
+  if (r.ec != std::errc() || r.ptr != mode_text.data() + mode_text.size() || mode > 07777) {
+    return Fail(a, Status::InvalidArgument("--mode expects octal permission bits, got '" + mode_text + "'"));
+  }
+  NodeSpec spec;
+  spec.mode = static_cast<uint16_t>(mode);
+  spec.uid = getuid(), spec.gid = getgid();
+  for (size_t i = 1; i < a.pos.size(); i++) {
+    const std::string& path = a.pos[i];
+    if (path.empty() || path[0] != '/') return Fail(a, Status::InvalidArgument("path '" + path + "' is not absolute"));
+    Ino cur = kRootInode;
+    std::string walked;
+    size_t pos = 1;
+    while (pos <= path.size()) {
+      size_t next = std::min(path.find('/', pos), path.size());
+      std::string part = path.substr(pos, next - pos);
+      pos = next + 1;
+      if (part.empty()) continue;
+      walked += "/" + part;
+      bool last = pos > path.size();
+      auto d = (*vol)->Lookup(cur, part);
+      if (d.ok() && (!last || a.Has("parents"))) {
+        cur = d->ino;
+        continue;
+      }
+      if (!d.ok() && !d.status().Is(Code::kNotFound)) return Fail(a, d.status());
+      if (!last && !a.Has("parents")) {
+        return Fail(a, Status::NotFound("no such directory: " + walked + " (use -p)"));
+      }
+      auto made = (*vol)->Mkdir(cur, part, spec);
+      if (!made.ok()) return Fail(a, made.status().Annotate(walked));
+      cur = *made;
+    }
+  }
+  return 0;
+}
+
+Status RemoveTree(Volume* vol, Ino parent, const std::string& name) {
+  auto d = vol->Lookup(parent, name);
+  if (!d.ok()) return d.status();
+  if (d->type != FileType::kDirectory) return vol->Unlink(parent, name);
+  JFS_ASSIGN_OR_RETURN(auto entries, vol->ReadDir(d->ino));
+  for (const auto& e : entries) JFS_RETURN_IF_ERROR(RemoveTree(vol, d->ino, e.name));
+  return vol->Rmdir(parent, name);
+}
+
+int RunRm(const Args& a) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  for (size_t i = 1; i < a.pos.size(); i++) {
+    auto [parent_path, name] = SplitPath(a.pos[i]);
+    if (name.empty()) return Fail(a, Status::InvalidArgument("refusing to remove the root"));
+    auto parent = (*vol)->Resolve(parent_path);
+    if (!parent.ok()) return Fail(a, parent.status());
+    Status st;
+    if (a.Has("recursive")) {
+      st = RemoveTree(vol->get(), *parent, name);
+    } else {
+      auto d = (*vol)->Lookup(*parent, name);
+      st = !d.ok() ? d.status()
+           : d->type == FileType::kDirectory ? (*vol)->Rmdir(*parent, name)
+                                             : (*vol)->Unlink(*parent, name);
+    }
+    if (!st.ok()) return Fail(a, st.Annotate(a.pos[i]));
+  }
+  return 0;
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows, int left_align) {
+  std::vector<size_t> w(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size(); i++) w[i] = std::max(w[i], r[i].size());
+  }
+  std::string divider;
+  for (size_t x : w) divider += "+" + std::string(x + 2, '-');
+  divider += "+";
+  std::cout << divider << "\n";
+  for (size_t r = 0; r < rows.size(); r++) {
+    std::string line;
+    for (size_t i = 0; i < w.size(); i++) {
+      const std::string& c = rows[r][i];
+      size_t pad = w[i] - c.size();
+      line += "| ";
+      if (r == 0) {  // header cells centred, the extra space on the left
+        line += std::string((pad + 1) / 2, ' ') + c + std::string(pad / 2, ' ');
+      } else if (static_cast<int>(i) == left_align) {
+        line += c + std::string(pad, ' ');
+      } else {
+        line += std::string(pad, ' ') + c;
+      }
+      line += " ";
+    }
+    std::cout << line << "|\n";
+    if (r == 0) std::cout << divider << "\n";
+  }
+  std::cout << divider << "\n";
+}
+
+int RunInfo(const Args& a) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  for (size_t i = 1; i < a.pos.size(); i++) {
+    const std::string& path = a.pos[i];
+    auto ino = (*vol)->Resolve(path);
+    if (!ino.ok()) return Fail(a, ino.status());
+    auto sum = Summarize(vol->get(), *ino);
+    if (!sum.ok()) return Fail(a, sum.status());
+    std::cout << path << " :\n  inode: " << *ino << "\n  files: " << sum->files
+              << "\n   dirs: " << sum->dirs << "\n length: " << FormatBytes(sum->length)
+              << "\n   size: " << FormatBytes(sum->size) << "\n   path: " << path << "\n";
+    if (sum->files != 1 || sum->dirs != 0) continue;
+    auto objects = FileObjects(vol->get(), *ino);
+    if (!objects.ok()) return Fail(a, objects.status());
+    if (objects->empty()) continue;
+    std::vector<std::vector<std::string>> rows = {
+        {"chunkIndex", "objectName", "size", "offset", "length", "pos"}};
+    for (const auto& o : *objects) {
+      rows.push_back({std::to_string(o.chunk_index), o.key, std::to_string(o.size),
+                      std::to_string(o.off), std::to_string(o.len), std::to_string(o.pos)});
+    }
+    std::cout << " objects:\n";
+    PrintTable(rows, 1);
+  }
+  return 0;
+}
+
+}  // namespace
+
+const Command kFormatCommand = {
+    "format", "META-URL NAME", "Format a new volume: metadata in META-URL, data in --bucket",
+    {{"storage", 0, "TYPE", "object storage type", "file"},
+     {"bucket", 0, "DIR", "where data blocks go: a directory (or file:///DIR/) for storage file"},
+     {"block-size", 0, "KiB", "block size, rounded down to a power of two in [64, 16384]", "4096"},
+     {"trash-days", 0, "N", "days removed files stay in the trash (0: no trash)", "1"},
+     {"hash-prefix", 0, "", "spread block objects over 256 hash prefixes"},
+     {"force", 0, "", "rewrite the setting of an already formatted volume"}},
+    2, 2, RunFormat};
+const Command kStatusCommand = {"status", "META-URL",
+                                "Show the engine, the volume setting (secrets removed) and counters",
+                                {}, 1, 1, RunStatus};
+const Command kLsCommand = {"ls", "META-URL [PATH]", "List a directory of the volume", {}, 1, 2,
+                            RunLs};
+const Command kStatCommand = {"stat", "META-URL PATH...", "Show the attributes of paths", {}, 2,
+                              SIZE_MAX, RunStat};
+const Command kCatCommand = {"cat", "META-URL PATH...", "Write files of the volume to stdout", {},
+                             2, SIZE_MAX, RunCat};
+const Command kMkdirCommand = {"mkdir", "META-URL PATH...", "Make directories",
+                               {{"parents", 'p', "", "make parents as needed, no error if existing"},
+                                {"mode", 0, "OCTAL", "permission bits", "755"}},
+                               2, SIZE_MAX, RunMkdir};
+const Command kRmCommand = {"rm", "META-URL PATH...",
+                            "Remove files or directories (to the trash when the volume keeps one)",
+                            {{"recursive", 'r', "", "remove directories and their contents"}},
+                            2, SIZE_MAX, RunRm};
+const Command kInfoCommand = {"info", "META-URL PATH...",
+                              "Show a path's inode, usage and, for a file, its block objects",
+                              {}, 2, SIZE_MAX, RunInfo};
+
+}  // namespace jfsbr::cli

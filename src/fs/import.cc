@@ -1,0 +1,254 @@
+// ImportTree: local directory -> volume.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "fs/tree.h"
+
+namespace jfsbr {
+namespace {
+
+Status Errno(std::string_view what, const std::string& path) {
+  int e = errno;
+  std::string msg = std::string(what) + " " + path + ": " + strerror(e);
+  return e == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
+}
+
+FileType TypeOf(mode_t m) {
+  if (S_ISDIR(m)) return FileType::kDirectory;
+  if (S_ISLNK(m)) return FileType::kSymlink;
+  if (S_ISFIFO(m)) return FileType::kFifo;
+  if (S_ISBLK(m)) return FileType::kBlockDev;
+  if (S_ISCHR(m)) return FileType::kCharDev;
+  if (S_ISSOCK(m)) return FileType::kSocket;
+  return FileType::kFile;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> LocalXattrs(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
+  if (n < 0) {
+    if (errno == ENOTSUP || errno == ENODATA) return out;
+    return Errno("listxattr", path);
+  }
+  std::string names(static_cast<size_t>(n), '\0');
+  n = llistxattr(path.c_str(), names.data(), names.size());
+  if (n < 0) return Errno("listxattr", path);
+  names.resize(static_cast<size_t>(n));
+  for (size_t pos = 0; pos < names.size();) {
+    std::string name(names.c_str() + pos);
+    pos += name.size() + 1;
+    ssize_t vn = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (vn < 0) return Errno("getxattr " + name, path);
+    std::string value(static_cast<size_t>(vn), '\0');
+    vn = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    if (vn < 0) return Errno("getxattr " + name, path);
+    value.resize(static_cast<size_t>(vn));
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ListLocalDir(const std::string& path) {
+  DIR* d = opendir(path.c_str());
+  if (d == nullptr) return Errno("open directory", path);
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class Importer {
+ public:
+  Importer(Volume* vol, const ImportOptions& opts) : vol_(vol), opts_(opts) {}
+
+  Status Dir(const std::string& path, Ino jdir) {
+    JFS_ASSIGN_OR_RETURN(auto names, ListLocalDir(path));
+    for (const auto& name : names) {
+      Status st = Entry(path + "/" + name, jdir, name);
+      if (!st.ok()) return st.Annotate(path + "/" + name);
+      if (opts_.progress) opts_.progress(progress_);
+    }
+    return Status::OK();
+  }
+
+  const TreeProgress& progress() const { return progress_; }
+
+  Result<NodeSpec> SpecOf(const std::string& path, const struct stat& st) {
+    NodeSpec s;
+    s.mode = st.st_mode & 07777;
+    s.uid = st.st_uid;
+    s.gid = st.st_gid;
+    s.rdev = static_cast<uint32_t>(st.st_rdev);
+    s.atime = st.st_atim.tv_sec, s.atimensec = static_cast<uint32_t>(st.st_atim.tv_nsec);
+    s.mtime = st.st_mtim.tv_sec, s.mtimensec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+    JFS_ASSIGN_OR_RETURN(s.xattrs, LocalXattrs(path));
+    return s;
+  }
+
+  // Children changed the directory's mtime: put the original back (with the
+  // rest of its attributes, as `rsync -a` does for the destination too).
+  Status FinishDir(Ino jdir, const NodeSpec& spec) {
+    Attr a;
+    a.mode = spec.mode, a.uid = spec.uid, a.gid = spec.gid;
+    a.atime = spec.atime, a.atimensec = spec.atimensec;
+    a.mtime = spec.mtime, a.mtimensec = spec.mtimensec;
+    JFS_RETURN_IF_ERROR(vol_->SetAttr(
+        jdir, kSetMode | kSetUid | kSetGid | kSetAtime | kSetMtime, a));
+    for (const auto& [k, v] : spec.xattrs) JFS_RETURN_IF_ERROR(vol_->SetXattr(jdir, k, v));
+    return Status::OK();
+  }
+
+ private:
+  Status Entry(const std::string& path, Ino jparent, const std::string& name) {
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) return Errno("stat", path);
+    FileType type = TypeOf(st.st_mode);
+    JFS_ASSIGN_OR_RETURN(NodeSpec spec, SpecOf(path, st));
+    std::optional<Dentry> existing;
+    auto found = vol_->Lookup(jparent, name);
+    if (found.ok()) existing = *found;
+    else if (!found.status().Is(Code::kNotFound)) return found.status();
+
+    if (type == FileType::kDirectory) return ImportDir(path, jparent, name, spec, existing);
+    if (existing && existing->type == FileType::kDirectory) {
+      return Status::Exists("a directory of that name is already in the volume");
+    }
+    auto link_key = std::make_pair(st.st_dev, st.st_ino);
+    if (st.st_nlink > 1) {
+      if (auto it = links_.find(link_key); it != links_.end()) {
+        if (existing && existing->ino == it->second) return Skip();
+        if (existing) JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
+        progress_.others++;
+        return vol_->Link(it->second, jparent, name);
+      }
+    }
+    if (existing) {
+      JFS_ASSIGN_OR_RETURN(bool same, SameNode(*existing, type, path, st));
+      if (same) {
+        links_[link_key] = existing->ino;
+        return Skip();
+      }
+      JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
+    }
+    JFS_ASSIGN_OR_RETURN(Ino ino, Create(path, jparent, name, type, spec, st));
+    links_[link_key] = ino;
+    return Status::OK();
+  }
+
+  Status Skip() {
+    progress_.skipped++;
+    return Status::OK();
+  }
+
+  Result<bool> SameNode(const Dentry& d, FileType type, const std::string& path,
+                        const struct stat& st) {
+    if (d.type != type) return false;
+    JFS_ASSIGN_OR_RETURN(Attr a, vol_->GetAttr(d.ino));
+    if (type == FileType::kSymlink) {
+      char buf[4097];
+      ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
+      if (n < 0) return Errno("readlink", path);
+      JFS_ASSIGN_OR_RETURN(std::string target, vol_->ReadLink(d.ino));
+      return target == std::string_view(buf, static_cast<size_t>(n));
+    }
+    return a.length == static_cast<uint64_t>(st.st_size) && a.mtime == st.st_mtim.tv_sec &&
+           a.mtimensec == static_cast<uint32_t>(st.st_mtim.tv_nsec);
+  }
+
+  Status ImportDir(const std::string& path, Ino jparent, const std::string& name,
+                   const NodeSpec& spec, const std::optional<Dentry>& existing) {
+    Ino jdir;
+    if (existing) {
+      if (existing->type != FileType::kDirectory) {
+        JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
+        JFS_ASSIGN_OR_RETURN(jdir, vol_->Mkdir(jparent, name, spec));
+      } else {
+        jdir = existing->ino;
+      }
+    } else {
+      JFS_ASSIGN_OR_RETURN(jdir, vol_->Mkdir(jparent, name, spec));
+    }
+    progress_.dirs++;
+    JFS_RETURN_IF_ERROR(Dir(path, jdir));
+    return FinishDir(jdir, spec);
+  }
+
+  Result<Ino> Create(const std::string& path, Ino jparent, const std::string& name,
+                     FileType type, const NodeSpec& spec, const struct stat& st) {
+    if (type == FileType::kSymlink) {
+      char buf[4097];
+      ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
+      if (n < 0) return Errno("readlink", path);
+      progress_.symlinks++;
+      return vol_->Symlink(jparent, name, std::string_view(buf, static_cast<size_t>(n)), spec);
+    }
+    if (type != FileType::kFile) {
+      progress_.others++;
+      return vol_->Mknod(jparent, name, type, spec);
+    }
+    JFS_ASSIGN_OR_RETURN(auto slices, UploadFile(path));
+    progress_.files++;
+    return vol_->CreateFile(jparent, name, spec, static_cast<uint64_t>(st.st_size), slices);
+  }
+
+  Result<std::vector<ChunkSlice>> UploadFile(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Errno("open", path);
+    SliceWriter w(vol_, 0);
+    std::string buf(1 << 20, '\0');
+    Status st;
+    while (true) {
+      ssize_t n = read(fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        st = Errno("read", path);
+        break;
+      }
+      if (n == 0) break;
+      st = w.Append(std::string_view(buf.data(), static_cast<size_t>(n)));
+      if (!st.ok()) break;
+      progress_.bytes += static_cast<uint64_t>(n);
+    }
+    close(fd);
+    JFS_RETURN_IF_ERROR(st);
+    return w.Finish();
+  }
+
+  Volume* vol_;
+  const ImportOptions& opts_;
+  TreeProgress progress_;
+  std::map<std::pair<dev_t, ino_t>, Ino> links_;
+};
+
+}  // namespace
+
+Result<TreeProgress> ImportTree(Volume* vol, const std::string& local_dir,
+                                const ImportOptions& opts) {
+  struct stat st;
+  if (stat(local_dir.c_str(), &st) != 0) return Errno("stat", local_dir);
+  if (!S_ISDIR(st.st_mode)) return Status::NotDirectory(local_dir + " is not a directory");
+  JFS_ASSIGN_OR_RETURN(Ino dest, vol->Resolve(opts.dest));
+  JFS_ASSIGN_OR_RETURN(Attr da, vol->GetAttr(dest));
+  if (!da.IsDir()) return Status::NotDirectory(opts.dest + " is not a directory in the volume");
+  Importer im(vol, opts);
+  JFS_RETURN_IF_ERROR(im.Dir(local_dir, dest));
+  JFS_ASSIGN_OR_RETURN(NodeSpec spec, im.SpecOf(local_dir, st));
+  JFS_RETURN_IF_ERROR(im.FinishDir(dest, spec));
+  if (opts.progress) opts.progress(im.progress());
+  return im.progress();
+}
+
+}  // namespace jfsbr
