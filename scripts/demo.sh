@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job as it stands: a JuiceFS-format volume on embedded RocksDB and a
+# local bucket; /usr/share/doc imported, exported back and compared.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/build.sh
+J=$PWD/build/jfsbr
+W=$(mktemp -d /tmp/jfsbr-demo-XXXXXX)
+META=rocksdb://$W/meta
+set -x
+"$J" format "$META" myjfs --storage file --bucket "$W/bucket"
+"$J" import /usr/share/doc "$META"
+"$J" export "$META" "$W/export"
+diff -r --no-dereference /usr/share/doc "$W/export"
+F=$(cd /usr/share/doc && find . -type f -size +4M | sort | head -1)
+"$J" info "$META" "/${F#./}"
+"$J" status "$META"
+set +x
+echo "OK: /usr/share/doc and its export are identical (volume in $W)"
