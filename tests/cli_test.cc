@@ -1,11 +1,11 @@
 // End-to-end tests of the jfsbr binary: the main job (format, import a real
 // tree, export, diff), info, bad input, and an import killed with SIGKILL.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -53,7 +53,8 @@ class CliTest : public ::testing::Test {
  protected:
   std::string Meta() const { return "rocksdb://" + dir_.Sub("meta"); }
   void Format(const std::string& extra = "") {
-    CmdResult r = Jfsbr("format " + Meta() + " myjfs --bucket " + dir_.Sub("bucket") + " " + extra, dir_);
+    CmdResult r =
+        Jfsbr("format " + Meta() + " myjfs --bucket " + dir_.Sub("bucket") + " " + extra, dir_);
     ASSERT_EQ(r.code, 0) << r.err;
   }
   TempDir dir_;
@@ -93,12 +94,13 @@ TEST_F(CliTest, ImportExportRoundTripIsIdentical) {
   CmdResult exp = Jfsbr("export " + Meta() + " " + out, dir_);
   ASSERT_EQ(exp.code, 0) << exp.err;
   // Content and symlink targets: identical trees.
-  EXPECT_EQ(Shell("diff -r --no-dereference -x fifo " + src + " " + out), 0);  // diff can't read fifos
+  EXPECT_EQ(Shell("diff -r --no-dereference -x fifo " + src + " " + out),
+            0);  // diff can't read fifos
   // Metadata: mode, owner, mtime (ns), type and link count of every entry.
   std::string fmt = "find . -printf '%p %M %U %G %n %T@ %y\\n' | sort";
   EXPECT_EQ(Shell("cd " + src + " && " + fmt + " > " + dir_.Sub("a.txt") + " && cd " + out +
-                  " && " + fmt + " > " + dir_.Sub("b.txt") + " && diff " + dir_.Sub("a.txt") +
-                  " " + dir_.Sub("b.txt")),
+                  " && " + fmt + " > " + dir_.Sub("b.txt") + " && diff " + dir_.Sub("a.txt") + " " +
+                  dir_.Sub("b.txt")),
             0);
   struct stat a, b;
   ASSERT_EQ(stat((out + "/zz-extra/original").c_str(), &a), 0);
@@ -126,9 +128,11 @@ TEST_F(CliTest, InfoOfFiveMiBFileShowsTwoObjects) {
   // The slice id is the first one a fresh volume hands out: 1.
   const std::string o0 = "myjfs/chunks/0/0/1_0_4194304", o1 = "myjfs/chunks/0/0/1_1_1048576";
   EXPECT_NE(r.out.find("|          0 | " + o0 + " | 4194304 |      0 | 4194304 |       0 |"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("|          0 | " + o1 + " | 1048576 |      0 | 1048576 | 4194304 |"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
   size_t rows = 0;
   for (size_t p = r.out.find("myjfs/chunks/"); p != std::string::npos;
        p = r.out.find("myjfs/chunks/", p + 1)) {
@@ -162,8 +166,11 @@ TEST_F(CliTest, BadInputGivesOneLineErrors) {
   one_line_error("import " + dir_.Sub("nope") + " " + Meta(), "No such file or directory");
   one_line_error("frobnicate", "unknown command");
   one_line_error("ls " + Meta() + " --bogus", "unknown flag --bogus");
-  EXPECT_EQ(Jfsbr("format " + Meta() + " myjfs --bucket " + dir_.Sub("bucket") + " --force", dir_).code, 0);
-  for (const char* cmd : {"format", "import", "export", "status", "ls", "stat", "cat", "mkdir", "rm", "info"}) {
+  EXPECT_EQ(
+      Jfsbr("format " + Meta() + " myjfs --bucket " + dir_.Sub("bucket") + " --force", dir_).code,
+      0);
+  for (const char* cmd :
+       {"format", "import", "export", "status", "ls", "stat", "cat", "mkdir", "rm", "info"}) {
     CmdResult h = Jfsbr(std::string(cmd) + " --help", dir_);
     EXPECT_EQ(h.code, 0) << cmd;
     EXPECT_NE(h.out.find("Usage: jfsbr " + std::string(cmd)), std::string::npos) << cmd;

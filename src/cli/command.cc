@@ -33,7 +33,8 @@ Result<uint64_t> Args::GetUint(std::string_view name, uint64_t def) const {
   const std::string& s = it->second;
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
   if (r.ec != std::errc() || r.ptr != s.data() + s.size()) {
-    return Status::InvalidArgument("--" + std::string(name) + " expects a non-negative integer, got '" + s + "'");
+    return Status::InvalidArgument("--" + std::string(name) +
+                                   " expects a non-negative integer, got '" + s + "'");
   }
   return v;
 }

@@ -14,9 +14,9 @@
 namespace jfsbr::cli {
 
 struct FlagSpec {
-  std::string_view name;     // long name without "--"
-  char short_name = 0;       // e.g. 'r' for -r; 0 if none
-  std::string_view value;    // value placeholder ("N", "DIR"); empty for a switch
+  std::string_view name;   // long name without "--"
+  char short_name = 0;     // e.g. 'r' for -r; 0 if none
+  std::string_view value;  // value placeholder ("N", "DIR"); empty for a switch
   std::string_view help;
   std::string_view def = {};  // default shown in help
 };
@@ -52,7 +52,7 @@ Result<std::unique_ptr<Volume>> OpenVolume(const std::string& meta_url);
 std::string FormatBytes(uint64_t n);
 
 // Command groups (one file each).
-extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand,
-    kLsCommand, kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand;
+extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand, kLsCommand,
+    kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand;
 
 }  // namespace jfsbr::cli

@@ -7,8 +7,10 @@
 namespace jfsbr::cli {
 
 TreeProgressLine::TreeProgressLine(std::string verb)
-    : verb_(std::move(verb)), tty_(isatty(STDERR_FILENO) != 0),
-      start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : verb_(std::move(verb)),
+      tty_(isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 std::string TreeProgressLine::Render(const TreeProgress& p) const {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -35,15 +35,21 @@ int RunExport(const Args& a) {
 }  // namespace
 
 const Command kImportCommand = {
-    "import", "LOCAL_DIR META-URL",
+    "import",
+    "LOCAL_DIR META-URL",
     "Copy a local tree into the volume (files, dirs, symlinks, hard links, xattrs, modes, "
     "owners, times); a rerun finishes an interrupted import",
     {{"dest", 0, "PATH", "existing directory of the volume to import into", "/"}},
-    2, 2, RunImport};
+    2,
+    2,
+    RunImport};
 const Command kExportCommand = {
-    "export", "META-URL LOCAL_DIR",
+    "export",
+    "META-URL LOCAL_DIR",
     "Copy a directory of the volume to a local directory, reading its blocks",
     {{"path", 0, "PATH", "directory of the volume to export", "/"}},
-    2, 2, RunExport};
+    2,
+    2,
+    RunExport};
 
 }  // namespace jfsbr::cli

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <climits>
 #include <ctime>
+#include <functional>
 #include <iostream>
 
 #include "cli/command.h"
@@ -40,8 +41,8 @@ int RunFormat(const Args& a) {
   return 0;
 }
 
-const char* const kCounterNames[] = {"usedSpace", "totalInodes", "nextInode", "nextChunk",
-                                     "nextSession", "nextTrash"};
+const char* const kCounterNames[] = {"usedSpace", "totalInodes", "nextInode",
+                                     "nextChunk", "nextSession", "nextTrash"};
 
 int RunStatus(const Args& a) {
   auto vol = OpenVolume(a.pos[0]);
@@ -85,6 +86,23 @@ std::string TimeString(int64_t sec) {
   return buf;
 }
 
+// Opens the volume of a.pos[0] and calls fn for each path a.pos[1..] with its
+// inode and attr; the first error is reported and ends the command.
+using PathFn = std::function<Status(Volume*, const std::string&, Ino, const Attr&)>;
+int ForEachPath(const Args& a, const PathFn& fn) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  for (size_t i = 1; i < a.pos.size(); i++) {
+    auto ino = (*vol)->Resolve(a.pos[i]);
+    if (!ino.ok()) return Fail(a, ino.status());
+    auto at = (*vol)->GetAttr(*ino);
+    if (!at.ok()) return Fail(a, at.status());
+    Status st = fn(vol->get(), a.pos[i], *ino, *at);
+    if (!st.ok()) return Fail(a, st.Annotate(a.pos[i]));
+  }
+  return 0;
+}
+
 std::string PathOrRoot(const Args& a, size_t i) { return a.pos.size() > i ? a.pos[i] : "/"; }
 
 int RunLs(const Args& a) {
@@ -113,43 +131,29 @@ int RunLs(const Args& a) {
 }
 
 int RunStat(const Args& a) {
-  auto vol = OpenVolume(a.pos[0]);
-  if (!vol.ok()) return Fail(a, vol.status());
-  for (size_t i = 1; i < a.pos.size(); i++) {
-    auto ino = (*vol)->Resolve(a.pos[i]);
-    if (!ino.ok()) return Fail(a, ino.status());
-    auto at = (*vol)->GetAttr(*ino);
-    if (!at.ok()) return Fail(a, at.status());
+  return ForEachPath(a, [](Volume*, const std::string& path, Ino ino, const Attr& at) {
     char mode[8];
-    snprintf(mode, sizeof(mode), "%04o", at->mode);
-    std::cout << "  path: " << a.pos[i] << "\n inode: " << *ino
-              << "\n  type: " << FileTypeName(at->type) << "\n  mode: " << mode << " ("
-              << ModeString(*at) << ")\n nlink: " << at->nlink << "\n   uid: " << at->uid
-              << "\n   gid: " << at->gid << "\nlength: " << at->length
-              << "\n atime: " << at->atime << "." << at->atimensec
-              << "\n mtime: " << at->mtime << "." << at->mtimensec
-              << "\n ctime: " << at->ctime << "." << at->ctimensec
-              << "\nparent: " << at->parent << "\n flags: " << int{at->flags} << "\n";
-  }
-  return 0;
+    snprintf(mode, sizeof(mode), "%04o", at.mode);
+    std::cout << "  path: " << path << "\n inode: " << ino << "\n  type: " << FileTypeName(at.type)
+              << "\n  mode: " << mode << " (" << ModeString(at) << ")\n nlink: " << at.nlink
+              << "\n   uid: " << at.uid << "\n   gid: " << at.gid << "\nlength: " << at.length
+              << "\n atime: " << at.atime << "." << at.atimensec << "\n mtime: " << at.mtime << "."
+              << at.mtimensec << "\n ctime: " << at.ctime << "." << at.ctimensec
+              << "\nparent: " << at.parent << "\n flags: " << int{at.flags} << "\n";
+    return Status::OK();
+  });
 }
 
 int RunCat(const Args& a) {
-  auto vol = OpenVolume(a.pos[0]);
-  if (!vol.ok()) return Fail(a, vol.status());
-  for (size_t i = 1; i < a.pos.size(); i++) {
-    auto ino = (*vol)->Resolve(a.pos[i]);
-    if (!ino.ok()) return Fail(a, ino.status());
-    auto at = (*vol)->GetAttr(*ino);
-    if (!at.ok()) return Fail(a, at.status());
-    for (uint64_t off = 0; off < at->length; off += 4 << 20) {
-      auto data = (*vol)->Read(*ino, off, 4 << 20);
-      if (!data.ok()) return Fail(a, data.status().Annotate(a.pos[i]));
-      std::cout.write(data->data(), static_cast<std::streamsize>(data->size()));
+  int rc = ForEachPath(a, [](Volume* vol, const std::string&, Ino ino, const Attr& at) {
+    for (uint64_t off = 0; off < at.length; off += 4 << 20) {
+      JFS_ASSIGN_OR_RETURN(std::string data, vol->Read(ino, off, 4 << 20));
+      std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
     }
-  }
+    return Status::OK();
+  });
   std::cout.flush();
-  return std::cout.good() ? 0 : 1;
+  return rc != 0 ? rc : std::cout.good() ? 0 : 1;
 }
 
 // Splits "/a/b/c" into parent path "/a/b" and name "c".
@@ -167,14 +171,16 @@ int RunMkdir(const Args& a) {
   unsigned mode = 0;
   auto r = std::from_chars(mode_text.data(), mode_text.data() + mode_text.size(), mode, 8);
   if (r.ec != std::errc() || r.ptr != mode_text.data() + mode_text.size() || mode > 07777) {
-    return Fail(a, Status::InvalidArgument("--mode expects octal permission bits, got '" + mode_text + "'"));
+    return Fail(a, Status::InvalidArgument("--mode expects octal permission bits, got '" +
+                                           mode_text + "'"));
   }
   NodeSpec spec;
   spec.mode = static_cast<uint16_t>(mode);
   spec.uid = getuid(), spec.gid = getgid();
   for (size_t i = 1; i < a.pos.size(); i++) {
     const std::string& path = a.pos[i];
-    if (path.empty() || path[0] != '/') return Fail(a, Status::InvalidArgument("path '" + path + "' is not absolute"));
+    if (path.empty() || path[0] != '/')
+      return Fail(a, Status::InvalidArgument("path '" + path + "' is not absolute"));
     Ino cur = kRootInode;
     std::string walked;
     size_t pos = 1;
@@ -224,7 +230,7 @@ int RunRm(const Args& a) {
       st = RemoveTree(vol->get(), *parent, name);
     } else {
       auto d = (*vol)->Lookup(*parent, name);
-      st = !d.ok() ? d.status()
+      st = !d.ok()                           ? d.status()
            : d->type == FileType::kDirectory ? (*vol)->Rmdir(*parent, name)
                                              : (*vol)->Unlink(*parent, name);
     }
@@ -263,64 +269,74 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows, int left_alig
   std::cout << divider << "\n";
 }
 
-int RunInfo(const Args& a) {
-  auto vol = OpenVolume(a.pos[0]);
-  if (!vol.ok()) return Fail(a, vol.status());
-  for (size_t i = 1; i < a.pos.size(); i++) {
-    const std::string& path = a.pos[i];
-    auto ino = (*vol)->Resolve(path);
-    if (!ino.ok()) return Fail(a, ino.status());
-    auto sum = Summarize(vol->get(), *ino);
-    if (!sum.ok()) return Fail(a, sum.status());
-    std::cout << path << " :\n  inode: " << *ino << "\n  files: " << sum->files
-              << "\n   dirs: " << sum->dirs << "\n length: " << FormatBytes(sum->length)
-              << "\n   size: " << FormatBytes(sum->size) << "\n   path: " << path << "\n";
-    if (sum->files != 1 || sum->dirs != 0) continue;
-    auto objects = FileObjects(vol->get(), *ino);
-    if (!objects.ok()) return Fail(a, objects.status());
-    if (objects->empty()) continue;
-    std::vector<std::vector<std::string>> rows = {
-        {"chunkIndex", "objectName", "size", "offset", "length", "pos"}};
-    for (const auto& o : *objects) {
-      rows.push_back({std::to_string(o.chunk_index), o.key, std::to_string(o.size),
-                      std::to_string(o.off), std::to_string(o.len), std::to_string(o.pos)});
-    }
-    std::cout << " objects:\n";
-    PrintTable(rows, 1);
+Status PrintInfo(Volume* vol, const std::string& path, Ino ino, const Attr&) {
+  JFS_ASSIGN_OR_RETURN(Summary sum, Summarize(vol, ino));
+  std::cout << path << " :\n  inode: " << ino << "\n  files: " << sum.files
+            << "\n   dirs: " << sum.dirs << "\n length: " << FormatBytes(sum.length)
+            << "\n   size: " << FormatBytes(sum.size) << "\n   path: " << path << "\n";
+  if (sum.files != 1 || sum.dirs != 0) return Status::OK();
+  JFS_ASSIGN_OR_RETURN(auto objects, FileObjects(vol, ino));
+  if (objects.empty()) return Status::OK();
+  std::vector<std::vector<std::string>> rows = {
+      {"chunkIndex", "objectName", "size", "offset", "length", "pos"}};
+  for (const auto& o : objects) {
+    rows.push_back({std::to_string(o.chunk_index), o.key, std::to_string(o.size),
+                    std::to_string(o.off), std::to_string(o.len), std::to_string(o.pos)});
   }
-  return 0;
+  std::cout << " objects:\n";
+  PrintTable(rows, 1);
+  return Status::OK();
 }
+
+int RunInfo(const Args& a) { return ForEachPath(a, PrintInfo); }
 
 }  // namespace
 
 const Command kFormatCommand = {
-    "format", "META-URL NAME", "Format a new volume: metadata in META-URL, data in --bucket",
+    "format",
+    "META-URL NAME",
+    "Format a new volume: metadata in META-URL, data in --bucket",
     {{"storage", 0, "TYPE", "object storage type", "file"},
      {"bucket", 0, "DIR", "where data blocks go: a directory (or file:///DIR/) for storage file"},
      {"block-size", 0, "KiB", "block size, rounded down to a power of two in [64, 16384]", "4096"},
      {"trash-days", 0, "N", "days removed files stay in the trash (0: no trash)", "1"},
      {"hash-prefix", 0, "", "spread block objects over 256 hash prefixes"},
      {"force", 0, "", "rewrite the setting of an already formatted volume"}},
-    2, 2, RunFormat};
-const Command kStatusCommand = {"status", "META-URL",
-                                "Show the engine, the volume setting (secrets removed) and counters",
-                                {}, 1, 1, RunStatus};
+    2,
+    2,
+    RunFormat};
+const Command kStatusCommand = {
+    "status", "META-URL", "Show the engine, the volume setting (secrets removed) and counters",
+    {},       1,          1,
+    RunStatus};
 const Command kLsCommand = {"ls", "META-URL [PATH]", "List a directory of the volume", {}, 1, 2,
                             RunLs};
-const Command kStatCommand = {"stat", "META-URL PATH...", "Show the attributes of paths", {}, 2,
-                              SIZE_MAX, RunStat};
-const Command kCatCommand = {"cat", "META-URL PATH...", "Write files of the volume to stdout", {},
-                             2, SIZE_MAX, RunCat};
-const Command kMkdirCommand = {"mkdir", "META-URL PATH...", "Make directories",
-                               {{"parents", 'p', "", "make parents as needed, no error if existing"},
-                                {"mode", 0, "OCTAL", "permission bits", "755"}},
-                               2, SIZE_MAX, RunMkdir};
-const Command kRmCommand = {"rm", "META-URL PATH...",
+const Command kStatCommand = {
+    "stat", "META-URL PATH...", "Show the attributes of paths", {}, 2, SIZE_MAX, RunStat};
+const Command kCatCommand = {
+    "cat", "META-URL PATH...", "Write files of the volume to stdout", {}, 2, SIZE_MAX, RunCat};
+const Command kMkdirCommand = {
+    "mkdir",
+    "META-URL PATH...",
+    "Make directories",
+    {{"parents", 'p', "", "make parents as needed, no error if existing"},
+     {"mode", 0, "OCTAL", "permission bits", "755"}},
+    2,
+    SIZE_MAX,
+    RunMkdir};
+const Command kRmCommand = {"rm",
+                            "META-URL PATH...",
                             "Remove files or directories (to the trash when the volume keeps one)",
                             {{"recursive", 'r', "", "remove directories and their contents"}},
-                            2, SIZE_MAX, RunRm};
-const Command kInfoCommand = {"info", "META-URL PATH...",
+                            2,
+                            SIZE_MAX,
+                            RunRm};
+const Command kInfoCommand = {"info",
+                              "META-URL PATH...",
                               "Show a path's inode, usage and, for a file, its block objects",
-                              {}, 2, SIZE_MAX, RunInfo};
+                              {},
+                              2,
+                              SIZE_MAX,
+                              RunInfo};
 
 }  // namespace jfsbr::cli

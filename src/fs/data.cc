@@ -82,11 +82,13 @@ Status SliceWriter::Append(std::string_view data) {
     cur_.record.size += static_cast<uint32_t>(take);
     offset_ += take;
     if (block_.size() == bs) {
-      JFS_RETURN_IF_ERROR(vol_->PutBlock(cur_.record.id, static_cast<uint32_t>(uploaded_ / bs), block_));
+      JFS_RETURN_IF_ERROR(
+          vol_->PutBlock(cur_.record.id, static_cast<uint32_t>(uploaded_ / bs), block_));
       uploaded_ += static_cast<uint32_t>(bs);
       block_.clear();
     }
-    if (uint64_t{cur_.record.pos} + cur_.record.size == kChunkSize) JFS_RETURN_IF_ERROR(FinishSlice());
+    if (uint64_t{cur_.record.pos} + cur_.record.size == kChunkSize)
+      JFS_RETURN_IF_ERROR(FinishSlice());
   }
   return Status::OK();
 }
@@ -94,7 +96,8 @@ Status SliceWriter::Append(std::string_view data) {
 Status SliceWriter::FinishSlice() {
   if (!block_.empty()) {
     const uint64_t bs = vol_->block_bytes();
-    JFS_RETURN_IF_ERROR(vol_->PutBlock(cur_.record.id, static_cast<uint32_t>(uploaded_ / bs), block_));
+    JFS_RETURN_IF_ERROR(
+        vol_->PutBlock(cur_.record.id, static_cast<uint32_t>(uploaded_ / bs), block_));
     block_.clear();
   }
   cur_.record.len = cur_.record.size;
@@ -191,11 +194,11 @@ Status Volume::Truncate(Ino ino, uint64_t length) {
     uint32_t last = static_cast<uint32_t>(right / kChunkSize);
     if (last - first > 1) {
       std::vector<std::string> middle;
-      JFS_RETURN_IF_ERROR(tx.Scan(keys::Chunk(ino, first + 1), keys::Chunk(ino, last),
-                                  [&](auto k, auto) {
-                                    middle.emplace_back(k);
-                                    return true;
-                                  }));
+      JFS_RETURN_IF_ERROR(
+          tx.Scan(keys::Chunk(ino, first + 1), keys::Chunk(ino, last), [&](auto k, auto) {
+            middle.emplace_back(k);
+            return true;
+          }));
       for (const auto& k : middle) {
         JFS_RETURN_IF_ERROR(AppendRecordTx(tx, ino, keys::Parse(k).index,
                                            {0, 0, 0, 0, static_cast<uint32_t>(kChunkSize)}));

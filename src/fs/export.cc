@@ -23,11 +23,16 @@ Status Errno(std::string_view what, const std::string& path) {
 
 mode_t ModeType(FileType t) {
   switch (t) {
-    case FileType::kFifo: return S_IFIFO;
-    case FileType::kBlockDev: return S_IFBLK;
-    case FileType::kCharDev: return S_IFCHR;
-    case FileType::kSocket: return S_IFSOCK;
-    default: return S_IFREG;
+    case FileType::kFifo:
+      return S_IFIFO;
+    case FileType::kBlockDev:
+      return S_IFBLK;
+    case FileType::kCharDev:
+      return S_IFCHR;
+    case FileType::kSocket:
+      return S_IFSOCK;
+    default:
+      return S_IFREG;
   }
 }
 

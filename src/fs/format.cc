@@ -49,8 +49,8 @@ Status CheckStore(ObjectStore* store) {
   JFS_ASSIGN_OR_RETURN(auto objects, ListAll(store, ""));
   for (const auto& o : objects) {
     if (o.size > 0 && o.key != "testing" && o.key.rfind("testing/", 0) != 0) {
-      return Status::Exists("object store " + store->Describe() + " is not empty (holds " +
-                            o.key + "); clean it up or pick another volume name");
+      return Status::Exists("object store " + store->Describe() + " is not empty (holds " + o.key +
+                            "); clean it up or pick another volume name");
     }
   }
   return Status::OK();
@@ -90,7 +90,8 @@ Status CheckName(std::string_view name) {
     return Status::NameTooLong("file name of " + std::to_string(name.size()) +
                                " bytes (the limit is 255)");
   }
-  if (name == "." || name == "..") return Status::InvalidArgument("invalid name '" + std::string(name) + "'");
+  if (name == "." || name == "..")
+    return Status::InvalidArgument("invalid name '" + std::string(name) + "'");
   if (name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
     return Status::InvalidArgument("file name contains '/' or NUL");
   }
@@ -102,8 +103,9 @@ Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
   JFS_ASSIGN_OR_RETURN(auto existing, engine->Get(keys::Setting()));
   if (existing) {
     if (!opts.force) {
-      return Status::Exists("the engine already holds a formatted volume; use --force to "
-                            "rewrite its setting");
+      return Status::Exists(
+          "the engine already holds a formatted volume; use --force to "
+          "rewrite its setting");
     }
     return Reformat(engine, *existing, opts);
   }

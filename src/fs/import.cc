@@ -105,8 +105,8 @@ class Importer {
     a.mode = spec.mode, a.uid = spec.uid, a.gid = spec.gid;
     a.atime = spec.atime, a.atimensec = spec.atimensec;
     a.mtime = spec.mtime, a.mtimensec = spec.mtimensec;
-    JFS_RETURN_IF_ERROR(vol_->SetAttr(
-        jdir, kSetMode | kSetUid | kSetGid | kSetAtime | kSetMtime, a));
+    JFS_RETURN_IF_ERROR(
+        vol_->SetAttr(jdir, kSetMode | kSetUid | kSetGid | kSetAtime | kSetMtime, a));
     for (const auto& [k, v] : spec.xattrs) JFS_RETURN_IF_ERROR(vol_->SetXattr(jdir, k, v));
     return Status::OK();
   }
@@ -119,8 +119,10 @@ class Importer {
     JFS_ASSIGN_OR_RETURN(NodeSpec spec, SpecOf(path, st));
     std::optional<Dentry> existing;
     auto found = vol_->Lookup(jparent, name);
-    if (found.ok()) existing = *found;
-    else if (!found.status().Is(Code::kNotFound)) return found.status();
+    if (found.ok())
+      existing = *found;
+    else if (!found.status().Is(Code::kNotFound))
+      return found.status();
 
     if (type == FileType::kDirectory) return ImportDir(path, jparent, name, spec, existing);
     if (existing && existing->type == FileType::kDirectory) {
@@ -186,8 +188,8 @@ class Importer {
     return FinishDir(jdir, spec);
   }
 
-  Result<Ino> Create(const std::string& path, Ino jparent, const std::string& name,
-                     FileType type, const NodeSpec& spec, const struct stat& st) {
+  Result<Ino> Create(const std::string& path, Ino jparent, const std::string& name, FileType type,
+                     const NodeSpec& spec, const struct stat& st) {
     if (type == FileType::kSymlink) {
       char buf[4097];
       ssize_t n = readlink(path.c_str(), buf, sizeof(buf));

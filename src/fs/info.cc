@@ -45,11 +45,11 @@ Result<std::vector<ObjectRow>> FileObjects(Volume* vol, Ino ino) {
       for (uint64_t b = off / bs; b * bs < end; b++) {
         uint32_t blen = BlockLen(seg.size, static_cast<uint32_t>(b), bs);
         uint64_t lo = std::max(off, b * bs), hi = std::min(end, b * bs + blen);
-        rows.push_back({static_cast<uint32_t>(index),
-                        prefix + BlockKey(seg.id, static_cast<uint32_t>(b), blen,
-                                          vol->format().hash_prefix),
-                        blen, static_cast<uint32_t>(lo - b * bs), static_cast<uint32_t>(hi - lo),
-                        pos + (lo - off)});
+        rows.push_back(
+            {static_cast<uint32_t>(index),
+             prefix + BlockKey(seg.id, static_cast<uint32_t>(b), blen, vol->format().hash_prefix),
+             blen, static_cast<uint32_t>(lo - b * bs), static_cast<uint32_t>(hi - lo),
+             pos + (lo - off)});
       }
     }
   }

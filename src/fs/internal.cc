@@ -6,7 +6,8 @@ namespace jfsbr::fsi {
 
 Timespec Now() {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
   return {ns / 1000000000, static_cast<uint32_t>(ns % 1000000000)};
 }
 

@@ -36,9 +36,8 @@ Status CheckNotTrashRoot(Ino parent, std::string_view name) {
 Status CheckEmptyDir(Txn& tx, Ino dir) {
   bool empty = true;
   std::string prefix = keys::EntryPrefix(dir);
-  JFS_RETURN_IF_ERROR(tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto, auto) {
-    return empty = false;
-  }));
+  JFS_RETURN_IF_ERROR(
+      tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto, auto) { return empty = false; }));
   if (!empty) return Status::NotEmpty("directory inode " + std::to_string(dir));
   return Status::OK();
 }
@@ -302,8 +301,8 @@ Result<Ino> Volume::TrashDirFor(Ino parent) {
     PutAttr(tx, hourly, a);
     tx.Put(keys::Entry(kTrashInode, name), EncodeDentry({FileType::kDirectory, hourly}));
     tx.Put(keys::DirStat(hourly), EncodeDirStat({}));
-    JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, kTrashInode,
-                                           fsi::ChildStat(FileType::kDirectory, 0)));
+    JFS_RETURN_IF_ERROR(
+        fsi::UpdateDirStat(tx, format_, kTrashInode, fsi::ChildStat(FileType::kDirectory, 0)));
     fsi::AddUsage(tx, Align4K(0), 1);
     return Status::OK();
   });
@@ -412,8 +411,8 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
         if (is_dir) return Status::NotDirectory(std::string(new_name));
         JFS_RETURN_IF_ERROR(DropLink(tx, new_parent, td.ino, ta, &deleted_length));
       }
-      JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, new_parent,
-                                             Neg(fsi::ChildStat(ta.type, ta.length))));
+      JFS_RETURN_IF_ERROR(
+          fsi::UpdateDirStat(tx, format_, new_parent, Neg(fsi::ChildStat(ta.type, ta.length))));
     }
     auto now = fsi::Now();
     tx.Delete(skey);

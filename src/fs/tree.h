@@ -16,7 +16,7 @@
 namespace jfsbr {
 
 struct TreeProgress {
-  uint64_t files = 0;    // regular files copied
+  uint64_t files = 0;  // regular files copied
   uint64_t dirs = 0;
   uint64_t symlinks = 0;
   uint64_t others = 0;   // hard links, fifos, devices, sockets

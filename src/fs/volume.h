@@ -93,11 +93,11 @@ class SliceWriter {
   Status FinishSlice();
 
   Volume* vol_;
-  uint64_t offset_;         // file offset of the next byte
-  bool open_ = false;       // a slice is being written
+  uint64_t offset_;    // file offset of the next byte
+  bool open_ = false;  // a slice is being written
   ChunkSlice cur_;
-  uint32_t uploaded_ = 0;   // bytes of cur_ already uploaded as full blocks
-  std::string block_;       // bytes of the block being filled
+  uint32_t uploaded_ = 0;  // bytes of cur_ already uploaded as full blocks
+  std::string block_;      // bytes of the block being filled
   std::vector<ChunkSlice> done_;
 };
 
@@ -138,8 +138,8 @@ class Volume {
   // Creates a regular file whose content is `slices` (from a SliceWriter) and
   // whose length is `length`, all in one transaction: it appears complete or
   // not at all.
-  Result<Ino> CreateFile(Ino parent, std::string_view name, const NodeSpec& spec,
-                         uint64_t length, const std::vector<ChunkSlice>& slices);
+  Result<Ino> CreateFile(Ino parent, std::string_view name, const NodeSpec& spec, uint64_t length,
+                         const std::vector<ChunkSlice>& slices);
   // Appends slices to an existing file in one transaction.
   Status AttachSlices(Ino ino, const std::vector<ChunkSlice>& slices);
   Result<std::vector<SliceRecord>> ReadChunk(Ino ino, uint32_t index);

@@ -31,9 +31,8 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
 
   void Format(int64_t trash_days) {
     vol_.reset();
-    meta_url_ = GetParam() == "rocksdb"
-                    ? "rocksdb://" + dir_.Sub("meta-" + std::to_string(++n_))
-                    : "memkv://volume-test-" + std::to_string(rand());
+    meta_url_ = GetParam() == "rocksdb" ? "rocksdb://" + dir_.Sub("meta-" + std::to_string(++n_))
+                                        : "memkv://volume-test-" + std::to_string(rand());
     auto e = OpenEngine(meta_url_);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
@@ -232,8 +231,9 @@ TEST_P(VolumeTest, SymlinksHardLinksAndXattrs) {
 }
 
 TEST_P(VolumeTest, OddNamesRoundTrip) {
-  std::vector<std::string> names = {"name with spaces", "100%", "%41", std::string("bad\xff\xfe", 5),
-                                    "\xe6\x9e\x9c\xe6\xb1\x81", "tab\there"};
+  std::vector<std::string> names = {
+      "name with spaces",         "100%",     "%41", std::string("bad\xff\xfe", 5),
+      "\xe6\x9e\x9c\xe6\xb1\x81", "tab\there"};
   for (const auto& n : names) MustCreate(kRootInode, n, n);
   auto entries = vol_->ReadDir(kRootInode);
   ASSERT_EQ(entries->size(), names.size());

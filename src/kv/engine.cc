@@ -11,8 +11,12 @@ Result<std::vector<std::pair<std::string, std::optional<std::string>>>> ResolveB
   std::map<std::string, std::optional<std::string>> final;
   for (const auto& op : batch.ops) {
     switch (op.kind) {
-      case WriteBatch::OpKind::kPut: final[op.key] = op.value; break;
-      case WriteBatch::OpKind::kDelete: final[op.key] = std::nullopt; break;
+      case WriteBatch::OpKind::kPut:
+        final[op.key] = op.value;
+        break;
+      case WriteBatch::OpKind::kDelete:
+        final[op.key] = std::nullopt;
+        break;
       case WriteBatch::OpKind::kAddLE64: {
         std::optional<std::string> old;
         if (auto it = final.find(op.key); it != final.end()) {
@@ -32,7 +36,7 @@ Result<std::vector<std::pair<std::string, std::optional<std::string>>>> ResolveB
     }
   }
   return std::vector<std::pair<std::string, std::optional<std::string>>>(final.begin(),
-                                                                          final.end());
+                                                                         final.end());
 }
 
 Status CheckConditions(const WriteBatch& batch, const CurrentFn& current) {

@@ -30,9 +30,9 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   std::string ScanAll(KvReader* r, std::string_view b = "", std::string_view e = "") {
     std::string out;
     EXPECT_TRUE(r->Scan(b, e, [&](auto k, auto v) {
-      out += std::string(k) + "=" + std::string(v) + ";";
-      return true;
-    }).ok());
+                   out += std::string(k) + "=" + std::string(v) + ";";
+                   return true;
+                 }).ok());
     return out;
   }
 
@@ -123,14 +123,14 @@ TEST_P(EngineTest, ConcurrentTxnIncrementsAreSerializable) {
 
 TEST_P(EngineTest, TxnReadsOwnWrites) {
   ASSERT_TRUE(RunTxn(engine_.get(), [](Txn& tx) {
-    tx.Put("x", "1");
-    auto v = tx.Get("x");
-    EXPECT_EQ(v->value_or(""), "1");
-    tx.Delete("x");
-    EXPECT_FALSE(tx.Get("x")->has_value());
-    tx.Put("y", "2");
-    return Status::OK();
-  }).ok());
+                tx.Put("x", "1");
+                auto v = tx.Get("x");
+                EXPECT_EQ(v->value_or(""), "1");
+                tx.Delete("x");
+                EXPECT_FALSE(tx.Get("x")->has_value());
+                tx.Put("y", "2");
+                return Status::OK();
+              }).ok());
   EXPECT_FALSE(engine_->Get("x")->has_value());
   EXPECT_EQ(engine_->Get("y")->value(), "2");
 }

@@ -74,9 +74,9 @@ class PrefixEngine final : public KvEngine {
 std::string JuiceFsKeyPrefix(const EngineUrl& url) {
   if (url.scheme != "etcd" && url.scheme != "tikv") return "";
   std::string path = UrlPath(url.rest);
-  if (url.scheme == "tikv") path.erase(0, path.find_first_not_of('/') == std::string::npos
-                                                 ? path.size()
-                                                 : path.find_first_not_of('/'));
+  if (url.scheme == "tikv")
+    path.erase(0, path.find_first_not_of('/') == std::string::npos ? path.size()
+                                                                   : path.find_first_not_of('/'));
   return path + "\xFD";
 }
 

@@ -31,8 +31,8 @@ Result<EngineUrl> ParseEngineUrl(std::string_view url) {
   }
   EngineUrl u{std::string(url.substr(0, pos)), std::string(url.substr(pos + 3))};
   if (u.rest.empty()) {
-    return Status::InvalidArgument("malformed META-URL '" + std::string(url) +
-                                   "': nothing after " + u.scheme + "://");
+    return Status::InvalidArgument("malformed META-URL '" + std::string(url) + "': nothing after " +
+                                   u.scheme + "://");
   }
   return u;
 }

@@ -86,8 +86,10 @@ class RocksEngine final : public KvEngine {
     JFS_ASSIGN_OR_RETURN(auto writes, ResolveBatch(batch, current));
     rocksdb::WriteBatch wb;
     for (const auto& [k, v] : writes) {
-      if (v) wb.Put(k, *v);
-      else wb.Delete(k);
+      if (v)
+        wb.Put(k, *v);
+      else
+        wb.Delete(k);
     }
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &wb), "write");
   }

@@ -13,8 +13,8 @@ std::string BlockKey(uint64_t id, uint32_t index, uint32_t block_len, bool hash_
   } else {
     snprintf(buf, sizeof(buf), "chunks/%llu/%llu/%llu_%u_%u",
              static_cast<unsigned long long>(id / 1000000),
-             static_cast<unsigned long long>(id / 1000), static_cast<unsigned long long>(id),
-             index, block_len);
+             static_cast<unsigned long long>(id / 1000), static_cast<unsigned long long>(id), index,
+             block_len);
   }
   return buf;
 }

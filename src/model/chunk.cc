@@ -1,4 +1,5 @@
 #include "model/chunk.h"
+
 #include <algorithm>
 
 namespace jfsbr {

@@ -8,9 +8,11 @@ namespace {
 TEST(ResolveChunkTest, NewestWinsAndHolesAreExplicit) {
   // A 100-byte slice, then a 10-byte overwrite at 20, then a write at 200.
   std::vector<SliceRecord> recs = {{0, 1, 100, 0, 100}, {20, 2, 10, 0, 10}, {200, 3, 5, 0, 5}};
-  std::vector<ChunkSegment> want = {
-      {0, 20, 1, 100, 0}, {20, 10, 2, 10, 0}, {30, 70, 1, 100, 30}, {100, 100, 0, 0, 0},
-      {200, 5, 3, 5, 0}};
+  std::vector<ChunkSegment> want = {{0, 20, 1, 100, 0},
+                                    {20, 10, 2, 10, 0},
+                                    {30, 70, 1, 100, 30},
+                                    {100, 100, 0, 0, 0},
+                                    {200, 5, 3, 5, 0}};
   EXPECT_EQ(ResolveChunk(recs), want);
 }
 

@@ -112,17 +112,34 @@ ParsedKey ParseInodeKey(std::string_view k) {
   p.ino = GetLE64(k.data() + 1);
   std::string_view rest = k.substr(10);
   switch (k[9]) {
-    case 'I': if (rest.empty()) p.kind = K::kAttr; break;
-    case 'D': p.kind = K::kEntry; p.name = std::string(rest); break;
-    case 'X': p.kind = K::kXattr; p.name = std::string(rest); break;
-    case 'S': if (rest.empty()) p.kind = K::kSymlink; break;
+    case 'I':
+      if (rest.empty()) p.kind = K::kAttr;
+      break;
+    case 'D':
+      p.kind = K::kEntry;
+      p.name = std::string(rest);
+      break;
+    case 'X':
+      p.kind = K::kXattr;
+      p.name = std::string(rest);
+      break;
+    case 'S':
+      if (rest.empty()) p.kind = K::kSymlink;
+      break;
     case 'P':
-      if (rest.size() == 8) { p.kind = K::kParent; p.other = GetLE64(rest.data()); }
+      if (rest.size() == 8) {
+        p.kind = K::kParent;
+        p.other = GetLE64(rest.data());
+      }
       break;
     case 'C':
-      if (rest.size() == 4) { p.kind = K::kChunk; p.index = GetBE32(rest.data()); }
+      if (rest.size() == 4) {
+        p.kind = K::kChunk;
+        p.index = GetBE32(rest.data());
+      }
       break;
-    default: break;
+    default:
+      break;
   }
   return p;
 }
@@ -132,17 +149,32 @@ ParsedKey ParseInodeKey(std::string_view k) {
 ParsedKey Parse(std::string_view k) {
   using K = ParsedKey::Kind;
   ParsedKey p;
-  if (k == "setting") { p.kind = K::kSetting; return p; }
+  if (k == "setting") {
+    p.kind = K::kSetting;
+    return p;
+  }
   if (k.empty()) return p;
   auto tag2 = k.substr(0, 2);
   switch (k[0]) {
-    case 'A': return ParseInodeKey(k);
-    case 'C': p.kind = K::kCounter; p.name = std::string(k.substr(1)); return p;
+    case 'A':
+      return ParseInodeKey(k);
+    case 'C':
+      p.kind = K::kCounter;
+      p.name = std::string(k.substr(1));
+      return p;
     case 'D':
-      if (k.size() == 17) { p.kind = K::kDelFile; p.ino = GetLE64(k.data() + 1); p.id = GetBE64(k.data() + 9); }
+      if (k.size() == 17) {
+        p.kind = K::kDelFile;
+        p.ino = GetLE64(k.data() + 1);
+        p.id = GetBE64(k.data() + 9);
+      }
       return p;
     case 'K':
-      if (k.size() == 13) { p.kind = K::kSliceRef; p.id = GetBE64(k.data() + 1); p.index = GetBE32(k.data() + 9); }
+      if (k.size() == 13) {
+        p.kind = K::kSliceRef;
+        p.id = GetBE64(k.data() + 1);
+        p.index = GetBE32(k.data() + 9);
+      }
       return p;
     case 'L':
       if (k.size() == 17) {
@@ -152,19 +184,34 @@ ParsedKey Parse(std::string_view k) {
       }
       return p;
     case 'U':
-      if (k.size() == 9) { p.kind = K::kDirStat; p.ino = GetLE64(k.data() + 1); }
+      if (k.size() == 9) {
+        p.kind = K::kDirStat;
+        p.ino = GetLE64(k.data() + 1);
+      }
       return p;
     case 'N':
-      if (k.size() == 9) { p.kind = K::kDetached; p.ino = GetLE64(k.data() + 1); }
+      if (k.size() == 9) {
+        p.kind = K::kDetached;
+        p.ino = GetLE64(k.data() + 1);
+      }
       return p;
     case 'R':
-      if (k.size() == 5) { p.kind = K::kAclRule; p.id = GetBE32(k.data() + 1); }
+      if (k.size() == 5) {
+        p.kind = K::kAclRule;
+        p.id = GetBE32(k.data() + 1);
+      }
       return p;
-    default: break;
+    default:
+      break;
   }
   if (k.size() == 10 && (tag2 == "QD" || tag2 == "QU" || tag2 == "QG")) {
-    if (tag2 == "QD") { p.kind = K::kDirQuota; p.ino = GetLE64(k.data() + 2); }
-    else { p.kind = tag2 == "QU" ? K::kUserQuota : K::kGroupQuota; p.id = GetBE64(k.data() + 2); }
+    if (tag2 == "QD") {
+      p.kind = K::kDirQuota;
+      p.ino = GetLE64(k.data() + 2);
+    } else {
+      p.kind = tag2 == "QU" ? K::kUserQuota : K::kGroupQuota;
+      p.id = GetBE64(k.data() + 2);
+    }
   } else if (k.size() == 10 && (tag2 == "SE" || tag2 == "SI")) {
     p.kind = tag2 == "SE" ? K::kSessionExpire : K::kSessionInfo;
     p.id = GetBE64(k.data() + 2);

@@ -16,27 +16,27 @@ namespace jfsbr::keys {
 
 std::string Setting();
 std::string Counter(std::string_view name);
-std::string Attr(Ino ino);                                // A ino I
-std::string Entry(Ino parent, std::string_view name);    // A parent D name
-std::string EntryPrefix(Ino parent);                     // A parent D
-std::string Parent(Ino ino, Ino parent);                 // A ino P parent
-std::string Chunk(Ino ino, uint32_t index);              // A ino C index
-std::string Symlink(Ino ino);                            // A ino S
-std::string Xattr(Ino ino, std::string_view name);       // A ino X name
-std::string XattrPrefix(Ino ino);                        // A ino X
-std::string InodePrefix(Ino ino);                        // A ino
-std::string DelFile(Ino ino, uint64_t length);           // D ino length
-std::string SliceRef(uint64_t id, uint32_t size);        // K id size
-std::string DelayedSlices(int64_t ts, uint64_t id);      // L ts id
-std::string DirStat(Ino ino);                            // U ino
-std::string DirQuota(Ino ino);                           // QD ino
-std::string UserQuota(uint64_t uid);                     // QU uid (BE64)
-std::string GroupQuota(uint64_t gid);                    // QG gid (BE64)
-std::string AclRule(uint32_t id);                        // R id
-std::string SessionExpire(uint64_t sid);                 // SE sid
-std::string SessionInfo(uint64_t sid);                   // SI sid
-std::string Sustained(uint64_t sid, Ino ino);            // SS sid ino
-std::string Detached(Ino ino);                           // N ino
+std::string Attr(Ino ino);                             // A ino I
+std::string Entry(Ino parent, std::string_view name);  // A parent D name
+std::string EntryPrefix(Ino parent);                   // A parent D
+std::string Parent(Ino ino, Ino parent);               // A ino P parent
+std::string Chunk(Ino ino, uint32_t index);            // A ino C index
+std::string Symlink(Ino ino);                          // A ino S
+std::string Xattr(Ino ino, std::string_view name);     // A ino X name
+std::string XattrPrefix(Ino ino);                      // A ino X
+std::string InodePrefix(Ino ino);                      // A ino
+std::string DelFile(Ino ino, uint64_t length);         // D ino length
+std::string SliceRef(uint64_t id, uint32_t size);      // K id size
+std::string DelayedSlices(int64_t ts, uint64_t id);    // L ts id
+std::string DirStat(Ino ino);                          // U ino
+std::string DirQuota(Ino ino);                         // QD ino
+std::string UserQuota(uint64_t uid);                   // QU uid (BE64)
+std::string GroupQuota(uint64_t gid);                  // QG gid (BE64)
+std::string AclRule(uint32_t id);                      // R id
+std::string SessionExpire(uint64_t sid);               // SE sid
+std::string SessionInfo(uint64_t sid);                 // SI sid
+std::string Sustained(uint64_t sid, Ino ino);          // SS sid ino
+std::string Detached(Ino ino);                         // N ino
 
 // The smallest key greater than every key starting with prefix ("" if none).
 std::string PrefixEnd(std::string_view prefix);
@@ -44,17 +44,35 @@ std::string PrefixEnd(std::string_view prefix);
 // A logical key taken apart. kind says which fields are meaningful.
 struct ParsedKey {
   enum class Kind {
-    kUnknown, kSetting, kCounter, kAttr, kEntry, kParent, kChunk, kSymlink, kXattr,
-    kDelFile, kSliceRef, kDelayedSlices, kDirStat, kDirQuota, kUserQuota, kGroupQuota,
-    kAclRule, kSessionExpire, kSessionInfo, kSustained, kDetached,
+    kUnknown,
+    kSetting,
+    kCounter,
+    kAttr,
+    kEntry,
+    kParent,
+    kChunk,
+    kSymlink,
+    kXattr,
+    kDelFile,
+    kSliceRef,
+    kDelayedSlices,
+    kDirStat,
+    kDirQuota,
+    kUserQuota,
+    kGroupQuota,
+    kAclRule,
+    kSessionExpire,
+    kSessionInfo,
+    kSustained,
+    kDetached,
   };
   Kind kind = Kind::kUnknown;
-  Ino ino = 0;          // attr/entry/parent/chunk/symlink/xattr/D/U/QD/SS/N
-  Ino other = 0;        // parent of a P key
-  std::string name;     // entry/xattr/counter name
-  uint64_t id = 0;      // slice id (K, L), uid/gid (QU/QG), session id, ACL id, D length
-  uint32_t index = 0;   // chunk index, slice size of a K key
-  int64_t ts = 0;       // L key time
+  Ino ino = 0;         // attr/entry/parent/chunk/symlink/xattr/D/U/QD/SS/N
+  Ino other = 0;       // parent of a P key
+  std::string name;    // entry/xattr/counter name
+  uint64_t id = 0;     // slice id (K, L), uid/gid (QU/QG), session id, ACL id, D length
+  uint32_t index = 0;  // chunk index, slice size of a K key
+  int64_t ts = 0;      // L key time
 };
 
 ParsedKey Parse(std::string_view key);

@@ -17,26 +17,77 @@ TEST(KeysTest, GoldenBytes) {
   EXPECT_EQ(keys::Setting(), "setting");
   EXPECT_EQ(Hex(keys::Counter("nextInode")), "436e657874496e6f6465");
   // Inode numbers in keys are little-endian.
-  EXPECT_EQ(Hex(keys::Attr(1)), "41" "0100000000000000" "49");
-  EXPECT_EQ(Hex(keys::Attr(0x0102030405060708)), "41" "0807060504030201" "49");
-  EXPECT_EQ(Hex(keys::Entry(1, "a b")), "41" "0100000000000000" "44" "612062");
-  EXPECT_EQ(Hex(keys::Parent(2, 3)), "41" "0200000000000000" "50" "0300000000000000");
+  EXPECT_EQ(Hex(keys::Attr(1)),
+            "41"
+            "0100000000000000"
+            "49");
+  EXPECT_EQ(Hex(keys::Attr(0x0102030405060708)),
+            "41"
+            "0807060504030201"
+            "49");
+  EXPECT_EQ(Hex(keys::Entry(1, "a b")),
+            "41"
+            "0100000000000000"
+            "44"
+            "612062");
+  EXPECT_EQ(Hex(keys::Parent(2, 3)),
+            "41"
+            "0200000000000000"
+            "50"
+            "0300000000000000");
   // Chunk indexes are big-endian.
-  EXPECT_EQ(Hex(keys::Chunk(0x0102, 3)), "41" "0201000000000000" "43" "00000003");
-  EXPECT_EQ(Hex(keys::Symlink(9)), "41" "0900000000000000" "53");
-  EXPECT_EQ(Hex(keys::Xattr(9, "k")), "41" "0900000000000000" "58" "6b");
-  EXPECT_EQ(Hex(keys::DelFile(2, 4096)), "44" "0200000000000000" "0000000000001000");
-  EXPECT_EQ(Hex(keys::SliceRef(5, 4096)), "4b" "0000000000000005" "00001000");
-  EXPECT_EQ(Hex(keys::DelayedSlices(0x61000000, 7)), "4c" "0000000061000000" "0000000000000007");
-  EXPECT_EQ(Hex(keys::DirStat(1)), "55" "0100000000000000");
-  EXPECT_EQ(Hex(keys::DirQuota(1)), "5144" "0100000000000000");
+  EXPECT_EQ(Hex(keys::Chunk(0x0102, 3)),
+            "41"
+            "0201000000000000"
+            "43"
+            "00000003");
+  EXPECT_EQ(Hex(keys::Symlink(9)),
+            "41"
+            "0900000000000000"
+            "53");
+  EXPECT_EQ(Hex(keys::Xattr(9, "k")),
+            "41"
+            "0900000000000000"
+            "58"
+            "6b");
+  EXPECT_EQ(Hex(keys::DelFile(2, 4096)),
+            "44"
+            "0200000000000000"
+            "0000000000001000");
+  EXPECT_EQ(Hex(keys::SliceRef(5, 4096)),
+            "4b"
+            "0000000000000005"
+            "00001000");
+  EXPECT_EQ(Hex(keys::DelayedSlices(0x61000000, 7)),
+            "4c"
+            "0000000061000000"
+            "0000000000000007");
+  EXPECT_EQ(Hex(keys::DirStat(1)),
+            "55"
+            "0100000000000000");
+  EXPECT_EQ(Hex(keys::DirQuota(1)),
+            "5144"
+            "0100000000000000");
   // uids and gids are big-endian 64-bit.
-  EXPECT_EQ(Hex(keys::UserQuota(501)), "5155" "00000000000001f5");
-  EXPECT_EQ(Hex(keys::GroupQuota(20)), "5147" "0000000000000014");
-  EXPECT_EQ(Hex(keys::AclRule(1)), "52" "00000001");
-  EXPECT_EQ(Hex(keys::SessionExpire(3)), "5345" "0000000000000003");
-  EXPECT_EQ(Hex(keys::Sustained(3, 4)), "5353" "0000000000000003" "0400000000000000");
-  EXPECT_EQ(Hex(keys::Detached(4)), "4e" "0400000000000000");
+  EXPECT_EQ(Hex(keys::UserQuota(501)),
+            "5155"
+            "00000000000001f5");
+  EXPECT_EQ(Hex(keys::GroupQuota(20)),
+            "5147"
+            "0000000000000014");
+  EXPECT_EQ(Hex(keys::AclRule(1)),
+            "52"
+            "00000001");
+  EXPECT_EQ(Hex(keys::SessionExpire(3)),
+            "5345"
+            "0000000000000003");
+  EXPECT_EQ(Hex(keys::Sustained(3, 4)),
+            "5353"
+            "0000000000000003"
+            "0400000000000000");
+  EXPECT_EQ(Hex(keys::Detached(4)),
+            "4e"
+            "0400000000000000");
 }
 
 TEST(KeysTest, ParseRoundTrip) {
@@ -79,9 +130,21 @@ TEST(AttrTest, GoldenPlainFile) {
   a.length = 4096;
   a.parent = 1;
   std::string want =
-      "00" "11a4" "000003e8" "000003e8" "0000000000000001" "00000002" "0000000000000003"
-      "00000004" "0000000000000005" "00000006" "00000001" "0000000000001000" "00000000"
-      "0000000000000001" "00";
+      "00"
+      "11a4"
+      "000003e8"
+      "000003e8"
+      "0000000000000001"
+      "00000002"
+      "0000000000000003"
+      "00000004"
+      "0000000000000005"
+      "00000006"
+      "00000001"
+      "0000000000001000"
+      "00000000"
+      "0000000000000001"
+      "00";
   std::string v = EncodeAttr(a);
   EXPECT_EQ(v.size(), 72u);
   EXPECT_EQ(Hex(v), want);
@@ -101,7 +164,9 @@ TEST(AttrTest, AclAndTierVariants) {
   std::string v = EncodeAttr(a);
   ASSERT_EQ(v.size(), 80u);
   EXPECT_EQ(Hex(v.substr(0, 3)), "0123ff");
-  EXPECT_EQ(Hex(v.substr(71)), "0000000100000002" "00");
+  EXPECT_EQ(Hex(v.substr(71)),
+            "0000000100000002"
+            "00");
   a.tier = 3;
   v = EncodeAttr(a);
   ASSERT_EQ(v.size(), 81u);
@@ -133,7 +198,9 @@ TEST(AttrTest, LegacyAndCorrupt) {
 
 TEST(RecordsTest, Dentry) {
   std::string v = EncodeDentry({FileType::kDirectory, 0x0102});
-  EXPECT_EQ(Hex(v), "02" "0000000000000102");  // child inode big-endian in values
+  EXPECT_EQ(Hex(v),
+            "02"
+            "0000000000000102");  // child inode big-endian in values
   auto d = DecodeDentry(v);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->ino, 0x0102u);
@@ -144,8 +211,17 @@ TEST(RecordsTest, SliceRecords) {
   std::string v;
   AppendSliceRecord(&v, {1, 2, 3, 4, 5});
   AppendSliceRecord(&v, {0x10, 0x1122334455667788, 0x400000, 0, 0x400000});
-  EXPECT_EQ(Hex(v), "00000001" "0000000000000002" "00000003" "00000004" "00000005"
-                    "00000010" "1122334455667788" "00400000" "00000000" "00400000");
+  EXPECT_EQ(Hex(v),
+            "00000001"
+            "0000000000000002"
+            "00000003"
+            "00000004"
+            "00000005"
+            "00000010"
+            "1122334455667788"
+            "00400000"
+            "00000000"
+            "00400000");
   auto s = DecodeChunk(v);
   ASSERT_TRUE(s.ok());
   ASSERT_EQ(s->size(), 2u);
@@ -164,13 +240,21 @@ TEST(RecordsTest, CountersBothOrders) {
 
 TEST(RecordsTest, DirStatQuotaDelayedDelFile) {
   EXPECT_EQ(Hex(EncodeDirStat({5, 4096, 1})),
-            "0000000000000005" "0000000000001000" "0000000000000001");
+            "0000000000000005"
+            "0000000000001000"
+            "0000000000000001");
   EXPECT_EQ(*DecodeDirStat(EncodeDirStat({-1, 2, 3})), (DirStat{-1, 2, 3}));
   EXPECT_EQ(Hex(EncodeQuota({1, -1, 3, 4})),
-            "0000000000000001" "ffffffffffffffff" "0000000000000003" "0000000000000004");
+            "0000000000000001"
+            "ffffffffffffffff"
+            "0000000000000003"
+            "0000000000000004");
   EXPECT_EQ(*DecodeQuota(EncodeQuota({1, 2, 3, 4})), (Quota{1, 2, 3, 4}));
   EXPECT_EQ(Hex(EncodeDelayedSlices({{7, 4096}, {8, 1}})),
-            "0000000000000007" "00001000" "0000000000000008" "00000001");
+            "0000000000000007"
+            "00001000"
+            "0000000000000008"
+            "00000001");
   EXPECT_EQ(DecodeDelayedSlices(EncodeDelayedSlices({{7, 4096}}))->at(0), (SliceId{7, 4096}));
   EXPECT_EQ(Hex(EncodeDelFileTime(1637664458)), "00000000619cc6ca");
 }
@@ -181,7 +265,15 @@ TEST(RecordsTest, AclRule) {
   r.users = {{1000, 6}};
   r.groups = {};
   std::string v = EncodeAclRule(r);
-  EXPECT_EQ(Hex(v), "0007" "0005" "0005" "0004" "00000001" "000003e8" "0006" "00000000");
+  EXPECT_EQ(Hex(v),
+            "0007"
+            "0005"
+            "0005"
+            "0004"
+            "00000001"
+            "000003e8"
+            "0006"
+            "00000000");
   EXPECT_EQ(v.size(), 16u + 6u);
   EXPECT_EQ(*DecodeAclRule(v), r);
   EXPECT_FALSE(DecodeAclRule(v.substr(0, 20)).ok());

@@ -23,10 +23,22 @@ class GoObjectWriter {
     AppendGoQuoted(out_, name);
     out_->append(": ");
   }
-  void String(std::string_view name, std::string_view v) { Key(name); AppendGoQuoted(out_, v); }
-  void Int(std::string_view name, int64_t v) { Key(name); out_->append(std::to_string(v)); }
-  void Uint(std::string_view name, uint64_t v) { Key(name); out_->append(std::to_string(v)); }
-  void Bool(std::string_view name, bool v) { Key(name); out_->append(v ? "true" : "false"); }
+  void String(std::string_view name, std::string_view v) {
+    Key(name);
+    AppendGoQuoted(out_, v);
+  }
+  void Int(std::string_view name, int64_t v) {
+    Key(name);
+    out_->append(std::to_string(v));
+  }
+  void Uint(std::string_view name, uint64_t v) {
+    Key(name);
+    out_->append(std::to_string(v));
+  }
+  void Bool(std::string_view name, bool v) {
+    Key(name);
+    out_->append(v ? "true" : "false");
+  }
   void End() {
     if (!first_) Newline(depth_);
     out_->push_back('}');
@@ -45,8 +57,8 @@ class GoObjectWriter {
   bool first_ = true;
 };
 
-void AppendTiers(std::string* out, const std::map<int, StorageTier>& tiers,
-                 std::string_view indent, int depth) {
+void AppendTiers(std::string* out, const std::map<int, StorageTier>& tiers, std::string_view indent,
+                 int depth) {
   // Go sorts map keys by their encoded text: "10" sorts before "2".
   std::vector<std::pair<std::string, const StorageTier*>> sorted;
   for (const auto& [id, t] : tiers) sorted.emplace_back(std::to_string(id), &t);
@@ -65,19 +77,26 @@ void AppendTiers(std::string* out, const std::map<int, StorageTier>& tiers,
 
 }  // namespace
 
-void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent,
-                      int depth) {
+void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent, int depth) {
   GoObjectWriter w(out, indent, depth);
-  auto opt_str = [&](std::string_view k, const std::string& v) { if (!v.empty()) w.String(k, v); };
-  auto opt_int = [&](std::string_view k, int64_t v) { if (v != 0) w.Int(k, v); };
-  auto opt_bool = [&](std::string_view k, bool v) { if (v) w.Bool(k, v); };
+  auto opt_str = [&](std::string_view k, const std::string& v) {
+    if (!v.empty()) w.String(k, v);
+  };
+  auto opt_int = [&](std::string_view k, int64_t v) {
+    if (v != 0) w.Int(k, v);
+  };
+  auto opt_bool = [&](std::string_view k, bool v) {
+    if (v) w.Bool(k, v);
+  };
   w.String("Name", f.name);
   w.String("UUID", f.uuid);
   w.String("Storage", f.storage);
   opt_str("StorageClass", f.storage_class);
   w.Key("Tiers");
-  if (f.tiers) AppendTiers(out, *f.tiers, indent, depth + 1);
-  else out->append("null");
+  if (f.tiers)
+    AppendTiers(out, *f.tiers, indent, depth + 1);
+  else
+    out->append("null");
   w.String("Bucket", f.bucket);
   opt_str("AccessKey", f.access_key);
   opt_str("SecretKey", f.secret_key);
@@ -153,7 +172,8 @@ Status GetNumber(const JsonValue& o, std::string_view k, T* dst) {
 Status GetTiers(const JsonValue& o, VolumeFormat* f) {
   const JsonValue* v = o.Find("Tiers");
   if (v == nullptr || v->kind == JsonValue::Kind::kNull) return Status::OK();
-  if (v->kind != JsonValue::Kind::kObject) return Status::Corruption("setting Tiers is not an object");
+  if (v->kind != JsonValue::Kind::kObject)
+    return Status::Corruption("setting Tiers is not an object");
   f->tiers.emplace();
   for (const auto& [key, tv] : v->members) {
     StorageTier t;

@@ -27,36 +27,36 @@ struct VolumeFormat {
   std::string name;
   std::string uuid;
   std::string storage;
-  std::string storage_class;                            // omitempty
-  std::optional<std::map<int, StorageTier>> tiers;      // null when absent
+  std::string storage_class;                        // omitempty
+  std::optional<std::map<int, StorageTier>> tiers;  // null when absent
   std::string bucket;
-  std::string access_key;                               // omitempty
-  std::string secret_key;                               // omitempty
-  std::string session_token;                            // omitempty
-  int64_t block_size = 4096;                            // KiB
-  std::string compression;                              // omitempty
-  int64_t shards = 0;                                   // omitempty
-  bool hash_prefix = false;                             // omitempty
-  uint64_t capacity = 0;                                // omitempty, bytes
-  uint64_t inodes = 0;                                  // omitempty
-  std::string encrypt_key;                              // omitempty
-  std::string encrypt_algo;                             // omitempty
-  bool key_encrypted = false;                           // omitempty
-  int64_t upload_limit = 0;                             // omitempty, Mbps
-  int64_t download_limit = 0;                           // omitempty, Mbps
+  std::string access_key;      // omitempty
+  std::string secret_key;      // omitempty
+  std::string session_token;   // omitempty
+  int64_t block_size = 4096;   // KiB
+  std::string compression;     // omitempty
+  int64_t shards = 0;          // omitempty
+  bool hash_prefix = false;    // omitempty
+  uint64_t capacity = 0;       // omitempty, bytes
+  uint64_t inodes = 0;         // omitempty
+  std::string encrypt_key;     // omitempty
+  std::string encrypt_algo;    // omitempty
+  bool key_encrypted = false;  // omitempty
+  int64_t upload_limit = 0;    // omitempty, Mbps
+  int64_t download_limit = 0;  // omitempty, Mbps
   int64_t trash_days = 0;
-  int64_t meta_version = 0;                             // omitempty
-  std::string min_client_version;                       // omitempty
-  std::string max_client_version;                       // omitempty
-  bool dir_stats = false;                               // omitempty
-  bool user_group_quota = false;                        // omitempty
+  int64_t meta_version = 0;        // omitempty
+  std::string min_client_version;  // omitempty
+  std::string max_client_version;  // omitempty
+  bool dir_stats = false;          // omitempty
+  bool user_group_quota = false;   // omitempty
   bool enable_acl = false;
-  std::string ranger_rest_url;                          // omitempty
-  std::string ranger_service;                           // omitempty
-  bool change_log = false;                              // omitempty
-  int64_t change_log_max_age = 0;                       // omitempty
-  int64_t change_log_max_lines = 0;                     // omitempty
-  std::string kerb_conf;                                // omitempty
+  std::string ranger_rest_url;       // omitempty
+  std::string ranger_service;        // omitempty
+  bool change_log = false;           // omitempty
+  int64_t change_log_max_age = 0;    // omitempty
+  int64_t change_log_max_lines = 0;  // omitempty
+  std::string kerb_conf;             // omitempty
 
   uint64_t BlockBytes() const { return static_cast<uint64_t>(block_size) * 1024; }
   bool operator==(const VolumeFormat&) const = default;
@@ -66,8 +66,7 @@ struct VolumeFormat {
 std::string EncodeSetting(const VolumeFormat& f);
 // Go MarshalIndent layout with the given indent unit, the object starting at
 // nesting depth `depth` (its members at depth+1).
-void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent,
-                      int depth);
+void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent, int depth);
 Result<VolumeFormat> DecodeSetting(std::string_view json);
 
 // A copy with SecretKey/SessionToken (and EncryptKey if asked) set to

@@ -54,8 +54,8 @@ TEST(SettingTest, NullTiersEmptyMapAndEscaping) {
   f.name = "a<b>&\"\\\n\xe2\x80\xa8";
   std::string s = EncodeSetting(f);
   EXPECT_NE(s.find("\"Tiers\": null,\n"), std::string::npos) << s;
-  EXPECT_NE(s.find("\"Name\": \"a\\u003cb\\u003e\\u0026\\\"\\\\\\n\\u2028\",\n"),
-            std::string::npos) << s;
+  EXPECT_NE(s.find("\"Name\": \"a\\u003cb\\u003e\\u0026\\\"\\\\\\n\\u2028\",\n"), std::string::npos)
+      << s;
   f.tiers = std::map<int, StorageTier>{};
   EXPECT_NE(EncodeSetting(f).find("\"Tiers\": {},\n"), std::string::npos);
 }

@@ -4,13 +4,20 @@ namespace jfsbr {
 
 std::string_view FileTypeName(FileType t) {
   switch (t) {
-    case FileType::kFile: return "regular";
-    case FileType::kDirectory: return "directory";
-    case FileType::kSymlink: return "symlink";
-    case FileType::kFifo: return "fifo";
-    case FileType::kBlockDev: return "blockdev";
-    case FileType::kCharDev: return "chardev";
-    case FileType::kSocket: return "socket";
+    case FileType::kFile:
+      return "regular";
+    case FileType::kDirectory:
+      return "directory";
+    case FileType::kSymlink:
+      return "symlink";
+    case FileType::kFifo:
+      return "fifo";
+    case FileType::kBlockDev:
+      return "blockdev";
+    case FileType::kCharDev:
+      return "chardev";
+    case FileType::kSocket:
+      return "socket";
   }
   return "";
 }

@@ -138,7 +138,8 @@ class LocalStore final : public ObjectStore {
     closedir(d);
     std::sort(entries.begin(), entries.end());
     for (const auto& [key, is_dir] : entries) {
-      bool compatible = key.compare(0, prefix.size(), prefix, 0, std::min(prefix.size(), key.size())) == 0;
+      bool compatible =
+          key.compare(0, prefix.size(), prefix, 0, std::min(prefix.size(), key.size())) == 0;
       if (!compatible) continue;
       if (is_dir) {
         std::string end = keys::PrefixEnd(key);

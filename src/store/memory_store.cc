@@ -20,7 +20,8 @@ class MemoryStore final : public ObjectStore {
 
   Status Put(const std::string& key, std::string_view data) override {
     auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch()).count();
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
     std::lock_guard l(o_->mu);
     o_->objects[key] = {std::string(data), now};
     return Status::OK();

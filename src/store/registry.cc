@@ -9,8 +9,7 @@ namespace jfsbr {
 Result<std::string> NormalizeBucket(const std::string& storage, const std::string& bucket) {
   if (storage == "mem") return bucket;
   if (storage != "file") {
-    return Status::InvalidArgument("unsupported storage type '" + storage +
-                                   "' (supported: file)");
+    return Status::InvalidArgument("unsupported storage type '" + storage + "' (supported: file)");
   }
   std::string path = bucket.rfind("file://", 0) == 0 ? bucket.substr(7) : bucket;
   if (path.empty()) return Status::InvalidArgument("file storage needs --bucket DIR");

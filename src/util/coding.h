@@ -32,9 +32,7 @@ inline uint32_t GetBE32(const char* p) {
   auto u = reinterpret_cast<const unsigned char*>(p);
   return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
 }
-inline uint64_t GetBE64(const char* p) {
-  return (uint64_t{GetBE32(p)} << 32) | GetBE32(p + 4);
-}
+inline uint64_t GetBE64(const char* p) { return (uint64_t{GetBE32(p)} << 32) | GetBE32(p + 4); }
 inline uint64_t GetLE64(const char* p) {
   auto u = reinterpret_cast<const unsigned char*>(p);
   uint64_t v = 0;
@@ -49,9 +47,21 @@ class BEReader {
   explicit BEReader(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   uint8_t U8() { return static_cast<uint8_t>(*p_++); }
-  uint16_t U16() { auto v = GetBE16(p_); p_ += 2; return v; }
-  uint32_t U32() { auto v = GetBE32(p_); p_ += 4; return v; }
-  uint64_t U64() { auto v = GetBE64(p_); p_ += 8; return v; }
+  uint16_t U16() {
+    auto v = GetBE16(p_);
+    p_ += 2;
+    return v;
+  }
+  uint32_t U32() {
+    auto v = GetBE32(p_);
+    p_ += 4;
+    return v;
+  }
+  uint64_t U64() {
+    auto v = GetBE64(p_);
+    p_ += 8;
+    return v;
+  }
 
  private:
   const char* p_;

@@ -12,11 +12,24 @@ size_t Utf8Len(std::string_view s, size_t i, uint32_t* rune) {
   unsigned char c = b(0);
   size_t n;
   uint32_t r = 0, min = 0;
-  if (c < 0x80) { *rune = c; return 1; }
-  if ((c & 0xE0) == 0xC0) { n = 2; r = c & 0x1F; min = 0x80; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; r = c & 0x0F; min = 0x800; }
-  else if ((c & 0xF8) == 0xF0) { n = 4; r = c & 0x07; min = 0x10000; }
-  else return 0;
+  if (c < 0x80) {
+    *rune = c;
+    return 1;
+  }
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    r = c & 0x1F;
+    min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    r = c & 0x0F;
+    min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    r = c & 0x07;
+    min = 0x10000;
+  } else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; k++) {
     if ((b(k) & 0xC0) != 0x80) return 0;
@@ -67,7 +80,10 @@ class Parser {
   }
   bool Eat(char c) {
     SkipSpace();
-    if (pos_ < s_.size() && s_[pos_] == c) { pos_++; return true; }
+    if (pos_ < s_.size() && s_[pos_] == c) {
+      pos_++;
+      return true;
+    }
     return false;
   }
   bool Literal(std::string_view word) {
@@ -83,10 +99,23 @@ class Parser {
     char c = s_[pos_];
     if (c == '{') return Object(v, depth);
     if (c == '[') return Array(v, depth);
-    if (c == '"') { v->kind = JsonValue::Kind::kString; return String(&v->text); }
-    if (Literal("null")) { v->kind = JsonValue::Kind::kNull; return Status::OK(); }
-    if (Literal("true")) { v->kind = JsonValue::Kind::kBool; v->boolean = true; return Status::OK(); }
-    if (Literal("false")) { v->kind = JsonValue::Kind::kBool; return Status::OK(); }
+    if (c == '"') {
+      v->kind = JsonValue::Kind::kString;
+      return String(&v->text);
+    }
+    if (Literal("null")) {
+      v->kind = JsonValue::Kind::kNull;
+      return Status::OK();
+    }
+    if (Literal("true")) {
+      v->kind = JsonValue::Kind::kBool;
+      v->boolean = true;
+      return Status::OK();
+    }
+    if (Literal("false")) {
+      v->kind = JsonValue::Kind::kBool;
+      return Status::OK();
+    }
     if (c == '-' || (c >= '0' && c <= '9')) return Number(v);
     return Error("a value");
   }
@@ -145,16 +174,33 @@ class Parser {
       char c = s_[pos_++];
       if (c == '"') return Status::OK();
       if (static_cast<unsigned char>(c) < 0x20) return Error("no control character in string");
-      if (c != '\\') { out->push_back(c); continue; }
+      if (c != '\\') {
+        out->push_back(c);
+        continue;
+      }
       if (pos_ >= s_.size()) break;
       char e = s_[pos_++];
       switch (e) {
-        case '"': case '\\': case '/': out->push_back(e); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+        case '\\':
+        case '/':
+          out->push_back(e);
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t r = 0;
           JFS_RETURN_IF_ERROR(Hex4(&r));
@@ -170,7 +216,8 @@ class Parser {
           AppendUtf8(out, r);
           break;
         }
-        default: return Error("a valid escape");
+        default:
+          return Error("a valid escape");
       }
     }
     return Error("closing quote");
@@ -199,14 +246,29 @@ void AppendGoQuoted(std::string* out, std::string_view s) {
     if (c < 0x80) {
       i++;
       switch (c) {
-        case '"': out->append("\\\""); continue;
-        case '\\': out->append("\\\\"); continue;
-        case '\b': out->append("\\b"); continue;
-        case '\f': out->append("\\f"); continue;
-        case '\n': out->append("\\n"); continue;
-        case '\r': out->append("\\r"); continue;
-        case '\t': out->append("\\t"); continue;
-        default: break;
+        case '"':
+          out->append("\\\"");
+          continue;
+        case '\\':
+          out->append("\\\\");
+          continue;
+        case '\b':
+          out->append("\\b");
+          continue;
+        case '\f':
+          out->append("\\f");
+          continue;
+        case '\n':
+          out->append("\\n");
+          continue;
+        case '\r':
+          out->append("\\r");
+          continue;
+        case '\t':
+          out->append("\\t");
+          continue;
+        default:
+          break;
       }
       if (c < 0x20 || c == '<' || c == '>' || c == '&') {
         out->append("\\u00");
@@ -243,22 +305,24 @@ const JsonValue* JsonValue::Find(std::string_view name) const {
   return nullptr;
 }
 
-Result<int64_t> JsonValue::AsInt() const {
-  int64_t v = 0;
-  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (kind != Kind::kNumber || r.ec != std::errc() || r.ptr != text.data() + text.size()) {
-    return Status::Corruption("expected an integer, got '" + text + "'");
+namespace {
+
+template <typename T>
+Result<T> ParseInteger(const JsonValue& v, std::string_view what) {
+  T out = 0;
+  const std::string& t = v.text;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), out);
+  if (v.kind != JsonValue::Kind::kNumber || r.ec != std::errc() || r.ptr != t.data() + t.size()) {
+    return Status::Corruption("expected " + std::string(what) + ", got '" + t + "'");
   }
-  return v;
+  return out;
 }
 
+}  // namespace
+
+Result<int64_t> JsonValue::AsInt() const { return ParseInteger<int64_t>(*this, "an integer"); }
 Result<uint64_t> JsonValue::AsUint() const {
-  uint64_t v = 0;
-  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (kind != Kind::kNumber || r.ec != std::errc() || r.ptr != text.data() + text.size()) {
-    return Status::Corruption("expected an unsigned integer, got '" + text + "'");
-  }
-  return v;
+  return ParseInteger<uint64_t>(*this, "an unsigned integer");
 }
 
 Result<JsonValue> ParseJson(std::string_view text) { return Parser(text).Document(); }

@@ -4,20 +4,34 @@ namespace jfsbr {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kNotFound: return "not found";
-    case Code::kExists: return "already exists";
-    case Code::kNotEmpty: return "not empty";
-    case Code::kNotDirectory: return "not a directory";
-    case Code::kIsDirectory: return "is a directory";
-    case Code::kNameTooLong: return "name too long";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kPermission: return "permission denied";
-    case Code::kConflict: return "conflict";
-    case Code::kCorruption: return "corruption";
-    case Code::kIOError: return "I/O error";
-    case Code::kNotSupported: return "not supported";
-    case Code::kUnavailable: return "unavailable";
+    case Code::kOk:
+      return "OK";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kExists:
+      return "already exists";
+    case Code::kNotEmpty:
+      return "not empty";
+    case Code::kNotDirectory:
+      return "not a directory";
+    case Code::kIsDirectory:
+      return "is a directory";
+    case Code::kNameTooLong:
+      return "name too long";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kPermission:
+      return "permission denied";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kIOError:
+      return "I/O error";
+    case Code::kNotSupported:
+      return "not supported";
+    case Code::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }

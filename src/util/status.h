@@ -69,8 +69,8 @@ std::string_view CodeName(Code code);
 
 }  // namespace jfsbr
 
-#define JFS_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::jfsbr::Status _st = (expr);            \
-    if (!_st.ok()) return _st;               \
+#define JFS_RETURN_IF_ERROR(expr) \
+  do {                            \
+    ::jfsbr::Status _st = (expr); \
+    if (!_st.ok()) return _st;    \
   } while (0)
