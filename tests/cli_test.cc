@@ -157,10 +157,14 @@ TEST_F(CliTest, BadInputGivesOneLineErrors) {
   };
   one_line_error("status nourl", "malformed META-URL");
   one_line_error("status redis://localhost:6379/1", "unknown META-URL scheme 'redis'");
-  one_line_error("status " + Meta(), "not formatted");
+  one_line_error("status " + Meta(), "no database at");
+  ASSERT_FALSE(fs::exists(dir_.Sub("meta")));
   one_line_error("format " + Meta() + " Bad_Name --bucket " + dir_.Sub("b"), "invalid volume name");
   Format();
   one_line_error("format " + Meta() + " myjfs --bucket " + dir_.Sub("bucket"), "--force");
+  // Another engine cannot take over a bucket prefix that already holds a volume.
+  one_line_error("format rocksdb://" + dir_.Sub("meta2") + " myjfs --bucket " + dir_.Sub("bucket"),
+                 "is not empty");
   one_line_error("ls " + Meta() + " /missing", "no such file or directory: /missing");
   one_line_error("mkdir " + Meta() + " /" + std::string(256, 'n'), "name too long");
   one_line_error("import " + dir_.Sub("nope") + " " + Meta(), "No such file or directory");

@@ -32,7 +32,7 @@ int RunFormat(const Args& a) {
   o.trash_days = static_cast<int64_t>(*trash);
   o.hash_prefix = a.Has("hash-prefix");
   o.force = a.Has("force");
-  auto engine = OpenEngine(a.pos[0]);
+  auto engine = OpenEngine(a.pos[0], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   auto f = FormatVolume(engine->get(), o);
   if (!f.ok()) return Fail(a, f.status());

@@ -33,7 +33,7 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
     vol_.reset();
     meta_url_ = GetParam() == "rocksdb" ? "rocksdb://" + dir_.Sub("meta-" + std::to_string(++n_))
                                         : "memkv://volume-test-" + std::to_string(rand());
-    auto e = OpenEngine(meta_url_);
+    auto e = OpenEngine(meta_url_, /*create=*/true);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
     o.name = "testvol";

@@ -2,6 +2,7 @@
 // and the optimistic transaction layer.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "kv/prefix.h"
@@ -18,7 +19,7 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     std::string url = GetParam() == "rocksdb" ? "rocksdb://" + dir_.Sub("db")
                                               : "memkv://engine-test-" + std::to_string(rand());
-    auto e = OpenEngine(url);
+    auto e = OpenEngine(url, /*create=*/true);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(*e);
   }
@@ -173,6 +174,10 @@ TEST(RegistryTest, BadUrls) {
   EXPECT_TRUE(s.Is(Code::kInvalidArgument));
   EXPECT_NE(s.message().find("unknown META-URL scheme 'redis'"), std::string::npos);
   EXPECT_FALSE(OpenEngine("rocksdb://").ok());
+  TempDir dir;
+  auto missing = OpenEngine("rocksdb://" + dir.Sub("absent"));
+  EXPECT_TRUE(missing.status().Is(Code::kNotFound));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("absent")));  // nothing created
 }
 
 TEST(PrefixTest, JuiceFsRules) {

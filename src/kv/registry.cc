@@ -37,8 +37,9 @@ Result<EngineUrl> ParseEngineUrl(std::string_view url) {
   return u;
 }
 
-Result<std::unique_ptr<KvEngine>> OpenEngine(std::string_view url) {
+Result<std::unique_ptr<KvEngine>> OpenEngine(std::string_view url, bool create) {
   JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
+  u.create = create;
   for (const auto& b : kBackends) {
     if (b.scheme == u.scheme) return b.open(u);
   }

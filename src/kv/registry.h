@@ -14,13 +14,17 @@
 namespace jfsbr {
 
 struct EngineUrl {
-  std::string scheme;  // before "://"
-  std::string rest;    // after "://"
+  std::string scheme;   // before "://"
+  std::string rest;     // after "://"
+  bool create = false;  // create the database if it does not exist
 };
 
 // Splits "scheme://rest"; kInvalidArgument naming the problem otherwise.
 Result<EngineUrl> ParseEngineUrl(std::string_view url);
-Result<std::unique_ptr<KvEngine>> OpenEngine(std::string_view url);
+// Opens the engine of url. Only `format` (and loads into a new engine) pass
+// create = true: opening a missing database is otherwise an error, so a
+// mistyped path never leaves an empty database behind.
+Result<std::unique_ptr<KvEngine>> OpenEngine(std::string_view url, bool create = false);
 // "rocksdb, memkv": for error messages and help.
 std::string SupportedEngineSchemes();
 

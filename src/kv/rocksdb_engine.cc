@@ -7,6 +7,7 @@
 // The engine version is RocksDB's sequence number.
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <mutex>
 
@@ -111,8 +112,11 @@ Result<std::unique_ptr<KvEngine>> OpenRocksEngine(const EngineUrl& url) {
   std::string path = url.rest;
   auto q = path.find('?');
   if (q != std::string::npos) path.resize(q);
+  if (!url.create && access(path.c_str(), F_OK) != 0) {
+    return Status::NotFound("no database at " + path + " (run 'jfsbr format' to create one)");
+  }
   rocksdb::Options opts;
-  opts.create_if_missing = true;
+  opts.create_if_missing = url.create;
   opts.IncreaseParallelism(2);
   rocksdb::DB* raw = nullptr;
   JFS_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(opts, path, &raw), "open rocksdb " + path));
