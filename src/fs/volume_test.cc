@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "kv/registry.h"
 #include "model/block.h"
@@ -309,6 +310,49 @@ TEST_P(VolumeTest, InodesAndSlicesComeInJuiceFsBatches) {
   EXPECT_EQ(Counter("nextInode"), 2 + 1024);
   EXPECT_EQ((*vol_->ReadChunk(f, 0))[0].id, 1u);
   EXPECT_EQ(Counter("nextChunk"), 1 + 4096);
+}
+
+TEST_P(VolumeTest, ConcurrentOperationsRetryAndKeepInvariants) {
+  // Threads create, write, link and remove in one directory at once, so their
+  // transactions conflict on the directory and its usage record and retry.
+  Ino dir = *vol_->Mkdir(kRootInode, "shared", {0755});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; i++) {
+        std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto ino = vol_->CreateFile(dir, name, {0644}, 0, {});
+        ASSERT_TRUE(ino.ok()) << ino.status().ToString();
+        ASSERT_TRUE(vol_->Write(*ino, 0, name).ok());
+        ASSERT_TRUE(vol_->Link(*ino, dir, name + "-link").ok());
+        if (i % 3 == 0) ASSERT_TRUE(vol_->Unlink(dir, name).ok());
+        if (i % 5 == 0) ASSERT_TRUE(vol_->Mkdir(dir, name + "-d", {0755}).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(vol_->ReadDir(dir)->size(), 4u * (25 + 16 + 5));
+  EXPECT_EQ(vol_->GetAttr(dir)->nlink, 2u + 4 * 5);
+  EXPECT_EQ(ReadAll(*vol_->Resolve("/shared/t2-3-link")), "t2-3");
+}
+
+TEST_P(VolumeTest, HashPrefixedObjectNames) {
+  vol_.reset();
+  auto e = OpenEngine("memkv://hash-prefix-" + GetParam(), true);
+  FormatOptions o;
+  o.name = "hashvol";
+  o.bucket = dir_.Sub("hash-bucket");
+  o.hash_prefix = true;
+  o.block_size_kib = 100;  // rounds down to 64 KiB
+  auto f = FormatVolume(e->get(), o);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->block_size, 64);
+  vol_ = std::move(*Volume::Open(std::move(*e)));
+  std::string data = Pattern(100 << 10, 3);
+  Ino ino = MustCreate(kRootInode, "f", data);
+  EXPECT_EQ(ReadAll(ino), data);
+  EXPECT_TRUE(std::filesystem::exists(o.bucket + "/hashvol/chunks/01/0/1_0_65536"));
+  EXPECT_TRUE(std::filesystem::exists(o.bucket + "/hashvol/chunks/01/0/1_1_36864"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest, ::testing::Values("memkv", "rocksdb"));
