@@ -91,6 +91,34 @@ Status DropDir(Txn& tx, Ino ino) {
   return Status::OK();
 }
 
+// Takes the node of a removed entry (parent, name) -> d out of the namespace:
+// into the hourly trash dir when there is one (trash > 0), otherwise for good
+// (a directory) or by one link (anything else).
+Status Discard(Txn& tx, const VolumeFormat& f, Ino parent, std::string_view name,
+               const std::string& entry, const Dentry& d, Attr a, Ino trash,
+               std::optional<uint64_t>* deleted_length) {
+  bool is_dir = d.type == FileType::kDirectory;
+  bool to_trash = trash > 0 && (a.flags & kFlagSkipTrash) == 0;
+  std::string tkey = keys::Entry(trash, TrashEntryName(parent, d.ino, name));
+  if (to_trash && !is_dir && a.nlink > 1) {  // that link is in the trash already
+    JFS_ASSIGN_OR_RETURN(auto already, tx.Get(tkey));
+    if (already) to_trash = false;
+  }
+  if (!to_trash) {
+    return is_dir ? DropDir(tx, d.ino) : DropLink(tx, parent, d.ino, a, deleted_length);
+  }
+  fsi::SetCtime(&a, fsi::Now());
+  if (a.parent > 0) {
+    a.parent = trash;
+  } else {
+    tx.AddLE64(keys::Parent(d.ino, trash), 1);
+    tx.AddLE64(keys::Parent(d.ino, parent), -1);
+  }
+  PutAttr(tx, d.ino, a);
+  tx.Put(tkey, entry);
+  return fsi::UpdateDirStat(tx, f, trash, fsi::ChildStat(a.type, a.length));
+}
+
 }  // namespace
 
 Result<Dentry> Volume::Lookup(Ino parent, std::string_view name) {
@@ -336,26 +364,7 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir) {
     DirStat cs = fsi::ChildStat(d.type, a.length);
     JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, parent, Neg(cs)));
 
-    bool to_trash = trash > 0 && (a.flags & kFlagSkipTrash) == 0;
-    std::string tkey = keys::Entry(trash, TrashEntryName(parent, d.ino, name));
-    if (to_trash && !is_dir && a.nlink > 1) {
-      JFS_ASSIGN_OR_RETURN(auto already, tx.Get(tkey));
-      if (already) to_trash = false;
-    }
-    if (to_trash) {
-      fsi::SetCtime(&a, now);
-      if (a.parent > 0) {
-        a.parent = trash;
-      } else {
-        tx.AddLE64(keys::Parent(d.ino, trash), 1);
-        tx.AddLE64(keys::Parent(d.ino, parent), -1);
-      }
-      PutAttr(tx, d.ino, a);
-      tx.Put(tkey, *entry);
-      return fsi::UpdateDirStat(tx, format_, trash, cs);
-    }
-    if (is_dir) return DropDir(tx, d.ino);
-    return DropLink(tx, parent, d.ino, a, &deleted_length);
+    return Discard(tx, format_, parent, name, *entry, d, a, trash, &deleted_length);
   });
   JFS_RETURN_IF_ERROR(txn_status);
   if (deleted_length) return DeleteFileData(victim, *deleted_length);
@@ -371,6 +380,12 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(new_parent, new_name));
   if (IsTrashInode(new_parent)) return Status::Permission("cannot move into the trash");
+  // A replaced target goes to the trash; make the hourly dir only if one exists.
+  Ino trash = 0;
+  JFS_ASSIGN_OR_RETURN(auto peek, engine_->Get(keys::Entry(new_parent, new_name)));
+  if (peek) {
+    JFS_ASSIGN_OR_RETURN(trash, TrashDirFor(new_parent));
+  }
   std::optional<uint64_t> deleted_length;
   Ino replaced = 0;
   Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
@@ -405,12 +420,12 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
       if (ta.IsDir()) {
         if (!is_dir) return Status::IsDirectory(std::string(new_name));
         JFS_RETURN_IF_ERROR(CheckEmptyDir(tx, td.ino));
-        JFS_RETURN_IF_ERROR(DropDir(tx, td.ino));
         dp.nlink--;
-      } else {
-        if (is_dir) return Status::NotDirectory(std::string(new_name));
-        JFS_RETURN_IF_ERROR(DropLink(tx, new_parent, td.ino, ta, &deleted_length));
+      } else if (is_dir) {
+        return Status::NotDirectory(std::string(new_name));
       }
+      JFS_RETURN_IF_ERROR(
+          Discard(tx, format_, new_parent, new_name, *target, td, ta, trash, &deleted_length));
       JFS_RETURN_IF_ERROR(
           fsi::UpdateDirStat(tx, format_, new_parent, Neg(fsi::ChildStat(ta.type, ta.length))));
     }

@@ -260,7 +260,11 @@ TEST_P(VolumeTest, RenameMovesFilesAndDirectories) {
   EXPECT_TRUE(vol_->Rename(kRootInode, "b", sub, "loop").Is(Code::kInvalidArgument));
   ASSERT_TRUE(vol_->Rename(sub, "f", b, "g").ok());  // replaces g (to the trash)
   EXPECT_EQ(ReadAll(*vol_->Resolve("/b/g")), "data");
-  (void)g;
+  auto trashed = vol_->ReadDir(kTrashInode + 1);  // the replaced g went to the trash
+  ASSERT_TRUE(trashed.ok());
+  ASSERT_EQ(trashed->size(), 1u);
+  EXPECT_EQ((*trashed)[0].name, std::to_string(b) + "-" + std::to_string(g) + "-g");
+  EXPECT_EQ(ReadAll(g), "old");
   EXPECT_TRUE(vol_->Rename(b, "g", b, "moved").Is(Code::kIsDirectory));
   EXPECT_TRUE(vol_->Rename(b, "nope", a, "x").Is(Code::kNotFound));
 }
