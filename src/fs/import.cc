@@ -145,7 +145,7 @@ class Importer {
       }
       JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
     }
-    JFS_ASSIGN_OR_RETURN(Ino ino, Create(path, jparent, name, type, spec, st));
+    JFS_ASSIGN_OR_RETURN(Ino ino, Create(path, jparent, name, type, spec));
     links_[link_key] = ino;
     return Status::OK();
   }
@@ -189,7 +189,7 @@ class Importer {
   }
 
   Result<Ino> Create(const std::string& path, Ino jparent, const std::string& name, FileType type,
-                     const NodeSpec& spec, const struct stat& st) {
+                     const NodeSpec& spec) {
     if (type == FileType::kSymlink) {
       char buf[4097];
       ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
@@ -201,12 +201,13 @@ class Importer {
       progress_.others++;
       return vol_->Mknod(jparent, name, type, spec);
     }
-    JFS_ASSIGN_OR_RETURN(auto slices, UploadFile(path));
+    uint64_t length = 0;  // what was read, should the file change under us
+    JFS_ASSIGN_OR_RETURN(auto slices, UploadFile(path, &length));
     progress_.files++;
-    return vol_->CreateFile(jparent, name, spec, static_cast<uint64_t>(st.st_size), slices);
+    return vol_->CreateFile(jparent, name, spec, length, slices);
   }
 
-  Result<std::vector<ChunkSlice>> UploadFile(const std::string& path) {
+  Result<std::vector<ChunkSlice>> UploadFile(const std::string& path, uint64_t* length) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Errno("open", path);
     SliceWriter w(vol_, 0);
@@ -226,6 +227,7 @@ class Importer {
     }
     close(fd);
     JFS_RETURN_IF_ERROR(st);
+    *length = w.offset();
     return w.Finish();
   }
 
