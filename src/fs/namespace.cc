@@ -441,7 +441,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
         tx.AddLE64(keys::Parent(d.ino, new_parent), 1);
       }
       if (is_dir) {
-        sp.nlink--;
+        if (!IsTrashInode(parent)) sp.nlink--;  // trash dirs keep nlink 2
         dp.nlink++;
       }
       DirStat cs = fsi::ChildStat(a.type, a.length);

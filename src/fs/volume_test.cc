@@ -290,6 +290,13 @@ TEST_P(VolumeTest, RemoveGoesToHourlyTrash) {
   ASSERT_TRUE(vol_->Rmdir(kRootInode, "d").ok());
   EXPECT_EQ(vol_->ReadDir(kTrashInode + 1)->size(), 2u);
   EXPECT_EQ(Counter("nextTrash"), 1);
+  // Put both back, as `restore --put-back` would.
+  std::string dname = "1-" + std::to_string(d) + "-d";
+  ASSERT_TRUE(vol_->Rename(kTrashInode + 1, dname, kRootInode, "d").ok());
+  ASSERT_TRUE(vol_->Rename(kTrashInode + 1, (*trashed)[0].name, d, "f").ok());
+  EXPECT_EQ(ReadAll(*vol_->Resolve("/d/f")), "content");
+  EXPECT_EQ(vol_->GetAttr(kTrashInode + 1)->nlink, 2u);
+  EXPECT_EQ(vol_->GetAttr(d)->parent, kRootInode);
 }
 
 TEST_P(VolumeTest, RemoveWithoutTrashDeletesDataAndObjects) {
