@@ -1,4 +1,6 @@
 // import and export: whole trees between a local directory and a volume.
+#include <algorithm>
+
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/tree.h"
@@ -12,6 +14,9 @@ int RunImport(const Args& a) {
   TreeProgressLine line("imported");
   ImportOptions o;
   o.dest = a.Get("dest", "/");
+  auto threads = a.GetUint("threads", 4);
+  if (!threads.ok()) return Fail(a, threads.status());
+  o.threads = static_cast<int>(std::clamp<uint64_t>(*threads, 1, 256));
   o.progress = [&](const TreeProgress& p) { line.Update(p); };
   auto r = ImportTree(vol->get(), a.pos[0], o);
   if (!r.ok()) return Fail(a, r.status());
@@ -39,7 +44,8 @@ const Command kImportCommand = {
     "LOCAL_DIR META-URL",
     "Copy a local tree into the volume (files, dirs, symlinks, hard links, xattrs, modes, "
     "owners, times); a rerun finishes an interrupted import",
-    {{"dest", 0, "PATH", "existing directory of the volume to import into", "/"}},
+    {{"dest", 0, "PATH", "existing directory of the volume to import into", "/"},
+     {"threads", 'p', "N", "files uploaded at once", "4"}},
     2,
     2,
     RunImport};

@@ -9,9 +9,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <map>
+#include <mutex>
 
+#include "fs/subtree_done.h"
 #include "fs/tree.h"
+#include "util/task_group.h"
 
 namespace jfsbr {
 namespace {
@@ -70,21 +74,40 @@ Result<std::vector<std::string>> ListLocalDir(const std::string& path) {
   return names;
 }
 
+// Walks the local tree in one thread; regular files are uploaded and created
+// by opts.threads workers. A directory gets its attributes back once its
+// whole subtree is done (SubtreeDone).
 class Importer {
  public:
-  Importer(Volume* vol, const ImportOptions& opts) : vol_(vol), opts_(opts) {}
+  Importer(Volume* vol, const ImportOptions& opts) : vol_(vol), opts_(opts), group_(opts.threads) {}
 
-  Status Dir(const std::string& path, Ino jdir) {
+  Status Dir(const std::string& path, Ino jdir, const SubtreeDone::Ref& node) {
     JFS_ASSIGN_OR_RETURN(auto names, ListLocalDir(path));
     for (const auto& name : names) {
-      Status st = Entry(path + "/" + name, jdir, name);
+      Status st = Entry(path + "/" + name, jdir, name, node);
       if (!st.ok()) return st.Annotate(path + "/" + name);
-      if (opts_.progress) opts_.progress(progress_);
+      if (opts_.progress) opts_.progress(progress());
     }
     return Status::OK();
   }
 
-  const TreeProgress& progress() const { return progress_; }
+  // Opens the top directory: its attributes come from the local directory, as
+  // `rsync -a src/ dest/` does.
+  SubtreeDone::Ref OpenTop(Ino jdir, NodeSpec spec) {
+    return OpenDir(nullptr, jdir, std::move(spec));
+  }
+  void Release(SubtreeDone::Ref node) { done_.Release(std::move(node)); }
+
+  // Waits for every task; the first error of any of them.
+  Status Finish() {
+    JFS_RETURN_IF_ERROR(group_.Wait());
+    return done_.status();
+  }
+
+  TreeProgress progress() {
+    std::lock_guard l(mu_);
+    return progress_;
+  }
 
   Result<NodeSpec> SpecOf(const std::string& path, const struct stat& st) {
     NodeSpec s;
@@ -98,8 +121,15 @@ class Importer {
     return s;
   }
 
-  // Children changed the directory's mtime: put the original back (with the
-  // rest of its attributes, as `rsync -a` does for the destination too).
+ private:
+  using InoFuture = std::shared_future<Result<Ino>>;
+
+  SubtreeDone::Ref OpenDir(const SubtreeDone::Ref& parent, Ino jdir, NodeSpec spec) {
+    return done_.Open(parent,
+                      [this, jdir, spec = std::move(spec)] { return FinishDir(jdir, spec); });
+  }
+
+  // Children changed the directory's mtime: put the original back.
   Status FinishDir(Ino jdir, const NodeSpec& spec) {
     Attr a;
     a.mode = spec.mode, a.uid = spec.uid, a.gid = spec.gid;
@@ -111,47 +141,74 @@ class Importer {
     return Status::OK();
   }
 
- private:
-  Status Entry(const std::string& path, Ino jparent, const std::string& name) {
+  void Count(uint64_t TreeProgress::*field, uint64_t n = 1) {
+    std::lock_guard l(mu_);
+    progress_.*field += n;
+  }
+
+  static InoFuture Ready(Ino ino) {
+    std::promise<Result<Ino>> p;
+    p.set_value(ino);
+    return p.get_future().share();
+  }
+
+  Status Entry(const std::string& path, Ino jparent, const std::string& name,
+               const SubtreeDone::Ref& node) {
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) return Errno("stat", path);
     FileType type = TypeOf(st.st_mode);
     JFS_ASSIGN_OR_RETURN(NodeSpec spec, SpecOf(path, st));
     std::optional<Dentry> existing;
     auto found = vol_->Lookup(jparent, name);
-    if (found.ok())
+    if (found.ok()) {
       existing = *found;
-    else if (!found.status().Is(Code::kNotFound))
+    } else if (!found.status().Is(Code::kNotFound)) {
       return found.status();
+    }
 
-    if (type == FileType::kDirectory) return ImportDir(path, jparent, name, spec, existing);
+    if (type == FileType::kDirectory) return ImportDir(path, jparent, name, spec, existing, node);
     if (existing && existing->type == FileType::kDirectory) {
       return Status::Exists("a directory of that name is already in the volume");
     }
     auto link_key = std::make_pair(st.st_dev, st.st_ino);
     if (st.st_nlink > 1) {
       if (auto it = links_.find(link_key); it != links_.end()) {
-        if (existing && existing->ino == it->second) return Skip();
+        Result<Ino> first = it->second.get();  // waits for the first name's upload
+        if (!first.ok()) return first.status();
+        if (existing && existing->ino == *first) return Skip();
         if (existing) JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
-        progress_.others++;
-        return vol_->Link(it->second, jparent, name);
+        Count(&TreeProgress::others);
+        return vol_->Link(*first, jparent, name);
       }
     }
     if (existing) {
       JFS_ASSIGN_OR_RETURN(bool same, SameNode(*existing, type, path, st));
       if (same) {
-        links_[link_key] = existing->ino;
+        if (st.st_nlink > 1) links_[link_key] = Ready(existing->ino);
         return Skip();
       }
       JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
     }
-    JFS_ASSIGN_OR_RETURN(Ino ino, Create(path, jparent, name, type, spec));
-    links_[link_key] = ino;
-    return Status::OK();
+    if (type != FileType::kFile) {
+      JFS_ASSIGN_OR_RETURN(Ino ino, CreateOther(path, jparent, name, type, spec));
+      if (st.st_nlink > 1) links_[link_key] = Ready(ino);
+      return Status::OK();
+    }
+    auto promise = std::make_shared<std::promise<Result<Ino>>>();
+    if (st.st_nlink > 1) links_[link_key] = promise->get_future().share();
+    done_.Hold(node);
+    Status submitted = group_.Submit([this, path, jparent, name, spec, promise, node] {
+      Result<Ino> ino = CreateFile(path, jparent, name, spec);
+      promise->set_value(ino);
+      done_.Release(node);
+      return ino.status();
+    });
+    if (!submitted.ok()) promise->set_value(submitted);
+    return submitted;
   }
 
   Status Skip() {
-    progress_.skipped++;
+    Count(&TreeProgress::skipped);
     return Status::OK();
   }
 
@@ -171,70 +228,69 @@ class Importer {
   }
 
   Status ImportDir(const std::string& path, Ino jparent, const std::string& name,
-                   const NodeSpec& spec, const std::optional<Dentry>& existing) {
+                   const NodeSpec& spec, const std::optional<Dentry>& existing,
+                   const SubtreeDone::Ref& parent_node) {
     Ino jdir;
-    if (existing) {
-      if (existing->type != FileType::kDirectory) {
-        JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
-        JFS_ASSIGN_OR_RETURN(jdir, vol_->Mkdir(jparent, name, spec));
-      } else {
-        jdir = existing->ino;
-      }
+    if (existing && existing->type == FileType::kDirectory) {
+      jdir = existing->ino;
     } else {
+      if (existing) JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
       JFS_ASSIGN_OR_RETURN(jdir, vol_->Mkdir(jparent, name, spec));
     }
-    progress_.dirs++;
-    JFS_RETURN_IF_ERROR(Dir(path, jdir));
-    return FinishDir(jdir, spec);
+    Count(&TreeProgress::dirs);
+    SubtreeDone::Ref node = OpenDir(parent_node, jdir, spec);
+    Status st = Dir(path, jdir, node);
+    if (st.ok()) done_.Release(node);  // on error the directory stays unfinished
+    return st;
   }
 
-  Result<Ino> Create(const std::string& path, Ino jparent, const std::string& name, FileType type,
-                     const NodeSpec& spec) {
+  Result<Ino> CreateOther(const std::string& path, Ino jparent, const std::string& name,
+                          FileType type, const NodeSpec& spec) {
     if (type == FileType::kSymlink) {
       char buf[4097];
       ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
       if (n < 0) return Errno("readlink", path);
-      progress_.symlinks++;
+      Count(&TreeProgress::symlinks);
       return vol_->Symlink(jparent, name, std::string_view(buf, static_cast<size_t>(n)), spec);
     }
-    if (type != FileType::kFile) {
-      progress_.others++;
-      return vol_->Mknod(jparent, name, type, spec);
-    }
-    uint64_t length = 0;  // what was read, should the file change under us
-    JFS_ASSIGN_OR_RETURN(auto slices, UploadFile(path, &length));
-    progress_.files++;
-    return vol_->CreateFile(jparent, name, spec, length, slices);
+    Count(&TreeProgress::others);
+    return vol_->Mknod(jparent, name, type, spec);
   }
 
-  Result<std::vector<ChunkSlice>> UploadFile(const std::string& path, uint64_t* length) {
+  // Runs on a worker: uploads the blocks, then creates the file in one
+  // transaction with its length set to what was read.
+  Result<Ino> CreateFile(const std::string& path, Ino jparent, const std::string& name,
+                         const NodeSpec& spec) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Errno("open", path);
+    if (fd < 0) return Errno("open", path).Annotate(path);
     SliceWriter w(vol_, 0);
     std::string buf(1 << 20, '\0');
     Status st;
-    while (true) {
+    while (st.ok()) {
       ssize_t n = read(fd, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        st = Errno("read", path);
-        break;
-      }
-      if (n == 0) break;
+      if (n < 0) st = Errno("read", path);
+      if (n <= 0) break;
       st = w.Append(std::string_view(buf.data(), static_cast<size_t>(n)));
-      if (!st.ok()) break;
-      progress_.bytes += static_cast<uint64_t>(n);
+      Count(&TreeProgress::bytes, static_cast<uint64_t>(n));
     }
     close(fd);
-    JFS_RETURN_IF_ERROR(st);
-    *length = w.offset();
-    return w.Finish();
+    if (!st.ok()) return st.Annotate(path);
+    uint64_t length = w.offset();
+    JFS_ASSIGN_OR_RETURN(auto slices, w.Finish());
+    auto ino = vol_->CreateFile(jparent, name, spec, length, slices);
+    if (!ino.ok()) return ino.status().Annotate(path);
+    Count(&TreeProgress::files);
+    return ino;
   }
 
   Volume* vol_;
   const ImportOptions& opts_;
+  std::mutex mu_;
   TreeProgress progress_;
-  std::map<std::pair<dev_t, ino_t>, Ino> links_;
+  std::map<std::pair<dev_t, ino_t>, InoFuture> links_;  // walk thread only
+  SubtreeDone done_;
+  TaskGroup group_;  // last: its destructor waits for tasks using the members above
 };
 
 }  // namespace
@@ -248,9 +304,13 @@ Result<TreeProgress> ImportTree(Volume* vol, const std::string& local_dir,
   JFS_ASSIGN_OR_RETURN(Attr da, vol->GetAttr(dest));
   if (!da.IsDir()) return Status::NotDirectory(opts.dest + " is not a directory in the volume");
   Importer im(vol, opts);
-  JFS_RETURN_IF_ERROR(im.Dir(local_dir, dest));
   JFS_ASSIGN_OR_RETURN(NodeSpec spec, im.SpecOf(local_dir, st));
-  JFS_RETURN_IF_ERROR(im.FinishDir(dest, spec));
+  SubtreeDone::Ref top = im.OpenTop(dest, std::move(spec));
+  Status walked = im.Dir(local_dir, dest, top);
+  if (walked.ok()) im.Release(top);
+  Status finished = im.Finish();
+  JFS_RETURN_IF_ERROR(walked);
+  JFS_RETURN_IF_ERROR(finished);
   if (opts.progress) opts.progress(im.progress());
   return im.progress();
 }

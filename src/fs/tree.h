@@ -28,7 +28,8 @@ using ProgressFn = std::function<void(const TreeProgress&)>;
 
 struct ImportOptions {
   std::string dest = "/";  // an existing directory of the volume
-  ProgressFn progress;
+  int threads = 4;         // files uploaded at once
+  ProgressFn progress;     // called from the calling thread
 };
 // Imports the contents of local_dir into opts.dest.
 Result<TreeProgress> ImportTree(Volume* vol, const std::string& local_dir,

@@ -1,0 +1,52 @@
+#include "util/task_group.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+
+namespace jfsbr {
+namespace {
+
+TEST(TaskGroupTest, RunsEverythingWithBoundedConcurrency) {
+  std::atomic<int> running{0}, peak{0}, done{0};
+  {
+    TaskGroup g(3);
+    for (int i = 0; i < 50; i++) {
+      ASSERT_TRUE(g.Submit([&] {
+        int now = ++running;
+        int p = peak.load();
+        while (now > p && !peak.compare_exchange_weak(p, now)) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        running--;
+        done++;
+        return Status::OK();
+      }).ok());
+    }
+    EXPECT_TRUE(g.Wait().ok());
+    EXPECT_EQ(done.load(), 50);
+  }
+  EXPECT_LE(peak.load(), 3);
+  EXPECT_GE(peak.load(), 2);
+}
+
+TEST(TaskGroupTest, FirstErrorStopsTheRest) {
+  TaskGroup g(2);
+  std::atomic<int> ran{0};
+  Status submit;
+  for (int i = 0; i < 100 && submit.ok(); i++) {
+    submit = g.Submit([&, i] {
+      ran++;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return i == 3 ? Status::IOError("task 3 failed") : Status::OK();
+    });
+  }
+  Status st = g.Wait();
+  EXPECT_TRUE(st.Is(Code::kIOError));
+  EXPECT_EQ(st.message(), "task 3 failed");
+  EXPECT_LT(ran.load(), 100);
+}
+
+}  // namespace
+}  // namespace jfsbr
