@@ -1,5 +1,6 @@
 #include "cli/command.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -37,6 +38,11 @@ Result<uint64_t> Args::GetUint(std::string_view name, uint64_t def) const {
                                    " expects a non-negative integer, got '" + s + "'");
   }
   return v;
+}
+
+Result<int> Args::GetThreads(int def) const {
+  JFS_ASSIGN_OR_RETURN(uint64_t n, GetUint("threads", static_cast<uint64_t>(def)));
+  return static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
 }
 
 int Fail(const Args& args, const Status& st) {

@@ -30,6 +30,8 @@ struct Args {
   std::string Get(std::string_view name, std::string_view def = {}) const;
   // A non-negative integer flag; an error names the flag.
   Result<uint64_t> GetUint(std::string_view name, uint64_t def) const;
+  // The --threads flag, clamped to [1, 256].
+  Result<int> GetThreads(int def) const;
 };
 
 struct Command {

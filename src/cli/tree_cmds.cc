@@ -1,6 +1,4 @@
 // import and export: whole trees between a local directory and a volume.
-#include <algorithm>
-
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/tree.h"
@@ -14,9 +12,9 @@ int RunImport(const Args& a) {
   TreeProgressLine line("imported");
   ImportOptions o;
   o.dest = a.Get("dest", "/");
-  auto threads = a.GetUint("threads", 4);
+  auto threads = a.GetThreads(4);
   if (!threads.ok()) return Fail(a, threads.status());
-  o.threads = static_cast<int>(std::clamp<uint64_t>(*threads, 1, 256));
+  o.threads = *threads;
   o.progress = [&](const TreeProgress& p) { line.Update(p); };
   auto r = ImportTree(vol->get(), a.pos[0], o);
   if (!r.ok()) return Fail(a, r.status());
@@ -30,6 +28,9 @@ int RunExport(const Args& a) {
   TreeProgressLine line("exported");
   ExportOptions o;
   o.path = a.Get("path", "/");
+  auto threads = a.GetThreads(4);
+  if (!threads.ok()) return Fail(a, threads.status());
+  o.threads = *threads;
   o.progress = [&](const TreeProgress& p) { line.Update(p); };
   auto r = ExportTree(vol->get(), a.pos[1], o);
   if (!r.ok()) return Fail(a, r.status());
@@ -53,7 +54,8 @@ const Command kExportCommand = {
     "export",
     "META-URL LOCAL_DIR",
     "Copy a directory of the volume to a local directory, reading its blocks",
-    {{"path", 0, "PATH", "directory of the volume to export", "/"}},
+    {{"path", 0, "PATH", "directory of the volume to export", "/"},
+     {"threads", 'p', "N", "files written at once", "4"}},
     2,
     2,
     RunExport};

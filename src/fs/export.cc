@@ -7,9 +7,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <map>
+#include <mutex>
 
 #include "fs/tree.h"
+#include "fs/tree_internal.h"
+#include "util/task_group.h"
 
 namespace jfsbr {
 namespace {
@@ -36,22 +40,35 @@ mode_t ModeType(FileType t) {
   }
 }
 
+// Walks the volume in one thread; regular files are written by opts.threads
+// workers; a directory gets its attributes once its subtree is done.
 class Exporter {
  public:
-  Exporter(Volume* vol, const ExportOptions& opts) : vol_(vol), opts_(opts) {}
+  Exporter(Volume* vol, const ExportOptions& opts) : vol_(vol), opts_(opts), group_(opts.threads) {}
 
-  Status Dir(Ino jdir, const std::string& path) {
+  Status Dir(Ino jdir, const std::string& path, const SubtreeDone::Ref& node) {
     JFS_ASSIGN_OR_RETURN(auto entries, vol_->ReadDir(jdir));
     for (const auto& e : entries) {
-      Status st = Entry(e, path + "/" + e.name);
+      Status st = Entry(e, path + "/" + e.name, node);
       if (!st.ok()) return st.Annotate(path + "/" + e.name);
-      if (opts_.progress) opts_.progress(progress_);
+      if (opts_.progress) opts_.progress(progress());
     }
     return Status::OK();
   }
 
-  const TreeProgress& progress() const { return progress_; }
+  SubtreeDone::Ref OpenDir(const SubtreeDone::Ref& parent, Ino ino, const Attr& a,
+                           const std::string& path) {
+    return done_.Open(parent, [this, ino, a, path] { return Finish(ino, a, path); });
+  }
+  void Release(SubtreeDone::Ref node) { done_.Release(std::move(node)); }
+  Status Wait() {
+    JFS_RETURN_IF_ERROR(group_.Wait());
+    return done_.status();
+  }
 
+  TreeProgress progress() { return progress_.Get(); }
+
+ private:
   // Ownership, mode, xattrs and times of a node already created at path.
   Status Finish(Ino ino, const Attr& a, const std::string& path) {
     bool link = a.type == FileType::kSymlink;
@@ -71,36 +88,55 @@ class Exporter {
     return Status::OK();
   }
 
- private:
-  Status Entry(const DirEntry& e, const std::string& path) {
+  Status Entry(const DirEntry& e, const std::string& path, const SubtreeDone::Ref& node) {
     Ino ino = e.dentry.ino;
     JFS_ASSIGN_OR_RETURN(Attr a, vol_->GetAttr(ino));
     if (a.IsDir()) {
       if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir", path);
-      progress_.dirs++;
-      JFS_RETURN_IF_ERROR(Dir(ino, path));
-      return Finish(ino, a, path);
+      progress_.Add(&TreeProgress::dirs);
+      SubtreeDone::Ref child = OpenDir(node, ino, a, path);
+      JFS_RETURN_IF_ERROR(Dir(ino, path, child));
+      done_.Release(child);
+      return Status::OK();
     }
     if (a.nlink > 1) {
       if (auto it = links_.find(ino); it != links_.end()) {
+        JFS_RETURN_IF_ERROR(it->second.first.get());  // the first name is written
         unlink(path.c_str());
-        if (link(it->second.c_str(), path.c_str()) != 0) return Errno("link", path);
-        progress_.others++;
+        if (link(it->second.second.c_str(), path.c_str()) != 0) return Errno("link", path);
+        progress_.Add(&TreeProgress::others);
         return Status::OK();
       }
-      links_[ino] = path;
     }
     unlink(path.c_str());  // replace whatever an earlier export left
+    auto done = std::make_shared<std::promise<Status>>();
+    if (a.nlink > 1) links_[ino] = {done->get_future().share(), path};
+    if (a.type != FileType::kFile) {
+      Status st = CreateOther(ino, a, path);
+      done->set_value(st);
+      return st;
+    }
+    done_.Hold(node);
+    Status submitted = group_.Submit([this, ino, a, path, done, node] {
+      Status st = WriteFile(ino, a.length, path);
+      if (st.ok()) st = Finish(ino, a, path);
+      if (st.ok()) progress_.Add(&TreeProgress::files);
+      done->set_value(st);
+      done_.Release(node);
+      return st;
+    });
+    if (!submitted.ok()) done->set_value(submitted);
+    return submitted;
+  }
+
+  Status CreateOther(Ino ino, const Attr& a, const std::string& path) {
     if (a.type == FileType::kSymlink) {
       JFS_ASSIGN_OR_RETURN(std::string target, vol_->ReadLink(ino));
       if (symlink(target.c_str(), path.c_str()) != 0) return Errno("symlink", path);
-      progress_.symlinks++;
-    } else if (a.type == FileType::kFile) {
-      JFS_RETURN_IF_ERROR(WriteFile(ino, a.length, path));
-      progress_.files++;
+      progress_.Add(&TreeProgress::symlinks);
     } else {
       if (mknod(path.c_str(), ModeType(a.type) | 0600, a.rdev) != 0) return Errno("mknod", path);
-      progress_.others++;
+      progress_.Add(&TreeProgress::others);
     }
     return Finish(ino, a, path);
   }
@@ -112,7 +148,7 @@ class Exporter {
     for (uint64_t off = 0; off < length && st.ok(); off += kReadSize) {
       auto data = vol_->Read(ino, off, kReadSize);
       if (!data.ok()) {
-        st = data.status();
+        st = data.status().Annotate(path);
         break;
       }
       const char* p = data->data();
@@ -126,7 +162,7 @@ class Exporter {
         }
         p += n, left -= static_cast<size_t>(n);
       }
-      progress_.bytes += data->size();
+      progress_.Add(&TreeProgress::bytes, data->size());
     }
     if (close(fd) != 0 && st.ok()) st = Errno("close", path);
     return st;
@@ -134,8 +170,11 @@ class Exporter {
 
   Volume* vol_;
   const ExportOptions& opts_;
-  TreeProgress progress_;
-  std::map<Ino, std::string> links_;  // inode -> first exported path
+  SharedProgress progress_;
+  // Inode of a multiply linked node -> (its first name is written, that path).
+  std::map<Ino, std::pair<std::shared_future<Status>, std::string>> links_;
+  SubtreeDone done_;
+  TaskGroup group_;  // last: its destructor waits for tasks using the members above
 };
 
 }  // namespace
@@ -147,8 +186,12 @@ Result<TreeProgress> ExportTree(Volume* vol, const std::string& local_dir,
   if (!a.IsDir()) return Status::NotDirectory(opts.path + " is not a directory in the volume");
   if (mkdir(local_dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", local_dir);
   Exporter ex(vol, opts);
-  JFS_RETURN_IF_ERROR(ex.Dir(src, local_dir));
-  JFS_RETURN_IF_ERROR(ex.Finish(src, a, local_dir));
+  SubtreeDone::Ref top = ex.OpenDir(nullptr, src, a, local_dir);
+  Status walked = ex.Dir(src, local_dir, top);
+  if (walked.ok()) ex.Release(top);
+  Status finished = ex.Wait();
+  JFS_RETURN_IF_ERROR(walked);
+  JFS_RETURN_IF_ERROR(finished);
   if (opts.progress) opts.progress(ex.progress());
   return ex.progress();
 }

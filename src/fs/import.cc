@@ -13,8 +13,8 @@
 #include <map>
 #include <mutex>
 
-#include "fs/subtree_done.h"
 #include "fs/tree.h"
+#include "fs/tree_internal.h"
 #include "util/task_group.h"
 
 namespace jfsbr {
@@ -104,10 +104,7 @@ class Importer {
     return done_.status();
   }
 
-  TreeProgress progress() {
-    std::lock_guard l(mu_);
-    return progress_;
-  }
+  TreeProgress progress() { return progress_.Get(); }
 
   Result<NodeSpec> SpecOf(const std::string& path, const struct stat& st) {
     NodeSpec s;
@@ -141,11 +138,6 @@ class Importer {
     return Status::OK();
   }
 
-  void Count(uint64_t TreeProgress::*field, uint64_t n = 1) {
-    std::lock_guard l(mu_);
-    progress_.*field += n;
-  }
-
   static InoFuture Ready(Ino ino) {
     std::promise<Result<Ino>> p;
     p.set_value(ino);
@@ -177,7 +169,7 @@ class Importer {
         if (!first.ok()) return first.status();
         if (existing && existing->ino == *first) return Skip();
         if (existing) JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
-        Count(&TreeProgress::others);
+        progress_.Add(&TreeProgress::others);
         return vol_->Link(*first, jparent, name);
       }
     }
@@ -208,7 +200,7 @@ class Importer {
   }
 
   Status Skip() {
-    Count(&TreeProgress::skipped);
+    progress_.Add(&TreeProgress::skipped);
     return Status::OK();
   }
 
@@ -237,7 +229,7 @@ class Importer {
       if (existing) JFS_RETURN_IF_ERROR(vol_->Unlink(jparent, name));
       JFS_ASSIGN_OR_RETURN(jdir, vol_->Mkdir(jparent, name, spec));
     }
-    Count(&TreeProgress::dirs);
+    progress_.Add(&TreeProgress::dirs);
     SubtreeDone::Ref node = OpenDir(parent_node, jdir, spec);
     Status st = Dir(path, jdir, node);
     if (st.ok()) done_.Release(node);  // on error the directory stays unfinished
@@ -250,10 +242,10 @@ class Importer {
       char buf[4097];
       ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
       if (n < 0) return Errno("readlink", path);
-      Count(&TreeProgress::symlinks);
+      progress_.Add(&TreeProgress::symlinks);
       return vol_->Symlink(jparent, name, std::string_view(buf, static_cast<size_t>(n)), spec);
     }
-    Count(&TreeProgress::others);
+    progress_.Add(&TreeProgress::others);
     return vol_->Mknod(jparent, name, type, spec);
   }
 
@@ -272,7 +264,7 @@ class Importer {
       if (n < 0) st = Errno("read", path);
       if (n <= 0) break;
       st = w.Append(std::string_view(buf.data(), static_cast<size_t>(n)));
-      Count(&TreeProgress::bytes, static_cast<uint64_t>(n));
+      progress_.Add(&TreeProgress::bytes, static_cast<uint64_t>(n));
     }
     close(fd);
     if (!st.ok()) return st.Annotate(path);
@@ -280,14 +272,13 @@ class Importer {
     JFS_ASSIGN_OR_RETURN(auto slices, w.Finish());
     auto ino = vol_->CreateFile(jparent, name, spec, length, slices);
     if (!ino.ok()) return ino.status().Annotate(path);
-    Count(&TreeProgress::files);
+    progress_.Add(&TreeProgress::files);
     return ino;
   }
 
   Volume* vol_;
   const ImportOptions& opts_;
-  std::mutex mu_;
-  TreeProgress progress_;
+  SharedProgress progress_;
   std::map<std::pair<dev_t, ino_t>, InoFuture> links_;  // walk thread only
   SubtreeDone done_;
   TaskGroup group_;  // last: its destructor waits for tasks using the members above

@@ -37,7 +37,8 @@ Result<TreeProgress> ImportTree(Volume* vol, const std::string& local_dir,
 
 struct ExportOptions {
   std::string path = "/";  // a directory of the volume
-  ProgressFn progress;
+  int threads = 4;         // files written at once
+  ProgressFn progress;     // called from the calling thread
 };
 // Exports the contents of opts.path into local_dir (created if missing).
 Result<TreeProgress> ExportTree(Volume* vol, const std::string& local_dir,

@@ -1,3 +1,5 @@
+// Helpers shared by ImportTree and ExportTree.
+//
 // SubtreeDone: runs a directory's finishing step (restoring its mtime, mode)
 // once everything below it is done, when files are copied by several threads.
 //
@@ -12,6 +14,7 @@
 #include <memory>
 #include <mutex>
 
+#include "fs/tree.h"
 #include "util/status.h"
 
 namespace jfsbr {
@@ -55,6 +58,23 @@ class SubtreeDone {
  private:
   std::mutex mu_;
   Status error_;
+};
+
+// TreeProgress counters updated by several threads.
+class SharedProgress {
+ public:
+  void Add(uint64_t TreeProgress::*field, uint64_t n = 1) {
+    std::lock_guard l(mu_);
+    p_.*field += n;
+  }
+  TreeProgress Get() {
+    std::lock_guard l(mu_);
+    return p_;
+  }
+
+ private:
+  std::mutex mu_;
+  TreeProgress p_;
 };
 
 }  // namespace jfsbr
