@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times `jfsbr import` and `jfsbr export` (wall time, peak RSS) on two trees:
-# /usr/share/doc (many small real files) and 1 GiB in 8 large files.
+# /usr/share/doc (many small real files) and 1 GiB in 8 large files, with
+# 1 and 4 threads.
 # Usage: bench/import_export.sh [JFSBR_BINARY]
 set -euo pipefail
 J=${1:-$(dirname "$0")/../build/jfsbr}
@@ -21,10 +22,12 @@ for tree in /usr/share/doc "$W/big"; do
   files=$(find "$tree" -type f | wc -l)
   mib=$(( $(du -sb "$tree" | cut -f1) >> 20 ))
   echo "tree $tree: $files files, $mib MiB"
-  rm -rf "$W/meta" "$W/bucket" "$W/out"
-  "$J" format "rocksdb://$W/meta" bench --bucket "$W/bucket" >/dev/null
-  sync
-  measure "import $label" "$J" import "$tree" "rocksdb://$W/meta"
-  measure "export $label" "$J" export "rocksdb://$W/meta" "$W/out"
-  measure "rerun import $label" "$J" import "$tree" "rocksdb://$W/meta"
+  for threads in 1 4; do
+    rm -rf "$W/meta" "$W/bucket" "$W/out"
+    "$J" format "rocksdb://$W/meta" bench --bucket "$W/bucket" >/dev/null
+    sync
+    measure "import $label -p $threads" "$J" import -p "$threads" "$tree" "rocksdb://$W/meta"
+    measure "export $label -p $threads" "$J" export -p "$threads" "rocksdb://$W/meta" "$W/out"
+    measure "rerun import $label" "$J" import "$tree" "rocksdb://$W/meta"
+  done
 done

@@ -160,6 +160,7 @@ TEST_F(CliTest, BadInputGivesOneLineErrors) {
   one_line_error("status " + Meta(), "no database at");
   ASSERT_FALSE(fs::exists(dir_.Sub("meta")));
   one_line_error("format " + Meta() + " Bad_Name --bucket " + dir_.Sub("b"), "invalid volume name");
+  EXPECT_FALSE(fs::exists(dir_.Sub("meta")));  // refused before a database was made
   Format();
   one_line_error("format " + Meta() + " myjfs --bucket " + dir_.Sub("bucket"), "--force");
   // Another engine cannot take over a bucket prefix that already holds a volume.

@@ -32,6 +32,8 @@ int RunFormat(const Args& a) {
   o.trash_days = static_cast<int64_t>(*trash);
   o.hash_prefix = a.Has("hash-prefix");
   o.force = a.Has("force");
+  // Check what can be checked before a database is created.
+  if (Status st = CheckVolumeName(o.name); !st.ok()) return Fail(a, st);
   auto engine = OpenEngine(a.pos[0], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   auto f = FormatVolume(engine->get(), o);

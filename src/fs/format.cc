@@ -21,7 +21,8 @@ std::string NewUuid() {
   return out;
 }
 
-// JuiceFS's rule: 3-63 characters of [a-z0-9-], not starting or ending with '-'.
+}  // namespace
+
 Status CheckVolumeName(const std::string& name) {
   bool ok = name.size() >= 3 && name.size() <= 63 && name.front() != '-' && name.back() != '-';
   for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
@@ -29,6 +30,8 @@ Status CheckVolumeName(const std::string& name) {
   return Status::InvalidArgument("invalid volume name '" + name +
                                  "': use 3-63 characters of a-z, 0-9 and '-', not at either end");
 }
+
+namespace {
 
 // Rounds down to a power of two within [64 KiB, 16 MiB], like JuiceFS.
 uint64_t FixBlockSize(uint64_t bytes) {

@@ -38,6 +38,8 @@ struct FormatOptions {
 // Refuses an engine that already holds a volume (unless force) or holds any
 // other keys, and an object store prefix that already holds objects.
 Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts);
+// JuiceFS's rule: 3-63 characters of [a-z0-9-], not starting or ending with '-'.
+Status CheckVolumeName(const std::string& name);
 
 // What a new node is created with.
 struct NodeSpec {
