@@ -55,6 +55,20 @@ Result<std::unique_ptr<Volume>> OpenVolume(const std::string& meta_url) {
   return Volume::Open(std::move(engine));
 }
 
+int ForEachPath(const Args& a, const PathFn& fn) {
+  auto vol = OpenVolume(a.pos[0]);
+  if (!vol.ok()) return Fail(a, vol.status());
+  for (size_t i = 1; i < a.pos.size(); i++) {
+    auto ino = (*vol)->Resolve(a.pos[i]);
+    if (!ino.ok()) return Fail(a, ino.status());
+    auto at = (*vol)->GetAttr(*ino);
+    if (!at.ok()) return Fail(a, at.status());
+    Status st = fn(vol->get(), a.pos[i], *ino, *at);
+    if (!st.ok()) return Fail(a, st.Annotate(a.pos[i]));
+  }
+  return 0;
+}
+
 std::string FormatBytes(uint64_t n) {
   if (n < 1024) return std::to_string(n) + " Bytes";
   static const char* kUnits[] = {"K", "M", "G", "T", "P", "E"};

@@ -2,6 +2,7 @@
 // library. main.cc dispatches and generates --help from the table.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -50,6 +51,10 @@ std::span<const Command> Commands();
 int Fail(const Args& args, const Status& st);
 // Opens the volume of a META-URL.
 Result<std::unique_ptr<Volume>> OpenVolume(const std::string& meta_url);
+// Opens the volume of a.pos[0] and calls fn for each path a.pos[1..] with its
+// inode and attr; the first error is reported and ends the command.
+using PathFn = std::function<Status(Volume*, const std::string&, Ino, const Attr&)>;
+int ForEachPath(const Args& a, const PathFn& fn);
 // "123 Bytes" or "1.50 MiB (1572864 Bytes)", as JuiceFS prints sizes.
 std::string FormatBytes(uint64_t n);
 
