@@ -53,7 +53,7 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(w.Append(data).ok());
     auto slices = w.Finish();
     EXPECT_TRUE(slices.ok());
-    auto ino = vol_->CreateFile(parent, name, {0644, 0, 0, 0}, data.size(), *slices);
+    auto ino = vol_->CreateFile(parent, name, {.mode = 0644}, data.size(), *slices);
     EXPECT_TRUE(ino.ok()) << ino.status().ToString();
     return ino.ok() ? *ino : 0;
   }
@@ -90,7 +90,9 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
         }
       }
       auto da = vol_->GetAttr(dir);
-      if (!IsTrashInode(dir)) EXPECT_EQ(da->nlink, 2 + subdirs) << "dir " << dir;
+      if (!IsTrashInode(dir)) {
+        EXPECT_EQ(da->nlink, 2 + subdirs) << "dir " << dir;
+      }
       auto u = vol_->engine()->Get(keys::DirStat(dir));
       ASSERT_TRUE(u.ok() && u->has_value()) << "no U for dir " << dir;
       EXPECT_EQ(*DecodeDirStat(**u), want) << "U of dir " << dir;
@@ -99,7 +101,9 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
     if (vol_->GetAttr(kTrashInode).ok()) walk(kTrashInode);
     for (auto [ino, n] : links) {
       auto a = vol_->GetAttr(ino);
-      if (!a->IsDir()) EXPECT_EQ(a->nlink, static_cast<uint32_t>(n)) << "inode " << ino;
+      if (!a->IsDir()) {
+        EXPECT_EQ(a->nlink, static_cast<uint32_t>(n)) << "inode " << ino;
+      }
     }
     EXPECT_EQ(Counter("usedSpace"), space);
     EXPECT_EQ(Counter("totalInodes"), inodes);
@@ -220,7 +224,7 @@ TEST_P(VolumeTest, EmptyFilesSparseHolesAndTruncate) {
 }
 
 TEST_P(VolumeTest, SymlinksHardLinksAndXattrs) {
-  NodeSpec dir{0755, 0, 0, 0};
+  NodeSpec dir{.mode = 0755};
   Ino d1 = *vol_->Mkdir(kRootInode, "d1", dir);
   Ino d2 = *vol_->Mkdir(kRootInode, "d2", dir);
   Ino f = MustCreate(d1, "f", "hello");
@@ -273,9 +277,9 @@ TEST_P(VolumeTest, OddNamesRoundTrip) {
 }
 
 TEST_P(VolumeTest, RenameMovesFilesAndDirectories) {
-  Ino a = *vol_->Mkdir(kRootInode, "a", {0755});
-  Ino b = *vol_->Mkdir(kRootInode, "b", {0755});
-  Ino sub = *vol_->Mkdir(a, "sub", {0755});
+  Ino a = *vol_->Mkdir(kRootInode, "a", {.mode = 0755});
+  Ino b = *vol_->Mkdir(kRootInode, "b", {.mode = 0755});
+  Ino sub = *vol_->Mkdir(a, "sub", {.mode = 0755});
   MustCreate(sub, "f", "data");
   Ino g = MustCreate(b, "g", "old");
   ASSERT_TRUE(vol_->Rename(a, "sub", b, "moved").ok());
@@ -296,7 +300,7 @@ TEST_P(VolumeTest, RenameMovesFilesAndDirectories) {
 }
 
 TEST_P(VolumeTest, RemoveGoesToHourlyTrash) {
-  Ino d = *vol_->Mkdir(kRootInode, "d", {0755});
+  Ino d = *vol_->Mkdir(kRootInode, "d", {.mode = 0755});
   Ino f = MustCreate(d, "f", "content");
   int64_t space = Counter("usedSpace");
   // Like JuiceFS, the hourly dir is made before the removal is tried.
@@ -352,18 +356,22 @@ TEST_P(VolumeTest, InodesAndSlicesComeInJuiceFsBatches) {
 TEST_P(VolumeTest, ConcurrentOperationsRetryAndKeepInvariants) {
   // Threads create, write, link and remove in one directory at once, so their
   // transactions conflict on the directory and its usage record and retry.
-  Ino dir = *vol_->Mkdir(kRootInode, "shared", {0755});
+  Ino dir = *vol_->Mkdir(kRootInode, "shared", {.mode = 0755});
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; t++) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; i++) {
         std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
-        auto ino = vol_->CreateFile(dir, name, {0644}, 0, {});
+        auto ino = vol_->CreateFile(dir, name, {.mode = 0644}, 0, {});
         ASSERT_TRUE(ino.ok()) << ino.status().ToString();
         ASSERT_TRUE(vol_->Write(*ino, 0, name).ok());
         ASSERT_TRUE(vol_->Link(*ino, dir, name + "-link").ok());
-        if (i % 3 == 0) ASSERT_TRUE(vol_->Unlink(dir, name).ok());
-        if (i % 5 == 0) ASSERT_TRUE(vol_->Mkdir(dir, name + "-d", {0755}).ok());
+        if (i % 3 == 0) {
+          ASSERT_TRUE(vol_->Unlink(dir, name).ok());
+        }
+        if (i % 5 == 0) {
+          ASSERT_TRUE(vol_->Mkdir(dir, name + "-d", {.mode = 0755}).ok());
+        }
       }
     });
   }
