@@ -49,12 +49,12 @@ class [[nodiscard]] Result {
 
 }  // namespace jfsbr
 
-#define JFS_CONCAT_INNER(a, b) a##b
-#define JFS_CONCAT(a, b) JFS_CONCAT_INNER(a, b)
-#define JFS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
-  if (!tmp.ok()) return tmp.status();             \
-  lhs = std::move(tmp).value()
-// Evaluates expr (a Result), returns its status on error, else assigns the value.
-#define JFS_ASSIGN_OR_RETURN(lhs, expr) \
-  JFS_ASSIGN_OR_RETURN_IMPL(JFS_CONCAT(_res_, __LINE__), lhs, expr)
+// Evaluates expr (a Result), returns its status from the enclosing function
+// on error, else assigns (or declares) lhs from the value. Written as a GNU
+// statement expression so that it nests inside other macros and lambdas.
+#define JFS_ASSIGN_OR_RETURN(lhs, expr)                   \
+  lhs = ({                                                \
+    auto _jfs_result = (expr);                            \
+    if (!_jfs_result.ok()) return _jfs_result.status();   \
+    std::move(_jfs_result).value();                       \
+  })

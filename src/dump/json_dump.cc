@@ -1,0 +1,332 @@
+#include "dump/json_dump.h"
+
+#include <algorithm>
+#include <deque>
+#include <future>
+
+#include "dump/json_render.h"
+#include "dump/node.h"
+#include "model/keys.h"
+#include "model/setting.h"
+#include "util/json.h"
+#include "util/thread_pool.h"
+
+namespace jfsbr {
+namespace {
+
+constexpr size_t kPageSize = 1024;  // directory entries listed and prefetched at a time
+
+struct Child {
+  std::string name;
+  Dentry dentry;
+};
+
+// The counters JuiceFS dumps, in its order and with its (plural) names.
+constexpr std::pair<const char*, const char*> kCounters[] = {
+    {"usedSpace", "usedSpace"},     {"usedInodes", "totalInodes"}, {"nextInodes", "nextInode"},
+    {"nextChunk", "nextChunk"},     {"nextSession", "nextSession"}, {"nextTrash", "nextTrash"},
+};
+
+// Writes a JSON object or array member list in goccy's MarshalIndent layout.
+class IndentedList {
+ public:
+  IndentedList(std::string* out, int depth, char open) : out_(out), depth_(depth) {
+    out_->push_back(open);
+  }
+  // Starts the next member (the key, if any, is the caller's).
+  std::string* Next() {
+    out_->append(count_++ ? ",\n" : "\n");
+    out_->append(static_cast<size_t>(depth_ + 1) * 2, ' ');
+    return out_;
+  }
+  void Key(std::string_view key) {
+    Next();
+    AppendGoQuoted(out_, key);
+    out_->append(": ");
+  }
+  void End(char close) {
+    if (count_) {
+      out_->push_back('\n');
+      out_->append(static_cast<size_t>(depth_) * 2, ' ');
+    }
+    out_->push_back(close);
+  }
+
+ private:
+  std::string* out_;
+  int depth_;
+  int count_ = 0;
+};
+
+class JsonDumper {
+ public:
+  JsonDumper(KvSnapshot* snap, Sink* out, const DumpOptions& opts)
+      : snap_(snap), out_(out), opts_(opts), acls_(snap), pool_(opts.threads) {}
+
+  Result<DumpStats> Run() {
+    JFS_ASSIGN_OR_RETURN(auto setting, snap_->Get(keys::Setting()));
+    if (!setting) return Status::NotFound("database is not formatted: no volume to dump");
+    JFS_ASSIGN_OR_RETURN(VolumeFormat format, DecodeSetting(*setting));
+    JFS_ASSIGN_OR_RETURN(Ino root, ResolveRoot());
+    bool full = root == kRootInode;
+    std::string header;
+    JFS_RETURN_IF_ERROR(Header(format, full, &header));
+    JFS_RETURN_IF_ERROR(Write(header));
+    JFS_ASSIGN_OR_RETURN(DumpedNode top, ReadDumpedNode(snap_, &acls_, root, FileType::kDirectory));
+    if (!top.found) return Status::Corruption("the root inode " + std::to_string(root) + " has no attr");
+    JFS_RETURN_IF_ERROR(Dir("FSTree", top, 1));
+    if (full && !opts_.skip_trash) {
+      JFS_ASSIGN_OR_RETURN(DumpedNode trash,
+                           ReadDumpedNode(snap_, &acls_, kTrashInode, FileType::kDirectory));
+      JFS_RETURN_IF_ERROR(Write(","));
+      JFS_RETURN_IF_ERROR(Dir("Trash", trash, 1));
+    }
+    JFS_RETURN_IF_ERROR(Write("\n}\n"));
+    stats_.version = snap_->version();
+    return stats_;
+  }
+
+ private:
+  Status Write(std::string_view s) {
+    stats_.bytes += s.size();
+    return out_->Write(s);
+  }
+
+  Result<Ino> ResolveRoot() {
+    Ino cur = kRootInode;
+    std::string_view path = opts_.subdir;
+    size_t pos = 0;
+    while (pos < path.size()) {
+      size_t next = std::min(path.find('/', pos), path.size());
+      std::string_view part = path.substr(pos, next - pos);
+      pos = next + 1;
+      if (part.empty() || part == ".") continue;
+      JFS_ASSIGN_OR_RETURN(auto v, snap_->Get(keys::Entry(cur, part)));
+      if (!v) return Status::NotFound("subdir " + opts_.subdir + " does not exist");
+      JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*v));
+      if (d.type != FileType::kDirectory) {
+        return Status::NotDirectory("subdir " + opts_.subdir + " is not a directory");
+      }
+      cur = d.ino;
+    }
+    return cur;
+  }
+
+  // Everything before FSTree, as goccy's MarshalIndent writes it, without the
+  // closing "\n}" and with a ',' instead.
+  Status Header(VolumeFormat format, bool full, std::string* out) {
+    if (!opts_.keep_secret) format = RedactSecrets(std::move(format), /*encrypt_key_too=*/false);
+    if (!format.tiers) {  // JuiceFS fills in the default tier of old volumes
+      format.tiers = std::map<int, StorageTier>{{0, StorageTier{0, format.storage_class, ""}}};
+    }
+    IndentedList top(out, 0, '{');
+    top.Key("Setting");
+    AppendFormatJson(out, format, "  ", 1);
+    top.Key("Counters");
+    IndentedList counters(out, 1, '{');
+    for (const auto& [shown, stored] : kCounters) {
+      JFS_ASSIGN_OR_RETURN(auto v, snap_->Get(keys::Counter(stored)));
+      int64_t n = 0;
+      if (v) JFS_ASSIGN_OR_RETURN(n, DecodeCounterLE(*v));
+      counters.Key(shown);
+      out->append(std::to_string(n));
+    }
+    counters.End('}');
+    top.Key("Sustained");
+    JFS_RETURN_IF_ERROR(Sustained(out));
+    top.Key("DelFiles");
+    JFS_RETURN_IF_ERROR(DelFiles(out));
+    JFS_RETURN_IF_ERROR(Quotas(&top, out, "Quotas", "QD"));
+    if (full) {
+      JFS_RETURN_IF_ERROR(Quotas(&top, out, "UserQuotas", "QU"));
+      JFS_RETURN_IF_ERROR(Quotas(&top, out, "GroupQuotas", "QG"));
+    }
+    out->push_back(',');
+    return Status::OK();
+  }
+
+  // Keys with prefix whose whole length is key_len.
+  Status ScanFixed(std::string_view prefix, size_t key_len,
+                   const std::function<Status(std::string_view, std::string_view)>& fn) {
+    Status st;
+    JFS_RETURN_IF_ERROR(snap_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
+      if (k.size() == key_len) st = fn(k, v);
+      return st.ok();
+    }));
+    return st;
+  }
+
+  Status Sustained(std::string* out) {
+    std::map<uint64_t, std::vector<Ino>> by_session;
+    JFS_RETURN_IF_ERROR(ScanFixed("SS", 18, [&](auto k, auto) {
+      auto p = keys::Parse(k);
+      by_session[p.id].push_back(p.ino);
+      return Status::OK();
+    }));
+    IndentedList list(out, 1, '[');
+    for (auto& [sid, inodes] : by_session) {
+      std::sort(inodes.begin(), inodes.end());
+      list.Next();
+      IndentedList obj(out, 2, '{');
+      obj.Key("sid");
+      out->append(std::to_string(sid));
+      obj.Key("inodes");
+      IndentedList arr(out, 3, '[');
+      for (Ino ino : inodes) arr.Next()->append(std::to_string(ino));
+      arr.End(']');
+      obj.End('}');
+    }
+    list.End(']');
+    return Status::OK();
+  }
+
+  Status DelFiles(std::string* out) {
+    struct Del {
+      Ino ino;
+      uint64_t length;
+      int64_t expire;
+    };
+    std::vector<Del> dels;  // one per file awaiting data deletion: a short list
+    JFS_RETURN_IF_ERROR(ScanFixed("D", 17, [&](auto k, auto v) {
+      auto p = keys::Parse(k);
+      JFS_ASSIGN_OR_RETURN(int64_t expire, DecodeDelFileTime(v));
+      dels.push_back({p.ino, p.id, expire});
+      return Status::OK();
+    }));
+    std::sort(dels.begin(), dels.end(), [](auto& a, auto& b) {
+      return std::tie(a.ino, a.length) < std::tie(b.ino, b.length);
+    });
+    IndentedList list(out, 1, '[');
+    for (const auto& d : dels) {
+      list.Next();
+      IndentedList obj(out, 2, '{');
+      obj.Key("inode");
+      out->append(std::to_string(d.ino));
+      obj.Key("length");
+      out->append(std::to_string(d.length));
+      obj.Key("expire");
+      out->append(std::to_string(d.expire));
+      obj.End('}');
+    }
+    list.End(']');
+    return Status::OK();
+  }
+
+  // Dir (QD), user (QU) or group (QG) quotas: limits only, keyed by decimal id
+  // in text order; user/group records with both limits -1 only carry usage.
+  Status Quotas(IndentedList* top, std::string* out, std::string_view name,
+                std::string_view prefix) {
+    std::vector<std::pair<std::string, Quota>> quotas;
+    JFS_RETURN_IF_ERROR(ScanFixed(prefix, 10, [&](auto k, auto v) {
+      if (v.size() != 32) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(Quota q, DecodeQuota(v));
+      if (prefix != "QD" && q.max_space == -1 && q.max_inodes == -1) return Status::OK();
+      auto p = keys::Parse(k);
+      quotas.emplace_back(std::to_string(prefix == "QD" ? p.ino : p.id), q);
+      return Status::OK();
+    }));
+    if (quotas.empty()) return Status::OK();
+    std::sort(quotas.begin(), quotas.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    top->Key(name);
+    IndentedList map(out, 1, '{');
+    for (const auto& [id, q] : quotas) {
+      map.Key(id);
+      IndentedList obj(out, 2, '{');
+      obj.Key("maxSpace");
+      out->append(std::to_string(q.max_space));
+      obj.Key("maxInodes");
+      out->append(std::to_string(q.max_inodes));
+      obj.End('}');
+    }
+    map.End('}');
+    return Status::OK();
+  }
+
+  // Up to kPageSize entries of dir after the entry key `after` (all if empty).
+  Result<std::vector<Child>> ListPage(Ino dir, std::string* after) {
+    std::string prefix = keys::EntryPrefix(dir);
+    std::string begin = after->empty() ? prefix : *after + std::string(1, '\0');
+    std::vector<Child> page;
+    Status bad;
+    JFS_RETURN_IF_ERROR(snap_->Scan(begin, keys::PrefixEnd(prefix), [&](auto k, auto v) {
+      auto d = DecodeDentry(v);
+      if (!d.ok()) {
+        bad = d.status().Annotate("entry of inode " + std::to_string(dir));
+        return false;
+      }
+      page.push_back({std::string(k.substr(prefix.size())), *d});
+      *after = std::string(k);
+      return page.size() < kPageSize;
+    }));
+    JFS_RETURN_IF_ERROR(bad);
+    return page;
+  }
+
+  struct Prepared {
+    DumpedNode node;     // for directories
+    std::string leaf;    // rendered, for everything else
+  };
+
+  Status Dir(std::string_view name, const DumpedNode& node, int depth) {
+    JFS_RETURN_IF_ERROR(Write(RenderDirHead(name, node, depth)));
+    Tick();
+    std::string after;
+    bool first = true;
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(std::vector<Child> page, ListPage(node.ino, &after));
+      if (page.empty()) break;
+      std::deque<std::future<Result<Prepared>>> ahead;
+      for (const Child& c : page) {
+        ahead.push_back(pool_.Submit([this, c, depth]() -> Result<Prepared> {
+          JFS_ASSIGN_OR_RETURN(DumpedNode n, ReadDumpedNode(snap_, &acls_, c.dentry.ino, c.dentry.type));
+          Prepared p;
+          if (n.attr.IsDir()) p.node = std::move(n);
+          else p.leaf = RenderLeafEntry(c.name, n, depth + 2);
+          return p;
+        }));
+      }
+      for (size_t i = 0; i < page.size(); i++) {
+        Result<Prepared> p = ahead[i].get();
+        if (!p.ok()) return Drain(&ahead, i + 1, p.status());
+        if (!first) JFS_RETURN_IF_ERROR(Write(","));
+        first = false;
+        Status st = p->leaf.empty() ? Dir(page[i].name, p->node, depth + 2) : Write(p->leaf);
+        if (!st.ok()) return Drain(&ahead, i + 1, st);
+        if (!p->leaf.empty()) Tick();
+      }
+      if (page.size() < kPageSize) break;
+    }
+    return Write(RenderDirTail(depth));
+  }
+
+  // Waits for the jobs still running (they use this object) and returns st.
+  static Status Drain(std::deque<std::future<Result<Prepared>>>* ahead, size_t from, Status st) {
+    for (size_t j = from; j < ahead->size(); j++) (*ahead)[j].wait();
+    return st;
+  }
+
+  void Tick() {
+    stats_.entries++;
+    if (opts_.progress && stats_.entries % 4096 == 0) opts_.progress(stats_.entries);
+  }
+
+  KvSnapshot* snap_;
+  Sink* out_;
+  const DumpOptions& opts_;
+  AclCache acls_;
+  DumpStats stats_;
+  ThreadPool pool_;  // last: joined first, while the members its jobs use still exist
+};
+
+}  // namespace
+
+Result<DumpStats> DumpJson(KvSnapshot* snapshot, Sink* out, const DumpOptions& opts) {
+  BufferedSink buffered(out, 256 << 10);
+  JsonDumper dumper(snapshot, &buffered, opts);
+  JFS_ASSIGN_OR_RETURN(DumpStats stats, dumper.Run());
+  JFS_RETURN_IF_ERROR(buffered.Flush());
+  if (opts.progress) opts.progress(stats.entries);
+  return stats;
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,36 @@
+// The JSON dump, byte for byte as JuiceFS writes it (juicefs-formats.md §3),
+// read from one engine snapshot.
+//
+// Memory stays bounded: the tree is walked depth first and each directory's
+// entries are streamed in pages (their key order is the dump's name order),
+// while a pool of threads reads and renders the next entries ahead of the
+// writer, which writes them in order.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "kv/engine.h"
+#include "util/io.h"
+
+namespace jfsbr {
+
+struct DumpOptions {
+  std::string subdir;  // dump this directory as FSTree (no Trash, no user/group quotas)
+  bool keep_secret = false;  // else SecretKey/SessionToken become "removed"
+  bool skip_trash = false;
+  int threads = 10;
+  // Called now and then with the number of entries written so far.
+  std::function<void(uint64_t entries)> progress;
+};
+
+struct DumpStats {
+  uint64_t version = 0;  // the engine version of the snapshot dumped
+  uint64_t entries = 0;  // tree entries written (FSTree and Trash included)
+  uint64_t bytes = 0;    // bytes of JSON written
+};
+
+// Dumps the volume as of `snapshot` into out (not closed).
+Result<DumpStats> DumpJson(KvSnapshot* snapshot, Sink* out, const DumpOptions& opts);
+
+}  // namespace jfsbr

@@ -1,0 +1,44 @@
+// Reading what a dump needs of one inode from a snapshot: its attr,
+// xattrs, ACL rules, symlink target and chunks (juicefs-formats.md §3.2).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kv/engine.h"
+#include "model/attr.h"
+#include "model/records.h"
+
+namespace jfsbr {
+
+struct DumpedNode {
+  Ino ino = 0;
+  bool found = true;  // false: the dentry points to no attr (the attr is made up)
+  Attr attr;
+  std::string symlink;
+  std::vector<std::pair<std::string, std::string>> xattrs;  // sorted by name
+  std::optional<AclRule> access_acl, default_acl;
+  std::vector<std::pair<uint32_t, std::vector<SliceRecord>>> chunks;  // index < length/64 MiB
+};
+
+// ACL rules by id, read once each from the snapshot. Thread-safe.
+class AclCache {
+ public:
+  explicit AclCache(KvReader* reader) : reader_(reader) {}
+  Result<std::optional<AclRule>> Get(uint32_t id);
+
+ private:
+  KvReader* reader_;
+  std::mutex mu_;
+  std::map<uint32_t, AclRule> rules_;
+};
+
+// Reads inode ino, which a dentry says is of type `type`. Directories' entries
+// are not read here (they are streamed separately).
+Result<DumpedNode> ReadDumpedNode(KvReader* reader, AclCache* acls, Ino ino, FileType type);
+
+}  // namespace jfsbr
