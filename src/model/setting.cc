@@ -190,7 +190,10 @@ Status GetTiers(const JsonValue& o, VolumeFormat* f) {
 Result<VolumeFormat> DecodeSetting(std::string_view json) {
   auto parsed = ParseJson(json);
   if (!parsed.ok()) return parsed.status().Annotate("setting");
-  const JsonValue& o = *parsed;
+  return SettingFromJson(*parsed);
+}
+
+Result<VolumeFormat> SettingFromJson(const JsonValue& o) {
   if (o.kind != JsonValue::Kind::kObject) return Status::Corruption("setting is not a JSON object");
   VolumeFormat f;
   f.block_size = 0;

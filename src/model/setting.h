@@ -68,6 +68,9 @@ std::string EncodeSetting(const VolumeFormat& f);
 // nesting depth `depth` (its members at depth+1).
 void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent, int depth);
 Result<VolumeFormat> DecodeSetting(std::string_view json);
+struct JsonValue;
+// The same from an already parsed JSON object (a dump's "Setting").
+Result<VolumeFormat> SettingFromJson(const JsonValue& o);
 
 // A copy with SecretKey/SessionToken (and EncryptKey if asked) set to
 // "removed" where non-empty: what may be shown or dumped.

@@ -158,67 +158,23 @@ class Parser {
     return Status::OK();
   }
 
-  Status Hex4(uint32_t* out) {
-    if (pos_ + 4 > s_.size()) return Error("4 hex digits");
-    uint32_t v = 0;
-    auto r = std::from_chars(s_.data() + pos_, s_.data() + pos_ + 4, v, 16);
-    if (r.ptr != s_.data() + pos_ + 4) return Error("4 hex digits");
-    pos_ += 4;
-    *out = v;
-    return Status::OK();
-  }
-
   Status String(std::string* out) {
     pos_++;  // opening quote
     while (pos_ < s_.size()) {
-      char c = s_[pos_++];
-      if (c == '"') return Status::OK();
+      char c = s_[pos_];
+      if (c == '"') {
+        pos_++;
+        return Status::OK();
+      }
       if (static_cast<unsigned char>(c) < 0x20) return Error("no control character in string");
       if (c != '\\') {
         out->push_back(c);
+        pos_++;
         continue;
       }
-      if (pos_ >= s_.size()) break;
-      char e = s_[pos_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out->push_back(e);
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          uint32_t r = 0;
-          JFS_RETURN_IF_ERROR(Hex4(&r));
-          if (r >= 0xD800 && r < 0xDC00 && s_.substr(pos_, 2) == "\\u") {
-            pos_ += 2;
-            uint32_t lo = 0;
-            JFS_RETURN_IF_ERROR(Hex4(&lo));
-            r = (lo >= 0xDC00 && lo < 0xE000) ? 0x10000 + ((r - 0xD800) << 10) + (lo - 0xDC00)
-                                              : 0xFFFD;
-          } else if (r >= 0xD800 && r < 0xE000) {
-            r = 0xFFFD;
-          }
-          AppendUtf8(out, r);
-          break;
-        }
-        default:
-          return Error("a valid escape");
-      }
+      size_t used = 0;
+      if (!DecodeJsonEscape(s_.substr(pos_), out, &used)) return Error("a valid escape");
+      pos_ += used;
     }
     return Error("closing quote");
   }
@@ -236,7 +192,44 @@ bool EqualFold(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool Hex4(std::string_view s, uint32_t* out) {
+  if (s.size() < 4) return false;
+  auto r = std::from_chars(s.data(), s.data() + 4, *out, 16);
+  return r.ec == std::errc() && r.ptr == s.data() + 4;
+}
+
 }  // namespace
+
+bool DecodeJsonEscape(std::string_view s, std::string* out, size_t* used) {
+  if (s.size() < 2 || s[0] != '\\') return false;
+  *used = 2;
+  switch (s[1]) {
+    case '"': case '\\': case '/': out->push_back(s[1]); return true;
+    case 'b': out->push_back('\b'); return true;
+    case 'f': out->push_back('\f'); return true;
+    case 'n': out->push_back('\n'); return true;
+    case 'r': out->push_back('\r'); return true;
+    case 't': out->push_back('\t'); return true;
+    case 'u': break;
+    default: return false;
+  }
+  uint32_t r = 0;
+  if (!Hex4(s.substr(2), &r)) return false;
+  *used = 6;
+  if (r >= 0xD800 && r < 0xDC00 && s.substr(6, 2) == "\\u") {
+    uint32_t lo = 0;
+    if (Hex4(s.substr(8), &lo) && lo >= 0xDC00 && lo < 0xE000) {
+      r = 0x10000 + ((r - 0xD800) << 10) + (lo - 0xDC00);
+      *used = 12;
+    } else {
+      r = 0xFFFD;
+    }
+  } else if (r >= 0xD800 && r < 0xE000) {
+    r = 0xFFFD;
+  }
+  AppendUtf8(out, r);
+  return true;
+}
 
 void AppendGoQuoted(std::string* out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";

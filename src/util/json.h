@@ -33,6 +33,12 @@ struct JsonValue {
   Result<uint64_t> AsUint() const;
 };
 
+// Decodes the escape sequence at the start of s (which begins with '\\'),
+// appending its UTF-8 bytes to out and setting *used to the bytes consumed.
+// A \uD800-\uDBFF followed by a low surrogate makes one code point; a lone
+// surrogate becomes U+FFFD, as in Go. False if the sequence is invalid.
+bool DecodeJsonEscape(std::string_view s, std::string* out, size_t* used);
+
 // Parses one complete JSON document. Errors name the byte offset.
 Result<JsonValue> ParseJson(std::string_view text);
 

@@ -1,0 +1,459 @@
+#include "dump/json_load.h"
+
+#include <map>
+
+#include "dump/batch_writer.h"
+#include "dump/escape.h"
+#include "dump/json_reader.h"
+#include "dump/slice_counter.h"
+#include "model/attr.h"
+#include "model/keys.h"
+#include "model/records.h"
+#include "model/setting.h"
+
+namespace jfsbr {
+namespace {
+
+Result<FileType> TypeFromName(const std::string& name, const JsonReader& r) {
+  for (uint8_t t = 1; t <= 7; t++) {
+    if (FileTypeName(static_cast<FileType>(t)) == name) return static_cast<FileType>(t);
+  }
+  return r.Error("a file type (regular, directory, symlink, ...), not '" + name + "'");
+}
+
+// What a parent needs of a child entry once the child is read.
+struct ChildInfo {
+  Ino ino = 0;
+  FileType type = FileType::kFile;
+  uint64_t length = 0;  // as dumped: 0 for all but regular files
+  int64_t subtree_space = 0, subtree_inodes = 0;  // below the child, for dir quotas
+};
+
+// A non-directory with a dumped nlink > 1: its links are counted over the
+// whole dump and its attr written at the end.
+struct HardLink {
+  Attr attr;
+  std::vector<Ino> parents;
+};
+
+struct UgUsage {
+  int64_t space = 0, inodes = 0;
+};
+
+class JsonLoader {
+ public:
+  JsonLoader(Source* in, KvEngine* target, const LoadOptions& opts)
+      : reader_(in), target_(target), opts_(opts), writer_(target, opts.threads) {}
+
+  Result<LoadStats> Run() {
+    Status st = Top();
+    Status written = writer_.Finish();  // always wait for the batches in flight
+    JFS_RETURN_IF_ERROR(st);
+    JFS_RETURN_IF_ERROR(written);
+    JFS_RETURN_IF_ERROR(Finish());
+    stats_.pairs = writer_.pairs() + final_pairs_;
+    stats_.used_space = used_space_;
+    stats_.used_inodes = used_inodes_;
+    stats_.next_inode = next_inode_;
+    stats_.next_chunk = next_chunk_;
+    return stats_;
+  }
+
+ private:
+  Status Top() {
+    JFS_RETURN_IF_ERROR(reader_.BeginObject());
+    std::string key;
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool more, reader_.NextMember(&key));
+      if (!more) break;
+      if (key == "Setting") {
+        JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
+        auto f = SettingFromJson(v);
+        if (!f.ok()) return f.status().Annotate("dump Setting");
+        setting_ = EncodeSetting(*f);
+      } else if (key == "Counters") {
+        JFS_RETURN_IF_ERROR(reader_.Skip());  // recomputed, as JuiceFS does
+        has_counters_ = true;
+      } else if (key == "DelFiles") {
+        JFS_RETURN_IF_ERROR(DelFiles());
+      } else if (key == "Quotas" || key == "UserQuotas" || key == "GroupQuotas") {
+        JFS_RETURN_IF_ERROR(Quotas(key == "Quotas" ? &dir_quotas_
+                                   : key == "UserQuotas" ? &user_quotas_
+                                                         : &group_quotas_));
+      } else if (key == "FSTree") {
+        if (seen_tree_) return reader_.Error("only one FSTree");
+        seen_tree_ = true;
+        JFS_RETURN_IF_ERROR(Entry("", 0).status());
+      } else if (key == "Trash") {
+        JFS_RETURN_IF_ERROR(Entry("", kRootInode).status());
+      } else {  // Sustained (ignored by design, as JuiceFS), ChangeLog, unknown
+        JFS_RETURN_IF_ERROR(reader_.Skip());
+      }
+    }
+    JFS_RETURN_IF_ERROR(reader_.End());
+    if (setting_.empty()) return Status::Corruption("the dump has no 'Setting'");
+    if (!has_counters_) return Status::Corruption("invalid dumped meta: missing 'Counters'");
+    if (!seen_tree_) return Status::Corruption("the dump has no 'FSTree'");
+    return Status::OK();
+  }
+
+  Status DelFiles() {
+    JFS_RETURN_IF_ERROR(reader_.BeginArray());
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool more, reader_.NextItem());
+      if (!more) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
+      const JsonValue *ino = v.Find("inode"), *len = v.Find("length"), *exp = v.Find("expire");
+      if (!ino || !len || !exp) return reader_.Error("a DelFiles item with inode, length, expire");
+      JFS_ASSIGN_OR_RETURN(uint64_t i, ino->AsUint());
+      JFS_ASSIGN_OR_RETURN(uint64_t l, len->AsUint());
+      JFS_ASSIGN_OR_RETURN(int64_t e, exp->AsInt());
+      JFS_RETURN_IF_ERROR(writer_.Put(keys::DelFile(i, l), EncodeDelFileTime(e)));
+    }
+  }
+
+  Status Quotas(std::map<uint64_t, Quota>* out) {
+    JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
+    if (v.kind != JsonValue::Kind::kObject) return reader_.Error("an object of quotas");
+    for (const auto& [id, q] : v.members) {
+      Quota quota;
+      const JsonValue *ms = q.Find("maxSpace"), *mi = q.Find("maxInodes");
+      if (ms) JFS_ASSIGN_OR_RETURN(quota.max_space, ms->AsInt());
+      if (mi) JFS_ASSIGN_OR_RETURN(quota.max_inodes, mi->AsInt());
+      auto parsed = JsonValue{JsonValue::Kind::kNumber, false, id, {}, {}}.AsUint();
+      if (!parsed.ok()) return parsed.status().Annotate("quota key");
+      (*out)[*parsed] = quota;
+    }
+    return Status::OK();
+  }
+
+  Status ReadAttr(Attr* a, Ino* ino) {
+    JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
+    if (v.kind != JsonValue::Kind::kObject) return reader_.Error("an attr object");
+    auto num = [&](const char* name, auto* dst) -> Status {
+      const JsonValue* f = v.Find(name);
+      if (f == nullptr) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(int64_t n, f->AsInt());
+      *dst = static_cast<std::remove_pointer_t<decltype(dst)>>(n);
+      return Status::OK();
+    };
+    const JsonValue* inode = v.Find("inode");
+    const JsonValue* type = v.Find("type");
+    if (!inode || !type) return reader_.Error("an attr with inode and type");
+    JFS_ASSIGN_OR_RETURN(*ino, inode->AsUint());
+    JFS_ASSIGN_OR_RETURN(a->type, TypeFromName(type->text, reader_));
+    JFS_RETURN_IF_ERROR(num("flags", &a->flags));
+    JFS_RETURN_IF_ERROR(num("mode", &a->mode));
+    JFS_RETURN_IF_ERROR(num("uid", &a->uid));
+    JFS_RETURN_IF_ERROR(num("gid", &a->gid));
+    JFS_RETURN_IF_ERROR(num("atime", &a->atime));
+    JFS_RETURN_IF_ERROR(num("mtime", &a->mtime));
+    JFS_RETURN_IF_ERROR(num("ctime", &a->ctime));
+    JFS_RETURN_IF_ERROR(num("atimensec", &a->atimensec));
+    JFS_RETURN_IF_ERROR(num("mtimensec", &a->mtimensec));
+    JFS_RETURN_IF_ERROR(num("ctimensec", &a->ctimensec));
+    JFS_RETURN_IF_ERROR(num("nlink", &a->nlink));
+    JFS_RETURN_IF_ERROR(num("rdev", &a->rdev));
+    JFS_RETURN_IF_ERROR(num("tier", &a->tier));
+    if (const JsonValue* len = v.Find("length")) JFS_ASSIGN_OR_RETURN(a->length, len->AsUint());
+    return Status::OK();
+  }
+
+  Result<uint32_t> ReadAcl() {
+    JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
+    if (v.kind == JsonValue::Kind::kNull) return uint32_t{0};
+    if (v.kind != JsonValue::Kind::kObject) return reader_.Error("an ACL object");
+    AclRule r;
+    auto perm = [&](const char* name, uint16_t* dst) -> Status {
+      if (const JsonValue* f = v.Find(name)) {
+        JFS_ASSIGN_OR_RETURN(int64_t n, f->AsInt());
+        *dst = static_cast<uint16_t>(n);
+      }
+      return Status::OK();
+    };
+    JFS_RETURN_IF_ERROR(perm("owner", &r.owner));
+    JFS_RETURN_IF_ERROR(perm("group", &r.group));
+    JFS_RETURN_IF_ERROR(perm("mask", &r.mask));
+    JFS_RETURN_IF_ERROR(perm("other", &r.other));
+    for (auto [name, list] : {std::pair{"users", &r.users}, std::pair{"groups", &r.groups}}) {
+      const JsonValue* f = v.Find(name);
+      if (f == nullptr || f->kind == JsonValue::Kind::kNull) continue;
+      for (const JsonValue& e : f->items) {
+        AclEntry entry;
+        if (const JsonValue* id = e.Find("id")) JFS_ASSIGN_OR_RETURN(entry.id, id->AsUint());
+        if (const JsonValue* p = e.Find("perm")) {
+          JFS_ASSIGN_OR_RETURN(int64_t n, p->AsInt());
+          entry.perm = static_cast<uint16_t>(n);
+        }
+        list->push_back(entry);
+      }
+    }
+    // Identical rules share an id; ids are handed out in the order first seen.
+    std::string encoded = EncodeAclRule(r);
+    auto [it, inserted] = acl_ids_.emplace(encoded, static_cast<uint32_t>(acl_ids_.size() + 1));
+    return it->second;
+  }
+
+  // Chunks of a file: written (and their slices counted) for the first
+  // occurrence of an inode only.
+  Status Chunks(Ino ino, bool write) {
+    JFS_RETURN_IF_ERROR(reader_.BeginArray());
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool more, reader_.NextItem());
+      if (!more) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(JsonValue c, reader_.Value());
+      const JsonValue *index = c.Find("index"), *slices = c.Find("slices");
+      if (!index || !slices || slices->kind != JsonValue::Kind::kArray) {
+        return reader_.Error("a chunk with index and slices");
+      }
+      JFS_ASSIGN_OR_RETURN(uint64_t idx, index->AsUint());
+      std::string value;
+      for (const JsonValue& s : slices->items) {
+        SliceRecord r;
+        uint64_t n = 0;
+        for (auto [name, dst] : {std::pair{"pos", &r.pos}, std::pair{"size", &r.size},
+                                 std::pair{"off", &r.off}, std::pair{"len", &r.len}}) {
+          if (const JsonValue* f = s.Find(name)) {
+            JFS_ASSIGN_OR_RETURN(n, f->AsUint());
+            *dst = static_cast<uint32_t>(n);
+          }
+        }
+        if (const JsonValue* f = s.Find("id")) JFS_ASSIGN_OR_RETURN(r.id, f->AsUint());
+        if (const JsonValue* f = s.Find("chunkid"); f && r.id == 0) {
+          JFS_ASSIGN_OR_RETURN(r.id, f->AsUint());  // legacy field name
+        }
+        AppendSliceRecord(&value, r);
+        if (write) {
+          slices_.Add(r.id, r.size);
+          next_chunk_ = std::max<int64_t>(next_chunk_, static_cast<int64_t>(r.id) + 1);
+        }
+      }
+      if (write && !value.empty()) {
+        JFS_RETURN_IF_ERROR(writer_.Put(keys::Chunk(ino, static_cast<uint32_t>(idx)), value));
+      }
+    }
+  }
+
+  // Reads one entry object. parent 0 marks the FSTree root (loaded as inode 1).
+  Result<ChildInfo> Entry(const std::string& name, Ino parent) {
+    (void)name;
+    JFS_RETURN_IF_ERROR(reader_.BeginObject());
+    Attr a;
+    Ino ino = 0;
+    bool have_attr = false, first = true;
+    std::string symlink, key;
+    ChildInfo info;
+    DirStat usage;
+    uint32_t subdirs = 0;
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool more, reader_.NextMember(&key));
+      if (!more) break;
+      if (key == "attr") {
+        JFS_RETURN_IF_ERROR(ReadAttr(&a, &ino));
+        if (parent == 0) ino = kRootInode, parent = kRootInode;  // a subdir dump loads as root
+        a.parent = parent;
+        have_attr = true;
+        first = FirstOccurrence(ino, a, parent);
+        continue;
+      }
+      if (!have_attr) return reader_.Error("\"attr\" before \"" + key + "\"");
+      if (key == "symlink") {
+        JFS_ASSIGN_OR_RETURN(std::string s, reader_.String());
+        symlink = Unescape(s);
+      } else if (key == "xattrs") {
+        JFS_RETURN_IF_ERROR(Xattrs(ino, first));
+      } else if (key == "posix_acl_access") {
+        JFS_ASSIGN_OR_RETURN(a.access_acl, ReadAcl());
+      } else if (key == "posix_acl_default") {
+        JFS_ASSIGN_OR_RETURN(a.default_acl, ReadAcl());
+      } else if (key == "chunks") {
+        JFS_RETURN_IF_ERROR(Chunks(ino, first && a.type == FileType::kFile));
+      } else if (key == "entries") {
+        if (!a.IsDir()) return reader_.Error("\"entries\" only in a directory");
+        JFS_RETURN_IF_ERROR(reader_.BeginObject());
+        std::string child_name;
+        while (true) {
+          JFS_ASSIGN_OR_RETURN(bool more_children, reader_.NextMember(&child_name));
+          if (!more_children) break;
+          std::string raw = Unescape(child_name);
+          JFS_ASSIGN_OR_RETURN(ChildInfo c, Entry(raw, ino));
+          JFS_RETURN_IF_ERROR(writer_.Put(keys::Entry(ino, raw), EncodeDentry({c.type, c.ino})));
+          uint64_t len = c.type == FileType::kFile ? c.length : 0;
+          usage.length += static_cast<int64_t>(len);
+          usage.space += Align4K(len);
+          usage.inodes++;
+          info.subtree_space += Align4K(len) + c.subtree_space;
+          info.subtree_inodes += 1 + c.subtree_inodes;
+          if (c.type == FileType::kDirectory && !IsTrashInode(ino)) subdirs++;
+        }
+      } else {
+        JFS_RETURN_IF_ERROR(reader_.Skip());
+      }
+    }
+    if (!have_attr) return reader_.Error("an \"attr\" in every entry");
+    info.ino = ino;
+    info.type = a.type;
+    info.length = a.type == FileType::kFile ? a.length : 0;
+    if (first) JFS_RETURN_IF_ERROR(WriteNode(ino, &a, symlink, usage, subdirs, info));
+    if (++stats_.entries % 4096 == 0 && opts_.progress) opts_.progress(stats_.entries);
+    return info;
+  }
+
+  // Counts the inode when first seen; false for a repeated hard link.
+  bool FirstOccurrence(Ino ino, const Attr& a, Ino parent) {
+    if (!a.IsDir() && a.nlink > 1) {
+      auto [it, inserted] = hard_links_.try_emplace(ino);
+      it->second.parents.push_back(parent);
+      if (!inserted) return false;
+    }
+    if (ino > kRootInode && ino != kTrashInode) {
+      used_space_ += Align4K(a.type == FileType::kFile ? a.length : 0);
+      used_inodes_++;
+      UgUsage& u = user_usage_[a.uid];
+      UgUsage& g = group_usage_[a.gid];
+      for (UgUsage* x : {&u, &g}) {
+        x->space += Align4K(a.type == FileType::kFile ? a.length : 0);
+        x->inodes++;
+      }
+    }
+    if (ino < kTrashInode) next_inode_ = std::max<int64_t>(next_inode_, static_cast<int64_t>(ino) + 1);
+    else next_trash_ = std::max<int64_t>(next_trash_, static_cast<int64_t>(ino - kTrashInode));
+    return true;
+  }
+
+  Status Xattrs(Ino ino, bool write) {
+    JFS_RETURN_IF_ERROR(reader_.BeginArray());
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool more, reader_.NextItem());
+      if (!more) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(JsonValue x, reader_.Value());
+      const JsonValue *name = x.Find("name"), *value = x.Find("value");
+      if (!name || !value) return reader_.Error("an xattr with name and value");
+      if (write) JFS_RETURN_IF_ERROR(writer_.Put(keys::Xattr(ino, name->text), Unescape(value->text)));
+    }
+  }
+
+  // The attr (nlink and length recomputed), symlink target and dir usage of
+  // a node's first occurrence.
+  Status WriteNode(Ino ino, Attr* a, const std::string& symlink, const DirStat& usage,
+                   uint32_t subdirs, const ChildInfo& info) {
+    switch (a->type) {
+      case FileType::kDirectory:
+        a->length = 4096;
+        a->nlink = 2 + subdirs;
+        JFS_RETURN_IF_ERROR(writer_.Put(keys::DirStat(ino), EncodeDirStat(usage)));
+        if (auto q = dir_quotas_.find(ino); q != dir_quotas_.end()) {
+          q->second.used_space = info.subtree_space;
+          q->second.used_inodes = info.subtree_inodes;
+        }
+        break;
+      case FileType::kSymlink:
+        a->length = symlink.size();
+        a->nlink = 1;
+        JFS_RETURN_IF_ERROR(writer_.Put(keys::Symlink(ino), symlink));
+        break;
+      case FileType::kFile:
+        a->nlink = 1;
+        break;
+      default:
+        a->length = 0;
+        a->nlink = 1;
+        break;
+    }
+    if (auto h = hard_links_.find(ino); h != hard_links_.end()) {
+      h->second.attr = *a;  // nlink and parents are settled at the end
+      return Status::OK();
+    }
+    return writer_.Put(keys::Attr(ino), EncodeAttr(*a));
+  }
+
+  // Everything that needs the whole tree, then the setting, last.
+  Status Finish() {
+    WriteBatch b;
+    for (auto& [ino, h] : hard_links_) {
+      Attr a = h.attr;
+      std::map<Ino, int64_t> per_parent;
+      for (Ino p : h.parents) per_parent[p]++;
+      a.nlink = static_cast<uint32_t>(h.parents.size());
+      if (h.parents.size() > 1) {
+        a.parent = 0;
+        for (auto [p, n] : per_parent) b.Put(keys::Parent(ino, p), EncodeCounterLE(n));
+      }
+      b.Put(keys::Attr(ino), EncodeAttr(a));
+    }
+    slices_.ForEachShared([&](uint64_t id, uint32_t size, uint32_t count) {
+      b.Put(keys::SliceRef(id, size), EncodeCounterLE(count - 1));
+    });
+    for (const auto& [encoded, id] : acl_ids_) b.Put(keys::AclRule(id), encoded);
+    if (!acl_ids_.empty()) b.Put(keys::Counter("aclMaxId"), EncodeCounterLE(acl_ids_.size()));
+    for (const auto& [ino, q] : dir_quotas_) b.Put(keys::DirQuota(ino), EncodeQuota(q));
+    for (auto [quotas, usage, key] : {std::tuple{&user_quotas_, &user_usage_, &keys::UserQuota},
+                                      std::tuple{&group_quotas_, &group_usage_, &keys::GroupQuota}}) {
+      for (auto [id, q] : *quotas) {
+        auto u = usage->find(static_cast<uint32_t>(id));
+        if (u != usage->end()) q.used_space = u->second.space, q.used_inodes = u->second.inodes;
+        b.Put(key(id), EncodeQuota(q));
+      }
+    }
+    b.Put(keys::Counter("usedSpace"), EncodeCounterLE(used_space_));
+    b.Put(keys::Counter("totalInodes"), EncodeCounterLE(used_inodes_));
+    b.Put(keys::Counter("nextInode"), EncodeCounterLE(next_inode_));
+    b.Put(keys::Counter("nextChunk"), EncodeCounterLE(next_chunk_));
+    b.Put(keys::Counter("nextSession"), EncodeCounterLE(0));
+    b.Put(keys::Counter("nextTrash"), EncodeCounterLE(next_trash_));
+    JFS_RETURN_IF_ERROR(CommitInBatches(b));
+    WriteBatch last;
+    last.Put(keys::Setting(), setting_);
+    final_pairs_++;
+    return target_->Commit(last);
+  }
+
+  Status CommitInBatches(const WriteBatch& all) {
+    BatchWriter w(target_, opts_.threads);
+    for (const auto& op : all.ops) JFS_RETURN_IF_ERROR(w.Put(op.key, op.value));
+    final_pairs_ += all.ops.size();
+    return w.Finish();
+  }
+
+  JsonReader reader_;
+  KvEngine* target_;
+  const LoadOptions& opts_;
+  BatchWriter writer_;
+  LoadStats stats_;
+  std::string setting_;
+  bool has_counters_ = false, seen_tree_ = false;
+  int64_t used_space_ = 0, used_inodes_ = 0, next_inode_ = 2, next_chunk_ = 1, next_trash_ = 0;
+  uint64_t final_pairs_ = 0;
+  SliceCounter slices_;
+  std::map<Ino, HardLink> hard_links_;
+  std::map<std::string, uint32_t> acl_ids_;
+  std::map<uint64_t, Quota> dir_quotas_, user_quotas_, group_quotas_;
+  std::map<uint32_t, UgUsage> user_usage_, group_usage_;
+};
+
+}  // namespace
+
+Status ClearEngine(KvEngine* engine) {
+  while (true) {
+    WriteBatch b;
+    JFS_RETURN_IF_ERROR(engine->Scan("", "", [&](auto k, auto) {
+      b.Delete(std::string(k));
+      return b.ops.size() < 10000;
+    }));
+    if (b.empty()) return Status::OK();
+    JFS_RETURN_IF_ERROR(engine->Commit(b));
+  }
+}
+
+Result<LoadStats> LoadJson(Source* in, KvEngine* target, const LoadOptions& opts) {
+  bool empty = true;
+  JFS_RETURN_IF_ERROR(target->Scan("", "", [&](auto, auto) { return empty = false; }));
+  if (!empty) {
+    return Status::Exists("the target " + target->Describe() +
+                          " is not empty; load only into an empty engine (--force clears it)");
+  }
+  JsonLoader loader(in, target, opts);
+  return loader.Run();
+}
+
+}  // namespace jfsbr

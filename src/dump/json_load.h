@@ -1,0 +1,37 @@
+// Loading a JSON dump (JuiceFS's format) into an empty engine, streaming.
+//
+// As JuiceFS's loader, nlink, directory usage (U), the usage counters,
+// nextInode/nextChunk/nextTrash, slice refs (K) and quota usage are
+// recomputed from the tree (the dumped counters are ignored; nextSession is
+// 0). Memory is bounded by the tree's depth, the hard-linked inodes, the
+// distinct slices (16 bytes each) and a few batches in flight: never the tree.
+//
+// The volume's `setting` is written last: a load that fails part way leaves a
+// target without one, which no command takes for a volume.
+#pragma once
+
+#include <functional>
+
+#include "kv/engine.h"
+#include "util/io.h"
+
+namespace jfsbr {
+
+struct LoadOptions {
+  int threads = 10;  // batches committed at once
+  std::function<void(uint64_t entries)> progress;
+};
+
+struct LoadStats {
+  uint64_t entries = 0;  // tree entries read
+  uint64_t pairs = 0;    // keys written
+  int64_t used_space = 0, used_inodes = 0, next_inode = 0, next_chunk = 0;
+};
+
+// Fails with kExists if target holds any key.
+Result<LoadStats> LoadJson(Source* in, KvEngine* target, const LoadOptions& opts);
+
+// Deletes every key of the engine (for `load --force`).
+Status ClearEngine(KvEngine* engine);
+
+}  // namespace jfsbr

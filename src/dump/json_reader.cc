@@ -1,0 +1,227 @@
+#include "dump/json_reader.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace jfsbr {
+
+Status JsonReader::Error(std::string_view expected) const {
+  return Status::Corruption("JSON at byte " + std::to_string(offset()) + ": expected " +
+                            std::string(expected));
+}
+
+Status JsonReader::Fill() {
+  if (eof_) return Status::OK();
+  consumed_ += pos_;
+  memmove(buf_.data(), buf_.data() + pos_, len_ - pos_);
+  len_ -= pos_;
+  pos_ = 0;
+  JFS_ASSIGN_OR_RETURN(size_t n, src_->Read(buf_.data() + len_, buf_.size() - len_));
+  if (n == 0) eof_ = true;
+  len_ += n;
+  return Status::OK();
+}
+
+Result<int> JsonReader::Peek() {
+  while (true) {
+    while (pos_ < len_) {
+      char c = buf_[pos_];
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return static_cast<unsigned char>(c);
+      pos_++;
+    }
+    if (eof_) return -1;
+    JFS_RETURN_IF_ERROR(Fill());
+  }
+}
+
+Status JsonReader::Expect(char c, std::string_view what) {
+  JFS_ASSIGN_OR_RETURN(int p, Peek());
+  if (p != c) return Error(what);
+  pos_++;
+  return Status::OK();
+}
+
+Status JsonReader::BeginObject() {
+  JFS_RETURN_IF_ERROR(Expect('{', "'{'"));
+  first_.push_back(true);
+  return Status::OK();
+}
+
+Status JsonReader::BeginArray() {
+  JFS_RETURN_IF_ERROR(Expect('[', "'['"));
+  first_.push_back(true);
+  return Status::OK();
+}
+
+Result<bool> JsonReader::NextMember(std::string* name) {
+  JFS_ASSIGN_OR_RETURN(int p, Peek());
+  if (p == '}') {
+    pos_++;
+    first_.pop_back();
+    return false;
+  }
+  if (!first_.back()) {
+    if (p != ',') return Error("',' or '}'");
+    pos_++;
+  }
+  first_.back() = false;
+  JFS_ASSIGN_OR_RETURN(*name, String());
+  JFS_RETURN_IF_ERROR(Expect(':', "':' after a member name"));
+  return true;
+}
+
+Result<bool> JsonReader::NextItem() {
+  JFS_ASSIGN_OR_RETURN(int p, Peek());
+  if (p == ']') {
+    pos_++;
+    first_.pop_back();
+    return false;
+  }
+  if (!first_.back()) {
+    if (p != ',') return Error("',' or ']'");
+    pos_++;
+  }
+  first_.back() = false;
+  return true;
+}
+
+Result<std::string> JsonReader::String() {
+  JFS_RETURN_IF_ERROR(Expect('"', "a string"));
+  std::string out;
+  while (true) {
+    if (pos_ >= len_) {
+      JFS_RETURN_IF_ERROR(Fill());
+      if (pos_ >= len_) return Error("the end of a string");
+    }
+    // Copy a run of plain bytes at once.
+    const char* start = buf_.data() + pos_;
+    const char* stop = start;
+    const char* end = buf_.data() + len_;
+    while (stop < end && *stop != '"' && *stop != '\\' && static_cast<unsigned char>(*stop) >= 0x20) {
+      stop++;
+    }
+    out.append(start, stop);
+    pos_ += static_cast<size_t>(stop - start);
+    if (stop == end) continue;
+    char c = *stop;
+    if (c == '"') {
+      pos_++;
+      return out;
+    }
+    if (c != '\\') return Error("no control character inside a string");
+    // An escape: make sure the whole sequence is buffered (at most 12 bytes).
+    if (len_ - pos_ < 12 && !eof_) JFS_RETURN_IF_ERROR(Fill());
+    std::string_view rest(buf_.data() + pos_, len_ - pos_);
+    size_t used = 0;
+    if (!DecodeJsonEscape(rest, &out, &used)) return Error("a valid escape sequence");
+    pos_ += used;
+  }
+}
+
+Result<std::string> JsonReader::Number() {
+  JFS_ASSIGN_OR_RETURN(int p, Peek());
+  if (p != '-' && (p < '0' || p > '9')) return Error("a number");
+  std::string text;
+  while (true) {
+    if (pos_ >= len_) {
+      JFS_RETURN_IF_ERROR(Fill());
+      if (pos_ >= len_) break;
+    }
+    char c = buf_[pos_];
+    if (!strchr("+-.eE0123456789", c) || c == '\0') break;
+    text.push_back(c);
+    pos_++;
+    if (text.size() > 64) return Error("a shorter number");
+  }
+  return text;
+}
+
+Result<int64_t> JsonReader::Int() {
+  uint64_t at = offset();
+  JFS_ASSIGN_OR_RETURN(std::string t, Number());
+  int64_t v = 0;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (r.ec != std::errc() || r.ptr != t.data() + t.size()) {
+    return Status::Corruption("JSON at byte " + std::to_string(at) + ": expected an integer");
+  }
+  return v;
+}
+
+Result<uint64_t> JsonReader::Uint() {
+  uint64_t at = offset();
+  JFS_ASSIGN_OR_RETURN(std::string t, Number());
+  uint64_t v = 0;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (r.ec != std::errc() || r.ptr != t.data() + t.size()) {
+    return Status::Corruption("JSON at byte " + std::to_string(at) +
+                              ": expected a non-negative integer");
+  }
+  return v;
+}
+
+Result<bool> JsonReader::Null() {
+  JFS_ASSIGN_OR_RETURN(int p, Peek());
+  if (p != 'n') return false;
+  JFS_RETURN_IF_ERROR(Skip());
+  return true;
+}
+
+Result<JsonValue> JsonReader::Value() { return ValueAt(0); }
+
+Result<JsonValue> JsonReader::ValueAt(int depth) {
+  if (depth > 64) return Error("less nesting");
+  JsonValue v;
+  JFS_ASSIGN_OR_RETURN(int p, Peek());
+  if (p == '{') {
+    v.kind = JsonValue::Kind::kObject;
+    JFS_RETURN_IF_ERROR(BeginObject());
+    std::string name;
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool more, NextMember(&name));
+      if (!more) break;
+      JFS_ASSIGN_OR_RETURN(JsonValue m, ValueAt(depth + 1));
+      v.members.emplace_back(std::move(name), std::move(m));
+    }
+  } else if (p == '[') {
+    v.kind = JsonValue::Kind::kArray;
+    JFS_RETURN_IF_ERROR(BeginArray());
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool more, NextItem());
+      if (!more) break;
+      JFS_ASSIGN_OR_RETURN(JsonValue item, ValueAt(depth + 1));
+      v.items.push_back(std::move(item));
+    }
+  } else if (p == '"') {
+    v.kind = JsonValue::Kind::kString;
+    JFS_ASSIGN_OR_RETURN(v.text, String());
+  } else if (p == '-' || (p >= '0' && p <= '9')) {
+    v.kind = JsonValue::Kind::kNumber;
+    JFS_ASSIGN_OR_RETURN(v.text, Number());
+  } else if (p == 't' || p == 'f' || p == 'n') {
+    // Literals are short: make sure they are buffered whole.
+    if (len_ - pos_ < 5 && !eof_) JFS_RETURN_IF_ERROR(Fill());
+    std::string_view rest(buf_.data() + pos_, len_ - pos_);
+    for (std::string_view lit : {"true", "false", "null"}) {
+      if (rest.substr(0, lit.size()) == lit) {
+        pos_ += lit.size();
+        v.kind = lit == "null" ? JsonValue::Kind::kNull : JsonValue::Kind::kBool;
+        v.boolean = lit == "true";
+        return v;
+      }
+    }
+    return Error("true, false or null");
+  } else {
+    return Error("a value");
+  }
+  return v;
+}
+
+Status JsonReader::Skip() { return ValueAt(0).status(); }
+
+Status JsonReader::End() {
+  JFS_ASSIGN_OR_RETURN(int p, Peek());
+  if (p != -1) return Error("the end of the input");
+  return Status::OK();
+}
+
+}  // namespace jfsbr
