@@ -11,9 +11,9 @@ namespace jfsbr::cli {
 
 std::span<const Command> Commands() {
   static const Command* const kAll[] = {
-      &kFormatCommand, &kImportCommand, &kExportCommand, &kDumpCommand,
-      &kLoadCommand,   &kStatusCommand, &kLsCommand,     &kStatCommand,
-      &kCatCommand,    &kMkdirCommand,  &kRmCommand,     &kInfoCommand,
+      &kFormatCommand, &kImportCommand, &kExportCommand, &kDumpCommand, &kLoadCommand,
+      &kCheckCommand,  &kStatusCommand, &kLsCommand,     &kStatCommand, &kCatCommand,
+      &kMkdirCommand,  &kRmCommand,     &kInfoCommand,
   };
   static const std::vector<Command> table = [] {
     std::vector<Command> t;

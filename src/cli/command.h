@@ -60,6 +60,7 @@ std::string FormatBytes(uint64_t n);
 
 // Command groups (one file each).
 extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand, kLsCommand,
-    kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand, kDumpCommand, kLoadCommand;
+    kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand, kDumpCommand, kLoadCommand,
+    kCheckCommand;
 
 }  // namespace jfsbr::cli

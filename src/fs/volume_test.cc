@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "fs/check.h"
 #include "kv/registry.h"
 #include "model/block.h"
 #include "model/keys.h"
@@ -68,45 +69,15 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
 
   int64_t Counter(const char* name) { return *vol_->Counter(name); }
 
-  // Walks the whole tree (trash included) and checks nlink, dir usage records
-  // and the usage counters against what the tree holds.
+  // The volume-wide invariants, checked from scratch after every test.
   void CheckInvariants() {
-    std::map<Ino, int> links;
-    int64_t space = 0, inodes = 0;
-    std::function<void(Ino)> walk = [&](Ino dir) {
-      auto entries = vol_->ReadDir(dir);
-      ASSERT_TRUE(entries.ok());
-      DirStat want;
-      uint32_t subdirs = 0;
-      for (const auto& e : *entries) {
-        auto a = vol_->GetAttr(e.dentry.ino);
-        ASSERT_TRUE(a.ok()) << "dangling entry " << e.name;
-        uint64_t len = a->type == FileType::kFile ? a->length : 0;
-        want.length += len, want.space += Align4K(len), want.inodes++;
-        if (links[e.dentry.ino]++ == 0) space += Align4K(len), inodes++;
-        if (a->IsDir()) {
-          subdirs++;
-          walk(e.dentry.ino);
-        }
-      }
-      auto da = vol_->GetAttr(dir);
-      if (!IsTrashInode(dir)) {
-        EXPECT_EQ(da->nlink, 2 + subdirs) << "dir " << dir;
-      }
-      auto u = vol_->engine()->Get(keys::DirStat(dir));
-      ASSERT_TRUE(u.ok() && u->has_value()) << "no U for dir " << dir;
-      EXPECT_EQ(*DecodeDirStat(**u), want) << "U of dir " << dir;
-    };
-    walk(kRootInode);
-    if (vol_->GetAttr(kTrashInode).ok()) walk(kTrashInode);
-    for (auto [ino, n] : links) {
-      auto a = vol_->GetAttr(ino);
-      if (!a->IsDir()) {
-        EXPECT_EQ(a->nlink, static_cast<uint32_t>(n)) << "inode " << ino;
-      }
-    }
-    EXPECT_EQ(Counter("usedSpace"), space);
-    EXPECT_EQ(Counter("totalInodes"), inodes);
+    auto snap = vol_->engine()->Snapshot();
+    ASSERT_TRUE(snap.ok());
+    auto report = CheckVolume(snap->get());
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    std::string problems;
+    for (const auto& p : report->problems) problems += p + "\n";
+    EXPECT_TRUE(report->ok()) << problems;
   }
 
   void TearDown() override {

@@ -1,0 +1,321 @@
+#include "fs/check.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "model/attr.h"
+#include "model/keys.h"
+#include "model/records.h"
+#include "model/setting.h"
+
+namespace jfsbr {
+namespace {
+
+struct Node {
+  Ino ino;
+  Ino parent;
+  uint64_t length;
+  uint32_t nlink;
+  FileType type;
+};
+
+struct Edge {
+  Ino child;
+  Ino parent;
+  FileType type;
+};
+
+struct SliceRef {
+  uint64_t id;
+  uint32_t size;
+  bool operator<(const SliceRef& o) const { return std::tie(id, size) < std::tie(o.id, o.size); }
+  bool operator==(const SliceRef& o) const = default;
+};
+
+class Checker {
+ public:
+  Checker(KvReader* r, size_t max) : r_(r), max_(max) {}
+
+  Result<CheckReport> Run() {
+    JFS_RETURN_IF_ERROR(Collect());
+    if (!has_setting_) Problem("no volume setting: this is not a complete volume");
+    std::sort(nodes_.begin(), nodes_.end(), [](auto& a, auto& b) { return a.ino < b.ino; });
+    std::sort(edges_.begin(), edges_.end(), [](auto& a, auto& b) {
+      return std::tie(a.child, a.parent) < std::tie(b.child, b.parent);
+    });
+    std::sort(refs_.begin(), refs_.end());
+    CheckEntries();
+    CheckNodes();
+    CheckDirs();
+    CheckRefs();
+    CheckCounters();
+    report_.inodes = nodes_.size();
+    report_.entries = edges_.size();
+    return report_;
+  }
+
+ private:
+  void Problem(std::string line) {
+    if (report_.problem_count++ < max_) report_.problems.push_back(std::move(line));
+  }
+
+  Status Collect() {
+    Status bad;
+    JFS_RETURN_IF_ERROR(r_->Scan("", "", [&](std::string_view k, std::string_view v) {
+      bad = OnKey(k, v);
+      return bad.ok();
+    }));
+    return bad;
+  }
+
+  Status OnKey(std::string_view k, std::string_view v) {
+    using K = keys::ParsedKey::Kind;
+    keys::ParsedKey p = keys::Parse(k);
+    switch (p.kind) {
+      case K::kSetting: {
+        auto f = DecodeSetting(v);
+        if (!f.ok()) return f.status();
+        dir_stats_ = f->dir_stats;
+        has_setting_ = true;
+        break;
+      }
+      case K::kCounter:
+        if (!IsTimestampCounter(p.name) && v.size() == 8) counters_[p.name] = *DecodeCounterLE(v);
+        break;
+      case K::kAttr: {
+        auto a = DecodeAttr(v);
+        if (!a.ok()) {
+          Problem("inode " + std::to_string(p.ino) + ": " + a.status().message());
+          break;
+        }
+        nodes_.push_back({p.ino, a->parent, a->length, a->nlink, a->type});
+        break;
+      }
+      case K::kEntry: {
+        auto d = DecodeDentry(v);
+        if (!d.ok()) {
+          Problem("entry in dir " + std::to_string(p.ino) + ": " + d.status().message());
+          break;
+        }
+        edges_.push_back({d->ino, p.ino, d->type});
+        break;
+      }
+      case K::kParent:
+        parent_counters_[{p.ino, p.other}] = v.size() == 8 ? *DecodeCounterLE(v) : -1;
+        break;
+      case K::kChunk: {
+        auto records = DecodeChunk(v);
+        if (!records.ok()) {
+          Problem("inode " + std::to_string(p.ino) + " chunk " + std::to_string(p.index) + ": " +
+                  records.status().message());
+          break;
+        }
+        for (const auto& r : *records) {
+          if (r.id == 0) continue;
+          refs_.push_back({r.id, r.size});
+          max_slice_ = std::max(max_slice_, r.id);
+        }
+        break;
+      }
+      case K::kDirStat:
+        if (auto s = DecodeDirStat(v); s.ok())
+          dir_stat_[p.ino] = *s;
+        else
+          Problem("dir " + std::to_string(p.ino) + " usage record: " + s.status().message());
+        break;
+      case K::kSliceRef:
+        if (v.size() == 8) k_refs_[{p.id, p.index}] = *DecodeCounterLE(v);
+        break;
+      case K::kSustained:
+        sustained_.push_back(p.ino);
+        break;
+      default:
+        break;
+    }
+    return Status::OK();
+  }
+
+  const Node* FindNode(Ino ino) const {
+    auto it = std::lower_bound(nodes_.begin(), nodes_.end(), ino,
+                               [](const Node& n, Ino i) { return n.ino < i; });
+    return it != nodes_.end() && it->ino == ino ? &*it : nullptr;
+  }
+
+  // Every entry points to an attr of the entry's type.
+  void CheckEntries() {
+    for (const Edge& e : edges_) {
+      const Node* n = FindNode(e.child);
+      if (n == nullptr) {
+        Problem("dir " + std::to_string(e.parent) + " has an entry for inode " +
+                std::to_string(e.child) + ", which has no attr");
+      } else if (n->type != e.type) {
+        Problem("dir " + std::to_string(e.parent) + " says inode " + std::to_string(e.child) +
+                " is a " + std::string(FileTypeName(e.type)) + ", its attr says " +
+                std::string(FileTypeName(n->type)));
+      }
+    }
+  }
+
+  // nlink, reachability and hard-link parents of every inode.
+  void CheckNodes() {
+    size_t e = 0;
+    for (const Node& n : nodes_) {
+      while (e < edges_.size() && edges_[e].child < n.ino) e++;
+      std::map<Ino, int64_t> links;  // parent -> entries
+      size_t count = 0;
+      for (size_t j = e; j < edges_.size() && edges_[j].child == n.ino; j++, count++) {
+        links[edges_[j].parent]++;
+      }
+      std::string id = "inode " + std::to_string(n.ino);
+      bool special = n.ino == kRootInode || n.ino == kTrashInode;
+      if (count == 0 && !special &&
+          std::find(sustained_.begin(), sustained_.end(), n.ino) == sustained_.end()) {
+        Problem(id + " is not reachable: no entry names it");
+      }
+      if (n.type != FileType::kDirectory) {
+        if (n.nlink != count && count > 0) {
+          Problem(id + " has nlink " + std::to_string(n.nlink) + " but " + std::to_string(count) +
+                  " entries");
+        }
+        CheckParents(n, links, id);
+      } else if (count > 1) {
+        Problem(id + " is a directory with " + std::to_string(count) + " entries");
+      } else if (count == 1 && !special && links.begin()->first != n.parent) {
+        Problem(id + " is in dir " + std::to_string(links.begin()->first) +
+                " but its parent field says " + std::to_string(n.parent));
+      }
+    }
+  }
+
+  void CheckParents(const Node& n, const std::map<Ino, int64_t>& links, const std::string& id) {
+    if (n.parent > 0) {
+      if (links.size() == 1 && links.begin()->second == 1 && links.begin()->first != n.parent) {
+        Problem(id + " is in dir " + std::to_string(links.begin()->first) +
+                " but its parent field says " + std::to_string(n.parent));
+      } else if (links.size() > 1 || (links.size() == 1 && links.begin()->second > 1)) {
+        Problem(id + " has several links but a parent field (" + std::to_string(n.parent) +
+                ") instead of parent counters");
+      }
+      return;
+    }
+    for (const auto& [p, c] : links) {
+      auto it = parent_counters_.find({n.ino, p});
+      int64_t have = it == parent_counters_.end() ? 0 : it->second;
+      if (have != c) {
+        Problem(id + " has " + std::to_string(c) + " entries in dir " + std::to_string(p) +
+                " but its parent counter says " + std::to_string(have));
+      }
+    }
+  }
+
+  // nlink and the usage record of every directory, from its entries.
+  void CheckDirs() {
+    std::unordered_map<Ino, DirStat> sums;
+    std::unordered_map<Ino, uint32_t> subdirs;
+    for (const Edge& e : edges_) {
+      const Node* c = FindNode(e.child);
+      uint64_t len = c && c->type == FileType::kFile ? c->length : 0;
+      DirStat& s = sums[e.parent];
+      s.length += static_cast<int64_t>(len);
+      s.space += Align4K(len);
+      s.inodes++;
+      if (e.type == FileType::kDirectory) subdirs[e.parent]++;
+    }
+    for (const Node& n : nodes_) {
+      if (n.type != FileType::kDirectory) continue;
+      std::string id = "dir " + std::to_string(n.ino);
+      uint32_t want = IsTrashInode(n.ino) ? 2 : 2 + subdirs[n.ino];
+      if (n.nlink != want) {
+        Problem(id + " has nlink " + std::to_string(n.nlink) + ", want " + std::to_string(want));
+      }
+      if (!dir_stats_) continue;
+      auto u = dir_stat_.find(n.ino);
+      DirStat want_stat = sums[n.ino];
+      if (u == dir_stat_.end()) {
+        Problem(id + " has no usage record (U)");
+      } else if (!(u->second == want_stat)) {
+        Problem(id + " usage record says " + Show(u->second) + ", its entries add up to " +
+                Show(want_stat));
+      }
+    }
+  }
+
+  static std::string Show(const DirStat& s) {
+    return "length " + std::to_string(s.length) + " space " + std::to_string(s.space) + " inodes " +
+           std::to_string(s.inodes);
+  }
+
+  // K keys hold refs-1 for slices used more than once.
+  void CheckRefs() {
+    for (size_t i = 0; i < refs_.size();) {
+      size_t j = i;
+      while (j < refs_.size() && refs_[j] == refs_[i]) j++;
+      int64_t n = static_cast<int64_t>(j - i);
+      auto it = k_refs_.find({refs_[i].id, refs_[i].size});
+      int64_t have = it == k_refs_.end() ? 0 : it->second;
+      if (have != n - 1) {
+        Problem("slice " + std::to_string(refs_[i].id) + " is used " + std::to_string(n) +
+                " times but its ref record says " + std::to_string(have + 1));
+      }
+      if (it != k_refs_.end()) k_refs_.erase(it);
+      report_.slices++;
+      i = j;
+    }
+    for (const auto& [k, v] : k_refs_) {
+      if (v > 0) {
+        Problem("slice " + std::to_string(k.first) + " has " + std::to_string(v + 1) +
+                " refs recorded but no chunk uses it");
+      }
+    }
+  }
+
+  void CheckCounters() {
+    int64_t space = 0, inodes = 0;
+    Ino max_ino = kRootInode;
+    for (const Node& n : nodes_) {
+      if (n.ino == kRootInode || n.ino == kTrashInode) continue;
+      space += Align4K(n.type == FileType::kFile ? n.length : 0);
+      inodes++;
+      if (!IsTrashInode(n.ino)) max_ino = std::max(max_ino, n.ino);
+    }
+    auto expect = [&](const char* name, int64_t want) {
+      if (counters_[name] != want) {
+        Problem(std::string("counter ") + name + " is " + std::to_string(counters_[name]) +
+                ", the volume holds " + std::to_string(want));
+      }
+    };
+    expect("usedSpace", space);
+    expect("totalInodes", inodes);
+    if (counters_["nextInode"] <= static_cast<int64_t>(max_ino)) {
+      Problem("counter nextInode is " + std::to_string(counters_["nextInode"]) +
+              ", not above inode " + std::to_string(max_ino));
+    }
+    if (counters_["nextChunk"] <= static_cast<int64_t>(max_slice_)) {
+      Problem("counter nextChunk is " + std::to_string(counters_["nextChunk"]) +
+              ", not above slice " + std::to_string(max_slice_));
+    }
+  }
+
+  KvReader* r_;
+  size_t max_;
+  CheckReport report_;
+  bool dir_stats_ = false, has_setting_ = false;
+  std::vector<Node> nodes_;
+  std::vector<Edge> edges_;
+  std::vector<SliceRef> refs_;
+  std::vector<Ino> sustained_;
+  std::map<std::pair<Ino, Ino>, int64_t> parent_counters_;
+  std::map<std::pair<uint64_t, uint32_t>, int64_t> k_refs_;
+  std::unordered_map<Ino, DirStat> dir_stat_;
+  std::map<std::string, int64_t> counters_;
+  uint64_t max_slice_ = 0;
+};
+
+}  // namespace
+
+Result<CheckReport> CheckVolume(KvReader* snapshot, size_t max_problems) {
+  return Checker(snapshot, max_problems).Run();
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,133 @@
+// check finds each kind of damage, named in one line.
+#include "fs/check.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "fs/volume.h"
+#include "kv/registry.h"
+#include "model/keys.h"
+#include "util/test_util.h"
+
+namespace jfsbr {
+namespace {
+
+class CheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto e = OpenEngine("memkv://check-" + std::to_string(rand()), true);
+    FormatOptions o;
+    o.name = "checkvol";
+    o.bucket = dir_.Sub("bucket");
+    ASSERT_TRUE(FormatVolume(e->get(), o).ok());
+    vol_ = std::move(*Volume::Open(std::move(*e)));
+    d_ = *vol_->Mkdir(kRootInode, "d", {.mode = 0755});
+    *vol_->Mkdir(d_, "sub", {.mode = 0755});
+    f_ = *vol_->CreateFile(d_, "f", {.mode = 0644}, 0, {});
+    ASSERT_TRUE(vol_->Write(f_, 0, "hello").ok());
+    ASSERT_TRUE(vol_->Link(f_, kRootInode, "link").ok());
+  }
+
+  std::string Problems() {
+    auto snap = vol_->engine()->Snapshot();
+    auto r = CheckVolume(snap->get());
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::string all;
+    for (const auto& p : r->problems) all += p + "\n";
+    return all;
+  }
+
+  void Put(const std::string& k, const std::string& v) {
+    WriteBatch b;
+    b.Put(k, v);
+    ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+  }
+
+  void ExpectProblem(const std::function<void()>& damage, const std::string& needle) {
+    damage();
+    std::string p = Problems();
+    EXPECT_NE(p.find(needle), std::string::npos) << "want '" << needle << "' in:\n" << p;
+  }
+
+  Attr AttrOf(Ino ino) { return *vol_->GetAttr(ino); }
+
+  TempDir dir_;
+  std::unique_ptr<Volume> vol_;
+  Ino d_ = 0, f_ = 0;
+};
+
+TEST_F(CheckTest, HealthyVolumePasses) { EXPECT_EQ(Problems(), ""); }
+
+TEST_F(CheckTest, WrongFileNlink) {
+  ExpectProblem(
+      [&] {
+        Attr a = AttrOf(f_);
+        a.nlink = 5;
+        Put(keys::Attr(f_), EncodeAttr(a));
+      },
+      "has nlink 5 but 2 entries");
+}
+
+TEST_F(CheckTest, WrongDirNlink) {
+  ExpectProblem(
+      [&] {
+        Attr a = AttrOf(d_);
+        a.nlink = 2;
+        Put(keys::Attr(d_), EncodeAttr(a));
+      },
+      "dir " + std::to_string(d_) + " has nlink 2, want 3");
+}
+
+TEST_F(CheckTest, WrongUsageRecord) {
+  ExpectProblem(
+      [&] {
+        Put(keys::DirStat(d_), EncodeDirStat({1, 2, 3}));
+      },
+      "usage record says length 1 space 2 inodes 3, its entries add up to length 5 "
+      "space 8192 inodes 2");
+}
+
+TEST_F(CheckTest, WrongCounters) {
+  ExpectProblem([&] { Put(keys::Counter("usedSpace"), EncodeCounterLE(1)); },
+                "counter usedSpace is 1, the volume holds 12288");
+  ExpectProblem([&] { Put(keys::Counter("nextInode"), EncodeCounterLE(2)); },
+                "counter nextInode is 2, not above inode");
+}
+
+TEST_F(CheckTest, DanglingEntryAndOrphanInode) {
+  ExpectProblem(
+      [&] {
+        Put(keys::Entry(d_, "ghost"), EncodeDentry({FileType::kFile, 999}));
+      },
+      "has an entry for inode 999, which has no attr");
+  ExpectProblem(
+      [&] {
+        Attr a = AttrOf(f_);
+        a.parent = d_;
+        a.nlink = 1;
+        Put(keys::Attr(998), EncodeAttr(a));
+      },
+      "inode 998 is not reachable");
+}
+
+TEST_F(CheckTest, WrongParentCounterAndSliceRefs) {
+  ExpectProblem([&] { Put(keys::Parent(f_, kRootInode), EncodeCounterLE(3)); },
+                "has 1 entries in dir 1 but its parent counter says 3");
+  auto recs = vol_->ReadChunk(f_, 0);
+  ExpectProblem([&] { Put(keys::SliceRef((*recs)[0].id, (*recs)[0].size), EncodeCounterLE(3)); },
+                "is used 1 times but its ref record says 4");
+}
+
+TEST_F(CheckTest, NoSettingIsNotAVolume) {
+  ExpectProblem(
+      [&] {
+        WriteBatch b;
+        b.Delete(keys::Setting());
+        ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+      },
+      "no volume setting");
+}
+
+}  // namespace
+}  // namespace jfsbr
