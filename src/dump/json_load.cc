@@ -72,7 +72,14 @@ class JsonLoader {
         if (!f.ok()) return f.status().Annotate("dump Setting");
         setting_ = EncodeSetting(*f);
       } else if (key == "Counters") {
-        JFS_RETURN_IF_ERROR(reader_.Skip());  // recomputed, as JuiceFS does
+        JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
+        if (v.kind != JsonValue::Kind::kObject) return reader_.Error("a Counters object");
+        for (auto [name, dst] : {std::pair{"nextInodes", &dumped_next_inode_},
+                                 std::pair{"nextChunk", &dumped_next_chunk_},
+                                 std::pair{"nextSession", &dumped_next_session_},
+                                 std::pair{"nextTrash", &dumped_next_trash_}}) {
+          if (const JsonValue* f = v.Find(name)) JFS_ASSIGN_OR_RETURN(*dst, f->AsInt());
+        }
         has_counters_ = true;
       } else if (key == "DelFiles") {
         JFS_RETURN_IF_ERROR(DelFiles());
@@ -397,9 +404,14 @@ class JsonLoader {
     }
     b.Put(keys::Counter("usedSpace"), EncodeCounterLE(used_space_));
     b.Put(keys::Counter("totalInodes"), EncodeCounterLE(used_inodes_));
+    // Id counters never go below what the source had handed out: an id is
+    // never reused, e.g. a slice id whose objects are still in the store.
+    next_inode_ = std::max(next_inode_, dumped_next_inode_);
+    next_chunk_ = std::max(next_chunk_, dumped_next_chunk_);
+    next_trash_ = std::max(next_trash_, dumped_next_trash_);
     b.Put(keys::Counter("nextInode"), EncodeCounterLE(next_inode_));
     b.Put(keys::Counter("nextChunk"), EncodeCounterLE(next_chunk_));
-    b.Put(keys::Counter("nextSession"), EncodeCounterLE(0));
+    b.Put(keys::Counter("nextSession"), EncodeCounterLE(dumped_next_session_));
     b.Put(keys::Counter("nextTrash"), EncodeCounterLE(next_trash_));
     JFS_RETURN_IF_ERROR(CommitInBatches(b));
     WriteBatch last;
@@ -423,6 +435,8 @@ class JsonLoader {
   std::string setting_;
   bool has_counters_ = false, seen_tree_ = false;
   int64_t used_space_ = 0, used_inodes_ = 0, next_inode_ = 2, next_chunk_ = 1, next_trash_ = 0;
+  int64_t dumped_next_inode_ = 0, dumped_next_chunk_ = 0, dumped_next_session_ = 0,
+          dumped_next_trash_ = 0;
   uint64_t final_pairs_ = 0;
   SliceCounter slices_;
   std::map<Ino, HardLink> hard_links_;

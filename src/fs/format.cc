@@ -118,7 +118,7 @@ Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
 
   VolumeFormat f;
   f.name = opts.name;
-  f.uuid = NewUuid();
+  f.uuid = opts.uuid.empty() ? NewUuid() : opts.uuid;
   f.storage = opts.storage;
   f.tiers = std::map<int, StorageTier>{{0, StorageTier{}}};
   JFS_ASSIGN_OR_RETURN(f.bucket, NormalizeBucket(opts.storage, opts.bucket));

@@ -1,10 +1,14 @@
 #include "fs/internal.h"
 
+#include <atomic>
 #include <chrono>
 
 namespace jfsbr::fsi {
 
+std::atomic<int64_t> fake_clock{-1};  // < 0: the real clock
+
 Timespec Now() {
+  if (fake_clock >= 0) return {fake_clock++, 0};  // one second a call
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
@@ -112,3 +116,10 @@ Result<std::vector<std::pair<Ino, int64_t>>> Parents(Txn& tx, Ino ino, const Att
 }
 
 }  // namespace jfsbr::fsi
+
+namespace jfsbr {
+
+void TEST_UseFakeClock(int64_t start_sec) { fsi::fake_clock = start_sec; }
+void TEST_UseRealClock() { fsi::fake_clock = -1; }
+
+}  // namespace jfsbr

@@ -291,7 +291,7 @@ Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
 Result<Ino> Volume::TrashDirFor(Ino parent) {
   if (format_.trash_days <= 0 || IsTrashInode(parent)) return Ino{0};
   char name[32];
-  time_t t = time(nullptr);
+  time_t t = static_cast<time_t>(fsi::Now().sec);
   struct tm tm;
   gmtime_r(&t, &tm);
   strftime(name, sizeof(name), "%Y-%m-%d-%H", &tm);

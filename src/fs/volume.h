@@ -31,6 +31,7 @@ struct FormatOptions {
   int64_t trash_days = 1;
   bool hash_prefix = false;
   bool force = false;  // rewrite the setting of an already formatted volume
+  std::string uuid;    // empty: a new random one
 };
 
 // Formats the volume in `engine`: writes the setting, the root (and trash)
@@ -38,6 +39,11 @@ struct FormatOptions {
 // Refuses an engine that already holds a volume (unless force) or holds any
 // other keys, and an object store prefix that already holds objects.
 Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts);
+// Tests: the volume clock returns start_sec and one second more on each call,
+// so that a fixed script builds a byte-identical volume; and back.
+void TEST_UseFakeClock(int64_t start_sec);
+void TEST_UseRealClock();
+
 // JuiceFS's rule: 3-63 characters of [a-z0-9-], not starting or ending with '-'.
 Status CheckVolumeName(const std::string& name);
 
