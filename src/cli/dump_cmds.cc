@@ -1,13 +1,36 @@
 // dump and load: JuiceFS's metadata dump formats.
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "dump/json_dump.h"
 #include "dump/json_load.h"
 #include "kv/registry.h"
+#include "util/compress.h"
 
 namespace jfsbr::cli {
 namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void PrintDumpSummary(const Args& a, const DumpStats& s, double secs) {
+  char line[256];
+  auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  if (a.Has("json")) {
+    snprintf(line, sizeof(line),
+             "{\"version\": %llu, \"entries\": %llu, \"bytes\": %llu, \"seconds\": %.3f}\n",
+             u(s.version), u(s.entries), u(s.bytes), secs);
+  } else {
+    snprintf(line, sizeof(line),
+             "dumped %llu entries (%llu bytes of JSON) in %.2fs at version %llu\n", u(s.entries),
+             u(s.bytes), secs, u(s.version));
+  }
+  std::cerr << line;
+}
 
 int RunDump(const Args& a) {
   auto engine = OpenEngine(a.pos[0]);
@@ -22,13 +45,17 @@ int RunDump(const Args& a) {
   if (!threads.ok()) return Fail(a, threads.status());
   o.threads = *threads;
   std::string path = a.pos.size() > 1 ? a.pos[1] : "";
-  auto sink = OpenFileSink(path);
-  if (!sink.ok()) return Fail(a, sink.status());
-  auto stats = DumpJson(snap->get(), sink->get(), o);
+  auto file = OpenFileSink(path);
+  if (!file.ok()) return Fail(a, file.status());
+  auto sink = CompressingSink(std::move(*file), CompressionForName(path));
+  CountProgress progress("dumped entries");
+  o.progress = [&](uint64_t n) { progress.Update(n); };
+  auto start = std::chrono::steady_clock::now();
+  auto stats = DumpJson(snap->get(), sink.get(), o);
+  progress.Clear();
   if (!stats.ok()) return Fail(a, stats.status());
-  if (Status st = (*sink)->Close(); !st.ok()) return Fail(a, st);
-  std::cerr << "dumped " << stats->entries << " entries (" << stats->bytes << " bytes) at version "
-            << stats->version << "\n";
+  if (Status st = sink->Close(); !st.ok()) return Fail(a, st);
+  PrintDumpSummary(a, *stats, SecondsSince(start));
   return 0;
 }
 
@@ -36,8 +63,9 @@ int RunLoad(const Args& a) {
   auto engine = OpenEngine(a.pos[0], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   std::string path = a.pos.size() > 1 ? a.pos[1] : "";
-  auto source = OpenFileSource(path);
-  if (!source.ok()) return Fail(a, source.status());
+  auto file = OpenFileSource(path);
+  if (!file.ok()) return Fail(a, file.status());
+  auto source = DecompressingSource(std::move(*file), CompressionForName(path));
   if (a.Has("force")) {
     if (Status st = ClearEngine(engine->get()); !st.ok()) return Fail(a, st);
   }
@@ -45,7 +73,11 @@ int RunLoad(const Args& a) {
   auto threads = a.GetThreads(10);
   if (!threads.ok()) return Fail(a, threads.status());
   o.threads = *threads;
-  auto stats = LoadJson(source->get(), engine->get(), o);
+  CountProgress progress("loaded entries");
+  o.progress = [&](uint64_t n) { progress.Update(n); };
+  auto start = std::chrono::steady_clock::now();
+  auto stats = LoadJson(source.get(), engine->get(), o);
+  progress.Clear();
   if (!stats.ok()) {
     Status st = stats.status();
     if (!st.Is(Code::kExists)) {
@@ -54,9 +86,13 @@ int RunLoad(const Args& a) {
     }
     return Fail(a, st);
   }
-  std::cerr << "loaded " << stats->entries << " entries (" << stats->pairs
-            << " keys): " << stats->used_inodes << " inodes, " << stats->used_space
-            << " bytes used\n";
+  char line[256];
+  snprintf(line, sizeof(line),
+           "loaded %llu entries (%llu keys) in %.2fs: %lld inodes, %lld bytes used\n",
+           static_cast<unsigned long long>(stats->entries),
+           static_cast<unsigned long long>(stats->pairs), SecondsSince(start),
+           static_cast<long long>(stats->used_inodes), static_cast<long long>(stats->used_space));
+  std::cerr << line;
   return 0;
 }
 
@@ -65,19 +101,20 @@ int RunLoad(const Args& a) {
 const Command kDumpCommand = {
     "dump",
     "META-URL [FILE]",
-    "Dump the volume's metadata as JuiceFS's JSON, from one consistent snapshot (stdout without "
-    "FILE)",
+    "Dump the volume's metadata as JuiceFS's JSON from one consistent snapshot (stdout without "
+    "FILE; FILE.gz and FILE.zstd are compressed)",
     {{"subdir", 0, "PATH", "dump only this directory"},
      {"keep-secret-key", 0, "", "keep SecretKey and SessionToken (else \"removed\")"},
      {"skip-trash", 0, "", "leave out the trash"},
-     {"threads", 'p', "N", "entries read at once", "10"}},
+     {"threads", 'p', "N", "entries read at once", "10"},
+     {"json", 0, "", "print the summary (with the snapshot version) as JSON on stderr"}},
     1,
     2,
     RunDump};
 const Command kLoadCommand = {
     "load",
     "META-URL [FILE]",
-    "Load a JuiceFS JSON dump into an empty engine (stdin without FILE)",
+    "Load a JuiceFS JSON dump into an empty engine (stdin without FILE; .gz/.zstd by name)",
     {{"force", 0, "", "clear the target first (every key in it is deleted)"},
      {"threads", 'p', "N", "batches written at once", "10"}},
     1,

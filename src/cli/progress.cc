@@ -41,4 +41,25 @@ void TreeProgressLine::Done(const TreeProgress& p) {
   fprintf(stderr, "%s\n", Render(p).c_str());
 }
 
+CountProgress::CountProgress(std::string what)
+    : what_(std::move(what)),
+      tty_(isatty(STDERR_FILENO) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
+
+void CountProgress::Update(uint64_t n) {
+  if (!tty_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_ < std::chrono::milliseconds(200)) return;
+  last_ = now;
+  double secs = std::chrono::duration<double>(now - start_).count();
+  fprintf(stderr, "\r\033[K%s: %llu (%.0f/s)", what_.c_str(), static_cast<unsigned long long>(n),
+          static_cast<double>(n) / (secs > 0.001 ? secs : 0.001));
+  fflush(stderr);
+}
+
+void CountProgress::Clear() {
+  if (tty_) fprintf(stderr, "\r\033[K");
+}
+
 }  // namespace jfsbr::cli

@@ -25,4 +25,17 @@ class TreeProgressLine {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
+// A live "<what>: N (rate/s)" counter on a terminal's stderr; silent otherwise.
+class CountProgress {
+ public:
+  explicit CountProgress(std::string what);
+  void Update(uint64_t n);  // redraws at most every 200 ms
+  void Clear();             // erases the live line before a final message
+
+ private:
+  std::string what_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
 }  // namespace jfsbr::cli
