@@ -13,7 +13,7 @@ std::span<const Command> Commands() {
   static const Command* const kAll[] = {
       &kFormatCommand, &kImportCommand, &kExportCommand, &kDumpCommand, &kLoadCommand,
       &kCheckCommand,  &kStatusCommand, &kLsCommand,     &kStatCommand, &kCatCommand,
-      &kMkdirCommand,  &kRmCommand,     &kInfoCommand,
+      &kMkdirCommand,  &kRmCommand,     &kInfoCommand, &kBenchCommand,
   };
   static const std::vector<Command> table = [] {
     std::vector<Command> t;

@@ -15,6 +15,7 @@ namespace jfsbr {
 namespace {
 
 constexpr size_t kPageSize = 1024;  // directory entries listed and prefetched at a time
+constexpr size_t kJobSize = 32;     // entries read and rendered by one job
 
 struct Child {
   std::string name;
@@ -23,8 +24,8 @@ struct Child {
 
 // The counters JuiceFS dumps, in its order and with its (plural) names.
 constexpr std::pair<const char*, const char*> kCounters[] = {
-    {"usedSpace", "usedSpace"},     {"usedInodes", "totalInodes"}, {"nextInodes", "nextInode"},
-    {"nextChunk", "nextChunk"},     {"nextSession", "nextSession"}, {"nextTrash", "nextTrash"},
+    {"usedSpace", "usedSpace"}, {"usedInodes", "totalInodes"},  {"nextInodes", "nextInode"},
+    {"nextChunk", "nextChunk"}, {"nextSession", "nextSession"}, {"nextTrash", "nextTrash"},
 };
 
 // Writes a JSON object or array member list in goccy's MarshalIndent layout.
@@ -72,12 +73,15 @@ class JsonDumper {
     std::string header;
     JFS_RETURN_IF_ERROR(Header(format, full, &header));
     JFS_RETURN_IF_ERROR(Write(header));
-    JFS_ASSIGN_OR_RETURN(DumpedNode top, ReadDumpedNode(snap_, &acls_, root, FileType::kDirectory));
-    if (!top.found) return Status::Corruption("the root inode " + std::to_string(root) + " has no attr");
+    std::unique_ptr<KvCursor> cursor = snap_->NewCursor();
+    JFS_ASSIGN_OR_RETURN(DumpedNode top,
+                         ReadDumpedNode(cursor.get(), &acls_, root, FileType::kDirectory));
+    if (!top.found)
+      return Status::Corruption("the root inode " + std::to_string(root) + " has no attr");
     JFS_RETURN_IF_ERROR(Dir("FSTree", top, 1));
     if (full && !opts_.skip_trash) {
       JFS_ASSIGN_OR_RETURN(DumpedNode trash,
-                           ReadDumpedNode(snap_, &acls_, kTrashInode, FileType::kDirectory));
+                           ReadDumpedNode(cursor.get(), &acls_, kTrashInode, FileType::kDirectory));
       JFS_RETURN_IF_ERROR(Write(","));
       JFS_RETURN_IF_ERROR(Dir("Trash", trash, 1));
     }
@@ -263,9 +267,28 @@ class JsonDumper {
   }
 
   struct Prepared {
-    DumpedNode node;     // for directories
-    std::string leaf;    // rendered, for everything else
+    DumpedNode node;   // for directories
+    std::string leaf;  // rendered, for everything else
   };
+
+  // Reads and renders children [begin, end) of a page (one job: per-entry
+  // jobs would spend more on waking threads than on the work).
+  Result<std::vector<Prepared>> Prepare(const std::vector<Child>& page, size_t begin, size_t end,
+                                        int depth) {
+    std::vector<Prepared> out(end - begin);
+    std::unique_ptr<KvCursor> cursor = snap_->NewCursor();
+    for (size_t i = begin; i < end; i++) {
+      const Child& c = page[i];
+      JFS_ASSIGN_OR_RETURN(DumpedNode n,
+                           ReadDumpedNode(cursor.get(), &acls_, c.dentry.ino, c.dentry.type));
+      if (n.attr.IsDir()) {
+        out[i - begin].node = std::move(n);
+      } else {
+        out[i - begin].leaf = RenderLeafEntry(c.name, n, depth + 2);
+      }
+    }
+    return out;
+  }
 
   Status Dir(std::string_view name, const DumpedNode& node, int depth) {
     JFS_RETURN_IF_ERROR(Write(RenderDirHead(name, node, depth)));
@@ -275,24 +298,24 @@ class JsonDumper {
     while (true) {
       JFS_ASSIGN_OR_RETURN(std::vector<Child> page, ListPage(node.ino, &after));
       if (page.empty()) break;
-      std::deque<std::future<Result<Prepared>>> ahead;
-      for (const Child& c : page) {
-        ahead.push_back(pool_.Submit([this, c, depth]() -> Result<Prepared> {
-          JFS_ASSIGN_OR_RETURN(DumpedNode n, ReadDumpedNode(snap_, &acls_, c.dentry.ino, c.dentry.type));
-          Prepared p;
-          if (n.attr.IsDir()) p.node = std::move(n);
-          else p.leaf = RenderLeafEntry(c.name, n, depth + 2);
-          return p;
-        }));
+      std::deque<std::future<Result<std::vector<Prepared>>>> ahead;
+      for (size_t b = 0; b < page.size(); b += kJobSize) {
+        size_t e = std::min(page.size(), b + kJobSize);
+        ahead.push_back(
+            pool_.Submit([this, &page, b, e, depth] { return Prepare(page, b, e, depth); }));
       }
-      for (size_t i = 0; i < page.size(); i++) {
-        Result<Prepared> p = ahead[i].get();
-        if (!p.ok()) return Drain(&ahead, i + 1, p.status());
-        if (!first) JFS_RETURN_IF_ERROR(Write(","));
-        first = false;
-        Status st = p->leaf.empty() ? Dir(page[i].name, p->node, depth + 2) : Write(p->leaf);
-        if (!st.ok()) return Drain(&ahead, i + 1, st);
-        if (!p->leaf.empty()) Tick();
+      for (size_t j = 0; j < ahead.size(); j++) {
+        Result<std::vector<Prepared>> batch = ahead[j].get();
+        if (!batch.ok()) return Drain(&ahead, j + 1, batch.status());
+        for (size_t k = 0; k < batch->size(); k++) {
+          Prepared& p = (*batch)[k];
+          if (!first) JFS_RETURN_IF_ERROR(Write(","));
+          first = false;
+          Status st =
+              p.leaf.empty() ? Dir(page[j * kJobSize + k].name, p.node, depth + 2) : Write(p.leaf);
+          if (!st.ok()) return Drain(&ahead, j + 1, st);
+          if (!p.leaf.empty()) Tick();
+        }
       }
       if (page.size() < kPageSize) break;
     }
@@ -300,7 +323,8 @@ class JsonDumper {
   }
 
   // Waits for the jobs still running (they use this object) and returns st.
-  static Status Drain(std::deque<std::future<Result<Prepared>>>* ahead, size_t from, Status st) {
+  template <typename F>
+  static Status Drain(std::deque<F>* ahead, size_t from, Status st) {
     for (size_t j = from; j < ahead->size(); j++) (*ahead)[j].wait();
     return st;
   }

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "dump/batch_writer.h"
+#include "kv/batch_writer.h"
 #include "dump/escape.h"
 #include "dump/json_reader.h"
 #include "dump/slice_counter.h"

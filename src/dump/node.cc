@@ -20,15 +20,16 @@ Result<std::optional<AclRule>> AclCache::Get(uint32_t id) {
 
 namespace {
 
-// One scan of the inode's keys: C (chunks), I (attr), S (symlink), X (xattrs).
-// Directories skip their D keys by scanning I.. only.
-Status ScanInode(KvReader* reader, Ino ino, bool is_dir, DumpedNode* n,
+// One pass over the inode's keys: C (chunks), I (attr), S (symlink), X
+// (xattrs). Directories start at I, skipping their D (entry) keys.
+Status ScanInode(KvCursor* cur, Ino ino, bool is_dir, DumpedNode* n,
                  std::optional<std::string>* attr) {
   std::string prefix = keys::InodePrefix(ino);
-  std::string begin = is_dir ? keys::Attr(ino) : prefix;
-  Status bad;
-  JFS_RETURN_IF_ERROR(reader->Scan(begin, keys::PrefixEnd(prefix), [&](auto k, auto v) {
-    if (k.size() < 10) return true;
+  cur->Seek(is_dir ? keys::Attr(ino) : prefix);
+  for (; cur->Valid(); cur->Next()) {
+    std::string_view k = cur->key(), v = cur->value();
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (k.size() < 10) continue;
     std::string_view rest = k.substr(10);
     switch (k[9]) {
       case 'I':
@@ -43,28 +44,24 @@ Status ScanInode(KvReader* reader, Ino ino, bool is_dir, DumpedNode* n,
       case 'C': {
         if (rest.size() != 4) break;
         auto records = DecodeChunk(v);
-        if (!records.ok()) {
-          bad = records.status().Annotate("inode " + std::to_string(ino));
-          return false;
-        }
+        if (!records.ok()) return records.status().Annotate("inode " + std::to_string(ino));
         n->chunks.emplace_back(keys::Parse(k).index, std::move(*records));
         break;
       }
       default:
         break;
     }
-    return true;
-  }));
-  return bad;
+  }
+  return cur->status();
 }
 
 }  // namespace
 
-Result<DumpedNode> ReadDumpedNode(KvReader* reader, AclCache* acls, Ino ino, FileType type) {
+Result<DumpedNode> ReadDumpedNode(KvCursor* cursor, AclCache* acls, Ino ino, FileType type) {
   DumpedNode n;
   n.ino = ino;
   std::optional<std::string> attr;
-  JFS_RETURN_IF_ERROR(ScanInode(reader, ino, type == FileType::kDirectory, &n, &attr));
+  JFS_RETURN_IF_ERROR(ScanInode(cursor, ino, type == FileType::kDirectory, &n, &attr));
   if (attr) {
     auto a = DecodeAttr(*attr);
     if (!a.ok()) return a.status().Annotate("inode " + std::to_string(ino));

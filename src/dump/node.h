@@ -37,8 +37,9 @@ class AclCache {
   std::map<uint32_t, AclRule> rules_;
 };
 
-// Reads inode ino, which a dentry says is of type `type`. Directories' entries
-// are not read here (they are streamed separately).
-Result<DumpedNode> ReadDumpedNode(KvReader* reader, AclCache* acls, Ino ino, FileType type);
+// Reads inode ino, which a dentry says is of type `type`, by seeking cursor
+// (a cursor of the dump's snapshot). Directories' entries are not read here
+// (they are streamed separately).
+Result<DumpedNode> ReadDumpedNode(KvCursor* cursor, AclCache* acls, Ino ino, FileType type);
 
 }  // namespace jfsbr

@@ -5,6 +5,45 @@
 #include "model/records.h"
 
 namespace jfsbr {
+namespace {
+
+// Reads ahead kPage keys at a time through Scan.
+class ScanCursor final : public KvCursor {
+ public:
+  explicit ScanCursor(KvReader* r) : r_(r) {}
+  void Seek(std::string_view target) override { Fill(std::string(target), false); }
+  bool Valid() const override { return i_ < rows_.size(); }
+  void Next() override {
+    if (++i_ == rows_.size() && more_) Fill(rows_.back().first, true);
+  }
+  std::string_view key() const override { return rows_[i_].first; }
+  std::string_view value() const override { return rows_[i_].second; }
+  Status status() const override { return status_; }
+
+ private:
+  static constexpr size_t kPage = 64;
+  void Fill(std::string from, bool after) {
+    if (after) from.push_back('\0');  // the smallest key after `from`
+    rows_.clear();
+    i_ = 0;
+    status_ = r_->Scan(from, "", [&](std::string_view k, std::string_view v) {
+      rows_.emplace_back(k, v);
+      return rows_.size() < kPage;
+    });
+    if (!status_.ok()) rows_.clear();
+    more_ = rows_.size() == kPage;
+  }
+
+  KvReader* r_;
+  std::vector<std::pair<std::string, std::string>> rows_;
+  size_t i_ = 0;
+  bool more_ = false;
+  Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<KvCursor> KvReader::NewCursor() { return std::make_unique<ScanCursor>(this); }
 
 Result<std::vector<std::pair<std::string, std::optional<std::string>>>> ResolveBatch(
     const WriteBatch& batch, const CurrentFn& current) {

@@ -24,6 +24,23 @@ namespace jfsbr {
 // Called for each key/value of a scan in ascending key order; return false to stop.
 using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
 
+// A position in a reader's keys, moved by Seek and Next (as LevelDB's
+// Iterator). Reuse one cursor for many seeks: creating one can cost more
+// than a seek. Not thread-safe; the reader must outlive it.
+class KvCursor {
+ public:
+  virtual ~KvCursor() = default;
+  // Moves to the first key >= target.
+  virtual void Seek(std::string_view target) = 0;
+  virtual bool Valid() const = 0;
+  // REQUIRES: Valid().
+  virtual void Next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  // Not ok if a read failed (Valid() is then false).
+  virtual Status status() const = 0;
+};
+
 class KvReader {
  public:
   virtual ~KvReader() = default;
@@ -32,6 +49,9 @@ class KvReader {
   // Every key in [begin, end) in ascending byte order; an empty end means no
   // upper bound. Stops early when fn returns false (not an error).
   virtual Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn) = 0;
+  // A cursor over this reader. The default pages through Scan; engines with
+  // native iterators override it.
+  virtual std::unique_ptr<KvCursor> NewCursor();
 };
 
 // A read view that does not change while it is held.

@@ -1,0 +1,20 @@
+// A synthetic volume for dump/load benchmarks, metadata only (no objects),
+// in the shape JuiceFS uses for its own: 10% of the files in one directory,
+// the rest in a tree of depth 3 with 10 subdirectories per level (1,000 leaf
+// directories), every file 8 KiB in one slice, and about 1% each of hard
+// links (into the big directory), symlinks and xattrs. The result passes
+// `check`.
+#pragma once
+
+#include "kv/engine.h"
+
+namespace jfsbr {
+
+struct BenchGenStats {
+  uint64_t files = 0, dirs = 0, hard_links = 0, symlinks = 0, xattrs = 0, keys = 0;
+};
+
+// Formats an empty engine as volume "bench" (storage "mem") and fills it.
+Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int threads);
+
+}  // namespace jfsbr
