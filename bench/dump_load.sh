@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Dump/load benchmark on a metadata-only volume shaped like JuiceFS's own
+# (jfsbr bench gen): wall time and peak RSS of each step, and the time of a
+# raw scan of every key for the ratio. Usage: bench/dump_load.sh [FILES] [JFSBR]
+set -euo pipefail
+N=${1:-1100000}
+J=${2:-$(dirname "$0")/../build/jfsbr}
+W=$(mktemp -d /tmp/jfsbr-dumpbench-XXXXXX)
+trap 'rm -rf "$W"' EXIT
+
+measure() {  # name, command...
+  local name=$1; shift
+  /usr/bin/time -v -o "$W/time" "$@" 2>"$W/err" >/dev/null || { cat "$W/err" >&2; exit 1; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$W/time")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print int($2/1024)}' "$W/time")
+  printf '%-34s %10s wall %6d MiB peak RSS   %s\n' "$name" "$wall" "$rss" "$(tail -1 "$W/err")"
+}
+
+echo "volume: $N files ($(nproc) cores)"
+measure "bench gen" "$J" bench gen "rocksdb://$W/src" --files "$N"
+measure "raw scan of all keys" "$J" bench scan "rocksdb://$W/src"
+measure "dump JSON" "$J" dump "rocksdb://$W/src" "$W/dump.json"
+measure "dump JSON -p 2" "$J" dump -p 2 "rocksdb://$W/src" "$W/dump2.json"
+measure "dump JSON .gz" "$J" dump "rocksdb://$W/src" "$W/dump.json.gz"
+measure "load JSON" "$J" load "rocksdb://$W/dst" "$W/dump.json"
+measure "load JSON -p 2" "$J" load -p 2 "rocksdb://$W/dst2" "$W/dump.json"
+measure "check (after load)" "$J" check "rocksdb://$W/dst"
+"$J" dump "rocksdb://$W/dst" "$W/again.json" 2>/dev/null
+cmp -s "$W/dump.json" "$W/again.json" && echo "dump -> load -> dump: byte-identical" \
+  || { echo "dump -> load -> dump: DIFFERENT"; exit 1; }
+ls -l "$W/dump.json" "$W/dump.json.gz" | awk '{print $5, $9}'
