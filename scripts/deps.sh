@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages jfsbr builds and tests with (apt-get; root or sudo).
 set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config librocksdb-dev libgtest-dev libzstd-dev zlib1g-dev
-          diffutils findutils)
+          libprotobuf-dev protobuf-compiler diffutils findutils gzip)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

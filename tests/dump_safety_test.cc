@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "dump/binary.h"
 #include "dump/json_dump.h"
 #include "dump/json_load.h"
 #include "fs/check.h"
@@ -81,6 +82,54 @@ TEST(LoadSafetyTest, FlippedBytesFailCleanlyOrLoadAConsistentVolume) {
     }
   }
   EXPECT_GT(refused, 100);
+}
+
+std::string GoldenBinary() {
+  auto e = MemEngine();
+  EXPECT_TRUE(LoadString(Golden(), e.get()).ok());
+  auto snap = e->Snapshot();
+  std::string bin;
+  auto sink = StringSink(&bin);
+  EXPECT_TRUE(DumpBinary(snap->get(), sink.get(), {}).ok());
+  return bin;
+}
+
+Status LoadBinaryString(const std::string& dump, KvEngine* e) {
+  auto src = StringSource(dump);
+  return LoadBinary(src.get(), e, {}).status();
+}
+
+TEST(LoadSafetyTest, BinaryTruncatedOrFlippedIsRefusedOrConsistent) {
+  std::string bin = GoldenBinary();
+  ASSERT_GT(bin.size(), 500u);
+  std::mt19937 rng(4);
+  for (int i = 0; i < 300; i++) {
+    size_t cut = rng() % bin.size();
+    auto e = MemEngine();
+    Status st = LoadBinaryString(bin.substr(0, cut), e.get());
+    ASSERT_FALSE(st.ok()) << "cut at " << cut;
+    EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
+    EXPECT_FALSE(e->Get(keys::Setting())->has_value());
+  }
+  int refused = 0;
+  for (int i = 0; i < 300; i++) {
+    std::string bad = bin;
+    size_t at = rng() % bad.size();
+    bad[at] = static_cast<char>(bad[at] ^ (1 + rng() % 255));
+    auto e = MemEngine();
+    Status st = LoadBinaryString(bad, e.get());
+    if (!st.ok()) {
+      refused++;
+      EXPECT_EQ(st.ToString().find('\n'), std::string::npos);
+      EXPECT_FALSE(e->Get(keys::Setting())->has_value()) << st.ToString();
+    } else {
+      EXPECT_TRUE(LooksLikeAVolume(e.get())) << "flip at " << at;
+    }
+  }
+  EXPECT_GT(refused, 100);
+  auto e = MemEngine();
+  EXPECT_FALSE(LoadBinaryString(Golden(), e.get()).ok());  // JSON is not a binary dump
+  EXPECT_FALSE(LoadString(bin, e.get()).ok());             // nor the reverse
 }
 
 TEST(LoadSafetyTest, WrongFormatsAreRefused) {

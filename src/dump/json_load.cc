@@ -6,6 +6,7 @@
 #include "dump/escape.h"
 #include "dump/json_reader.h"
 #include "dump/slice_counter.h"
+#include "fs/check.h"
 #include "model/attr.h"
 #include "model/keys.h"
 #include "model/records.h"
@@ -414,6 +415,7 @@ class JsonLoader {
     b.Put(keys::Counter("nextSession"), EncodeCounterLE(dumped_next_session_));
     b.Put(keys::Counter("nextTrash"), EncodeCounterLE(next_trash_));
     JFS_RETURN_IF_ERROR(CommitInBatches(b));
+    if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyLoaded(target_));
     WriteBatch last;
     last.Put(keys::Setting(), setting_);
     final_pairs_++;
@@ -446,6 +448,16 @@ class JsonLoader {
 };
 
 }  // namespace
+
+Status VerifyLoaded(KvEngine* engine) {
+  JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
+  JFS_ASSIGN_OR_RETURN(CheckReport r, CheckVolume(snap.get(), 3, /*require_setting=*/false));
+  if (r.ok()) return Status::OK();
+  std::string first;
+  for (const auto& p : r.problems) first += (first.empty() ? "" : "; ") + p;
+  return Status::Corruption("the dump loads into an inconsistent volume (" +
+                            std::to_string(r.problem_count) + " problems: " + first + ")");
+}
 
 Status ClearEngine(KvEngine* engine) {
   while (true) {

@@ -21,6 +21,9 @@ namespace jfsbr {
 
 struct LoadOptions {
   int threads = 10;  // batches committed at once
+  // Run `check` on what was written before writing the setting, and refuse a
+  // dump that loads into an inconsistent volume (costs ~60 bytes an inode).
+  bool verify = true;
   std::function<void(uint64_t entries)> progress;
 };
 
@@ -35,5 +38,9 @@ Result<LoadStats> LoadJson(Source* in, KvEngine* target, const LoadOptions& opts
 
 // Deletes every key of the engine (for `load --force`).
 Status ClearEngine(KvEngine* engine);
+
+// The verification a load runs before it writes the setting: kCorruption
+// naming the first problems if the loaded keys are not a consistent volume.
+Status VerifyLoaded(KvEngine* engine);
 
 }  // namespace jfsbr

@@ -180,7 +180,7 @@ Result<JsonValue> JsonReader::ValueAt(int depth) {
       JFS_ASSIGN_OR_RETURN(bool more, NextMember(&name));
       if (!more) break;
       JFS_ASSIGN_OR_RETURN(JsonValue m, ValueAt(depth + 1));
-      v.members.emplace_back(std::move(name), std::move(m));
+      v.members.push_back(JsonMember{std::move(name), std::move(m)});
     }
   } else if (p == '[') {
     v.kind = JsonValue::Kind::kArray;

@@ -35,11 +35,14 @@ struct SliceRef {
 
 class Checker {
  public:
-  Checker(KvReader* r, size_t max) : r_(r), max_(max) {}
+  Checker(KvReader* r, size_t max, bool require_setting)
+      : r_(r), max_(max), require_setting_(require_setting) {}
 
   Result<CheckReport> Run() {
     JFS_RETURN_IF_ERROR(Collect());
-    if (!has_setting_) Problem("no volume setting: this is not a complete volume");
+    if (!has_setting_ && require_setting_) {
+      Problem("no volume setting: this is not a complete volume");
+    }
     std::sort(nodes_.begin(), nodes_.end(), [](auto& a, auto& b) { return a.ino < b.ino; });
     std::sort(edges_.begin(), edges_.end(), [](auto& a, auto& b) {
       return std::tie(a.child, a.parent) < std::tie(b.child, b.parent);
@@ -300,7 +303,8 @@ class Checker {
   KvReader* r_;
   size_t max_;
   CheckReport report_;
-  bool dir_stats_ = false, has_setting_ = false;
+  bool require_setting_;
+  bool dir_stats_ = true, has_setting_ = false;
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::vector<SliceRef> refs_;
@@ -314,8 +318,8 @@ class Checker {
 
 }  // namespace
 
-Result<CheckReport> CheckVolume(KvReader* snapshot, size_t max_problems) {
-  return Checker(snapshot, max_problems).Run();
+Result<CheckReport> CheckVolume(KvReader* snapshot, size_t max_problems, bool require_setting) {
+  return Checker(snapshot, max_problems, require_setting).Run();
 }
 
 }  // namespace jfsbr

@@ -27,6 +27,9 @@ struct CheckReport {
   bool ok() const { return problem_count == 0; }
 };
 
-Result<CheckReport> CheckVolume(KvReader* snapshot, size_t max_problems = 100);
+// require_setting = false checks a volume whose setting is not written yet
+// (a load verifying what it wrote before it writes the setting).
+Result<CheckReport> CheckVolume(KvReader* snapshot, size_t max_problems = 100,
+                                bool require_setting = true);
 
 }  // namespace jfsbr

@@ -140,7 +140,7 @@ class Parser {
       if (!Eat(':')) return Error("':'");
       JsonValue member;
       JFS_RETURN_IF_ERROR(Value(&member, depth + 1));
-      v->members.emplace_back(std::move(name), std::move(member));
+      v->members.push_back(JsonMember{std::move(name), std::move(member)});
     } while (Eat(','));
     if (!Eat('}')) return Error("',' or '}'");
     return Status::OK();

@@ -19,18 +19,25 @@ namespace jfsbr {
 // `&`, U+2028 and U+2029 escaped, invalid UTF-8 replaced by \ufffd.
 void AppendGoQuoted(std::string* out, std::string_view s);
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
   bool boolean = false;
   std::string text;  // string contents, or the number's literal text
   std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;  // in document order
+  std::vector<JsonMember> members;  // in document order
 
   // Member by name: exact match first, then ASCII case-insensitive (as Go).
   const JsonValue* Find(std::string_view name) const;
   Result<int64_t> AsInt() const;
   Result<uint64_t> AsUint() const;
+};
+
+struct JsonMember {
+  std::string name;
+  JsonValue value;
 };
 
 // Decodes the escape sequence at the start of s (which begins with '\\'),
