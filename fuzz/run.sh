@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with clang (libFuzzer + ASan + UBSan) in build-fuzz/
 # and runs each for RUNS executions (default 1,000,000), seeded with the golden
-# dumps. Usage: fuzz/run.sh [RUNS]
+# dumps (JSON, and binary ones made from them). Usage: fuzz/run.sh [RUNS] [TARGET]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJFSBR_FUZZ=ON >/dev/null
-cmake --build build-fuzz --target jfsbr_fuzz_json_load
-corpus=$(mktemp -d /tmp/jfsbr-fuzz-XXXXXX)
-cp tests/golden/*.json "$corpus/"
-build-fuzz/jfsbr_fuzz_json_load -runs="$RUNS" -max_len=16384 -timeout=10 "$corpus" 2>&1 | tail -5
+TARGETS=${2:-"json_load binary_load"}
+cmake --build build-fuzz
+for t in $TARGETS; do
+  corpus=$(mktemp -d /tmp/jfsbr-fuzz-XXXXXX)
+  if [ "$t" = json_load ]; then
+    cp tests/golden/*.json "$corpus/"
+  else
+    for f in tests/golden/*.json; do
+      rm -rf "$corpus/db" && build-fuzz/jfsbr load "rocksdb://$corpus/db" "$f" 2>/dev/null
+      build-fuzz/jfsbr dump --binary "rocksdb://$corpus/db" "$corpus/$(basename "$f" .json).bin" 2>/dev/null
+      rm -rf "$corpus/db"
+    done
+  fi
+  echo "== $t"
+  build-fuzz/jfsbr_fuzz_$t -runs="$RUNS" -max_len=16384 -timeout=10 "$corpus" 2>&1 | tail -4
+done
