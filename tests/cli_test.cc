@@ -13,31 +13,12 @@
 #include <random>
 #include <sstream>
 
-#include "util/test_util.h"
+#include "tests/cli_util.h"
 
 namespace jfsbr {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CmdResult {
-  int code;
-  std::string out, err;
-};
-
-// Runs `jfsbr ARGS` through the shell, capturing stdout and stderr.
-CmdResult Jfsbr(const std::string& args, const TempDir& dir) {
-  std::string out = dir.Sub("stdout"), err = dir.Sub("stderr");
-  std::string cmd = std::string(JFSBR_BINARY) + " " + args + " >" + out + " 2>" + err;
-  int rc = system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
-}
 
 int Shell(const std::string& cmd) {
   int rc = system(cmd.c_str());

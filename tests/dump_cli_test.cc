@@ -6,27 +6,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "util/test_util.h"
+#include "tests/cli_util.h"
 
 namespace jfsbr {
 namespace {
 
-struct Ran {
-  int code;
-  std::string out, err;
-};
-
-Ran Sh(const std::string& cmd, const TempDir& dir) {
-  std::string out = dir.Sub(".stdout"), err = dir.Sub(".stderr");
-  int rc = system(("(" + cmd + ") >" + out + " 2>" + err).c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
-}
+CmdResult Sh(const std::string& cmd, const TempDir& dir) { return RunShell(cmd, dir); }
 
 const std::string J = JFSBR_BINARY;
 const std::string kGolden = std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volume.json";
@@ -35,12 +20,12 @@ TEST(DumpCliTest, FilesPipesAndCompressionRoundTrip) {
   TempDir d;
   std::string a = "rocksdb://" + d.Sub("a"), b = "rocksdb://" + d.Sub("b");
   ASSERT_EQ(Sh(J + " load " + a + " " + kGolden, d).code, 0);
-  Ran check = Sh(J + " check " + a, d);
+  CmdResult check = Sh(J + " check " + a, d);
   EXPECT_EQ(check.code, 0) << check.out;
   EXPECT_NE(check.out.find("volume OK"), std::string::npos);
   for (const char* name : {"d.json", "d.json.gz", "d.json.zstd"}) {
     std::string file = d.Sub(name);
-    Ran dump = Sh(J + " dump " + a + " " + file + " --json", d);
+    CmdResult dump = Sh(J + " dump " + a + " " + file + " --json", d);
     ASSERT_EQ(dump.code, 0) << dump.err;
     EXPECT_NE(dump.err.find("\"version\": "), std::string::npos) << dump.err;
     EXPECT_FALSE(std::filesystem::exists(file + ".tmp"));
@@ -64,7 +49,7 @@ TEST(DumpCliTest, BadInputGivesOneLineErrors) {
   std::string a = "rocksdb://" + d.Sub("a");
   ASSERT_EQ(Sh(J + " load " + a + " " + kGolden, d).code, 0);
   auto expect_error = [&](const std::string& cmd, const std::string& needle) {
-    Ran r = Sh(cmd, d);
+    CmdResult r = Sh(cmd, d);
     EXPECT_NE(r.code, 0) << cmd;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << cmd << " -> " << r.err;
@@ -76,7 +61,7 @@ TEST(DumpCliTest, BadInputGivesOneLineErrors) {
   // Truncated input: an error with a byte offset, and nothing that passes for a volume.
   std::string c = "rocksdb://" + d.Sub("c");
   expect_error("head -c 3000 " + kGolden + " | " + J + " load " + c, "JSON at byte 3000");
-  Ran chk = Sh(J + " check " + c, d);
+  CmdResult chk = Sh(J + " check " + c, d);
   EXPECT_EQ(chk.code, 1);
   EXPECT_NE(chk.out.find("no volume setting"), std::string::npos) << chk.out;
   expect_error(J + " status " + c, "not formatted");

@@ -64,19 +64,7 @@ void BuildGoldenVolume(KvEngine* engine) {
   o.bucket = "golden-bucket";
   o.uuid = "0a1b2c3d-0000-4000-8000-00000000beef";
   ASSERT_TRUE(FormatVolume(engine, o).ok());
-  struct Borrowed final : KvEngine {  // the volume uses the engine, the test keeps it
-    KvEngine* e;
-    explicit Borrowed(KvEngine* x) : e(x) {}
-    Result<std::optional<std::string>> Get(std::string_view k) override { return e->Get(k); }
-    Status Scan(std::string_view b, std::string_view en, const ScanFn& f) override {
-      return e->Scan(b, en, f);
-    }
-    Status Commit(const WriteBatch& b) override { return e->Commit(b); }
-    Result<std::unique_ptr<KvSnapshot>> Snapshot() override { return e->Snapshot(); }
-    Result<uint64_t> Version() override { return e->Version(); }
-    std::string Describe() const override { return e->Describe(); }
-  };
-  auto opened = Volume::Open(std::make_unique<Borrowed>(engine));
+  auto opened = Volume::Open(BorrowEngine(engine));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Volume* v = opened->get();
   NodeSpec dir{.mode = 0755, .uid = 1000, .gid = 100};

@@ -1,8 +1,8 @@
 #include "fs/bench_gen.h"
 
-#include "kv/batch_writer.h"
 #include "fs/internal.h"
 #include "fs/volume.h"
+#include "kv/batch_writer.h"
 #include "model/attr.h"
 #include "model/keys.h"
 #include "model/records.h"

@@ -20,11 +20,6 @@ namespace {
 
 constexpr uint64_t kReadSize = 4 << 20;
 
-Status Errno(std::string_view what, const std::string& path) {
-  int e = errno;
-  return Status::IOError(std::string(what) + " " + path + ": " + strerror(e));
-}
-
 mode_t ModeType(FileType t) {
   switch (t) {
     case FileType::kFifo:
@@ -72,18 +67,19 @@ class Exporter {
   // Ownership, mode, xattrs and times of a node already created at path.
   Status Finish(Ino ino, const Attr& a, const std::string& path) {
     bool link = a.type == FileType::kSymlink;
-    if (geteuid() == 0 && lchown(path.c_str(), a.uid, a.gid) != 0) return Errno("chown", path);
-    if (!link && chmod(path.c_str(), a.mode) != 0) return Errno("chmod", path);
+    if (geteuid() == 0 && lchown(path.c_str(), a.uid, a.gid) != 0)
+      return ErrnoStatus("chown", path);
+    if (!link && chmod(path.c_str(), a.mode) != 0) return ErrnoStatus("chmod", path);
     JFS_ASSIGN_OR_RETURN(auto names, vol_->ListXattr(ino));
     for (const auto& n : names) {
       JFS_ASSIGN_OR_RETURN(std::string v, vol_->GetXattr(ino, n));
       if (lsetxattr(path.c_str(), n.c_str(), v.data(), v.size(), 0) != 0 && errno != ENOTSUP) {
-        return Errno("setxattr " + n, path);
+        return ErrnoStatus("setxattr " + n, path);
       }
     }
     struct timespec ts[2] = {{a.atime, a.atimensec}, {a.mtime, a.mtimensec}};
     if (utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
-      return Errno("set times of", path);
+      return ErrnoStatus("set times of", path);
     }
     return Status::OK();
   }
@@ -92,7 +88,7 @@ class Exporter {
     Ino ino = e.dentry.ino;
     JFS_ASSIGN_OR_RETURN(Attr a, vol_->GetAttr(ino));
     if (a.IsDir()) {
-      if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir", path);
+      if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", path);
       progress_.Add(&TreeProgress::dirs);
       SubtreeDone::Ref child = OpenDir(node, ino, a, path);
       JFS_RETURN_IF_ERROR(Dir(ino, path, child));
@@ -103,7 +99,7 @@ class Exporter {
       if (auto it = links_.find(ino); it != links_.end()) {
         JFS_RETURN_IF_ERROR(it->second.first.get());  // the first name is written
         unlink(path.c_str());
-        if (link(it->second.second.c_str(), path.c_str()) != 0) return Errno("link", path);
+        if (link(it->second.second.c_str(), path.c_str()) != 0) return ErrnoStatus("link", path);
         progress_.Add(&TreeProgress::others);
         return Status::OK();
       }
@@ -132,10 +128,11 @@ class Exporter {
   Status CreateOther(Ino ino, const Attr& a, const std::string& path) {
     if (a.type == FileType::kSymlink) {
       JFS_ASSIGN_OR_RETURN(std::string target, vol_->ReadLink(ino));
-      if (symlink(target.c_str(), path.c_str()) != 0) return Errno("symlink", path);
+      if (symlink(target.c_str(), path.c_str()) != 0) return ErrnoStatus("symlink", path);
       progress_.Add(&TreeProgress::symlinks);
     } else {
-      if (mknod(path.c_str(), ModeType(a.type) | 0600, a.rdev) != 0) return Errno("mknod", path);
+      if (mknod(path.c_str(), ModeType(a.type) | 0600, a.rdev) != 0)
+        return ErrnoStatus("mknod", path);
       progress_.Add(&TreeProgress::others);
     }
     return Finish(ino, a, path);
@@ -143,7 +140,7 @@ class Exporter {
 
   Status WriteFile(Ino ino, uint64_t length, const std::string& path) {
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return Errno("create", path);
+    if (fd < 0) return ErrnoStatus("create", path);
     Status st;
     for (uint64_t off = 0; off < length && st.ok(); off += kReadSize) {
       auto data = vol_->Read(ino, off, kReadSize);
@@ -157,14 +154,14 @@ class Exporter {
         ssize_t n = write(fd, p, left);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-          st = Errno("write", path);
+          st = ErrnoStatus("write", path);
           break;
         }
         p += n, left -= static_cast<size_t>(n);
       }
       progress_.Add(&TreeProgress::bytes, data->size());
     }
-    if (close(fd) != 0 && st.ok()) st = Errno("close", path);
+    if (close(fd) != 0 && st.ok()) st = ErrnoStatus("close", path);
     return st;
   }
 
@@ -184,7 +181,8 @@ Result<TreeProgress> ExportTree(Volume* vol, const std::string& local_dir,
   JFS_ASSIGN_OR_RETURN(Ino src, vol->Resolve(opts.path));
   JFS_ASSIGN_OR_RETURN(Attr a, vol->GetAttr(src));
   if (!a.IsDir()) return Status::NotDirectory(opts.path + " is not a directory in the volume");
-  if (mkdir(local_dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", local_dir);
+  if (mkdir(local_dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return ErrnoStatus("mkdir", local_dir);
   Exporter ex(vol, opts);
   SubtreeDone::Ref top = ex.OpenDir(nullptr, src, a, local_dir);
   Status walked = ex.Dir(src, local_dir, top);

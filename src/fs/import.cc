@@ -20,12 +20,6 @@
 namespace jfsbr {
 namespace {
 
-Status Errno(std::string_view what, const std::string& path) {
-  int e = errno;
-  std::string msg = std::string(what) + " " + path + ": " + strerror(e);
-  return e == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
-}
-
 FileType TypeOf(mode_t m) {
   if (S_ISDIR(m)) return FileType::kDirectory;
   if (S_ISLNK(m)) return FileType::kSymlink;
@@ -41,20 +35,20 @@ Result<std::vector<std::pair<std::string, std::string>>> LocalXattrs(const std::
   ssize_t n = llistxattr(path.c_str(), nullptr, 0);
   if (n < 0) {
     if (errno == ENOTSUP || errno == ENODATA) return out;
-    return Errno("listxattr", path);
+    return ErrnoStatus("listxattr", path);
   }
   std::string names(static_cast<size_t>(n), '\0');
   n = llistxattr(path.c_str(), names.data(), names.size());
-  if (n < 0) return Errno("listxattr", path);
+  if (n < 0) return ErrnoStatus("listxattr", path);
   names.resize(static_cast<size_t>(n));
   for (size_t pos = 0; pos < names.size();) {
     std::string name(names.c_str() + pos);
     pos += name.size() + 1;
     ssize_t vn = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
-    if (vn < 0) return Errno("getxattr " + name, path);
+    if (vn < 0) return ErrnoStatus("getxattr " + name, path);
     std::string value(static_cast<size_t>(vn), '\0');
     vn = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
-    if (vn < 0) return Errno("getxattr " + name, path);
+    if (vn < 0) return ErrnoStatus("getxattr " + name, path);
     value.resize(static_cast<size_t>(vn));
     out.emplace_back(std::move(name), std::move(value));
   }
@@ -63,7 +57,7 @@ Result<std::vector<std::pair<std::string, std::string>>> LocalXattrs(const std::
 
 Result<std::vector<std::string>> ListLocalDir(const std::string& path) {
   DIR* d = opendir(path.c_str());
-  if (d == nullptr) return Errno("open directory", path);
+  if (d == nullptr) return ErrnoStatus("open directory", path);
   std::vector<std::string> names;
   while (dirent* e = readdir(d)) {
     std::string n = e->d_name;
@@ -147,7 +141,7 @@ class Importer {
   Status Entry(const std::string& path, Ino jparent, const std::string& name,
                const SubtreeDone::Ref& node) {
     struct stat st;
-    if (lstat(path.c_str(), &st) != 0) return Errno("stat", path);
+    if (lstat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path);
     FileType type = TypeOf(st.st_mode);
     JFS_ASSIGN_OR_RETURN(NodeSpec spec, SpecOf(path, st));
     std::optional<Dentry> existing;
@@ -211,7 +205,7 @@ class Importer {
     if (type == FileType::kSymlink) {
       char buf[4097];
       ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
-      if (n < 0) return Errno("readlink", path);
+      if (n < 0) return ErrnoStatus("readlink", path);
       JFS_ASSIGN_OR_RETURN(std::string target, vol_->ReadLink(d.ino));
       return target == std::string_view(buf, static_cast<size_t>(n));
     }
@@ -241,7 +235,7 @@ class Importer {
     if (type == FileType::kSymlink) {
       char buf[4097];
       ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
-      if (n < 0) return Errno("readlink", path);
+      if (n < 0) return ErrnoStatus("readlink", path);
       progress_.Add(&TreeProgress::symlinks);
       return vol_->Symlink(jparent, name, std::string_view(buf, static_cast<size_t>(n)), spec);
     }
@@ -254,14 +248,14 @@ class Importer {
   Result<Ino> CreateFile(const std::string& path, Ino jparent, const std::string& name,
                          const NodeSpec& spec) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Errno("open", path).Annotate(path);
+    if (fd < 0) return ErrnoStatus("open", path).Annotate(path);
     SliceWriter w(vol_, 0);
     std::string buf(1 << 20, '\0');
     Status st;
     while (st.ok()) {
       ssize_t n = read(fd, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) st = Errno("read", path);
+      if (n < 0) st = ErrnoStatus("read", path);
       if (n <= 0) break;
       st = w.Append(std::string_view(buf.data(), static_cast<size_t>(n)));
       progress_.Add(&TreeProgress::bytes, static_cast<uint64_t>(n));
@@ -289,7 +283,7 @@ class Importer {
 Result<TreeProgress> ImportTree(Volume* vol, const std::string& local_dir,
                                 const ImportOptions& opts) {
   struct stat st;
-  if (stat(local_dir.c_str(), &st) != 0) return Errno("stat", local_dir);
+  if (stat(local_dir.c_str(), &st) != 0) return ErrnoStatus("stat", local_dir);
   if (!S_ISDIR(st.st_mode)) return Status::NotDirectory(local_dir + " is not a directory");
   JFS_ASSIGN_OR_RETURN(Ino dest, vol->Resolve(opts.dest));
   JFS_ASSIGN_OR_RETURN(Attr da, vol->GetAttr(dest));

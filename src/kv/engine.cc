@@ -41,7 +41,28 @@ class ScanCursor final : public KvCursor {
   Status status_;
 };
 
+class Borrowed final : public KvEngine {
+ public:
+  explicit Borrowed(KvEngine* e) : e_(e) {}
+  Result<std::optional<std::string>> Get(std::string_view k) override { return e_->Get(k); }
+  Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
+    return e_->Scan(b, e, fn);
+  }
+  std::unique_ptr<KvCursor> NewCursor() override { return e_->NewCursor(); }
+  Status Commit(const WriteBatch& b) override { return e_->Commit(b); }
+  Result<std::unique_ptr<KvSnapshot>> Snapshot() override { return e_->Snapshot(); }
+  Result<uint64_t> Version() override { return e_->Version(); }
+  std::string Describe() const override { return e_->Describe(); }
+
+ private:
+  KvEngine* e_;
+};
+
 }  // namespace
+
+std::unique_ptr<KvEngine> BorrowEngine(KvEngine* engine) {
+  return std::make_unique<Borrowed>(engine);
+}
 
 std::unique_ptr<KvCursor> KvReader::NewCursor() { return std::make_unique<ScanCursor>(this); }
 

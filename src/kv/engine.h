@@ -104,6 +104,10 @@ class KvEngine : public KvReader {
   virtual std::string Describe() const = 0;
 };
 
+// A KvEngine that forwards to engine without owning it (engine must outlive
+// it): for handing an engine to an owner such as Volume while keeping it.
+std::unique_ptr<KvEngine> BorrowEngine(KvEngine* engine);
+
 // Resolves a batch against current values: returns the final value (or
 // nullopt for delete) of each key the batch writes, in key order. `current`
 // reads the committed value. Used by engines to apply kAddLE64 and by

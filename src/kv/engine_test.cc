@@ -142,20 +142,7 @@ TEST_P(EngineTest, PrefixWrapperIsolatesVolumes) {
   ASSERT_TRUE(eu.ok());
   std::string prefix = JuiceFsKeyPrefix(*eu);
   EXPECT_EQ(prefix, "/jfs\xFD");
-  // Borrow the engine for the wrapper without giving up ownership.
-  struct Borrowed final : KvEngine {
-    KvEngine* e;
-    explicit Borrowed(KvEngine* x) : e(x) {}
-    Result<std::optional<std::string>> Get(std::string_view k) override { return e->Get(k); }
-    Status Scan(std::string_view b, std::string_view en, const ScanFn& f) override {
-      return e->Scan(b, en, f);
-    }
-    Status Commit(const WriteBatch& b) override { return e->Commit(b); }
-    Result<std::unique_ptr<KvSnapshot>> Snapshot() override { return e->Snapshot(); }
-    Result<uint64_t> Version() override { return e->Version(); }
-    std::string Describe() const override { return e->Describe(); }
-  };
-  auto vol = WithKeyPrefix(std::make_unique<Borrowed>(engine_.get()), prefix);
+  auto vol = WithKeyPrefix(BorrowEngine(engine_.get()), prefix);
   WriteBatch b;
   b.Put("setting", "s");
   b.AddLE64("CnextInode", 2);

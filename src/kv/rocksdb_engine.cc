@@ -116,14 +116,18 @@ class RocksEngine final : public KvEngine {
                             [](auto& op) { return op.kind == WriteBatch::OpKind::kAddLE64; });
     if (!adds) {  // puts and deletes go straight in (the last write of a key wins)
       for (const auto& op : batch.ops) {
-        if (op.kind == WriteBatch::OpKind::kPut) wb.Put(op.key, op.value);
-        else wb.Delete(op.key);
+        if (op.kind == WriteBatch::OpKind::kPut)
+          wb.Put(op.key, op.value);
+        else
+          wb.Delete(op.key);
       }
     } else {
       JFS_ASSIGN_OR_RETURN(auto writes, ResolveBatch(batch, current));
       for (const auto& [k, v] : writes) {
-        if (v) wb.Put(k, *v);
-        else wb.Delete(k);
+        if (v)
+          wb.Put(k, *v);
+        else
+          wb.Delete(k);
       }
     }
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &wb), "write");

@@ -23,19 +23,12 @@ namespace {
 
 constexpr std::string_view kTempMarker = ".jfsbr-tmp-";
 
-Status Errno(std::string_view what, const std::string& path) {
-  int e = errno;
-  std::string msg = std::string(what) + " " + path + ": " + strerror(e);
-  if (e == ENOENT) return Status::NotFound(msg);
-  return Status::IOError(msg);
-}
-
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
     ssize_t n = write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Errno("write", path);
+      return ErrnoStatus("write", path);
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
@@ -54,10 +47,10 @@ class LocalStore final : public ObjectStore {
     std::string tmp = path + std::string(kTempMarker) + std::to_string(getpid()) + "-" +
                       std::to_string(counter_.fetch_add(1));
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Errno("create", tmp);
+    if (fd < 0) return ErrnoStatus("create", tmp);
     Status st = WriteAll(fd, data, tmp);
-    if (close(fd) != 0 && st.ok()) st = Errno("close", tmp);
-    if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = Errno("rename", tmp);
+    if (close(fd) != 0 && st.ok()) st = ErrnoStatus("close", tmp);
+    if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = ErrnoStatus("rename", tmp);
     if (!st.ok()) unlink(tmp.c_str());
     return st;
   }
@@ -65,11 +58,11 @@ class LocalStore final : public ObjectStore {
   Result<std::string> Get(const std::string& key, uint64_t off, int64_t len) override {
     std::string path = root_ + key;
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Errno("open", path);
+    if (fd < 0) return ErrnoStatus("open", path);
     struct stat st;
     if (fstat(fd, &st) != 0) {
       close(fd);
-      return Errno("stat", path);
+      return ErrnoStatus("stat", path);
     }
     uint64_t size = static_cast<uint64_t>(st.st_size);
     uint64_t end = len < 0 ? size : std::min(size, off + static_cast<uint64_t>(len));
@@ -79,7 +72,7 @@ class LocalStore final : public ObjectStore {
       ssize_t n = pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(off + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        Status s = n < 0 ? Errno("read", path) : Status::IOError("short read of " + path);
+        Status s = n < 0 ? ErrnoStatus("read", path) : Status::IOError("short read of " + path);
         close(fd);
         return s;
       }
@@ -92,7 +85,7 @@ class LocalStore final : public ObjectStore {
   Result<ObjectInfo> Head(const std::string& key) override {
     std::string path = root_ + key;
     struct stat st;
-    if (stat(path.c_str(), &st) != 0) return Errno("stat", path);
+    if (stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path);
     if (S_ISDIR(st.st_mode)) return Status::NotFound(path + " is a directory");
     return ObjectInfo{key, static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec};
   }
@@ -108,7 +101,7 @@ class LocalStore final : public ObjectStore {
 
   Status Delete(const std::string& key) override {
     std::string path = root_ + key;
-    if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("delete", path);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("delete", path);
     return Status::OK();
   }
 
@@ -122,7 +115,7 @@ class LocalStore final : public ObjectStore {
     DIR* d = opendir(path.c_str());
     if (d == nullptr) {
       if (errno == ENOENT || errno == ENOTDIR) return Status::OK();
-      return Errno("list", path);
+      return ErrnoStatus("list", path);
     }
     std::vector<std::pair<std::string, bool>> entries;  // key, is_dir
     while (dirent* e = readdir(d)) {

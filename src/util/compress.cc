@@ -7,7 +7,8 @@ namespace jfsbr {
 namespace {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 constexpr size_t kChunk = 256 << 10;
@@ -104,7 +105,8 @@ class ZstdSink final : public Sink {
     while (true) {
       ZSTD_outBuffer out{out_.data(), out_.size(), 0};
       size_t left = ZSTD_compressStream2(cctx_, &out, &in, mode);
-      if (ZSTD_isError(left)) return Status::IOError(std::string("zstd: ") + ZSTD_getErrorName(left));
+      if (ZSTD_isError(left))
+        return Status::IOError(std::string("zstd: ") + ZSTD_getErrorName(left));
       if (out.pos > 0) JFS_RETURN_IF_ERROR(base_->Write(std::string_view(out_.data(), out.pos)));
       bool finished = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
       if (finished) return Status::OK();
@@ -128,13 +130,15 @@ class ZstdSource final : public Source {
         JFS_ASSIGN_OR_RETURN(len_, base_->Read(in_.data(), in_.size()));
         pos_ = 0;
         if (len_ == 0) {
-          if (frame_open_) return Status::Corruption("zstd: the stream ends early (truncated file?)");
+          if (frame_open_)
+            return Status::Corruption("zstd: the stream ends early (truncated file?)");
           return size_t{0};
         }
       }
       ZSTD_inBuffer in{in_.data(), len_, pos_};
       size_t hint = ZSTD_decompressStream(dctx_, &out, &in);
-      if (ZSTD_isError(hint)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(hint));
+      if (ZSTD_isError(hint))
+        return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(hint));
       pos_ = in.pos;
       frame_open_ = hint != 0;
     }
@@ -170,18 +174,24 @@ Compression CompressionForName(const std::string& path) {
 
 std::unique_ptr<Sink> CompressingSink(std::unique_ptr<Sink> base, Compression c, int level) {
   switch (c) {
-    case Compression::kGzip: return std::make_unique<GzipSink>(std::move(base), level);
-    case Compression::kZstd: return std::make_unique<ZstdSink>(std::move(base), level);
-    case Compression::kNone: break;
+    case Compression::kGzip:
+      return std::make_unique<GzipSink>(std::move(base), level);
+    case Compression::kZstd:
+      return std::make_unique<ZstdSink>(std::move(base), level);
+    case Compression::kNone:
+      break;
   }
   return std::make_unique<OwningSink>(std::move(base));
 }
 
 std::unique_ptr<Source> DecompressingSource(std::unique_ptr<Source> base, Compression c) {
   switch (c) {
-    case Compression::kGzip: return std::make_unique<GzipSource>(std::move(base));
-    case Compression::kZstd: return std::make_unique<ZstdSource>(std::move(base));
-    case Compression::kNone: break;
+    case Compression::kGzip:
+      return std::make_unique<GzipSource>(std::move(base));
+    case Compression::kZstd:
+      return std::make_unique<ZstdSource>(std::move(base));
+    case Compression::kNone:
+      break;
   }
   return base;
 }

@@ -9,12 +9,6 @@
 namespace jfsbr {
 namespace {
 
-Status Errno(std::string_view what, const std::string& path) {
-  int e = errno;
-  std::string msg = std::string(what) + " " + path + ": " + strerror(e);
-  return e == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
-}
-
 class FdSink final : public Sink {
  public:
   // tmp empty: writes to fd directly (stdout).
@@ -30,7 +24,7 @@ class FdSink final : public Sink {
     while (!data.empty()) {
       ssize_t n = write(fd_, data.data(), data.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Errno("write", tmp_.empty() ? path_ : tmp_);
+      if (n < 0) return ErrnoStatus("write", tmp_.empty() ? path_ : tmp_);
       data.remove_prefix(static_cast<size_t>(n));
     }
     return Status::OK();
@@ -40,12 +34,12 @@ class FdSink final : public Sink {
     int fd = fd_;
     fd_ = -1;
     if (fsync(fd) != 0 || close(fd) != 0) {
-      Status st = Errno("flush", tmp_);
+      Status st = ErrnoStatus("flush", tmp_);
       unlink(tmp_.c_str());
       return st;
     }
     if (rename(tmp_.c_str(), path_.c_str()) != 0) {
-      Status st = Errno("rename to " + path_, tmp_);
+      Status st = ErrnoStatus("rename to " + path_, tmp_);
       unlink(tmp_.c_str());
       return st;
     }
@@ -67,7 +61,7 @@ class FdSource final : public Source {
     while (true) {
       ssize_t r = read(fd_, buf, n);
       if (r < 0 && errno == EINTR) continue;
-      if (r < 0) return Errno("read", path_);
+      if (r < 0) return ErrnoStatus("read", path_);
       return static_cast<size_t>(r);
     }
   }
@@ -114,7 +108,7 @@ Result<std::unique_ptr<Sink>> OpenFileSink(const std::string& path) {
   }
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("create", tmp);
+  if (fd < 0) return ErrnoStatus("create", tmp);
   return std::unique_ptr<Sink>(new FdSink(fd, path, tmp));
 }
 
@@ -123,7 +117,7 @@ Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
     return std::unique_ptr<Source>(new FdSource(STDIN_FILENO, "stdin", false));
   }
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
+  if (fd < 0) return ErrnoStatus("open", path);
   return std::unique_ptr<Source>(new FdSource(fd, path, true));
 }
 

@@ -204,14 +204,30 @@ bool DecodeJsonEscape(std::string_view s, std::string* out, size_t* used) {
   if (s.size() < 2 || s[0] != '\\') return false;
   *used = 2;
   switch (s[1]) {
-    case '"': case '\\': case '/': out->push_back(s[1]); return true;
-    case 'b': out->push_back('\b'); return true;
-    case 'f': out->push_back('\f'); return true;
-    case 'n': out->push_back('\n'); return true;
-    case 'r': out->push_back('\r'); return true;
-    case 't': out->push_back('\t'); return true;
-    case 'u': break;
-    default: return false;
+    case '"':
+    case '\\':
+    case '/':
+      out->push_back(s[1]);
+      return true;
+    case 'b':
+      out->push_back('\b');
+      return true;
+    case 'f':
+      out->push_back('\f');
+      return true;
+    case 'n':
+      out->push_back('\n');
+      return true;
+    case 'r':
+      out->push_back('\r');
+      return true;
+    case 't':
+      out->push_back('\t');
+      return true;
+    case 'u':
+      break;
+    default:
+      return false;
   }
   uint32_t r = 0;
   if (!Hex4(s.substr(2), &r)) return false;

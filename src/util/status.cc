@@ -1,5 +1,8 @@
 #include "util/status.h"
 
+#include <cerrno>
+#include <cstring>
+
 namespace jfsbr {
 
 std::string_view CodeName(Code code) {
@@ -46,6 +49,12 @@ std::string Status::ToString() const {
 Status Status::Annotate(std::string_view context) const {
   if (ok()) return *this;
   return Status(code_, std::string(context) + ": " + msg_);
+}
+
+Status ErrnoStatus(std::string_view what, const std::string& path) {
+  int e = errno;
+  std::string msg = std::string(what) + " " + path + ": " + strerror(e);
+  return e == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
 }
 
 }  // namespace jfsbr

@@ -67,6 +67,10 @@ class [[nodiscard]] Status {
 
 std::string_view CodeName(Code code);
 
+// "<what> <path>: <strerror(errno)>" as kNotFound for ENOENT, else kIOError.
+// Call right after the failing system call, before errno can change.
+Status ErrnoStatus(std::string_view what, const std::string& path);
+
 }  // namespace jfsbr
 
 #define JFS_RETURN_IF_ERROR(expr) \

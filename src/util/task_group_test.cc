@@ -14,15 +14,15 @@ TEST(TaskGroupTest, RunsEverythingWithBoundedConcurrency) {
     TaskGroup g(3);
     for (int i = 0; i < 50; i++) {
       ASSERT_TRUE(g.Submit([&] {
-        int now = ++running;
-        int p = peak.load();
-        while (now > p && !peak.compare_exchange_weak(p, now)) {
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        running--;
-        done++;
-        return Status::OK();
-      }).ok());
+                     int now = ++running;
+                     int p = peak.load();
+                     while (now > p && !peak.compare_exchange_weak(p, now)) {
+                     }
+                     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                     running--;
+                     done++;
+                     return Status::OK();
+                   }).ok());
     }
     EXPECT_TRUE(g.Wait().ok());
     EXPECT_EQ(done.load(), 50);
