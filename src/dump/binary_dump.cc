@@ -279,7 +279,9 @@ class BinaryDumper {
   Status Quotas() {
     pb::Batch b;
     uint64_t n = 0;
-    for (auto [prefix, qtype] : {std::pair{"QD", 0u}, std::pair{"QU", 1u}, std::pair{"QG", 2u}}) {
+    for (const auto& kind : {std::pair{"QD", 0u}, std::pair{"QU", 1u}, std::pair{"QG", 2u}}) {
+      const char* prefix = kind.first;
+      uint32_t qtype = kind.second;  // (not a structured binding: lambdas capture it)
       JFS_RETURN_IF_ERROR(snap_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
         auto q = DecodeQuota(v);
         if (k.size() != 10 || !q.ok()) return true;
