@@ -25,8 +25,15 @@ measure "dump JSON -p 2" "$J" dump -p 2 "rocksdb://$W/src" "$W/dump2.json"
 measure "dump JSON .gz" "$J" dump "rocksdb://$W/src" "$W/dump.json.gz"
 measure "load JSON" "$J" load "rocksdb://$W/dst" "$W/dump.json"
 measure "load JSON -p 2" "$J" load -p 2 "rocksdb://$W/dst2" "$W/dump.json"
+measure "load JSON --no-verify" "$J" load --no-verify "rocksdb://$W/dst3" "$W/dump.json"
 measure "check (after load)" "$J" check "rocksdb://$W/dst"
+measure "dump binary" "$J" dump --binary "rocksdb://$W/src" "$W/dump.bin"
+measure "load binary" "$J" load --binary "rocksdb://$W/dstb" "$W/dump.bin"
+measure "load binary --no-verify" "$J" load --binary --no-verify "rocksdb://$W/dstb2" "$W/dump.bin"
+"$J" dump --binary "rocksdb://$W/dstb" "$W/again.bin" 2>/dev/null
+cmp -s "$W/dump.bin" "$W/again.bin" && echo "binary dump -> load -> dump: byte-identical" \
+  || { echo "binary dump -> load -> dump: DIFFERENT"; exit 1; }
 "$J" dump "rocksdb://$W/dst" "$W/again.json" 2>/dev/null
 cmp -s "$W/dump.json" "$W/again.json" && echo "dump -> load -> dump: byte-identical" \
   || { echo "dump -> load -> dump: DIFFERENT"; exit 1; }
-ls -l "$W/dump.json" "$W/dump.json.gz" | awk '{print $5, $9}'
+ls -l "$W/dump.json" "$W/dump.json.gz" "$W/dump.bin" | awk '{print $5, $9}'

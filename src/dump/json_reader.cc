@@ -216,7 +216,23 @@ Result<JsonValue> JsonReader::ValueAt(int depth) {
   return v;
 }
 
-Status JsonReader::Skip() { return ValueAt(0).status(); }
+// Skips a value without building it: containers are walked, scalars read and
+// dropped, so skipping a huge unknown section takes no memory.
+Status JsonReader::Skip() {
+  JFS_ASSIGN_OR_RETURN(int p, Peek());
+  if (p == '{' || p == '[') {
+    bool object = p == '{';
+    JFS_RETURN_IF_ERROR(object ? BeginObject() : BeginArray());
+    if (first_.size() > 64) return Error("less nesting");
+    std::string name;
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool more, object ? NextMember(&name) : NextItem());
+      if (!more) return Status::OK();
+      JFS_RETURN_IF_ERROR(Skip());
+    }
+  }
+  return ValueAt(0).status();  // a scalar
+}
 
 Status JsonReader::End() {
   JFS_ASSIGN_OR_RETURN(int p, Peek());
