@@ -1,6 +1,6 @@
-#include <array>
-
 #include <google/protobuf/stubs/logging.h>
+
+#include <array>
 
 #include "backup.pb.h"
 #include "dump/binary.h"

@@ -1,10 +1,9 @@
 #include <fcntl.h>
+#include <google/protobuf/stubs/logging.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <google/protobuf/stubs/logging.h>
 
 #include "backup.pb.h"
 #include "dump/binary.h"

@@ -13,10 +13,14 @@ size_t ValidRuneLen(std::string_view s, size_t i) {
   size_t n;
   uint32_t r, min;
   if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) n = 2, r = c & 0x1F, min = 0x80;
-  else if ((c & 0xF0) == 0xE0) n = 3, r = c & 0x0F, min = 0x800;
-  else if ((c & 0xF8) == 0xF0) n = 4, r = c & 0x07, min = 0x10000;
-  else return 0;
+  if ((c & 0xE0) == 0xC0)
+    n = 2, r = c & 0x1F, min = 0x80;
+  else if ((c & 0xF0) == 0xE0)
+    n = 3, r = c & 0x0F, min = 0x800;
+  else if ((c & 0xF8) == 0xF0)
+    n = 4, r = c & 0x07, min = 0x10000;
+  else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; k++) {
     if ((b(k) & 0xC0) != 0x80) return 0;

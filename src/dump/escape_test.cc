@@ -19,12 +19,15 @@ TEST(EscapeTest, JuiceFsRules) {
   // valid UTF-8 stay raw (the JuiceFS fixture's "GBK%B9%FB֭%CA%FD...").
   EXPECT_EQ(Escape("GBK\xb9\xfb\xd6\xad\xca\xfd"), "GBK%B9%FB\xd6\xad%CA%FD");
   // A real U+FFFD is taken as invalid: only %EF, the other two bytes drop.
-  EXPECT_EQ(Escape("a\xEF\xBF\xBD" "b"), "a%EFb");
+  EXPECT_EQ(Escape("a\xEF\xBF\xBD"
+                   "b"),
+            "a%EFb");
   EXPECT_EQ(Escape("\xed\xa0\x80"), "%ED%A0%80");  // a surrogate is invalid
 }
 
 TEST(EscapeTest, UnescapeIsTheInverse) {
-  for (const std::string& s : std::vector<std::string>{"x y", "100%", std::string("\0\xff\xfe", 3), "GBK\xb9\xfb\xd6\xad", "%41"}) {
+  for (const std::string& s : std::vector<std::string>{"x y", "100%", std::string("\0\xff\xfe", 3),
+                                                       "GBK\xb9\xfb\xd6\xad", "%41"}) {
     EXPECT_EQ(Unescape(Escape(s)), s);
   }
   EXPECT_EQ(Unescape("%41%4a%zz%4"), "A%4a%zz%4");  // only uppercase hex pairs decode

@@ -16,7 +16,7 @@
 namespace jfsbr {
 
 struct DumpOptions {
-  std::string subdir;  // dump this directory as FSTree (no Trash, no user/group quotas)
+  std::string subdir;        // dump this directory as FSTree (no Trash, no user/group quotas)
   bool keep_secret = false;  // else SecretKey/SessionToken become "removed"
   bool skip_trash = false;
   int threads = 10;

@@ -2,11 +2,11 @@
 
 #include <map>
 
-#include "kv/batch_writer.h"
 #include "dump/escape.h"
 #include "dump/json_reader.h"
 #include "dump/slice_counter.h"
 #include "fs/check.h"
+#include "kv/batch_writer.h"
 #include "model/attr.h"
 #include "model/keys.h"
 #include "model/records.h"
@@ -26,7 +26,7 @@ Result<FileType> TypeFromName(const std::string& name, const JsonReader& r) {
 struct ChildInfo {
   Ino ino = 0;
   FileType type = FileType::kFile;
-  uint64_t length = 0;  // as dumped: 0 for all but regular files
+  uint64_t length = 0;                            // as dumped: 0 for all but regular files
   int64_t subtree_space = 0, subtree_inodes = 0;  // below the child, for dir quotas
 };
 
@@ -85,7 +85,7 @@ class JsonLoader {
       } else if (key == "DelFiles") {
         JFS_RETURN_IF_ERROR(DelFiles());
       } else if (key == "Quotas" || key == "UserQuotas" || key == "GroupQuotas") {
-        JFS_RETURN_IF_ERROR(Quotas(key == "Quotas" ? &dir_quotas_
+        JFS_RETURN_IF_ERROR(Quotas(key == "Quotas"       ? &dir_quotas_
                                    : key == "UserQuotas" ? &user_quotas_
                                                          : &group_quotas_));
       } else if (key == "FSTree") {
@@ -324,8 +324,10 @@ class JsonLoader {
         x->inodes++;
       }
     }
-    if (ino < kTrashInode) next_inode_ = std::max<int64_t>(next_inode_, static_cast<int64_t>(ino) + 1);
-    else next_trash_ = std::max<int64_t>(next_trash_, static_cast<int64_t>(ino - kTrashInode));
+    if (ino < kTrashInode)
+      next_inode_ = std::max<int64_t>(next_inode_, static_cast<int64_t>(ino) + 1);
+    else
+      next_trash_ = std::max<int64_t>(next_trash_, static_cast<int64_t>(ino - kTrashInode));
     return true;
   }
 
@@ -337,7 +339,8 @@ class JsonLoader {
       JFS_ASSIGN_OR_RETURN(JsonValue x, reader_.Value());
       const JsonValue *name = x.Find("name"), *value = x.Find("value");
       if (!name || !value) return reader_.Error("an xattr with name and value");
-      if (write) JFS_RETURN_IF_ERROR(writer_.Put(keys::Xattr(ino, name->text), Unescape(value->text)));
+      if (write)
+        JFS_RETURN_IF_ERROR(writer_.Put(keys::Xattr(ino, name->text), Unescape(value->text)));
     }
   }
 
@@ -395,8 +398,9 @@ class JsonLoader {
     for (const auto& [encoded, id] : acl_ids_) b.Put(keys::AclRule(id), encoded);
     if (!acl_ids_.empty()) b.Put(keys::Counter("aclMaxId"), EncodeCounterLE(acl_ids_.size()));
     for (const auto& [ino, q] : dir_quotas_) b.Put(keys::DirQuota(ino), EncodeQuota(q));
-    for (auto [quotas, usage, key] : {std::tuple{&user_quotas_, &user_usage_, &keys::UserQuota},
-                                      std::tuple{&group_quotas_, &group_usage_, &keys::GroupQuota}}) {
+    for (auto [quotas, usage, key] :
+         {std::tuple{&user_quotas_, &user_usage_, &keys::UserQuota},
+          std::tuple{&group_quotas_, &group_usage_, &keys::GroupQuota}}) {
       for (auto [id, q] : *quotas) {
         auto u = usage->find(static_cast<uint32_t>(id));
         if (u != usage->end()) q.used_space = u->second.space, q.used_inodes = u->second.inodes;

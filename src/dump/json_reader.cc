@@ -97,7 +97,8 @@ Result<std::string> JsonReader::String() {
     const char* start = buf_.data() + pos_;
     const char* stop = start;
     const char* end = buf_.data() + len_;
-    while (stop < end && *stop != '"' && *stop != '\\' && static_cast<unsigned char>(*stop) >= 0x20) {
+    while (stop < end && *stop != '"' && *stop != '\\' &&
+           static_cast<unsigned char>(*stop) >= 0x20) {
       stop++;
     }
     out.append(start, stop);

@@ -14,7 +14,7 @@ class SliceCounter {
   SliceCounter() : slots_(1 << 16) {}
 
   void Add(uint64_t id, uint32_t size) {
-    if (id == 0) return;  // holes
+    if (id == 0) return;                              // holes
     if ((used_ + 1) * 4 > slots_.size() * 3) Grow();  // at most 3/4 full
     Slot& s = Find(&slots_, id, size);
     if (s.count++ == 0) {
