@@ -61,20 +61,25 @@ class BinaryLoader {
   }
 
   // Exactly n bytes, or an error naming the offset (a short read is no EOF).
+  // The buffer grows with the data that arrives, so a damaged length field
+  // cannot make us allocate more than the input holds.
   Status ReadFull(std::string* buf, size_t n, bool* eof_at_start = nullptr) {
-    buf->resize(n);
-    size_t got = 0;
-    while (got < n) {
-      JFS_ASSIGN_OR_RETURN(size_t k, in_->Read(buf->data() + got, n - got));
+    constexpr size_t kStep = 1 << 20;
+    buf->clear();
+    while (buf->size() < n) {
+      size_t want = std::min(kStep, n - buf->size());
+      size_t at = buf->size();
+      buf->resize(at + want);
+      JFS_ASSIGN_OR_RETURN(size_t k, in_->Read(buf->data() + at, want));
+      buf->resize(at + k);
       if (k == 0) {
-        if (got == 0 && eof_at_start) {
+        if (at == 0 && eof_at_start) {
           *eof_at_start = true;
           return Status::OK();
         }
-        return Status::Corruption("binary dump: ends early at byte " + std::to_string(pos_ + got) +
+        return Status::Corruption("binary dump: ends early at byte " + std::to_string(pos_ + at) +
                                   " (truncated file?)");
       }
-      got += k;
     }
     pos_ += n;
     return Status::OK();
