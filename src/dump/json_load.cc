@@ -101,9 +101,9 @@ class JsonLoader {
       } else if (key == "FSTree") {
         if (seen_tree_) return reader_.Error("only one FSTree");
         seen_tree_ = true;
-        JFS_RETURN_IF_ERROR(Entry("", 0).status());
+        JFS_RETURN_IF_ERROR(Entry(0).status());
       } else if (key == "Trash") {
-        JFS_RETURN_IF_ERROR(Entry("", kRootInode, kTrashInode).status());
+        JFS_RETURN_IF_ERROR(Entry(kRootInode, kTrashInode).status());
       } else {  // Sustained (ignored by design, as JuiceFS), ChangeLog, unknown
         JFS_RETURN_IF_ERROR(reader_.Skip());
       }
@@ -254,8 +254,7 @@ class JsonLoader {
 
   // Reads one entry object. parent 0 marks the FSTree root (loaded as inode
   // 1); expect_ino, if set, is the only inode the entry may have (the trash).
-  Result<ChildInfo> Entry(const std::string& name, Ino parent, Ino expect_ino = 0) {
-    (void)name;
+  Result<ChildInfo> Entry(Ino parent, Ino expect_ino = 0) {
     JFS_RETURN_IF_ERROR(reader_.BeginObject());
     Attr a;
     Ino ino = 0;
@@ -301,7 +300,7 @@ class JsonLoader {
           JFS_ASSIGN_OR_RETURN(bool more_children, reader_.NextMember(&child_name));
           if (!more_children) break;
           std::string raw = Unescape(child_name);
-          JFS_ASSIGN_OR_RETURN(ChildInfo c, Entry(raw, ino));
+          JFS_ASSIGN_OR_RETURN(ChildInfo c, Entry(ino));
           JFS_RETURN_IF_ERROR(writer_.Put(keys::Entry(ino, raw), EncodeDentry({c.type, c.ino})));
           uint64_t len = c.type == FileType::kFile ? c.length : 0;
           usage.length += static_cast<int64_t>(len);
