@@ -1,6 +1,7 @@
 #include "dump/json_load.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 
 #include "dump/escape.h"
@@ -138,9 +139,12 @@ class JsonLoader {
       const JsonValue *ms = q.Find("maxSpace"), *mi = q.Find("maxInodes");
       if (ms) JFS_ASSIGN_OR_RETURN(quota.max_space, ms->AsInt());
       if (mi) JFS_ASSIGN_OR_RETURN(quota.max_inodes, mi->AsInt());
-      auto parsed = JsonValue{JsonValue::Kind::kNumber, false, id, {}, {}}.AsUint();
-      if (!parsed.ok()) return parsed.status().Annotate("quota key");
-      (*out)[*parsed] = quota;
+      uint64_t key = 0;
+      auto r = std::from_chars(id.data(), id.data() + id.size(), key);
+      if (r.ec != std::errc() || r.ptr != id.data() + id.size()) {
+        return reader_.Error("a decimal quota key, not '" + id + "'");
+      }
+      (*out)[key] = quota;
     }
     return Status::OK();
   }
