@@ -228,7 +228,7 @@ Status Volume::DeleteFileData(Ino ino, uint64_t length) {
   }));
   for (const auto& ck : chunk_keys) {
     std::vector<SliceId> unreferenced;
-    Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
       unreferenced.clear();
       JFS_ASSIGN_OR_RETURN(auto v, tx.Get(ck));
       if (!v) return Status::OK();
@@ -247,8 +247,7 @@ Status Volume::DeleteFileData(Ino ino, uint64_t length) {
         if (refs_minus_one - 1 < 0) unreferenced.push_back({r.id, r.size});
       }
       return Status::OK();
-    });
-    JFS_RETURN_IF_ERROR(txn_status);
+    }));
     for (const auto& s : unreferenced) {
       for (uint32_t i = 0; i < BlockCount(s.size, block_bytes()); i++) {
         JFS_RETURN_IF_ERROR(store_->Delete(

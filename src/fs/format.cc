@@ -182,7 +182,7 @@ Result<uint64_t> Volume::Allocate(Batch* b, std::string_view counter, uint64_t s
   if (b->next >= b->end) {
     // Take [v, v+size) by raising the counter to v+size, as JuiceFS's incrBy.
     uint64_t got = 0;
-    Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
       std::string key = keys::Counter(counter);
       JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
       int64_t cur = 0;
@@ -192,8 +192,7 @@ Result<uint64_t> Volume::Allocate(Batch* b, std::string_view counter, uint64_t s
       got = static_cast<uint64_t>(cur) + size;
       tx.Put(key, EncodeCounterLE(static_cast<int64_t>(got)));
       return Status::OK();
-    });
-    JFS_RETURN_IF_ERROR(txn_status);
+    }));
     b->next = got - size;
     b->end = got;
   }

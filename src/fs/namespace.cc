@@ -189,7 +189,7 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
   if (IsTrashInode(parent)) return Status::Permission("cannot create inside the trash");
   for (const auto& x : spec.xattrs) JFS_RETURN_IF_ERROR(CheckXattr(x.first, x.second));
   JFS_ASSIGN_OR_RETURN(Ino ino, NextInode());
-  Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
     std::string ekey = keys::Entry(parent, name);
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
@@ -225,8 +225,7 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, parent, cs));
     fsi::AddUsage(tx, cs.space, 1);
     return Status::OK();
-  });
-  JFS_RETURN_IF_ERROR(txn_status);
+  }));
   return ino;
 }
 
@@ -296,7 +295,7 @@ Result<Ino> Volume::TrashDirFor(Ino parent) {
   gmtime_r(&t, &tm);
   strftime(name, sizeof(name), "%Y-%m-%d-%H", &tm);
   Ino hourly = 0;
-  Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(keys::Entry(kTrashInode, name)));
     if (existing) {
       JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*existing));
@@ -333,8 +332,7 @@ Result<Ino> Volume::TrashDirFor(Ino parent) {
         fsi::UpdateDirStat(tx, format_, kTrashInode, fsi::ChildStat(FileType::kDirectory, 0)));
     fsi::AddUsage(tx, Align4K(0), 1);
     return Status::OK();
-  });
-  JFS_RETURN_IF_ERROR(txn_status);
+  }));
   return hourly;
 }
 
@@ -343,7 +341,7 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir) {
   JFS_ASSIGN_OR_RETURN(Ino trash, TrashDirFor(parent));
   std::optional<uint64_t> deleted_length;
   Ino victim = 0;
-  Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
     deleted_length.reset();
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
     std::string ekey = keys::Entry(parent, name);
@@ -365,8 +363,7 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir) {
     JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, parent, Neg(cs)));
 
     return Discard(tx, format_, parent, name, *entry, d, a, trash, &deleted_length);
-  });
-  JFS_RETURN_IF_ERROR(txn_status);
+  }));
   if (deleted_length) return DeleteFileData(victim, *deleted_length);
   return Status::OK();
 }
@@ -388,7 +385,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
   }
   std::optional<uint64_t> deleted_length;
   Ino replaced = 0;
-  Status txn_status = RunTxn(engine_.get(), [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
     deleted_length.reset();
     bool same_dir = parent == new_parent;
     JFS_ASSIGN_OR_RETURN(Attr sp, GetDirAttr(tx, parent));
@@ -456,8 +453,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
       PutAttr(tx, new_parent, dp);
     }
     return Status::OK();
-  });
-  JFS_RETURN_IF_ERROR(txn_status);
+  }));
   if (deleted_length) return DeleteFileData(replaced, *deleted_length);
   return Status::OK();
 }
