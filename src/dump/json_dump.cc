@@ -73,15 +73,12 @@ class JsonDumper {
     std::string header;
     JFS_RETURN_IF_ERROR(Header(format, full, &header));
     JFS_RETURN_IF_ERROR(Write(header));
-    std::unique_ptr<KvCursor> cursor = snap_->NewCursor();
-    JFS_ASSIGN_OR_RETURN(DumpedNode top,
-                         ReadDumpedNode(cursor.get(), &acls_, root, FileType::kDirectory));
+    JFS_ASSIGN_OR_RETURN(DumpedNode top, ReadDir(root));
     if (!top.found)
       return Status::Corruption("the root inode " + std::to_string(root) + " has no attr");
     JFS_RETURN_IF_ERROR(Dir("FSTree", top, 1));
     if (full && !opts_.skip_trash) {
-      JFS_ASSIGN_OR_RETURN(DumpedNode trash,
-                           ReadDumpedNode(cursor.get(), &acls_, kTrashInode, FileType::kDirectory));
+      JFS_ASSIGN_OR_RETURN(DumpedNode trash, ReadDir(kTrashInode));
       JFS_RETURN_IF_ERROR(Write(","));
       JFS_RETURN_IF_ERROR(Dir("Trash", trash, 1));
     }
@@ -94,6 +91,12 @@ class JsonDumper {
   Status Write(std::string_view s) {
     stats_.bytes += s.size();
     return out_->Write(s);
+  }
+
+  Result<DumpedNode> ReadDir(Ino ino) {
+    JFS_ASSIGN_OR_RETURN(auto nodes,
+                         ReadDumpedNodes(snap_, &acls_, {NodeRef{ino, FileType::kDirectory}}));
+    return std::move(nodes[0]);
   }
 
   Result<Ino> ResolveRoot() {
@@ -276,11 +279,12 @@ class JsonDumper {
   Result<std::vector<Prepared>> Prepare(const std::vector<Child>& page, size_t begin, size_t end,
                                         int depth) {
     std::vector<Prepared> out(end - begin);
-    std::unique_ptr<KvCursor> cursor = snap_->NewCursor();
+    std::vector<NodeRef> refs;
+    for (size_t i = begin; i < end; i++) refs.push_back({page[i].dentry.ino, page[i].dentry.type});
+    JFS_ASSIGN_OR_RETURN(std::vector<DumpedNode> nodes, ReadDumpedNodes(snap_, &acls_, refs));
     for (size_t i = begin; i < end; i++) {
       const Child& c = page[i];
-      JFS_ASSIGN_OR_RETURN(DumpedNode n,
-                           ReadDumpedNode(cursor.get(), &acls_, c.dentry.ino, c.dentry.type));
+      DumpedNode& n = nodes[i - begin];
       if (n.attr.IsDir()) {
         out[i - begin].node = std::move(n);
       } else {

@@ -20,66 +20,80 @@ Result<std::optional<AclRule>> AclCache::Get(uint32_t id) {
 
 namespace {
 
-// One pass over the inode's keys: C (chunks), I (attr), S (symlink), X
-// (xattrs). Directories start at I, skipping their D (entry) keys.
-Status ScanInode(KvCursor* cur, Ino ino, bool is_dir, DumpedNode* n,
-                 std::optional<std::string>* attr) {
-  std::string prefix = keys::InodePrefix(ino);
-  cur->Seek(is_dir ? keys::Attr(ino) : prefix);
-  for (; cur->Valid(); cur->Next()) {
-    std::string_view k = cur->key(), v = cur->value();
-    if (k.substr(0, prefix.size()) != prefix) break;
-    if (k.size() < 10) continue;
-    std::string_view rest = k.substr(10);
-    switch (k[9]) {
-      case 'I':
-        if (rest.empty()) *attr = std::string(v);
-        break;
-      case 'S':
-        if (rest.empty()) n->symlink = std::string(v);
-        break;
-      case 'X':
-        n->xattrs.emplace_back(std::string(rest), std::string(v));
-        break;
-      case 'C': {
-        if (rest.size() != 4) break;
-        auto records = DecodeChunk(v);
-        if (!records.ok()) return records.status().Annotate("inode " + std::to_string(ino));
-        n->chunks.emplace_back(keys::Parse(k).index, std::move(*records));
-        break;
-      }
-      default:
-        break;
+// Adds one of the inode's keys: C (chunk), I (attr), S (symlink), X (xattr).
+Status AddKey(std::string_view k, std::string_view v, DumpedNode* n,
+              std::optional<std::string>* attr) {
+  if (k.size() < 10) return Status::OK();
+  std::string_view rest = k.substr(10);
+  switch (k[9]) {
+    case 'I':
+      if (rest.empty()) *attr = std::string(v);
+      break;
+    case 'S':
+      if (rest.empty()) n->symlink = std::string(v);
+      break;
+    case 'X':
+      n->xattrs.emplace_back(std::string(rest), std::string(v));
+      break;
+    case 'C': {
+      if (rest.size() != 4) break;
+      auto records = DecodeChunk(v);
+      if (!records.ok()) return records.status().Annotate("inode " + std::to_string(n->ino));
+      n->chunks.emplace_back(keys::Parse(k).index, std::move(*records));
+      break;
     }
+    default:
+      break;
   }
-  return cur->status();
+  return Status::OK();
+}
+
+Status Finish(AclCache* acls, FileType type, const std::optional<std::string>& attr,
+              DumpedNode* n) {
+  if (attr) {
+    auto a = DecodeAttr(*attr);
+    if (!a.ok()) return a.status().Annotate("inode " + std::to_string(n->ino));
+    n->attr = *a;
+  } else {
+    // As JuiceFS: a made-up attr of the dentry's type, nlink 1 (2 for a dir).
+    n->found = false;
+    n->attr = Attr();
+    n->attr.type = type;
+    n->attr.nlink = type == FileType::kDirectory ? 2 : 1;
+  }
+  // Only chunks inside the file's length are dumped.
+  std::erase_if(n->chunks, [&](const auto& c) {
+    return n->attr.type != FileType::kFile || uint64_t{c.first} * kChunkSize >= n->attr.length;
+  });
+  JFS_ASSIGN_OR_RETURN(n->access_acl, acls->Get(n->attr.access_acl));
+  JFS_ASSIGN_OR_RETURN(n->default_acl, acls->Get(n->attr.default_acl));
+  return Status::OK();
 }
 
 }  // namespace
 
-Result<DumpedNode> ReadDumpedNode(KvCursor* cursor, AclCache* acls, Ino ino, FileType type) {
-  DumpedNode n;
-  n.ino = ino;
-  std::optional<std::string> attr;
-  JFS_RETURN_IF_ERROR(ScanInode(cursor, ino, type == FileType::kDirectory, &n, &attr));
-  if (attr) {
-    auto a = DecodeAttr(*attr);
-    if (!a.ok()) return a.status().Annotate("inode " + std::to_string(ino));
-    n.attr = *a;
-  } else {
-    // As JuiceFS: a made-up attr of the dentry's type, nlink 1 (2 for a dir).
-    n.found = false;
-    n.attr = Attr();
-    n.attr.type = type;
-    n.attr.nlink = type == FileType::kDirectory ? 2 : 1;
+Result<std::vector<DumpedNode>> ReadDumpedNodes(KvReader* reader, AclCache* acls,
+                                                const std::vector<NodeRef>& refs) {
+  std::vector<KeyRange> ranges;
+  ranges.reserve(refs.size());
+  for (const NodeRef& r : refs) {
+    std::string prefix = keys::InodePrefix(r.ino);
+    // Directories start at I, skipping their D (entry) keys.
+    std::string begin = r.type == FileType::kDirectory ? keys::Attr(r.ino) : prefix;
+    ranges.push_back({std::move(begin), keys::PrefixEnd(prefix)});
   }
-  // Only chunks inside the file's length are dumped.
-  std::erase_if(n.chunks, [&](const auto& c) {
-    return n.attr.type != FileType::kFile || uint64_t{c.first} * kChunkSize >= n.attr.length;
-  });
-  JFS_ASSIGN_OR_RETURN(n.access_acl, acls->Get(n.attr.access_acl));
-  JFS_ASSIGN_OR_RETURN(n.default_acl, acls->Get(n.attr.default_acl));
-  return n;
+  std::vector<DumpedNode> nodes(refs.size());
+  std::vector<std::optional<std::string>> attrs(refs.size());
+  for (size_t i = 0; i < refs.size(); i++) nodes[i].ino = refs[i].ino;
+  Status bad;
+  JFS_RETURN_IF_ERROR(reader->ScanRanges(ranges, [&](size_t i, auto k, auto v) {
+    if (bad.ok()) bad = AddKey(k, v, &nodes[i], &attrs[i]);
+  }));
+  JFS_RETURN_IF_ERROR(bad);
+  for (size_t i = 0; i < refs.size(); i++) {
+    JFS_RETURN_IF_ERROR(Finish(acls, refs[i].type, attrs[i], &nodes[i]));
+  }
+  return nodes;
 }
 
 }  // namespace jfsbr

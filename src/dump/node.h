@@ -37,9 +37,15 @@ class AclCache {
   std::map<uint32_t, AclRule> rules_;
 };
 
-// Reads inode ino, which a dentry says is of type `type`, by seeking cursor
-// (a cursor of the dump's snapshot). Directories' entries are not read here
-// (they are streamed separately).
-Result<DumpedNode> ReadDumpedNode(KvCursor* cursor, AclCache* acls, Ino ino, FileType type);
+struct NodeRef {
+  Ino ino;
+  FileType type;  // what the dentry says
+};
+
+// Reads the inodes refs name from reader (a dump's snapshot) in one
+// ScanRanges. Directories' entries are not read here (they are streamed
+// separately).
+Result<std::vector<DumpedNode>> ReadDumpedNodes(KvReader* reader, AclCache* acls,
+                                                const std::vector<NodeRef>& refs);
 
 }  // namespace jfsbr

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "kv/registry.h"
+#include "testing/meta_url.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
@@ -25,8 +26,7 @@ void Write(const std::string& path, const std::string& data) {
 class TreeTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string url = GetParam() == "rocksdb" ? "rocksdb://" + dir_.Sub("meta")
-                                              : "memkv://tree-test-" + std::to_string(rand());
+    std::string url = FreshMetaUrl(GetParam(), dir_.path());
     auto e = OpenEngine(url, true);
     ASSERT_TRUE(e.ok());
     FormatOptions o;
@@ -94,7 +94,7 @@ TEST_P(TreeTest, Errors) {
   EXPECT_TRUE(ImportTree(vol_.get(), dir_.Sub("empty"), io).status().Is(Code::kNotFound));
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, TreeTest, ::testing::Values("memkv", "rocksdb"));
+INSTANTIATE_TEST_SUITE_P(Engines, TreeTest, ::testing::Values("memkv", "rocksdb", "etcd"));
 
 }  // namespace
 }  // namespace jfsbr

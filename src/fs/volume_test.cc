@@ -12,6 +12,7 @@
 #include "kv/registry.h"
 #include "model/block.h"
 #include "model/keys.h"
+#include "testing/meta_url.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
@@ -33,8 +34,7 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
 
   void Format(int64_t trash_days) {
     vol_.reset();
-    meta_url_ = GetParam() == "rocksdb" ? "rocksdb://" + dir_.Sub("meta-" + std::to_string(++n_))
-                                        : "memkv://volume-test-" + std::to_string(rand());
+    meta_url_ = FreshMetaUrl(GetParam(), dir_.path());
     auto e = OpenEngine(meta_url_, /*create=*/true);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
@@ -371,7 +371,7 @@ TEST_P(VolumeTest, HashPrefixedObjectNames) {
   EXPECT_TRUE(std::filesystem::exists(o.bucket + "/hashvol/chunks/01/0/1_1_36864"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest, ::testing::Values("memkv", "rocksdb"));
+INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest, ::testing::Values("memkv", "rocksdb", "etcd"));
 
 TEST(VolumeOpenTest, UnformattedAndBadName) {
   auto e = OpenEngine("memkv://unformatted");

@@ -8,5 +8,6 @@ namespace jfsbr {
 
 Result<std::unique_ptr<KvEngine>> OpenMemoryEngine(const EngineUrl& url);
 Result<std::unique_ptr<KvEngine>> OpenRocksEngine(const EngineUrl& url);
+Result<std::unique_ptr<KvEngine>> OpenEtcdEngine(const EngineUrl& url);
 
 }  // namespace jfsbr

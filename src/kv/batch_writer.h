@@ -34,6 +34,7 @@ class BatchWriter {
   Status Flush() {
     if (batch_.empty()) return Status::OK();
     auto b = std::make_shared<WriteBatch>(std::move(batch_));
+    b->atomic = false;  // an empty target: parts may land separately
     batch_ = WriteBatch();
     bytes_ = 0;
     return group_.Submit([this, b] { return engine_->Commit(*b); });

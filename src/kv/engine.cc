@@ -7,40 +7,6 @@
 namespace jfsbr {
 namespace {
 
-// Reads ahead kPage keys at a time through Scan.
-class ScanCursor final : public KvCursor {
- public:
-  explicit ScanCursor(KvReader* r) : r_(r) {}
-  void Seek(std::string_view target) override { Fill(std::string(target), false); }
-  bool Valid() const override { return i_ < rows_.size(); }
-  void Next() override {
-    if (++i_ == rows_.size() && more_) Fill(rows_.back().first, true);
-  }
-  std::string_view key() const override { return rows_[i_].first; }
-  std::string_view value() const override { return rows_[i_].second; }
-  Status status() const override { return status_; }
-
- private:
-  static constexpr size_t kPage = 64;
-  void Fill(std::string from, bool after) {
-    if (after) from.push_back('\0');  // the smallest key after `from`
-    rows_.clear();
-    i_ = 0;
-    status_ = r_->Scan(from, "", [&](std::string_view k, std::string_view v) {
-      rows_.emplace_back(k, v);
-      return rows_.size() < kPage;
-    });
-    if (!status_.ok()) rows_.clear();
-    more_ = rows_.size() == kPage;
-  }
-
-  KvReader* r_;
-  std::vector<std::pair<std::string, std::string>> rows_;
-  size_t i_ = 0;
-  bool more_ = false;
-  Status status_;
-};
-
 class Borrowed final : public KvEngine {
  public:
   explicit Borrowed(KvEngine* e) : e_(e) {}
@@ -48,7 +14,10 @@ class Borrowed final : public KvEngine {
   Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
     return e_->Scan(b, e, fn);
   }
-  std::unique_ptr<KvCursor> NewCursor() override { return e_->NewCursor(); }
+  Status ScanRanges(const std::vector<KeyRange>& r, const RangeScanFn& fn) override {
+    return e_->ScanRanges(r, fn);
+  }
+  Result<StampedValue> GetStamped(std::string_view k) override { return e_->GetStamped(k); }
   Status Commit(const WriteBatch& b) override { return e_->Commit(b); }
   Result<std::unique_ptr<KvSnapshot>> Snapshot() override { return e_->Snapshot(); }
   Result<uint64_t> Version() override { return e_->Version(); }
@@ -64,7 +33,20 @@ std::unique_ptr<KvEngine> BorrowEngine(KvEngine* engine) {
   return std::make_unique<Borrowed>(engine);
 }
 
-std::unique_ptr<KvCursor> KvReader::NewCursor() { return std::make_unique<ScanCursor>(this); }
+Status KvReader::ScanRanges(const std::vector<KeyRange>& ranges, const RangeScanFn& fn) {
+  for (size_t i = 0; i < ranges.size(); i++) {
+    JFS_RETURN_IF_ERROR(Scan(ranges[i].begin, ranges[i].end, [&](auto k, auto v) {
+      fn(i, k, v);
+      return true;
+    }));
+  }
+  return Status::OK();
+}
+
+Result<StampedValue> KvEngine::GetStamped(std::string_view key) {
+  JFS_ASSIGN_OR_RETURN(auto v, Get(key));
+  return StampedValue{std::move(v), -1};
+}
 
 Result<std::vector<std::pair<std::string, std::optional<std::string>>>> ResolveBatch(
     const WriteBatch& batch, const CurrentFn& current) {

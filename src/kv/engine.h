@@ -24,22 +24,13 @@ namespace jfsbr {
 // Called for each key/value of a scan in ascending key order; return false to stop.
 using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
 
-// A position in a reader's keys, moved by Seek and Next (as LevelDB's
-// Iterator). Reuse one cursor for many seeks: creating one can cost more
-// than a seek. Not thread-safe; the reader must outlive it.
-class KvCursor {
- public:
-  virtual ~KvCursor() = default;
-  // Moves to the first key >= target.
-  virtual void Seek(std::string_view target) = 0;
-  virtual bool Valid() const = 0;
-  // REQUIRES: Valid().
-  virtual void Next() = 0;
-  virtual std::string_view key() const = 0;
-  virtual std::string_view value() const = 0;
-  // Not ok if a read failed (Valid() is then false).
-  virtual Status status() const = 0;
+// A key range [begin, end) for ScanRanges.
+struct KeyRange {
+  std::string begin, end;
 };
+// Called for each key/value of range number `range` (an index into the list).
+using RangeScanFn =
+    std::function<void(size_t range, std::string_view key, std::string_view value)>;
 
 class KvReader {
  public:
@@ -49,9 +40,11 @@ class KvReader {
   // Every key in [begin, end) in ascending byte order; an empty end means no
   // upper bound. Stops early when fn returns false (not an error).
   virtual Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn) = 0;
-  // A cursor over this reader. The default pages through Scan; engines with
-  // native iterators override it.
-  virtual std::unique_ptr<KvCursor> NewCursor();
+  // Every key of each range, range by range in the order given. The way to
+  // read many small ranges (the keys of many inodes): engines serve a list in
+  // few requests (RocksDB with one iterator, etcd with one transaction per
+  // --max-txn-ops ranges). The default scans them one by one.
+  virtual Status ScanRanges(const std::vector<KeyRange>& ranges, const RangeScanFn& fn);
 };
 
 // A read view that does not change while it is held.
@@ -66,6 +59,9 @@ struct WriteBatch {
   struct Condition {
     std::string key;
     std::optional<std::string> expected;  // nullopt: the key must be absent
+    // The engine's version stamp of that read (see KvEngine::GetVersioned),
+    // or -1: engines that have one compare it instead of the value.
+    int64_t stamp = -1;
   };
   enum class OpKind { kPut, kDelete, kAddLE64 };
   struct Op {
@@ -75,8 +71,8 @@ struct WriteBatch {
     int64_t delta = 0;  // kAddLE64: adds to an 8-byte little-endian counter (absent = 0)
   };
 
-  void Expect(std::string key, std::optional<std::string> expected) {
-    conditions.push_back({std::move(key), std::move(expected)});
+  void Expect(std::string key, std::optional<std::string> expected, int64_t stamp = -1) {
+    conditions.push_back({std::move(key), std::move(expected), stamp});
   }
   void Put(std::string key, std::string value) {
     ops.push_back({OpKind::kPut, std::move(key), std::move(value), 0});
@@ -89,6 +85,16 @@ struct WriteBatch {
 
   std::vector<Condition> conditions;
   std::vector<Op> ops;  // applied in order
+  // false: the engine may apply the ops in several parts (bulk loads into an
+  // empty engine, which need no atomicity); only allowed without conditions.
+  bool atomic = true;
+};
+
+// A value read with the engine's version stamp of it (etcd: mod_revision,
+// 0 when absent; -1 when the engine has none).
+struct StampedValue {
+  std::optional<std::string> value;
+  int64_t stamp = -1;
 };
 
 class KvEngine : public KvReader {
@@ -96,6 +102,9 @@ class KvEngine : public KvReader {
   // Applies every op of batch atomically if every condition holds at commit
   // time; otherwise applies nothing and returns kConflict.
   virtual Status Commit(const WriteBatch& batch) = 0;
+  // Get, with the version stamp Commit conditions can compare. The default
+  // has no stamp (conditions then compare values).
+  virtual Result<StampedValue> GetStamped(std::string_view key);
   // A consistent view of the current state.
   virtual Result<std::unique_ptr<KvSnapshot>> Snapshot() = 0;
   // A number that grows with every commit (RocksDB sequence, etcd revision).

@@ -9,6 +9,7 @@
 #include "kv/registry.h"
 #include "kv/txn.h"
 #include "model/records.h"
+#include "testing/meta_url.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
@@ -17,8 +18,7 @@ namespace {
 class EngineTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string url = GetParam() == "rocksdb" ? "rocksdb://" + dir_.Sub("db")
-                                              : "memkv://engine-test-" + std::to_string(rand());
+    std::string url = FreshMetaUrl(GetParam(), dir_.path());
     auto e = OpenEngine(url, /*create=*/true);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(*e);
@@ -153,7 +153,7 @@ TEST_P(EngineTest, PrefixWrapperIsolatesVolumes) {
   EXPECT_FALSE(vol->Get("outside")->has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::Values("memkv", "rocksdb"));
+INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::Values("memkv", "rocksdb", "etcd"));
 
 TEST(RegistryTest, BadUrls) {
   EXPECT_TRUE(OpenEngine("nothing").status().Is(Code::kInvalidArgument));

@@ -22,6 +22,17 @@ class PrefixReader {
       return fn(k.substr(prefix.size()), v);
     });
   }
+  static Status ScanRanges(KvReader* base, const std::string& prefix,
+                           const std::vector<KeyRange>& ranges, const RangeScanFn& fn) {
+    std::vector<KeyRange> out;
+    out.reserve(ranges.size());
+    for (const auto& r : ranges) {
+      out.push_back({prefix + r.begin, r.end.empty() ? keys::PrefixEnd(prefix) : prefix + r.end});
+    }
+    return base->ScanRanges(out, [&](size_t i, std::string_view k, std::string_view v) {
+      fn(i, k.substr(prefix.size()), v);
+    });
+  }
 };
 
 class PrefixSnapshot final : public KvSnapshot {
@@ -33,6 +44,9 @@ class PrefixSnapshot final : public KvSnapshot {
   }
   Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
     return PrefixReader::Scan(base_.get(), prefix_, b, e, fn);
+  }
+  Status ScanRanges(const std::vector<KeyRange>& r, const RangeScanFn& fn) override {
+    return PrefixReader::ScanRanges(base_.get(), prefix_, r, fn);
   }
   uint64_t version() const override { return base_->version(); }
 
@@ -50,6 +64,12 @@ class PrefixEngine final : public KvEngine {
   }
   Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
     return PrefixReader::Scan(base_.get(), prefix_, b, e, fn);
+  }
+  Status ScanRanges(const std::vector<KeyRange>& r, const RangeScanFn& fn) override {
+    return PrefixReader::ScanRanges(base_.get(), prefix_, r, fn);
+  }
+  Result<StampedValue> GetStamped(std::string_view key) override {
+    return base_->GetStamped(prefix_ + std::string(key));
   }
   Status Commit(const WriteBatch& batch) override {
     WriteBatch out = batch;

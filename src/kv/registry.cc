@@ -13,6 +13,7 @@ struct Backend {
 constexpr Backend kBackends[] = {
     {"rocksdb", OpenRocksEngine},
     {"memkv", OpenMemoryEngine},
+    {"etcd", OpenEtcdEngine},
 };
 
 }  // namespace

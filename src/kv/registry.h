@@ -2,6 +2,7 @@
 //
 //   rocksdb://PATH   embedded RocksDB directory (the default engine)
 //   memkv://NAME     in-process memory (tests); same NAME shares data
+//   etcd://[USER:PASS@]HOST:PORT[,HOST:PORT...]/NAME   an etcd cluster (kv/etcd_url.h)
 #pragma once
 
 #include <memory>

@@ -8,10 +8,9 @@ namespace jfsbr {
 
 Result<std::optional<std::string>> Txn::Get(const std::string& key) {
   if (auto w = writes_.find(key); w != writes_.end()) return w->second;
-  if (auto r = reads_.find(key); r != reads_.end()) return r->second;
-  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(key));
-  reads_.emplace(key, v);
-  return v;
+  if (auto r = reads_.find(key); r != reads_.end()) return r->second.value;
+  JFS_ASSIGN_OR_RETURN(StampedValue v, engine_->GetStamped(key));
+  return reads_.emplace(key, std::move(v)).first->second.value;
 }
 
 void Txn::Put(const std::string& key, std::string value) {
@@ -26,7 +25,7 @@ void Txn::Delete(const std::string& key) {
 
 Status Txn::Commit() {
   if (batch_.empty()) return Status::OK();
-  for (const auto& [k, v] : reads_) batch_.Expect(k, v);
+  for (const auto& [k, v] : reads_) batch_.Expect(k, v.value, v.stamp);
   return engine_->Commit(batch_);
 }
 

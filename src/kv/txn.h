@@ -33,7 +33,7 @@ class Txn {
 
  private:
   KvEngine* engine_;
-  std::map<std::string, std::optional<std::string>, std::less<>> reads_;
+  std::map<std::string, StampedValue, std::less<>> reads_;
   std::map<std::string, std::optional<std::string>, std::less<>> writes_;
   WriteBatch batch_;
 };

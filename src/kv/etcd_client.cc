@@ -1,0 +1,273 @@
+#include "kv/etcd_client.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace jfsbr {
+
+struct EtcdClient::Endpoint {
+  std::string address;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<etcdpb::KV::Stub> kv;
+  std::unique_ptr<etcdpb::Maintenance::Stub> maintenance;
+  std::unique_ptr<etcdpb::Auth::Stub> auth;
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Outcome {
+  kTransient,  // try again (elsewhere): no leader, member down, timeout
+  kAuth,       // the auth token expired: authenticate and try again
+  kFatal,      // the request itself is wrong or refused
+};
+
+Outcome Classify(const grpc::Status& s) {
+  switch (s.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return Outcome::kTransient;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return Outcome::kAuth;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:  // "too many requests" passes; "space exceeded" not
+      return s.error_message().find("too many requests") != std::string::npos
+                 ? Outcome::kTransient
+                 : Outcome::kFatal;
+    default:
+      return Outcome::kFatal;
+  }
+}
+
+// Whether a failed request certainly did not reach the cluster's log.
+bool NotSent(const grpc::Status& s) {
+  const std::string& m = s.error_message();
+  for (const char* word : {"failed to connect", "Connection refused", "no leader",
+                           "too many requests", "DNS resolution failed", "not capable"}) {
+    if (m.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Status ToStatus(std::string_view what, const std::string& endpoint, const grpc::Status& s) {
+  std::string msg = "etcd " + std::string(what) + " at " + endpoint + ": " + s.error_message();
+  const std::string& m = s.error_message();
+  if (m.find("too many operations in txn request") != std::string::npos) {
+    return Status::InvalidArgument(msg + " (the server's --max-txn-ops is lower than this "
+                                         "META-URL's max-txn-ops)");
+  }
+  if (m.find("request is too large") != std::string::npos) {
+    return Status::InvalidArgument(msg + " (the server's --max-request-bytes is lower than this "
+                                         "META-URL's max-request-bytes)");
+  }
+  if (m.find("required revision has been compacted") != std::string::npos) {
+    return Status::NotFound(msg + " (the history this read needs is gone)");
+  }
+  if (m.find("database space exceeded") != std::string::npos) {
+    return Status::IOError(msg + " (compact and defragment etcd, then 'etcdctl alarm disarm')");
+  }
+  switch (s.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return Status::Unavailable(msg);
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return Status::Permission(msg);
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return Status::InvalidArgument(msg);
+    default:
+      return Status::IOError(msg);
+  }
+}
+
+Result<std::string> ReadPem(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read the " + std::string(what) + " file " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result<std::shared_ptr<grpc::ChannelCredentials>> Credentials(const EtcdUrl& u) {
+  if (!u.tls()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  if (!u.cacert.empty()) JFS_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(u.cacert, "cacert"));
+  if (!u.cert.empty()) JFS_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(u.cert, "cert"));
+  if (!u.key.empty()) JFS_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(u.key, "key"));
+  if (!u.insecure_skip_verify) return grpc::SslCredentials(ssl);
+  namespace ex = grpc::experimental;
+  ex::TlsChannelCredentialsOptions tls;
+  tls.set_verify_server_certs(false);
+  tls.set_check_call_host(false);
+  if (!ssl.pem_cert_chain.empty()) {
+    tls.set_certificate_provider(std::make_shared<ex::StaticDataCertificateProvider>(
+        std::vector<ex::IdentityKeyCertPair>{{ssl.pem_private_key, ssl.pem_cert_chain}}));
+    tls.watch_identity_key_cert_pairs();
+  }
+  return ex::TlsCredentials(tls);
+}
+
+}  // namespace
+
+EtcdClient::EtcdClient(EtcdUrl url) : url_(std::move(url)) {}
+EtcdClient::~EtcdClient() = default;
+
+Result<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const EtcdUrl& url) {
+  JFS_ASSIGN_OR_RETURN(auto creds, Credentials(url));
+  std::unique_ptr<EtcdClient> c(new EtcdClient(url));
+  for (const std::string& address : url.endpoints) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);  // ours are below; a write is never resent blindly
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    // Also the shortest connection attempt (TCP + HTTP/2 handshake): not too short.
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    if (!url.server_name.empty()) args.SetSslTargetNameOverride(url.server_name);
+    auto ep = std::make_unique<Endpoint>();
+    ep->address = address;
+    ep->channel = grpc::CreateCustomChannel(address, creds, args);
+    ep->kv = etcdpb::KV::NewStub(ep->channel);
+    ep->maintenance = etcdpb::Maintenance::NewStub(ep->channel);
+    ep->auth = etcdpb::Auth::NewStub(ep->channel);
+    c->endpoints_.push_back(std::move(ep));
+  }
+  if (!url.user.empty()) {
+    JFS_RETURN_IF_ERROR(c->Run("authenticate", true, [&](Endpoint* ep, grpc::ClientContext*) {
+      Status st = c->Authenticate(ep);
+      return st.ok() ? grpc::Status::OK : grpc::Status(grpc::StatusCode::UNAVAILABLE, st.message());
+    }));
+  }
+  return c;
+}
+
+Status EtcdClient::Authenticate(Endpoint* ep) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(
+                                      static_cast<int64_t>(url_.timeout_seconds * 1000)));
+  etcdpb::AuthenticateRequest req;
+  req.set_name(url_.user);
+  req.set_password(url_.password);
+  etcdpb::AuthenticateResponse resp;
+  grpc::Status s = ep->auth->Authenticate(&ctx, req, &resp);
+  if (!s.ok()) {
+    if (Classify(s) == Outcome::kTransient) return ToStatus("authenticate", ep->address, s);
+    return Status::Permission("etcd authentication as '" + url_.user + "' at " + ep->address +
+                              " failed: " + s.error_message());
+  }
+  std::lock_guard l(token_mu_);
+  token_ = resp.token();
+  return Status::OK();
+}
+
+void EtcdClient::PrepareContext(grpc::ClientContext* ctx) {
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(
+                                       static_cast<int64_t>(url_.timeout_seconds * 1000)));
+  std::lock_guard l(token_mu_);
+  if (!token_.empty()) ctx->AddMetadata("token", token_);
+}
+
+EtcdClient::Endpoint* EtcdClient::Current() {
+  return endpoints_[current_.load() % endpoints_.size()].get();
+}
+
+void EtcdClient::Rotate(Endpoint* failed) {
+  size_t cur = current_.load();
+  if (endpoints_[cur % endpoints_.size()].get() == failed) {
+    current_.compare_exchange_strong(cur, cur + 1);
+  }
+}
+
+template <typename Call>
+Status EtcdClient::Run(std::string_view what, bool resend, Call call, bool* unknown) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  // Long enough for an election after a leader dies (a few seconds), short
+  // enough that a dead cluster is reported rather than waited on forever.
+  auto budget = std::chrono::milliseconds(
+      static_cast<int64_t>(std::max(60.0, 3 * url_.timeout_seconds) * 1000));
+  auto give_up = Clock::now() + budget;
+  if (unknown) *unknown = false;
+  for (int attempt = 0;; attempt++) {
+    Endpoint* ep = Current();
+    grpc::ClientContext ctx;
+    PrepareContext(&ctx);
+    grpc::Status s = call(ep, &ctx);
+    if (s.ok()) return Status::OK();
+    Outcome o = Classify(s);
+    if (o == Outcome::kFatal) return ToStatus(what, ep->address, s);
+    if (o == Outcome::kAuth && !url_.user.empty()) {
+      if (Status st = Authenticate(ep); !st.ok() && !st.Is(Code::kUnavailable)) return st;
+    } else if (o == Outcome::kAuth) {
+      return ToStatus(what, ep->address, s);
+    } else {
+      Rotate(ep);
+      if (!resend && !NotSent(s)) {
+        if (unknown) *unknown = true;
+        return ToStatus(what, ep->address, s);
+      }
+    }
+    if (Clock::now() >= give_up) {
+      return ToStatus(what, ep->address, s)
+          .Annotate("gave up after " + std::to_string(attempt + 1) + " attempts on " +
+                    std::to_string(endpoints_.size()) + " endpoint(s)");
+    }
+    int cap_ms = std::min(50 << std::min(attempt, 5), 2000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(cap_ms / 2 + rng() % (cap_ms / 2 + 1)));
+  }
+}
+
+Status EtcdClient::Range(const etcdpb::RangeRequest& req, etcdpb::RangeResponse* resp) {
+  return Run("range", true, [&](Endpoint* ep, grpc::ClientContext* ctx) {
+    return ep->kv->Range(ctx, req, resp);
+  });
+}
+
+Status EtcdClient::ReadTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp) {
+  return Run("read transaction", true, [&](Endpoint* ep, grpc::ClientContext* ctx) {
+    return ep->kv->Txn(ctx, req, resp);
+  });
+}
+
+Status EtcdClient::WriteTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp,
+                            bool* unknown) {
+  return Run(
+      "transaction", false,
+      [&](Endpoint* ep, grpc::ClientContext* ctx) { return ep->kv->Txn(ctx, req, resp); },
+      unknown);
+}
+
+Status EtcdClient::Compact(int64_t revision) {
+  etcdpb::CompactionRequest req;
+  req.set_revision(revision);
+  etcdpb::CompactionResponse resp;
+  return Run("compact", true, [&](Endpoint* ep, grpc::ClientContext* ctx) {
+    return ep->kv->Compact(ctx, req, &resp);
+  });
+}
+
+std::vector<EtcdMemberStatus> EtcdClient::MemberStatuses() {
+  std::vector<EtcdMemberStatus> out;
+  for (auto& ep : endpoints_) {
+    EtcdMemberStatus m;
+    m.endpoint = ep->address;
+    grpc::ClientContext ctx;
+    PrepareContext(&ctx);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    grpc::Status s = ep->maintenance->Status(&ctx, etcdpb::StatusRequest(), &m.status);
+    if (!s.ok()) m.error = ToStatus("status", ep->address, s);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace jfsbr

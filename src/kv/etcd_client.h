@@ -1,0 +1,74 @@
+// EtcdClient: the calls jfsbr makes to etcd's v3 gRPC API, with failover
+// across the URL's endpoints, retries with jittered backoff while the cluster
+// elects a leader or a member is down, user/password auth and TLS.
+//
+// Reads (Range, read-only Txn, Status) are retried until they succeed or the
+// retry budget runs out. A Txn that writes is never resent by this class: if
+// it fails after it may have reached the cluster, WriteTxn says the outcome is
+// unknown, and the caller (EtcdEngine::Commit) finds out before trying again.
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+#include "kv/etcd_url.h"
+#include "util/result.h"
+
+namespace jfsbr {
+
+namespace etcdpb = etcdserverpb;
+
+struct EtcdMemberStatus {
+  std::string endpoint;
+  Status error;  // not ok: the member did not answer
+  etcdpb::StatusResponse status;
+};
+
+class EtcdClient {
+ public:
+  // Connects (lazily) and authenticates if the URL has a user; fails if no
+  // endpoint answers within the retry budget.
+  static Result<std::unique_ptr<EtcdClient>> Connect(const EtcdUrl& url);
+  ~EtcdClient();
+
+  Status Range(const etcdpb::RangeRequest& req, etcdpb::RangeResponse* resp);
+  // A transaction of range operations only.
+  Status ReadTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp);
+  // A transaction that writes, sent once. On error, *unknown tells whether it
+  // may have been applied anyway (the request may have reached the cluster).
+  Status WriteTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp, bool* unknown);
+  Status Compact(int64_t revision);
+  // One status per endpoint, in the URL's order (no retries).
+  std::vector<EtcdMemberStatus> MemberStatuses();
+
+  const EtcdUrl& url() const { return url_; }
+
+ private:
+  struct Endpoint;
+  explicit EtcdClient(EtcdUrl url);
+
+  // Runs call(stub, context) on the current endpoint until it succeeds, a
+  // non-transient error occurs, or the budget is spent; moves to the next
+  // endpoint after a transient error. With resend = false, returns after the
+  // first transient error that happened once the request may have been sent.
+  template <typename Call>
+  Status Run(std::string_view what, bool resend, Call call, bool* unknown = nullptr);
+  Status Authenticate(Endpoint* ep);
+  void PrepareContext(grpc::ClientContext* ctx);
+  Endpoint* Current();
+  void Rotate(Endpoint* failed);
+
+  EtcdUrl url_;
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+  std::atomic<size_t> current_{0};
+  std::mutex token_mu_;
+  std::string token_;  // auth token; empty without auth
+};
+
+}  // namespace jfsbr

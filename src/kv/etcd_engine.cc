@@ -1,0 +1,364 @@
+// etcd backend (scheme etcd://): volumes on a replicated etcd cluster, under
+// JuiceFS's key prefix ("/NAME" + 0xFD, added by the registry's prefix view).
+//
+// - Reads are linearizable. Scans page through the range at one revision (the
+//   revision of their first page), so a scan never mixes two states; a
+//   snapshot is a revision, and everything it reads is read at it.
+// - Commit is one etcd transaction: every condition compares the key's
+//   mod_revision (or value, for reads without a stamp), counters (AddLE64) are
+//   read first and guarded by their mod_revision, and the writes apply only
+//   if all compares hold. A transaction that would exceed max-txn-ops or
+//   max-request-bytes fails before anything is sent: an operation is never
+//   split. Bulk batches (atomic = false) are split into many transactions.
+// - A write whose outcome is unknown (the member died after receiving it) is
+//   verified by reading back what it wrote before it is tried again, so a
+//   counter is never added twice.
+#include <algorithm>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "kv/backends.h"
+#include "kv/etcd_client.h"
+#include "kv/prefix.h"
+#include "util/task_group.h"
+
+namespace jfsbr {
+namespace {
+
+using Writes = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
+// etcd's "no upper bound" for range_end.
+std::string RangeEnd(std::string_view end) { return end.empty() ? std::string(1, '\0') : std::string(end); }
+
+// Every key in [begin, end) at revision rev (0: the current one, fixed by the
+// first page), in pages that grow from 128 to 4096 keys.
+Status ScanAt(EtcdClient* c, int64_t rev, std::string_view begin, std::string_view end,
+              const ScanFn& fn) {
+  std::string from(begin);
+  int64_t limit = 128;
+  while (true) {
+    etcdpb::RangeRequest req;
+    req.set_key(from);
+    req.set_range_end(RangeEnd(end));
+    req.set_limit(limit);
+    req.set_revision(rev);
+    etcdpb::RangeResponse resp;
+    JFS_RETURN_IF_ERROR(c->Range(req, &resp));
+    if (rev == 0) rev = resp.header().revision();
+    for (const auto& kv : resp.kvs()) {
+      if (!fn(kv.key(), kv.value())) return Status::OK();
+    }
+    if (!resp.more() || resp.kvs().empty()) return Status::OK();
+    from = resp.kvs().rbegin()->key();
+    from.push_back('\0');
+    limit = std::min<int64_t>(limit * 2, 4096);
+  }
+}
+
+// The ranges in read-only transactions of up to max-txn-ops ranges each, all
+// at revision rev (0: the current one, fixed by the first transaction).
+Status ScanRangesAt(EtcdClient* c, int64_t rev, const std::vector<KeyRange>& ranges,
+                    const RangeScanFn& fn) {
+  size_t per_txn = static_cast<size_t>(c->url().max_txn_ops);
+  for (size_t first = 0; first < ranges.size(); first += per_txn) {
+    size_t last = std::min(ranges.size(), first + per_txn);
+    etcdpb::TxnRequest req;
+    for (size_t i = first; i < last; i++) {
+      auto* r = req.add_success()->mutable_request_range();
+      r->set_key(ranges[i].begin);
+      r->set_range_end(RangeEnd(ranges[i].end));
+      r->set_revision(rev);
+    }
+    etcdpb::TxnResponse resp;
+    JFS_RETURN_IF_ERROR(c->ReadTxn(req, &resp));
+    if (rev == 0) rev = resp.header().revision();
+    if (static_cast<size_t>(resp.responses_size()) != last - first) {
+      return Status::IOError("etcd answered " + std::to_string(resp.responses_size()) +
+                             " of " + std::to_string(last - first) + " ranges");
+    }
+    for (size_t i = first; i < last; i++) {
+      for (const auto& kv : resp.responses(static_cast<int>(i - first)).response_range().kvs()) {
+        fn(i, kv.key(), kv.value());
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Result<StampedValue> GetAt(EtcdClient* c, int64_t rev, std::string_view key) {
+  etcdpb::RangeRequest req;
+  req.set_key(std::string(key));
+  req.set_revision(rev);
+  etcdpb::RangeResponse resp;
+  JFS_RETURN_IF_ERROR(c->Range(req, &resp));
+  if (resp.kvs().empty()) return StampedValue{std::nullopt, 0};
+  return StampedValue{resp.kvs(0).value(), resp.kvs(0).mod_revision()};
+}
+
+class EtcdSnapshot final : public KvSnapshot {
+ public:
+  EtcdSnapshot(std::shared_ptr<EtcdClient> c, int64_t rev) : c_(std::move(c)), rev_(rev) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    JFS_ASSIGN_OR_RETURN(StampedValue v, GetAt(c_.get(), rev_, key));
+    return std::move(v.value);
+  }
+  Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
+    return ScanAt(c_.get(), rev_, b, e, fn);
+  }
+  Status ScanRanges(const std::vector<KeyRange>& ranges, const RangeScanFn& fn) override {
+    return ScanRangesAt(c_.get(), rev_, ranges, fn);
+  }
+  uint64_t version() const override { return static_cast<uint64_t>(rev_); }
+
+ private:
+  std::shared_ptr<EtcdClient> c_;
+  int64_t rev_;
+};
+
+// The etcd transaction for writes guarded by conditions and counter stamps.
+struct TxnPlan {
+  etcdpb::TxnRequest req;
+  size_t compares = 0, ops = 0, bytes = 0;
+};
+
+void AddCompare(TxnPlan* p, const std::string& key, int64_t stamp,
+                const std::optional<std::string>* expected) {
+  auto* c = p->req.add_compare();
+  c->set_key(key);
+  c->set_result(etcdpb::Compare::EQUAL);
+  if (stamp >= 0 || !expected) {
+    c->set_target(etcdpb::Compare::MOD);
+    c->set_mod_revision(stamp < 0 ? 0 : stamp);
+  } else if (*expected) {
+    c->set_target(etcdpb::Compare::VALUE);
+    c->set_value(**expected);
+    p->bytes += (*expected)->size();
+  } else {
+    c->set_target(etcdpb::Compare::VERSION);
+    c->set_version(0);  // absent
+  }
+  p->compares++;
+  p->bytes += key.size() + 16;
+}
+
+void AddWrite(etcdpb::TxnRequest* req, const std::string& key,
+              const std::optional<std::string>& value) {
+  if (value) {
+    auto* put = req->add_success()->mutable_request_put();
+    put->set_key(key);
+    put->set_value(*value);
+  } else {
+    req->add_success()->mutable_request_delete_range()->set_key(key);
+  }
+}
+
+class EtcdEngine final : public KvEngine {
+ public:
+  explicit EtcdEngine(std::shared_ptr<EtcdClient> c) : c_(std::move(c)) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) override {
+    JFS_ASSIGN_OR_RETURN(StampedValue v, GetAt(c_.get(), 0, key));
+    return std::move(v.value);
+  }
+  Result<StampedValue> GetStamped(std::string_view key) override {
+    return GetAt(c_.get(), 0, key);
+  }
+  Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
+    return ScanAt(c_.get(), 0, b, e, fn);
+  }
+  Status ScanRanges(const std::vector<KeyRange>& ranges, const RangeScanFn& fn) override {
+    return ScanRangesAt(c_.get(), 0, ranges, fn);
+  }
+  Status Commit(const WriteBatch& batch) override;
+  Result<std::unique_ptr<KvSnapshot>> Snapshot() override {
+    JFS_ASSIGN_OR_RETURN(uint64_t rev, Version());
+    return std::unique_ptr<KvSnapshot>(new EtcdSnapshot(c_, static_cast<int64_t>(rev)));
+  }
+  Result<uint64_t> Version() override {
+    etcdpb::RangeRequest req;
+    req.set_key(std::string(1, '\0'));
+    req.set_count_only(true);
+    etcdpb::RangeResponse resp;
+    JFS_RETURN_IF_ERROR(c_->Range(req, &resp));
+    return static_cast<uint64_t>(resp.header().revision());
+  }
+  std::string Describe() const override {
+    size_t n = c_->url().endpoints.size();
+    return c_->url().Redacted() + " (etcd, " + std::to_string(n) + " endpoint" +
+           (n == 1 ? ")" : "s)");
+  }
+
+ private:
+  Status CommitAtomic(const WriteBatch& batch);
+  Status CommitParts(const WriteBatch& batch);
+  Result<TxnPlan> Plan(const WriteBatch& batch, Writes* writes);
+  Result<bool> ConditionsHold(const WriteBatch& batch);
+  Result<bool> Applied(const Writes& writes);
+  Status CheckLimits(const TxnPlan& p) const;
+
+  std::shared_ptr<EtcdClient> c_;
+};
+
+Status EtcdEngine::Commit(const WriteBatch& batch) {
+  if (batch.empty()) return Status::OK();
+  bool adds = std::any_of(batch.ops.begin(), batch.ops.end(),
+                          [](auto& op) { return op.kind == WriteBatch::OpKind::kAddLE64; });
+  if (!batch.atomic && batch.conditions.empty() && !adds) return CommitParts(batch);
+  return CommitAtomic(batch);
+}
+
+Status EtcdEngine::CheckLimits(const TxnPlan& p) const {
+  const EtcdUrl& u = c_->url();
+  size_t max_ops = static_cast<size_t>(u.max_txn_ops);
+  if (p.compares > max_ops || p.ops > max_ops || p.bytes > u.max_request_bytes) {
+    return Status::InvalidArgument(
+        "one operation needs an etcd transaction of " + std::to_string(p.ops) + " writes, " +
+        std::to_string(p.compares) + " compares and ~" + std::to_string(p.bytes) +
+        " bytes, over the limits (max-txn-ops " + std::to_string(max_ops) +
+        ", max-request-bytes " + std::to_string(u.max_request_bytes) +
+        "); it was not applied. Raise --max-txn-ops/--max-request-bytes on the etcd servers and "
+        "the same options in the META-URL");
+  }
+  return Status::OK();
+}
+
+// Reads the counters the batch adds to, resolves the final writes, and builds
+// the guarded transaction.
+Result<TxnPlan> EtcdEngine::Plan(const WriteBatch& batch, Writes* writes) {
+  TxnPlan p;
+  std::map<std::string, StampedValue> counters;
+  for (const auto& op : batch.ops) {
+    if (op.kind != WriteBatch::OpKind::kAddLE64 || counters.count(op.key)) continue;
+    JFS_ASSIGN_OR_RETURN(counters[op.key], GetAt(c_.get(), 0, op.key));
+  }
+  JFS_ASSIGN_OR_RETURN(*writes, ResolveBatch(batch, [&](const std::string& k) {
+                         return Result<std::optional<std::string>>(counters.at(k).value);
+                       }));
+  for (const auto& c : batch.conditions) AddCompare(&p, c.key, c.stamp, &c.expected);
+  for (const auto& [k, v] : counters) AddCompare(&p, k, v.stamp, nullptr);
+  for (const auto& [k, v] : *writes) {
+    AddWrite(&p.req, k, v);
+    p.ops++;
+    p.bytes += k.size() + (v ? v->size() : 0) + 16;
+  }
+  JFS_RETURN_IF_ERROR(CheckLimits(p));
+  return p;
+}
+
+// Whether every condition of batch still holds (after a failed compare: if
+// they do, only a counter moved and the commit is tried again).
+Result<bool> EtcdEngine::ConditionsHold(const WriteBatch& batch) {
+  for (const auto& c : batch.conditions) {
+    JFS_ASSIGN_OR_RETURN(StampedValue now, GetAt(c_.get(), 0, c.key));
+    bool same = c.stamp >= 0 ? now.stamp == c.stamp : now.value == c.expected;
+    if (!same) return false;
+  }
+  return true;
+}
+
+// After a transaction with an unknown outcome: whether it was applied. All
+// keys one transaction puts share its revision and hold its values.
+Result<bool> EtcdEngine::Applied(const Writes& writes) {
+  int64_t rev = -1;
+  for (const auto& [k, v] : writes) {
+    JFS_ASSIGN_OR_RETURN(StampedValue now, GetAt(c_.get(), 0, k));
+    if (now.value != v) return false;
+    if (!v) continue;
+    if (rev >= 0 && now.stamp != rev) return false;
+    rev = now.stamp;
+  }
+  return true;  // (a batch of deletes only: they are all done)
+}
+
+Status EtcdEngine::CommitAtomic(const WriteBatch& batch) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  Status last;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    if (attempt > 0) {
+      int cap_ms = std::min(10 << std::min(attempt, 6), 500);
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % (cap_ms + 1)));
+    }
+    Writes writes;
+    JFS_ASSIGN_OR_RETURN(TxnPlan plan, Plan(batch, &writes));
+    etcdpb::TxnResponse resp;
+    bool unknown = false;
+    last = c_->WriteTxn(plan.req, &resp, &unknown);
+    if (last.ok()) {
+      if (resp.succeeded()) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(bool hold, ConditionsHold(batch));
+      if (!hold) return Status::Conflict("a key read by this operation changed (etcd compare)");
+      continue;  // only a counter moved: read it again
+    }
+    if (unknown) {
+      JFS_ASSIGN_OR_RETURN(bool applied, Applied(writes));
+      if (applied) return Status::OK();
+      continue;
+    }
+    if (!last.Is(Code::kUnavailable)) return last;
+  }
+  return last.ok() ? Status::Unavailable("etcd: counters kept changing; gave up after 100 tries")
+                   : last;
+}
+
+// A bulk batch (no conditions, no counters: resending a part is harmless)
+// in parts of at most max-txn-ops writes and max-request-bytes, several at a
+// time.
+Status EtcdEngine::CommitParts(const WriteBatch& batch) {
+  const EtcdUrl& u = c_->url();
+  size_t budget = u.max_request_bytes - std::min<size_t>(u.max_request_bytes / 8, 64 << 10);
+  // Last write of a key wins (etcd refuses a key twice in one transaction).
+  JFS_ASSIGN_OR_RETURN(Writes writes, ResolveBatch(batch, [](const std::string&) {
+                         return Result<std::optional<std::string>>(std::nullopt);
+                       }));
+  TaskGroup group(4);
+  auto part = std::make_shared<etcdpb::TxnRequest>();
+  size_t ops = 0, bytes = 0;
+  auto flush = [&]() -> Status {
+    if (ops == 0) return Status::OK();
+    auto req = std::move(part);
+    part = std::make_shared<etcdpb::TxnRequest>();
+    ops = bytes = 0;
+    return group.Submit([this, req] {
+      etcdpb::TxnResponse resp;
+      bool unknown = false;
+      Status st;
+      for (int attempt = 0; attempt < 20; attempt++) {
+        st = c_->WriteTxn(*req, &resp, &unknown);
+        if (st.ok() || !st.Is(Code::kUnavailable)) return st;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 * (attempt + 1)));
+      }
+      return st;
+    });
+  };
+  for (const auto& [key, value] : writes) {
+    size_t size = key.size() + (value ? value->size() : 0) + 16;
+    if (size > budget) {
+      return Status::InvalidArgument("a value of " + std::to_string(size) +
+                                     " bytes is over etcd's max-request-bytes " +
+                                     std::to_string(u.max_request_bytes));
+    }
+    if (ops + 1 > static_cast<size_t>(u.max_txn_ops) || bytes + size > budget) {
+      JFS_RETURN_IF_ERROR(flush());
+    }
+    AddWrite(part.get(), key, value);
+    ops++;
+    bytes += size;
+  }
+  JFS_RETURN_IF_ERROR(flush());
+  return group.Wait();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KvEngine>> OpenEtcdEngine(const EngineUrl& url) {
+  JFS_ASSIGN_OR_RETURN(EtcdUrl u, ParseEtcdUrl(url.rest));
+  JFS_ASSIGN_OR_RETURN(std::unique_ptr<EtcdClient> client, EtcdClient::Connect(u));
+  std::shared_ptr<EtcdClient> shared(std::move(client));
+  auto engine = std::unique_ptr<KvEngine>(new EtcdEngine(shared));
+  // Fail now, with the endpoints named, rather than at the first operation.
+  JFS_RETURN_IF_ERROR(engine->Version().status().Annotate("cannot reach " + u.Redacted()));
+  return WithKeyPrefix(std::move(engine), JuiceFsKeyPrefix(url));
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,240 @@
+#include "testing/etcd_cluster.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "kv/etcd_client.h"
+
+namespace jfsbr {
+namespace {
+
+// Ports the kernel hands out for 127.0.0.1, all distinct (sockets are held
+// open until every port is chosen).
+std::vector<int> FreePorts(int n) {
+  std::vector<int> fds, ports;
+  for (int i = 0; i < n; i++) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ports.push_back(0);
+    } else {
+      ports.push_back(ntohs(a.sin_port));
+    }
+    fds.push_back(fd);
+  }
+  for (int fd : fds) close(fd);
+  return ports;
+}
+
+std::string Url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+
+}  // namespace
+
+Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members, bool detach) {
+  std::unique_ptr<EtcdCluster> c(new EtcdCluster());
+  c->detach_ = detach;
+  const char* base = getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/jfsbr-etcd-XXXXXX";
+  if (!mkdtemp(tmpl.data())) return ErrnoStatus("mkdtemp", tmpl);
+  c->dir_ = tmpl;
+  std::vector<int> ports = FreePorts(2 * members);
+  for (int i = 0; i < members; i++) {
+    if (ports[2 * i] == 0 || ports[2 * i + 1] == 0) return Status::IOError("no free port");
+    c->members_.push_back({"n" + std::to_string(i + 1), ports[2 * i], ports[2 * i + 1], 0});
+  }
+  for (int i = 0; i < members; i++) JFS_RETURN_IF_ERROR(c->Spawn(i, true));
+  JFS_RETURN_IF_ERROR(c->WaitReady());
+  return c;
+}
+
+EtcdCluster::~EtcdCluster() {
+  if (!owned_) return;
+  for (int i = 0; i < size(); i++) Kill(i);
+  std::error_code ec;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+}
+
+std::string EtcdCluster::InitialCluster() const {
+  std::string s;
+  for (const auto& m : members_) s += (s.empty() ? "" : ",") + m.name + "=" + Url(m.peer_port);
+  return s;
+}
+
+Status EtcdCluster::Spawn(int i, bool fresh) {
+  Member& m = members_[i];
+  std::string log = dir_ + "/" + m.name + ".log";
+  std::vector<std::string> args;
+  if (detach_) args = {"timeout", "7200"};  // a watchdog: a forgotten cluster does not live on
+  std::vector<std::string> etcd = {
+      "etcd", "--name", m.name, "--data-dir", dir_ + "/" + m.name,
+      "--listen-client-urls", Url(m.client_port), "--advertise-client-urls", Url(m.client_port),
+      "--listen-peer-urls", Url(m.peer_port), "--initial-advertise-peer-urls", Url(m.peer_port),
+      "--initial-cluster", InitialCluster(), "--initial-cluster-token", "jfsbr-test",
+      "--initial-cluster-state", fresh ? "new" : "existing",
+      // Quick elections: tests kill leaders on purpose.
+      "--heartbeat-interval", "50", "--election-timeout", "500",
+      "--logger", "zap", "--log-outputs", "stderr"};
+  args.insert(args.end(), etcd.begin(), etcd.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("fork", "etcd");
+  if (pid == 0) {
+    if (detach_) {
+      setsid();
+    } else {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
+    }
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int null = open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+      dup2(null, 0);
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  m.pid = pid;
+  return Status::OK();
+}
+
+Status EtcdCluster::WaitReady() const {
+  for (int i = 0; i < size(); i++) {
+    if (members_[i].pid == 0) continue;
+    int st = 0;
+    if (!detach_ && waitpid(members_[i].pid, &st, WNOHANG) == members_[i].pid) {
+      return Status::IOError("etcd member " + members_[i].name + " exited at start (see " + dir_ +
+                             "/" + members_[i].name + ".log; is etcd-server installed?)");
+    }
+  }
+  auto url = ParseEtcdUrl(Endpoints() + "/?timeout=2");
+  JFS_RETURN_IF_ERROR(url.status());
+  JFS_ASSIGN_OR_RETURN(auto client, EtcdClient::Connect(*url));
+  etcdpb::RangeRequest req;
+  req.set_key("ready?");
+  etcdpb::RangeResponse resp;
+  Status st = client->Range(req, &resp);
+  if (st.ok()) return st;
+  std::string tails;  // what the members said last, for the test log
+  for (const auto& m : members_) {
+    std::ifstream log(dir_ + "/" + m.name + ".log");
+    std::string line, last;
+    while (std::getline(log, line)) last = line;
+    tails += "\n  " + m.name + ": " + last.substr(0, 300);
+  }
+  return st.Annotate("etcd test cluster in " + dir_ + " not ready" + tails);
+}
+
+std::string EtcdCluster::endpoint(int i) const {
+  return "127.0.0.1:" + std::to_string(members_[i].client_port);
+}
+
+std::string EtcdCluster::Endpoints() const {
+  std::string s;
+  for (int i = 0; i < size(); i++) s += (i ? "," : "") + endpoint(i);
+  return s;
+}
+
+int EtcdCluster::Leader() const {
+  auto url = ParseEtcdUrl(Endpoints() + "/?timeout=2");
+  if (!url.ok()) return -1;
+  auto client = EtcdClient::Connect(*url);
+  if (!client.ok()) return -1;
+  auto statuses = (*client)->MemberStatuses();
+  for (size_t i = 0; i < statuses.size(); i++) {
+    const auto& s = statuses[i];
+    if (s.error.ok() && s.status.leader() != 0 && s.status.leader() == s.status.header().member_id())
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void EtcdCluster::Kill(int i) {
+  Member& m = members_[i];
+  if (m.pid <= 0) return;
+  if (detach_ || !owned_) {
+    kill(-m.pid, SIGKILL);  // the session: the watchdog and etcd
+  }
+  kill(m.pid, SIGKILL);
+  waitpid(m.pid, nullptr, 0);
+  m.pid = 0;
+}
+
+Status EtcdCluster::Restart(int i) {
+  if (members_[i].pid > 0) Kill(i);
+  JFS_RETURN_IF_ERROR(Spawn(i, false));
+  return WaitReady();
+}
+
+Status EtcdCluster::Save(const std::string& file) const {
+  std::ofstream out(file + ".tmp");
+  out << dir_ << "\n";
+  for (const auto& m : members_) {
+    out << m.name << " " << m.client_port << " " << m.peer_port << " " << m.pid << "\n";
+  }
+  out.close();
+  if (!out || rename((file + ".tmp").c_str(), file.c_str()) != 0) {
+    return ErrnoStatus("write", file);
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Load(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return Status::NotFound("no etcd test cluster file " + file);
+  std::unique_ptr<EtcdCluster> c(new EtcdCluster());
+  c->owned_ = false;
+  c->detach_ = true;
+  std::getline(in, c->dir_);
+  Member m;
+  while (in >> m.name >> m.client_port >> m.peer_port >> m.pid) c->members_.push_back(m);
+  if (c->members_.empty()) return Status::Corruption("empty etcd test cluster file " + file);
+  return c;
+}
+
+Status EtcdCluster::StopSaved(const std::string& file) {
+  JFS_ASSIGN_OR_RETURN(auto c, Load(file));
+  c->owned_ = true;
+  c.reset();
+  unlink(file.c_str());
+  return Status::OK();
+}
+
+EtcdCluster* EtcdCluster::Shared() {
+  static std::unique_ptr<EtcdCluster> shared = []() -> std::unique_ptr<EtcdCluster> {
+    if (const char* f = getenv("JFSBR_TEST_ETCD_FILE"); f && *f) {
+      auto c = Load(f);
+      bool alive = c.ok();
+      for (int i = 0; alive && i < (*c)->size(); i++) alive = kill((*c)->members_[i].pid, 0) == 0;
+      if (alive && (*c)->WaitReady().ok()) return std::move(*c);
+    }
+    auto c = Start(3);
+    if (!c.ok()) {
+      fprintf(stderr, "cannot start an etcd test cluster: %s\n", c.status().ToString().c_str());
+      abort();
+    }
+    return std::move(*c);
+  }();
+  return shared.get();
+}
+
+}  // namespace jfsbr

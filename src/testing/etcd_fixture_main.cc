@@ -1,0 +1,33 @@
+// The ctest fixture that starts one 3-member etcd cluster for a whole test
+// run and stops it at the end:  jfsbr_etcd_fixture start|stop FILE
+#include <cstdio>
+#include <cstring>
+
+#include "testing/etcd_cluster.h"
+
+int main(int argc, char** argv) {
+  using jfsbr::EtcdCluster;
+  if (argc != 3 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "stop") != 0)) {
+    fprintf(stderr, "usage: %s start|stop FILE\n", argv[0]);
+    return 2;
+  }
+  if (strcmp(argv[1], "stop") == 0) {
+    auto st = EtcdCluster::StopSaved(argv[2]);
+    if (!st.ok()) fprintf(stderr, "%s\n", st.ToString().c_str());
+    return 0;  // nothing to stop is fine
+  }
+  (void)EtcdCluster::StopSaved(argv[2]);  // a cluster left by an interrupted run
+  auto c = EtcdCluster::Start(3, /*detach=*/true);
+  if (!c.ok()) {
+    fprintf(stderr, "cannot start the etcd test cluster: %s\n", c.status().ToString().c_str());
+    return 1;
+  }
+  auto st = (*c)->Save(argv[2]);
+  if (!st.ok()) {
+    fprintf(stderr, "%s\n", st.ToString().c_str());
+    return 1;
+  }
+  (*c)->Release();
+  printf("etcd test cluster: %s (%s)\n", (*c)->Endpoints().c_str(), (*c)->dir().c_str());
+  return 0;
+}
