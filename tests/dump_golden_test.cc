@@ -16,6 +16,7 @@
 #include "kv/registry.h"
 #include "model/keys.h"
 #include "util/coding.h"
+#include "testing/meta_url.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
@@ -141,10 +142,8 @@ void ExpectCheckPasses(KvEngine* e) {
 class DumpGoldenTest : public ::testing::Test {
  protected:
   std::unique_ptr<KvEngine> Engine(const std::string& kind) {
-    auto e = OpenEngine(kind == "rocksdb" ? "rocksdb://" + dir_.Sub("db" + std::to_string(n_++))
-                                          : "memkv://golden-" + std::to_string(rand()),
-                        true);
-    EXPECT_TRUE(e.ok());
+    auto e = OpenEngine(FreshMetaUrl(kind, dir_.path()), true);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
     return std::move(*e);
   }
   TempDir dir_;
@@ -164,7 +163,7 @@ TEST_F(DumpGoldenTest, ScriptedVolumeDumpsToTheGoldenBytes) {
 TEST_F(DumpGoldenTest, GoldenLoadsIntoEveryEngineAndDumpsBackIdentically) {
   std::string golden = ReadFile(kGolden);
   ASSERT_FALSE(golden.empty());
-  for (const char* kind : {"memkv", "rocksdb"}) {
+  for (const char* kind : {"memkv", "rocksdb", "etcd"}) {
     auto e = Engine(kind);
     Load(golden, e.get());
     ExpectCheckPasses(e.get());
@@ -190,7 +189,7 @@ TEST_F(DumpGoldenTest, BinaryRoundTripsAcrossEngines) {
   EXPECT_EQ(bin.substr(0, 4), std::string("\0\0\0\x01", 4));  // the format segment first
   EXPECT_EQ(bin.substr(bin.size() - 8 - GetBE64(bin.data() + bin.size() - 8) - 4, 4),
             std::string("\0\x74\x70\x83", 4));  // EOS before the footer
-  for (const char* kind : {"rocksdb", "memkv"}) {
+  for (const char* kind : {"rocksdb", "memkv", "etcd"}) {
     auto e = Engine(kind);
     auto src = StringSource(bin);
     auto loaded = LoadBinary(src.get(), e.get(), {});
@@ -206,7 +205,7 @@ TEST_F(DumpGoldenTest, BinaryRoundTripsAcrossEngines) {
 }
 
 TEST_F(DumpGoldenTest, SubdirDumpLoadsAsTheRootOfANewVolume) {
-  auto e = Engine("rocksdb");
+  auto e = Engine("etcd");
   Load(ReadFile(kGoldenSub), e.get());
   ExpectCheckPasses(e.get());
   DumpOptions o;

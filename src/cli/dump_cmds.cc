@@ -40,7 +40,18 @@ void PrintDumpSummary(const Args& a, const DumpStats& s, double secs) {
 int RunDump(const Args& a) {
   auto engine = OpenEngine(a.pos[0]);
   if (!engine.ok()) return Fail(a, engine.status());
-  auto snap = (*engine)->Snapshot();
+  Result<std::unique_ptr<KvSnapshot>> snap = Status::InvalidArgument("no snapshot");
+  if (a.Has("at-version")) {
+    char* end = nullptr;
+    std::string v = a.Get("at-version");
+    unsigned long long version = strtoull(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0') {
+      return Fail(a, Status::InvalidArgument("--at-version needs a number, not '" + v + "'"));
+    }
+    snap = (*engine)->SnapshotAt(version);
+  } else {
+    snap = (*engine)->Snapshot();
+  }
   if (!snap.ok()) return Fail(a, snap.status());
   DumpOptions o;
   o.subdir = a.Get("subdir");
@@ -158,6 +169,7 @@ const Command kDumpCommand = {
      {"skip-trash", 0, "", "leave out the trash"},
      {"threads", 'p', "N", "threads reading entries", "the number of cores"},
      {"json", 0, "", "print the summary (with the snapshot version) as JSON on stderr"},
+     {"at-version", 0, "N", "dump the volume as it was at this earlier version (etcd revision)"},
      {"binary", 0, "", "JuiceFS's binary format (V2) instead of JSON"}},
     1,
     2,

@@ -8,15 +8,17 @@
 #include "fs/volume.h"
 #include "kv/registry.h"
 #include "model/keys.h"
+#include "testing/meta_url.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
 namespace {
 
-class CheckTest : public ::testing::Test {
+class CheckTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto e = OpenEngine("memkv://check-" + std::to_string(rand()), true);
+    auto e = OpenEngine(FreshMetaUrl(GetParam(), dir_.path()), true);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
     o.name = "checkvol";
     o.bucket = dir_.Sub("bucket");
@@ -57,9 +59,9 @@ class CheckTest : public ::testing::Test {
   Ino d_ = 0, f_ = 0;
 };
 
-TEST_F(CheckTest, HealthyVolumePasses) { EXPECT_EQ(Problems(), ""); }
+TEST_P(CheckTest, HealthyVolumePasses) { EXPECT_EQ(Problems(), ""); }
 
-TEST_F(CheckTest, WrongFileNlink) {
+TEST_P(CheckTest, WrongFileNlink) {
   ExpectProblem(
       [&] {
         Attr a = AttrOf(f_);
@@ -69,7 +71,7 @@ TEST_F(CheckTest, WrongFileNlink) {
       "has nlink 5 but 2 entries");
 }
 
-TEST_F(CheckTest, WrongDirNlink) {
+TEST_P(CheckTest, WrongDirNlink) {
   ExpectProblem(
       [&] {
         Attr a = AttrOf(d_);
@@ -79,7 +81,7 @@ TEST_F(CheckTest, WrongDirNlink) {
       "dir " + std::to_string(d_) + " has nlink 2, want 3");
 }
 
-TEST_F(CheckTest, WrongUsageRecord) {
+TEST_P(CheckTest, WrongUsageRecord) {
   ExpectProblem(
       [&] {
         Put(keys::DirStat(d_), EncodeDirStat({1, 2, 3}));
@@ -88,14 +90,14 @@ TEST_F(CheckTest, WrongUsageRecord) {
       "space 8192 inodes 2");
 }
 
-TEST_F(CheckTest, WrongCounters) {
+TEST_P(CheckTest, WrongCounters) {
   ExpectProblem([&] { Put(keys::Counter("usedSpace"), EncodeCounterLE(1)); },
                 "counter usedSpace is 1, the volume holds 12288");
   ExpectProblem([&] { Put(keys::Counter("nextInode"), EncodeCounterLE(2)); },
                 "counter nextInode is 2, not above inode");
 }
 
-TEST_F(CheckTest, DanglingEntryAndOrphanInode) {
+TEST_P(CheckTest, DanglingEntryAndOrphanInode) {
   ExpectProblem(
       [&] {
         Put(keys::Entry(d_, "ghost"), EncodeDentry({FileType::kFile, 999}));
@@ -111,7 +113,7 @@ TEST_F(CheckTest, DanglingEntryAndOrphanInode) {
       "inode 998 is not reachable");
 }
 
-TEST_F(CheckTest, WrongParentCounterAndSliceRefs) {
+TEST_P(CheckTest, WrongParentCounterAndSliceRefs) {
   ExpectProblem([&] { Put(keys::Parent(f_, kRootInode), EncodeCounterLE(3)); },
                 "has 1 entries in dir 1 but its parent counter says 3");
   auto recs = vol_->ReadChunk(f_, 0);
@@ -119,7 +121,7 @@ TEST_F(CheckTest, WrongParentCounterAndSliceRefs) {
                 "is used 1 times but its ref record says 4");
 }
 
-TEST_F(CheckTest, NoSettingIsNotAVolume) {
+TEST_P(CheckTest, NoSettingIsNotAVolume) {
   ExpectProblem(
       [&] {
         WriteBatch b;
@@ -128,6 +130,8 @@ TEST_F(CheckTest, NoSettingIsNotAVolume) {
       },
       "no volume setting");
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, CheckTest, ::testing::Values("memkv", "rocksdb", "etcd"));
 
 }  // namespace
 }  // namespace jfsbr

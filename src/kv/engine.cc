@@ -20,6 +20,7 @@ class Borrowed final : public KvEngine {
   Result<StampedValue> GetStamped(std::string_view k) override { return e_->GetStamped(k); }
   Status Commit(const WriteBatch& b) override { return e_->Commit(b); }
   Result<std::unique_ptr<KvSnapshot>> Snapshot() override { return e_->Snapshot(); }
+  Result<std::unique_ptr<KvSnapshot>> SnapshotAt(uint64_t v) override { return e_->SnapshotAt(v); }
   Result<uint64_t> Version() override { return e_->Version(); }
   std::string Describe() const override { return e_->Describe(); }
 
@@ -41,6 +42,10 @@ Status KvReader::ScanRanges(const std::vector<KeyRange>& ranges, const RangeScan
     }));
   }
   return Status::OK();
+}
+
+Result<std::unique_ptr<KvSnapshot>> KvEngine::SnapshotAt(uint64_t version) {
+  return Status::NotSupported(Describe() + " cannot read a past version (only etcd keeps history)");
 }
 
 Result<StampedValue> KvEngine::GetStamped(std::string_view key) {

@@ -107,6 +107,9 @@ class KvEngine : public KvReader {
   virtual Result<StampedValue> GetStamped(std::string_view key);
   // A consistent view of the current state.
   virtual Result<std::unique_ptr<KvSnapshot>> Snapshot() = 0;
+  // A view of the state at an earlier Version() (engines that keep history:
+  // etcd until compaction). The default: kNotSupported.
+  virtual Result<std::unique_ptr<KvSnapshot>> SnapshotAt(uint64_t version);
   // A number that grows with every commit (RocksDB sequence, etcd revision).
   virtual Result<uint64_t> Version() = 0;
   // One line for people: engine kind and location (never a password).

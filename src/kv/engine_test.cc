@@ -153,7 +153,114 @@ TEST_P(EngineTest, PrefixWrapperIsolatesVolumes) {
   EXPECT_FALSE(vol->Get("outside")->has_value());
 }
 
+TEST_P(EngineTest, ScanRangesReadsEachRangeInOrder) {
+  for (const char* k : {"a1", "a2", "b1", "c1", "c2", "c3"}) Put(k, std::string("v") + k);
+  std::vector<KeyRange> ranges = {{"c", "d"}, {"x", "y"}, {"a", "b"}, {"b1", std::string("b1\0", 3)}};
+  std::string out;
+  ASSERT_TRUE(engine_
+                  ->ScanRanges(ranges,
+                               [&](size_t i, auto k, auto v) {
+                                 out += std::to_string(i) + ":" + std::string(k) + "=" +
+                                        std::string(v) + ";";
+                               })
+                  .ok());
+  EXPECT_EQ(out, "0:c1=vc1;0:c2=vc2;0:c3=vc3;2:a1=va1;2:a2=va2;3:b1=vb1;");
+  // A snapshot's ranges do not see later writes.
+  auto snap = engine_->Snapshot();
+  Put("a3", "new");
+  out.clear();
+  ASSERT_TRUE((*snap)->ScanRanges({{"a", "b"}}, [&](size_t, auto k, auto) { out += k; }).ok());
+  EXPECT_EQ(out, "a1a2");
+}
+
+TEST_P(EngineTest, BulkBatchOfManyKeysCommitsWhole) {
+  WriteBatch b;
+  b.atomic = false;  // as loads write: the engine may split it
+  for (int i = 0; i < 1000; i++) b.Put("k" + std::to_string(10000 + i), std::string(100, 'x'));
+  b.Put("k10005", "last write wins");
+  ASSERT_TRUE(engine_->Commit(b).ok());
+  int n = 0;
+  ASSERT_TRUE(engine_->Scan("k", "l", [&](auto, auto) { return ++n; }).ok());
+  EXPECT_EQ(n, 1000);
+  EXPECT_EQ(engine_->Get("k10005")->value_or(""), "last write wins");
+}
+
+TEST_P(EngineTest, SnapshotAtAnEarlierVersion) {
+  Put("a", "1");
+  auto v1 = engine_->Version();
+  ASSERT_TRUE(v1.ok());
+  Put("a", "2");
+  auto past = engine_->SnapshotAt(*v1);
+  if (GetParam() != "etcd") {  // only etcd keeps history
+    EXPECT_TRUE(past.status().Is(Code::kNotSupported)) << past.status().ToString();
+    return;
+  }
+  ASSERT_TRUE(past.ok()) << past.status().ToString();
+  EXPECT_EQ((*past)->Get("a")->value_or(""), "1");
+  EXPECT_EQ((*past)->version(), *v1);
+  EXPECT_FALSE(engine_->SnapshotAt(*v1 + 1000000).ok());  // the future
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EngineTest, ::testing::Values("memkv", "rocksdb", "etcd"));
+
+// What only etcd does: mod_revision compares and transaction size limits.
+class EtcdEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto e = OpenEngine(FreshMetaUrl("etcd", ""));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(*e);
+  }
+  std::unique_ptr<KvEngine> engine_;
+};
+
+TEST_F(EtcdEngineTest, RewriteWithTheSameValueIsAConflict) {
+  WriteBatch put;
+  put.Put("k", "v");
+  ASSERT_TRUE(engine_->Commit(put).ok());
+  Txn tx(engine_.get());
+  ASSERT_EQ(tx.Get("k")->value_or(""), "v");
+  ASSERT_TRUE(engine_->Commit(put).ok());  // same value, new mod_revision
+  tx.Put("other", "x");
+  Status st = tx.Commit();
+  EXPECT_TRUE(st.Is(Code::kConflict)) << st.ToString();
+  EXPECT_FALSE(engine_->Get("other")->has_value());
+  auto stamped = engine_->GetStamped("k");
+  ASSERT_TRUE(stamped.ok());
+  EXPECT_GT(stamped->stamp, 0);
+  EXPECT_EQ(engine_->GetStamped("absent")->stamp, 0);
+}
+
+TEST_F(EtcdEngineTest, OversizedOperationIsRefusedWhole) {
+  WriteBatch b;  // atomic: one operation that cannot be split
+  for (int i = 0; i < 200; i++) b.Put("big" + std::to_string(i), "v");
+  Status st = engine_->Commit(b);
+  EXPECT_TRUE(st.Is(Code::kInvalidArgument)) << st.ToString();
+  EXPECT_NE(st.message().find("max-txn-ops 128"), std::string::npos) << st.ToString();
+  int n = 0;
+  ASSERT_TRUE(engine_->Scan("big", "bih", [&](auto, auto) { return ++n; }).ok());
+  EXPECT_EQ(n, 0);  // nothing applied
+  WriteBatch huge;
+  huge.Put("huge", std::string(2 << 20, 'x'));
+  st = engine_->Commit(huge);
+  EXPECT_TRUE(st.Is(Code::kInvalidArgument)) << st.ToString();
+  EXPECT_NE(st.message().find("max-request-bytes"), std::string::npos) << st.ToString();
+}
+
+TEST_F(EtcdEngineTest, CountersAddUpUnderContention) {
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; t++) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < 50; i++) {
+        WriteBatch b;
+        b.AddLE64("counter", 1);
+        EXPECT_TRUE(engine_->Commit(b).ok());
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(DecodeCounterLE(**engine_->Get("counter")).value(), 200);
+}
 
 TEST(RegistryTest, BadUrls) {
   EXPECT_TRUE(OpenEngine("nothing").status().Is(Code::kInvalidArgument));

@@ -194,7 +194,7 @@ Status EtcdClient::Run(std::string_view what, bool resend, Call call, bool* unkn
   // Long enough for an election after a leader dies (a few seconds), short
   // enough that a dead cluster is reported rather than waited on forever.
   auto budget = std::chrono::milliseconds(
-      static_cast<int64_t>(std::max(60.0, 3 * url_.timeout_seconds) * 1000));
+      static_cast<int64_t>(6 * url_.timeout_seconds * 1000));
   auto give_up = Clock::now() + budget;
   if (unknown) *unknown = false;
   for (int attempt = 0;; attempt++) {

@@ -175,6 +175,22 @@ class EtcdEngine final : public KvEngine {
     JFS_ASSIGN_OR_RETURN(uint64_t rev, Version());
     return std::unique_ptr<KvSnapshot>(new EtcdSnapshot(c_, static_cast<int64_t>(rev)));
   }
+  Result<std::unique_ptr<KvSnapshot>> SnapshotAt(uint64_t version) override {
+    JFS_ASSIGN_OR_RETURN(uint64_t now, Version());
+    if (version == 0 || version > now) {
+      return Status::InvalidArgument("etcd revision " + std::to_string(version) +
+                                     " is not in the past (the current revision is " +
+                                     std::to_string(now) + ")");
+    }
+    // Fails now if compaction has removed that revision.
+    etcdpb::RangeRequest req;
+    req.set_key(std::string(1, '\0'));
+    req.set_count_only(true);
+    req.set_revision(static_cast<int64_t>(version));
+    etcdpb::RangeResponse resp;
+    JFS_RETURN_IF_ERROR(c_->Range(req, &resp));
+    return std::unique_ptr<KvSnapshot>(new EtcdSnapshot(c_, static_cast<int64_t>(version)));
+  }
   Result<uint64_t> Version() override {
     etcdpb::RangeRequest req;
     req.set_key(std::string(1, '\0'));

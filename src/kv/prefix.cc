@@ -81,6 +81,10 @@ class PrefixEngine final : public KvEngine {
     JFS_ASSIGN_OR_RETURN(auto s, base_->Snapshot());
     return std::unique_ptr<KvSnapshot>(new PrefixSnapshot(std::move(s), prefix_));
   }
+  Result<std::unique_ptr<KvSnapshot>> SnapshotAt(uint64_t version) override {
+    JFS_ASSIGN_OR_RETURN(auto s, base_->SnapshotAt(version));
+    return std::unique_ptr<KvSnapshot>(new PrefixSnapshot(std::move(s), prefix_));
+  }
   Result<uint64_t> Version() override { return base_->Version(); }
   std::string Describe() const override { return base_->Describe(); }
 
