@@ -52,7 +52,18 @@ int RunStatus(const Args& a) {
   AppendGoQuoted(&out, (*vol)->engine()->Describe());
   auto version = (*vol)->engine()->Version();
   if (!version.ok()) return Fail(a, version.status());
-  out += ",\n  \"Version\": " + std::to_string(*version) + ",\n  \"Setting\": ";
+  out += ",\n  \"Version\": " + std::to_string(*version);
+  auto stats = (*vol)->engine()->Stats();
+  if (!stats.empty()) {
+    out += ",\n  \"EngineStats\": {";
+    for (size_t i = 0; i < stats.size(); i++) {
+      out += std::string(i ? "," : "") + "\n    \"" + stats[i].first + "\": ";
+      // Re-indent nested lines one level deeper.
+      for (char c : stats[i].second) out += c == '\n' ? std::string("\n  ") : std::string(1, c);
+    }
+    out += "\n  }";
+  }
+  out += ",\n  \"Setting\": ";
   AppendFormatJson(&out, RedactSecrets((*vol)->format(), true), "  ", 1);
   out += ",\n  \"Counters\": {";
   bool first = true;

@@ -23,6 +23,7 @@ class Borrowed final : public KvEngine {
   Result<std::unique_ptr<KvSnapshot>> SnapshotAt(uint64_t v) override { return e_->SnapshotAt(v); }
   Result<uint64_t> Version() override { return e_->Version(); }
   std::string Describe() const override { return e_->Describe(); }
+  std::vector<std::pair<std::string, std::string>> Stats() override { return e_->Stats(); }
 
  private:
   KvEngine* e_;

@@ -114,6 +114,9 @@ class KvEngine : public KvReader {
   virtual Result<uint64_t> Version() = 0;
   // One line for people: engine kind and location (never a password).
   virtual std::string Describe() const = 0;
+  // Engine facts for `status`: names with JSON values (etcd: endpoints,
+  // leader, revision, database size). The default has none.
+  virtual std::vector<std::pair<std::string, std::string>> Stats() { return {}; }
 };
 
 // A KvEngine that forwards to engine without owning it (engine must outlive

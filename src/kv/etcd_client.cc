@@ -130,8 +130,9 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const EtcdUrl& url) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    // Also the shortest connection attempt (TCP + HTTP/2 handshake): not too short.
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
+    // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is also the connection attempt's
+    // timeout: left at its default, a member that accepts connections before
+    // it serves is not given up on mid-handshake. Each call has its deadline.)
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     if (!url.server_name.empty()) args.SetSslTargetNameOverride(url.server_name);
     auto ep = std::make_unique<Endpoint>();
@@ -244,6 +245,12 @@ Status EtcdClient::WriteTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* 
       "transaction", false,
       [&](Endpoint* ep, grpc::ClientContext* ctx) { return ep->kv->Txn(ctx, req, resp); },
       unknown);
+}
+
+Status EtcdClient::IdempotentTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp) {
+  return Run("transaction", true, [&](Endpoint* ep, grpc::ClientContext* ctx) {
+    return ep->kv->Txn(ctx, req, resp);
+  });
 }
 
 Status EtcdClient::Compact(int64_t revision) {

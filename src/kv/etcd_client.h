@@ -43,6 +43,9 @@ class EtcdClient {
   // A transaction that writes, sent once. On error, *unknown tells whether it
   // may have been applied anyway (the request may have reached the cluster).
   Status WriteTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp, bool* unknown);
+  // A transaction that may be applied twice with the same result (blind
+  // puts and deletes): retried like a read.
+  Status IdempotentTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp);
   Status Compact(int64_t revision);
   // One status per endpoint, in the URL's order (no retries).
   std::vector<EtcdMemberStatus> MemberStatuses();

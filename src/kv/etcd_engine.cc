@@ -21,6 +21,7 @@
 #include "kv/backends.h"
 #include "kv/etcd_client.h"
 #include "kv/prefix.h"
+#include "util/json.h"
 #include "util/task_group.h"
 
 namespace jfsbr {
@@ -199,6 +200,7 @@ class EtcdEngine final : public KvEngine {
     JFS_RETURN_IF_ERROR(c_->Range(req, &resp));
     return static_cast<uint64_t>(resp.header().revision());
   }
+  std::vector<std::pair<std::string, std::string>> Stats() override;
   std::string Describe() const override {
     size_t n = c_->url().endpoints.size();
     return c_->url().Redacted() + " (etcd, " + std::to_string(n) + " endpoint" +
@@ -215,6 +217,46 @@ class EtcdEngine final : public KvEngine {
 
   std::shared_ptr<EtcdClient> c_;
 };
+
+std::vector<std::pair<std::string, std::string>> EtcdEngine::Stats() {
+  std::string members = "[", leader = "null";
+  int64_t revision = 0, db_size = 0;
+  auto statuses = c_->MemberStatuses();
+  for (size_t i = 0; i < statuses.size(); i++) {
+    const EtcdMemberStatus& m = statuses[i];
+    members += i ? ",\n    {" : "\n    {";
+    AppendGoQuoted(&members, "Endpoint");
+    members += ": ";
+    AppendGoQuoted(&members, m.endpoint);
+    if (!m.error.ok()) {
+      members += ", \"Error\": ";
+      AppendGoQuoted(&members, m.error.message());
+    } else {
+      const auto& s = m.status;
+      bool is_leader = s.leader() != 0 && s.leader() == s.header().member_id();
+      char buf[256];
+      snprintf(buf, sizeof(buf),
+               ", \"Version\": \"%s\", \"MemberID\": \"%016llx\", \"IsLeader\": %s, "
+               "\"RaftTerm\": %llu, \"RaftIndex\": %llu, \"DBSize\": %lld",
+               s.version().c_str(), static_cast<unsigned long long>(s.header().member_id()),
+               is_leader ? "true" : "false", static_cast<unsigned long long>(s.raftterm()),
+               static_cast<unsigned long long>(s.raftindex()), static_cast<long long>(s.dbsize()));
+      members += buf;
+      revision = std::max(revision, s.header().revision());
+      if (is_leader) {
+        leader.clear();
+        AppendGoQuoted(&leader, m.endpoint);
+        db_size = s.dbsize();
+      }
+    }
+    members += "}";
+  }
+  members += "\n  ]";
+  return {{"Endpoints", members},
+          {"Leader", leader},
+          {"Revision", std::to_string(revision)},
+          {"DBSize", std::to_string(db_size)}};
+}
 
 Status EtcdEngine::Commit(const WriteBatch& batch) {
   if (batch.empty()) return Status::OK();
@@ -337,14 +379,7 @@ Status EtcdEngine::CommitParts(const WriteBatch& batch) {
     ops = bytes = 0;
     return group.Submit([this, req] {
       etcdpb::TxnResponse resp;
-      bool unknown = false;
-      Status st;
-      for (int attempt = 0; attempt < 20; attempt++) {
-        st = c_->WriteTxn(*req, &resp, &unknown);
-        if (st.ok() || !st.Is(Code::kUnavailable)) return st;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100 * (attempt + 1)));
-      }
-      return st;
+      return c_->IdempotentTxn(*req, &resp);
     });
   };
   for (const auto& [key, value] : writes) {

@@ -87,6 +87,7 @@ class PrefixEngine final : public KvEngine {
   }
   Result<uint64_t> Version() override { return base_->Version(); }
   std::string Describe() const override { return base_->Describe(); }
+  std::vector<std::pair<std::string, std::string>> Stats() override { return base_->Stats(); }
 
  private:
   std::unique_ptr<KvEngine> base_;

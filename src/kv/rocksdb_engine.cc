@@ -151,6 +151,16 @@ class RocksEngine final : public KvEngine {
     return ScanRangesWith(db_.get(), nullptr, ranges, fn);
   }
   std::string Describe() const override { return "rocksdb://" + path_ + " (embedded RocksDB)"; }
+  std::vector<std::pair<std::string, std::string>> Stats() override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto [name, prop] : {std::pair{"EstimatedKeys", "rocksdb.estimate-num-keys"},
+                              std::pair{"SstBytes", "rocksdb.total-sst-files-size"},
+                              std::pair{"MemtableBytes", "rocksdb.cur-size-all-mem-tables"}}) {
+      uint64_t v = 0;
+      if (db_->GetIntProperty(prop, &v)) out.emplace_back(name, std::to_string(v));
+    }
+    return out;
+  }
 
  private:
   std::string path_;

@@ -1,0 +1,204 @@
+// jfsbr on a real etcd cluster, end to end: migration through pipes, and the
+// leader killed (SIGKILL) in the middle of an import and of a load.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "testing/etcd_cluster.h"
+#include "testing/meta_url.h"
+#include "tests/cli_util.h"
+
+namespace jfsbr {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string J = JFSBR_BINARY;
+const std::string kGolden = std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volume.json";
+
+CmdResult Sh(const std::string& cmd, const TempDir& dir) { return RunShell(cmd, dir); }
+
+// Starts `jfsbr args...` in the background, stderr to err_file.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& err_file) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(err, 2);
+    std::vector<char*> argv;
+    std::vector<std::string> all = {J};
+    all.insert(all.end(), args.begin(), args.end());
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(J.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits up to `seconds` for pid; its exit code, or -1 (killed or still running: killed now).
+int Wait(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 10; i++) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    usleep(100000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(EtcdCliTest, RocksDbToEtcdToRocksDbThroughPipesIsByteIdentical) {
+  TempDir d;
+  std::string a = "rocksdb://" + d.Sub("a"), b = "rocksdb://" + d.Sub("b");
+  std::string e1 = FreshMetaUrl("etcd", ""), e2 = FreshMetaUrl("etcd", "");
+  // The golden volume (every field kind) and a generated one with big
+  // directories (many pages and transactions per directory).
+  for (const std::string& source : {std::string("golden"), std::string("generated")}) {
+    fs::remove_all(d.Sub("a"));
+    fs::remove_all(d.Sub("b"));
+    if (source == "golden") {
+      ASSERT_EQ(Sh(J + " load " + a + " " + kGolden, d).code, 0);
+    } else {
+      ASSERT_EQ(Sh(J + " bench gen " + a + " --files 3000", d).code, 0);
+    }
+    ASSERT_EQ(Sh(J + " dump " + a + " > " + d.Sub("a.json"), d).code, 0);
+    CmdResult to_etcd = Sh(J + " dump " + a + " | " + J + " load --force " + e1, d);
+    ASSERT_EQ(to_etcd.code, 0) << to_etcd.err;
+    CmdResult check = Sh(J + " check " + e1, d);
+    EXPECT_EQ(check.code, 0) << check.out;
+    CmdResult back = Sh(J + " dump " + e1 + " | " + J + " load " + b, d);
+    ASSERT_EQ(back.code, 0) << back.err;
+    EXPECT_EQ(Sh(J + " dump " + e1 + " | cmp - " + d.Sub("a.json"), d).code, 0) << source;
+    EXPECT_EQ(Sh(J + " dump " + b + " | cmp - " + d.Sub("a.json"), d).code, 0) << source;
+    // The binary format the same way.
+    ASSERT_EQ(Sh(J + " dump --binary " + a + " > " + d.Sub("a.bin"), d).code, 0);
+    CmdResult bin = Sh(J + " dump --binary " + a + " | " + J + " load --binary --force " + e2, d);
+    ASSERT_EQ(bin.code, 0) << bin.err;
+    EXPECT_EQ(Sh(J + " dump --binary " + e2 + " | cmp - " + d.Sub("a.bin"), d).code, 0) << source;
+  }
+}
+
+TEST(EtcdCliTest, StatusShowsTheCluster) {
+  TempDir d;
+  std::string url = FreshMetaUrl("etcd", "");
+  ASSERT_EQ(Sh(J + " load " + url + " " + kGolden, d).code, 0);
+  CmdResult st = Sh(J + " status " + url, d);
+  ASSERT_EQ(st.code, 0) << st.err;
+  for (const char* field : {"\"Endpoints\"", "\"Leader\"", "\"Revision\"", "\"DBSize\""}) {
+    EXPECT_NE(st.out.find(field), std::string::npos) << field << " in\n" << st.out;
+  }
+}
+
+class EtcdFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = EtcdCluster::Start(3);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cluster_ = std::move(*c);
+  }
+  // Kills the leader once `ready` says the operation is under way.
+  void KillLeaderWhen(const std::function<bool()>& ready) {
+    for (int i = 0; i < 3000 && !ready(); i++) usleep(10000);
+    int leader = cluster_->Leader();
+    ASSERT_GE(leader, 0);
+    cluster_->Kill(leader);
+  }
+  std::unique_ptr<EtcdCluster> cluster_;
+  TempDir d_;
+};
+
+TEST_F(EtcdFaultTest, LeaderKilledDuringImport) {
+  std::string src = d_.Sub("src");
+  fs::create_directories(src + "/sub");
+  std::mt19937 rng(5);
+  for (int i = 0; i < 300; i++) {
+    std::string data(rng() % 20000 + 1, '\0');
+    for (auto& c : data) c = static_cast<char>(rng());
+    std::ofstream(src + (i % 3 ? "/f" : "/sub/f") + std::to_string(i), std::ios::binary) << data;
+  }
+  std::string url = cluster_->MetaUrl("imp");
+  ASSERT_EQ(Sh(J + " format " + url + " --storage file --bucket " + d_.Sub("bucket") + " myjfs", d_)
+                .code,
+            0);
+  pid_t pid = Spawn({"import", src, url}, d_.Sub("import.err"));
+  KillLeaderWhen([&] {
+    std::error_code ec;
+    size_t n = 0;
+    for (auto it = fs::recursive_directory_iterator(d_.Sub("bucket"), ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      n++;
+    }
+    return n > 60;  // some files are in, most are not
+  });
+  int code = Wait(pid, 120);
+  std::string err = Slurp(d_.Sub("import.err"));
+  if (code != 0) {  // allowed: a clear one-line error
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_NE(err.find("etcd"), std::string::npos) << err;
+  }
+  // No half-applied operation: the invariants hold, every file shown is whole.
+  CmdResult check = Sh(J + " check " + url, d_);
+  EXPECT_EQ(check.code, 0) << check.out << check.err;
+  CmdResult exp = Sh(J + " export " + url + " " + d_.Sub("out"), d_);
+  ASSERT_EQ(exp.code, 0) << exp.err;
+  if (code == 0) {
+    EXPECT_EQ(Sh("diff -r " + src + " " + d_.Sub("out"), d_).code, 0);
+  } else {
+    for (auto& e : fs::recursive_directory_iterator(d_.Sub("out"))) {
+      if (!e.is_regular_file()) continue;
+      std::string rel = fs::relative(e.path(), d_.Sub("out")).string();
+      EXPECT_EQ(Slurp(e.path().string()), Slurp(src + "/" + rel)) << rel;
+    }
+  }
+  RecordProperty("import_exit", code);
+}
+
+TEST_F(EtcdFaultTest, LeaderKilledDuringLoad) {
+  std::string gen = "rocksdb://" + d_.Sub("gen");
+  ASSERT_EQ(Sh(J + " bench gen " + gen + " --files 30000", d_).code, 0);
+  ASSERT_EQ(Sh(J + " dump " + gen + " " + d_.Sub("gen.json"), d_).code, 0);
+  std::string url = cluster_->MetaUrl("load");
+  pid_t pid = Spawn({"load", url, d_.Sub("gen.json")}, d_.Sub("load.err"));
+  // Kill once the first keys of the volume are in.
+  KillLeaderWhen([&] {
+    CmdResult r = Sh("etcdctl --endpoints " + cluster_->Endpoints() +
+                         " get --prefix /load --keys-only --limit 1",
+                     d_);
+    return r.code == 0 && !r.out.empty();
+  });
+  int code = Wait(pid, 300);
+  std::string err = Slurp(d_.Sub("load.err"));
+  CmdResult check = Sh(J + " check " + url, d_);
+  if (code == 0) {
+    EXPECT_EQ(check.code, 0) << check.out;
+    EXPECT_EQ(Sh(J + " dump " + url + " | cmp - " + d_.Sub("gen.json"), d_).code, 0);
+  } else {
+    // A failed load never leaves something that passes for a volume.
+    EXPECT_NE(check.code, 0) << check.out;
+    EXPECT_NE(check.out.find("no volume setting"), std::string::npos) << check.out;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    ASSERT_EQ(Sh(J + " load --force " + url + " " + d_.Sub("gen.json"), d_).code, 0);
+    EXPECT_EQ(Sh(J + " check " + url, d_).code, 0);
+  }
+  RecordProperty("load_exit", code);
+}
+
+}  // namespace
+}  // namespace jfsbr
