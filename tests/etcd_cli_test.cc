@@ -106,6 +106,34 @@ TEST(EtcdCliTest, StatusShowsTheCluster) {
   }
 }
 
+TEST(EtcdCliTest, UserAndPasswordAuth) {
+  TempDir d;
+  auto c = EtcdCluster::Start(1);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::string ctl = "etcdctl --endpoints " + (*c)->Endpoints() + " ";
+  ASSERT_EQ(Sh(ctl + "user add root:s3cret-pw", d).code, 0);
+  ASSERT_EQ(Sh(ctl + "auth enable", d).code, 0);
+  std::string good = "etcd://root:s3cret-pw@" + (*c)->Endpoints() + "/authvol";
+  CmdResult load = Sh(J + " load " + good + " " + kGolden, d);
+  ASSERT_EQ(load.code, 0) << load.err;
+  CmdResult st = Sh(J + " status " + good, d);
+  ASSERT_EQ(st.code, 0) << st.err;
+  EXPECT_EQ(st.out.find("s3cret-pw"), std::string::npos);  // never shown
+  EXPECT_NE(st.out.find("root:****@"), std::string::npos) << st.out;
+  EXPECT_EQ(Sh(J + " dump " + good + " | cmp - " + kGolden, d).code, 0);
+  // Without credentials, or with wrong ones: one clear line, no secret in it.
+  for (const std::string& url : {"etcd://" + (*c)->Endpoints() + "/authvol",
+                                 "etcd://root:wrong@" + (*c)->Endpoints() + "/authvol"}) {
+    CmdResult r = Sh(J + " dump " + url, d);
+    EXPECT_NE(r.code, 0) << url;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.find("wrong"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.err.find("permission") != std::string::npos ||
+                r.err.find("authentication") != std::string::npos)
+        << r.err;
+  }
+}
+
 class EtcdFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {

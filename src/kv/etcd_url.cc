@@ -81,10 +81,12 @@ Status Option(std::string_view key, std::string value, EtcdUrl* u) {
     return Number(key, value, &u->max_request_bytes);
   } else if (key == "timeout") {
     return Number(key, value, &u->timeout_seconds);
+  } else if (key == "scan-split") {
+    return Number(key, value, &u->scan_split_keys);
   } else {
     return Bad("unknown option '" + std::string(key) +
                "' (known: cacert, cert, key, server-name, insecure-skip-verify, max-txn-ops, "
-               "max-request-bytes, timeout)");
+               "max-request-bytes, timeout, scan-split)");
   }
   return Status::OK();
 }

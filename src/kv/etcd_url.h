@@ -6,7 +6,8 @@
 // followed by 0xFD (juicefs-formats.md §1.2). OPTIONS: JuiceFS's TLS options
 // (cacert, cert, key, server-name, insecure-skip-verify) and jfsbr's limits,
 // which must match the server's flags of the same names (max-txn-ops,
-// max-request-bytes) and a per-request timeout in seconds (timeout).
+// max-request-bytes), a per-request timeout in seconds (timeout) and the
+// key count above which a scan splits a range before paging (scan-split).
 #pragma once
 
 #include <string>
@@ -26,6 +27,7 @@ struct EtcdUrl {
   int max_txn_ops = 128;                    // etcd's --max-txn-ops default
   size_t max_request_bytes = 1572864;       // etcd's --max-request-bytes default
   double timeout_seconds = 10;              // one request, before a retry
+  int64_t scan_split_keys = 65536;          // see ScanPiece in etcd_engine.cc
   bool tls() const { return !cacert.empty() || !cert.empty() || !key.empty() || !server_name.empty(); }
   // The URL without its password (for messages and status).
   std::string Redacted() const;

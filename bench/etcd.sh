@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Dump/load of the benchmark volume on a single local etcd member (started
+# here on free ports, stopped at the end), beside `etcdctl get --prefix` over
+# the same keys (etcd's own read limit). Usage: bench/etcd.sh [FILES]
+set -euo pipefail
+N=${1:-1100000}
+B=$(cd "$(dirname "$0")/../build" && pwd)
+J=$B/jfsbr
+W=$(mktemp -d /tmp/jfsbr-etcdbench-XXXXXX)
+trap '"$B/jfsbr_etcd_fixture" stop "$W/etcd.txt" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+
+measure() {  # name, command...
+  local name=$1; shift
+  /usr/bin/time -v -o "$W/time" "$@" 2>"$W/err" >/dev/null || { cat "$W/err" >&2; exit 1; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$W/time")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print int($2/1024)}' "$W/time")
+  printf '%-30s %10s wall %6d MiB peak RSS   %s\n' "$name" "$wall" "$rss" "$(tail -1 "$W/err")"
+}
+
+"$J" bench gen "rocksdb://$W/src" --files "$N" >/dev/null 2>&1
+"$J" dump "rocksdb://$W/src" "$W/src.json" 2>/dev/null
+"$J" dump --binary "rocksdb://$W/src" "$W/src.bin" 2>/dev/null
+"$B/jfsbr_etcd_fixture" start "$W/etcd.txt" 1 >/dev/null
+EP=127.0.0.1:$(sed -n 2p "$W/etcd.txt" | awk '{print $2}')
+echo "volume: $N files; etcd $(etcd --version | head -1 | awk '{print $3}') single member at $EP ($(nproc) cores)"
+measure "load JSON" "$J" load "etcd://$EP/bench" "$W/src.json"
+measure "etcdctl get --prefix" etcdctl --command-timeout 1200s --endpoints "$EP" get --prefix /bench
+measure "raw scan (bench scan)" "$J" bench scan "etcd://$EP/bench"
+measure "dump JSON" "$J" dump "etcd://$EP/bench" "$W/e.json"
+cmp -s "$W/e.json" "$W/src.json" && echo "  = the RocksDB source's dump, byte for byte" || { echo "  DIFFERENT"; exit 1; }
+measure "dump JSON -p 8" "$J" dump -p 8 "etcd://$EP/bench" "$W/e8.json"
+measure "dump binary" "$J" dump --binary "etcd://$EP/bench" "$W/e.bin"
+measure "load binary" "$J" load --binary "etcd://$EP/bench2" "$W/src.bin"
+"$J" dump --binary "etcd://$EP/bench2" "$W/e2.bin" 2>/dev/null
+cmp -s "$W/e2.bin" "$W/src.bin" && echo "  binary load -> dump = the source's binary dump" || { echo "  DIFFERENT"; exit 1; }
+etcdctl --endpoints "$EP" endpoint status -w table
