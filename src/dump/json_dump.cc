@@ -15,7 +15,7 @@ namespace jfsbr {
 namespace {
 
 constexpr size_t kPageSize = 1024;  // directory entries listed and prefetched at a time
-constexpr size_t kJobSize = 128;    // entries read and rendered by one job
+constexpr size_t kJobSize = 128;    // entries read (one etcd transaction) and rendered by one job
 
 struct Child {
   std::string name;

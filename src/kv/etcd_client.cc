@@ -69,6 +69,13 @@ Status ToStatus(std::string_view what, const std::string& endpoint, const grpc::
   if (m.find("required revision has been compacted") != std::string::npos) {
     return Status::NotFound(msg + " (the history this read needs is gone)");
   }
+  for (const char* auth : {"user name is empty", "authentication failed", "permission denied",
+                           "invalid auth token", "user name not found"}) {
+    if (m.find(auth) != std::string::npos) {
+      return Status::Permission(msg + " (the cluster checks users: give USER:PASSWORD@ in the "
+                                      "META-URL, for a user with access to this prefix)");
+    }
+  }
   if (m.find("database space exceeded") != std::string::npos) {
     return Status::IOError(msg + " (compact and defragment etcd, then 'etcdctl alarm disarm')");
   }
@@ -144,31 +151,25 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const EtcdUrl& url) {
     c->endpoints_.push_back(std::move(ep));
   }
   if (!url.user.empty()) {
-    JFS_RETURN_IF_ERROR(c->Run("authenticate", true, [&](Endpoint* ep, grpc::ClientContext*) {
-      Status st = c->Authenticate(ep);
-      return st.ok() ? grpc::Status::OK : grpc::Status(grpc::StatusCode::UNAVAILABLE, st.message());
-    }));
+    JFS_RETURN_IF_ERROR(c->Run("authentication as '" + url.user + "'", true,
+                               [&](Endpoint* ep, grpc::ClientContext* ctx) {
+                                 return c->Authenticate(ep, ctx);
+                               }));
   }
   return c;
 }
 
-Status EtcdClient::Authenticate(Endpoint* ep) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(
-                                      static_cast<int64_t>(url_.timeout_seconds * 1000)));
+grpc::Status EtcdClient::Authenticate(Endpoint* ep, grpc::ClientContext* ctx) {
   etcdpb::AuthenticateRequest req;
   req.set_name(url_.user);
   req.set_password(url_.password);
   etcdpb::AuthenticateResponse resp;
-  grpc::Status s = ep->auth->Authenticate(&ctx, req, &resp);
-  if (!s.ok()) {
-    if (Classify(s) == Outcome::kTransient) return ToStatus("authenticate", ep->address, s);
-    return Status::Permission("etcd authentication as '" + url_.user + "' at " + ep->address +
-                              " failed: " + s.error_message());
+  grpc::Status s = ep->auth->Authenticate(ctx, req, &resp);
+  if (s.ok()) {
+    std::lock_guard l(token_mu_);
+    token_ = resp.token();
   }
-  std::lock_guard l(token_mu_);
-  token_ = resp.token();
-  return Status::OK();
+  return s;
 }
 
 void EtcdClient::PrepareContext(grpc::ClientContext* ctx) {
@@ -207,7 +208,10 @@ Status EtcdClient::Run(std::string_view what, bool resend, Call call, bool* unkn
     Outcome o = Classify(s);
     if (o == Outcome::kFatal) return ToStatus(what, ep->address, s);
     if (o == Outcome::kAuth && !url_.user.empty()) {
-      if (Status st = Authenticate(ep); !st.ok() && !st.Is(Code::kUnavailable)) return st;
+      grpc::ClientContext auth_ctx;
+      PrepareContext(&auth_ctx);
+      grpc::Status a = Authenticate(ep, &auth_ctx);
+      if (!a.ok() && Classify(a) == Outcome::kFatal) return ToStatus("authentication", ep->address, a);
     } else if (o == Outcome::kAuth) {
       return ToStatus(what, ep->address, s);
     } else {

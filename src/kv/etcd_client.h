@@ -62,7 +62,8 @@ class EtcdClient {
   // first transient error that happened once the request may have been sent.
   template <typename Call>
   Status Run(std::string_view what, bool resend, Call call, bool* unknown = nullptr);
-  Status Authenticate(Endpoint* ep);
+  // Gets a token for the URL's user (kept for every later call).
+  grpc::Status Authenticate(Endpoint* ep, grpc::ClientContext* ctx);
   void PrepareContext(grpc::ClientContext* ctx);
   Endpoint* Current();
   void Rotate(Endpoint* failed);

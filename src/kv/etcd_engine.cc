@@ -229,6 +229,7 @@ class EtcdSnapshot final : public KvSnapshot {
 struct TxnPlan {
   etcdpb::TxnRequest req;
   size_t compares = 0, ops = 0, bytes = 0;
+  std::map<std::string, int64_t> stamps;  // mod_revision each compare expects
 };
 
 void AddCompare(TxnPlan* p, const std::string& key, int64_t stamp,
@@ -320,7 +321,8 @@ class EtcdEngine final : public KvEngine {
   Status CommitParts(const WriteBatch& batch);
   Result<TxnPlan> Plan(const WriteBatch& batch, Writes* writes);
   Result<bool> ConditionsHold(const WriteBatch& batch);
-  Result<bool> Applied(const Writes& writes);
+  Result<bool> Applied(const WriteBatch& batch, const Writes& writes,
+                       const std::map<std::string, int64_t>& stamps);
   Status CheckLimits(const TxnPlan& p) const;
 
   std::shared_ptr<EtcdClient> c_;
@@ -401,8 +403,14 @@ Result<TxnPlan> EtcdEngine::Plan(const WriteBatch& batch, Writes* writes) {
   JFS_ASSIGN_OR_RETURN(*writes, ResolveBatch(batch, [&](const std::string& k) {
                          return Result<std::optional<std::string>>(counters.at(k).value);
                        }));
-  for (const auto& c : batch.conditions) AddCompare(&p, c.key, c.stamp, &c.expected);
-  for (const auto& [k, v] : counters) AddCompare(&p, k, v.stamp, nullptr);
+  for (const auto& c : batch.conditions) {
+    AddCompare(&p, c.key, c.stamp, &c.expected);
+    if (c.stamp >= 0) p.stamps[c.key] = c.stamp;
+  }
+  for (const auto& [k, v] : counters) {
+    AddCompare(&p, k, v.stamp, nullptr);
+    p.stamps[k] = v.stamp < 0 ? 0 : v.stamp;
+  }
   for (const auto& [k, v] : *writes) {
     AddWrite(&p.req, k, v);
     p.ops++;
@@ -423,18 +431,49 @@ Result<bool> EtcdEngine::ConditionsHold(const WriteBatch& batch) {
   return true;
 }
 
-// After a transaction with an unknown outcome: whether it was applied. All
-// keys one transaction puts share its revision and hold its values.
-Result<bool> EtcdEngine::Applied(const Writes& writes) {
-  int64_t rev = -1;
+// After a transaction with an unknown outcome: whether it was applied. It
+// compared some key K it also writes against the mod_revision s0 it read, so
+// if it was applied it was the first change of K after s0. Find that change
+// (binary search over revisions, reading K at each) and check that at its
+// revision R every key the transaction puts holds its value, changed at R.
+// Other writers may have changed these keys since; history still shows R.
+// Reads first go through the leader (Version), so a transaction the old
+// leader had committed is applied by then.
+Result<bool> EtcdEngine::Applied(const WriteBatch& batch, const Writes& writes,
+                                 const std::map<std::string, int64_t>& stamps) {
+  const std::string* key = nullptr;
+  int64_t s0 = -1;
   for (const auto& [k, v] : writes) {
-    JFS_ASSIGN_OR_RETURN(StampedValue now, GetAt(c_.get(), 0, k));
-    if (now.value != v) return false;
-    if (!v) continue;
-    if (rev >= 0 && now.stamp != rev) return false;
-    rev = now.stamp;
+    auto it = stamps.find(k);
+    if (it != stamps.end() && it->second >= 0 && (!key || v)) {
+      key = &k;
+      s0 = it->second;
+      if (v) break;  // prefer a put
+    }
   }
-  return true;  // (a batch of deletes only: they are all done)
+  if (!key) return Status::Unavailable("etcd: a transaction's outcome is unknown");
+  JFS_ASSIGN_OR_RETURN(uint64_t now, Version());
+  auto mod_at = [&](int64_t rev) -> Result<int64_t> {
+    JFS_ASSIGN_OR_RETURN(StampedValue v, GetAt(c_.get(), rev, *key));
+    return v.stamp;
+  };
+  int64_t lo = s0 + 1, hi = static_cast<int64_t>(now);
+  JFS_ASSIGN_OR_RETURN(int64_t latest, mod_at(hi));
+  if (latest == s0 || lo > hi) return false;  // K never changed
+  while (lo < hi) {  // the first revision at which K is no longer at s0
+    int64_t mid = lo + (hi - lo) / 2;
+    JFS_ASSIGN_OR_RETURN(int64_t m, mod_at(mid));
+    if (m != s0) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  for (const auto& [k, v] : writes) {
+    JFS_ASSIGN_OR_RETURN(StampedValue then, GetAt(c_.get(), lo, k));
+    if (then.value != v || (v && then.stamp != lo)) return false;
+  }
+  return true;
 }
 
 Status EtcdEngine::CommitAtomic(const WriteBatch& batch) {
@@ -449,6 +488,9 @@ Status EtcdEngine::CommitAtomic(const WriteBatch& batch) {
     JFS_ASSIGN_OR_RETURN(TxnPlan plan, Plan(batch, &writes));
     etcdpb::TxnResponse resp;
     bool unknown = false;
+    if (plan.compares == 0) {  // blind puts and deletes: resending is harmless
+      return c_->IdempotentTxn(plan.req, &resp);
+    }
     last = c_->WriteTxn(plan.req, &resp, &unknown);
     if (last.ok()) {
       if (resp.succeeded()) return Status::OK();
@@ -457,7 +499,7 @@ Status EtcdEngine::CommitAtomic(const WriteBatch& batch) {
       continue;  // only a counter moved: read it again
     }
     if (unknown) {
-      JFS_ASSIGN_OR_RETURN(bool applied, Applied(writes));
+      JFS_ASSIGN_OR_RETURN(bool applied, Applied(batch, writes, plan.stamps));
       if (applied) return Status::OK();
       continue;
     }
