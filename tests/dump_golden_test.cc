@@ -15,8 +15,8 @@
 #include "fs/volume.h"
 #include "kv/registry.h"
 #include "model/keys.h"
-#include "util/coding.h"
 #include "testing/meta_url.h"
+#include "util/coding.h"
 #include "util/test_util.h"
 
 namespace jfsbr {

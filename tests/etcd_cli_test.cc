@@ -162,9 +162,9 @@ TEST_F(EtcdFaultTest, LeaderKilledDuringImport) {
     std::ofstream(src + (i % 3 ? "/f" : "/sub/f") + std::to_string(i), std::ios::binary) << data;
   }
   std::string url = cluster_->MetaUrl("imp");
-  ASSERT_EQ(Sh(J + " format " + url + " --storage file --bucket " + d_.Sub("bucket") + " myjfs", d_)
-                .code,
-            0);
+  ASSERT_EQ(
+      Sh(J + " format " + url + " --storage file --bucket " + d_.Sub("bucket") + " myjfs", d_).code,
+      0);
   pid_t pid = Spawn({"import", src, url}, d_.Sub("import.err"));
   KillLeaderWhen([&] {
     std::error_code ec;

@@ -12,8 +12,7 @@ namespace jfsbr {
 
 class BatchWriter {
  public:
-  BatchWriter(KvEngine* engine, int threads, size_t max_pairs = 10240,
-              size_t max_bytes = 5 << 20)
+  BatchWriter(KvEngine* engine, int threads, size_t max_pairs = 10240, size_t max_bytes = 5 << 20)
       : engine_(engine), group_(threads), max_pairs_(max_pairs), max_bytes_(max_bytes) {}
 
   Status Put(std::string key, std::string value) {

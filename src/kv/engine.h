@@ -29,8 +29,7 @@ struct KeyRange {
   std::string begin, end;
 };
 // Called for each key/value of range number `range` (an index into the list).
-using RangeScanFn =
-    std::function<void(size_t range, std::string_view key, std::string_view value)>;
+using RangeScanFn = std::function<void(size_t range, std::string_view key, std::string_view value)>;
 
 class KvReader {
  public:

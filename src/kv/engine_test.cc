@@ -158,7 +158,8 @@ TEST_P(EngineTest, PrefixWrapperIsolatesVolumes) {
 
 TEST_P(EngineTest, ScanRangesReadsEachRangeInOrder) {
   for (const char* k : {"a1", "a2", "b1", "c1", "c2", "c3"}) Put(k, std::string("v") + k);
-  std::vector<KeyRange> ranges = {{"c", "d"}, {"x", "y"}, {"a", "b"}, {"b1", std::string("b1\0", 3)}};
+  std::vector<KeyRange> ranges = {
+      {"c", "d"}, {"x", "y"}, {"a", "b"}, {"b1", std::string("b1\0", 3)}};
   std::string out;
   ASSERT_TRUE(engine_
                   ->ScanRanges(ranges,
@@ -274,10 +275,12 @@ TEST_F(EtcdEngineTest, SplitScansSeeEveryKeyOnceInOrder) {
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     auto scan = [&](std::string_view from, std::string_view to, size_t stop_after) {
       std::vector<std::string> got;
-      EXPECT_TRUE((*e)->Scan(from, to, [&](auto k, auto) {
-                    got.emplace_back(k);
-                    return got.size() < stop_after;
-                  }).ok());
+      EXPECT_TRUE((*e)->Scan(from, to,
+                             [&](auto k, auto) {
+                               got.emplace_back(k);
+                               return got.size() < stop_after;
+                             })
+                      .ok());
       return got;
     };
     EXPECT_EQ(scan("", "", SIZE_MAX), keys) << seed;

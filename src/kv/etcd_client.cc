@@ -37,9 +37,8 @@ Outcome Classify(const grpc::Status& s) {
     case grpc::StatusCode::UNAUTHENTICATED:
       return Outcome::kAuth;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:  // "too many requests" passes; "space exceeded" not
-      return s.error_message().find("too many requests") != std::string::npos
-                 ? Outcome::kTransient
-                 : Outcome::kFatal;
+      return s.error_message().find("too many requests") != std::string::npos ? Outcome::kTransient
+                                                                              : Outcome::kFatal;
     default:
       return Outcome::kFatal;
   }
@@ -59,12 +58,14 @@ Status ToStatus(std::string_view what, const std::string& endpoint, const grpc::
   std::string msg = "etcd " + std::string(what) + " at " + endpoint + ": " + s.error_message();
   const std::string& m = s.error_message();
   if (m.find("too many operations in txn request") != std::string::npos) {
-    return Status::InvalidArgument(msg + " (the server's --max-txn-ops is lower than this "
-                                         "META-URL's max-txn-ops)");
+    return Status::InvalidArgument(msg +
+                                   " (the server's --max-txn-ops is lower than this "
+                                   "META-URL's max-txn-ops)");
   }
   if (m.find("request is too large") != std::string::npos) {
-    return Status::InvalidArgument(msg + " (the server's --max-request-bytes is lower than this "
-                                         "META-URL's max-request-bytes)");
+    return Status::InvalidArgument(msg +
+                                   " (the server's --max-request-bytes is lower than this "
+                                   "META-URL's max-request-bytes)");
   }
   if (m.find("required revision has been compacted") != std::string::npos) {
     return Status::NotFound(msg + " (the history this read needs is gone)");
@@ -72,8 +73,9 @@ Status ToStatus(std::string_view what, const std::string& endpoint, const grpc::
   for (const char* auth : {"user name is empty", "authentication failed", "permission denied",
                            "invalid auth token", "user name not found"}) {
     if (m.find(auth) != std::string::npos) {
-      return Status::Permission(msg + " (the cluster checks users: give USER:PASSWORD@ in the "
-                                      "META-URL, for a user with access to this prefix)");
+      return Status::Permission(msg +
+                                " (the cluster checks users: give USER:PASSWORD@ in the "
+                                "META-URL, for a user with access to this prefix)");
     }
   }
   if (m.find("database space exceeded") != std::string::npos) {
@@ -151,10 +153,9 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const EtcdUrl& url) {
     c->endpoints_.push_back(std::move(ep));
   }
   if (!url.user.empty()) {
-    JFS_RETURN_IF_ERROR(c->Run("authentication as '" + url.user + "'", true,
-                               [&](Endpoint* ep, grpc::ClientContext* ctx) {
-                                 return c->Authenticate(ep, ctx);
-                               }));
+    JFS_RETURN_IF_ERROR(
+        c->Run("authentication as '" + url.user + "'", true,
+               [&](Endpoint* ep, grpc::ClientContext* ctx) { return c->Authenticate(ep, ctx); }));
   }
   return c;
 }
@@ -173,8 +174,8 @@ grpc::Status EtcdClient::Authenticate(Endpoint* ep, grpc::ClientContext* ctx) {
 }
 
 void EtcdClient::PrepareContext(grpc::ClientContext* ctx) {
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(
-                                       static_cast<int64_t>(url_.timeout_seconds * 1000)));
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(static_cast<int64_t>(url_.timeout_seconds * 1000)));
   std::lock_guard l(token_mu_);
   if (!token_.empty()) ctx->AddMetadata("token", token_);
 }
@@ -195,8 +196,7 @@ Status EtcdClient::Run(std::string_view what, bool resend, Call call, bool* unkn
   thread_local std::mt19937 rng(std::random_device{}());
   // Long enough for an election after a leader dies (a few seconds), short
   // enough that a dead cluster is reported rather than waited on forever.
-  auto budget = std::chrono::milliseconds(
-      static_cast<int64_t>(6 * url_.timeout_seconds * 1000));
+  auto budget = std::chrono::milliseconds(static_cast<int64_t>(6 * url_.timeout_seconds * 1000));
   auto give_up = Clock::now() + budget;
   if (unknown) *unknown = false;
   for (int attempt = 0;; attempt++) {
@@ -211,7 +211,8 @@ Status EtcdClient::Run(std::string_view what, bool resend, Call call, bool* unkn
       grpc::ClientContext auth_ctx;
       PrepareContext(&auth_ctx);
       grpc::Status a = Authenticate(ep, &auth_ctx);
-      if (!a.ok() && Classify(a) == Outcome::kFatal) return ToStatus("authentication", ep->address, a);
+      if (!a.ok() && Classify(a) == Outcome::kFatal)
+        return ToStatus("authentication", ep->address, a);
     } else if (o == Outcome::kAuth) {
       return ToStatus(what, ep->address, s);
     } else {
@@ -232,29 +233,25 @@ Status EtcdClient::Run(std::string_view what, bool resend, Call call, bool* unkn
 }
 
 Status EtcdClient::Range(const etcdpb::RangeRequest& req, etcdpb::RangeResponse* resp) {
-  return Run("range", true, [&](Endpoint* ep, grpc::ClientContext* ctx) {
-    return ep->kv->Range(ctx, req, resp);
-  });
+  return Run("range", true,
+             [&](Endpoint* ep, grpc::ClientContext* ctx) { return ep->kv->Range(ctx, req, resp); });
 }
 
 Status EtcdClient::ReadTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp) {
-  return Run("read transaction", true, [&](Endpoint* ep, grpc::ClientContext* ctx) {
-    return ep->kv->Txn(ctx, req, resp);
-  });
+  return Run("read transaction", true,
+             [&](Endpoint* ep, grpc::ClientContext* ctx) { return ep->kv->Txn(ctx, req, resp); });
 }
 
 Status EtcdClient::WriteTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp,
                             bool* unknown) {
   return Run(
       "transaction", false,
-      [&](Endpoint* ep, grpc::ClientContext* ctx) { return ep->kv->Txn(ctx, req, resp); },
-      unknown);
+      [&](Endpoint* ep, grpc::ClientContext* ctx) { return ep->kv->Txn(ctx, req, resp); }, unknown);
 }
 
 Status EtcdClient::IdempotentTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp) {
-  return Run("transaction", true, [&](Endpoint* ep, grpc::ClientContext* ctx) {
-    return ep->kv->Txn(ctx, req, resp);
-  });
+  return Run("transaction", true,
+             [&](Endpoint* ep, grpc::ClientContext* ctx) { return ep->kv->Txn(ctx, req, resp); });
 }
 
 Status EtcdClient::Compact(int64_t revision) {

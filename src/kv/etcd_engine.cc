@@ -31,7 +31,9 @@ namespace {
 using Writes = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
 // etcd's "no upper bound" for range_end.
-std::string RangeEnd(std::string_view end) { return end.empty() ? std::string(1, '\0') : std::string(end); }
+std::string RangeEnd(std::string_view end) {
+  return end.empty() ? std::string(1, '\0') : std::string(end);
+}
 
 // Reads at a fixed revision are served by the member itself (serializable:
 // no quorum round trip, several times faster on a cluster); a member that
@@ -183,8 +185,8 @@ Status ScanRangesAt(EtcdClient* c, int64_t rev, const std::vector<KeyRange>& ran
     JFS_RETURN_IF_ERROR(ReadTxnAt(c, req, &resp));
     if (rev == 0) rev = resp.header().revision();
     if (static_cast<size_t>(resp.responses_size()) != last - first) {
-      return Status::IOError("etcd answered " + std::to_string(resp.responses_size()) +
-                             " of " + std::to_string(last - first) + " ranges");
+      return Status::IOError("etcd answered " + std::to_string(resp.responses_size()) + " of " +
+                             std::to_string(last - first) + " ranges");
     }
     for (size_t i = first; i < last; i++) {
       for (const auto& kv : resp.responses(static_cast<int>(i - first)).response_range().kvs()) {
@@ -271,9 +273,7 @@ class EtcdEngine final : public KvEngine {
     JFS_ASSIGN_OR_RETURN(StampedValue v, GetAt(c_.get(), 0, key));
     return std::move(v.value);
   }
-  Result<StampedValue> GetStamped(std::string_view key) override {
-    return GetAt(c_.get(), 0, key);
-  }
+  Result<StampedValue> GetStamped(std::string_view key) override { return GetAt(c_.get(), 0, key); }
   Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
     return ScanAt(c_.get(), 0, b, e, fn);
   }
@@ -383,8 +383,8 @@ Status EtcdEngine::CheckLimits(const TxnPlan& p) const {
     return Status::InvalidArgument(
         "one operation needs an etcd transaction of " + std::to_string(p.ops) + " writes, " +
         std::to_string(p.compares) + " compares and ~" + std::to_string(p.bytes) +
-        " bytes, over the limits (max-txn-ops " + std::to_string(max_ops) +
-        ", max-request-bytes " + std::to_string(u.max_request_bytes) +
+        " bytes, over the limits (max-txn-ops " + std::to_string(max_ops) + ", max-request-bytes " +
+        std::to_string(u.max_request_bytes) +
         "); it was not applied. Raise --max-txn-ops/--max-request-bytes on the etcd servers and "
         "the same options in the META-URL");
   }
@@ -401,8 +401,8 @@ Result<TxnPlan> EtcdEngine::Plan(const WriteBatch& batch, Writes* writes) {
     JFS_ASSIGN_OR_RETURN(counters[op.key], GetAt(c_.get(), 0, op.key));
   }
   JFS_ASSIGN_OR_RETURN(*writes, ResolveBatch(batch, [&](const std::string& k) {
-                         return Result<std::optional<std::string>>(counters.at(k).value);
-                       }));
+    return Result<std::optional<std::string>>(counters.at(k).value);
+  }));
   for (const auto& c : batch.conditions) {
     AddCompare(&p, c.key, c.stamp, &c.expected);
     if (c.stamp >= 0) p.stamps[c.key] = c.stamp;
@@ -460,7 +460,7 @@ Result<bool> EtcdEngine::Applied(const WriteBatch& batch, const Writes& writes,
   int64_t lo = s0 + 1, hi = static_cast<int64_t>(now);
   JFS_ASSIGN_OR_RETURN(int64_t latest, mod_at(hi));
   if (latest == s0 || lo > hi) return false;  // K never changed
-  while (lo < hi) {  // the first revision at which K is no longer at s0
+  while (lo < hi) {                           // the first revision at which K is no longer at s0
     int64_t mid = lo + (hi - lo) / 2;
     JFS_ASSIGN_OR_RETURN(int64_t m, mod_at(mid));
     if (m != s0) {

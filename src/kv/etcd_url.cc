@@ -33,7 +33,8 @@ Result<std::string> Endpoint(std::string_view h) {
   std::string_view host = h, port;
   if (h.front() == '[') {
     auto close = h.find(']');
-    if (close == std::string_view::npos) return Bad("unclosed '[' in host '" + std::string(h) + "'");
+    if (close == std::string_view::npos)
+      return Bad("unclosed '[' in host '" + std::string(h) + "'");
     host = h.substr(0, close + 1);
     std::string_view after = h.substr(close + 1);
     if (!after.empty()) {
@@ -134,9 +135,9 @@ Result<EtcdUrl> ParseEtcdUrl(std::string_view rest) {
     query = query.substr(std::min(amp + 1, query.size()));
     if (kv.empty()) continue;
     auto eq = kv.find('=');
-    JFS_ASSIGN_OR_RETURN(std::string value, PercentDecode(eq == std::string_view::npos
-                                                              ? std::string_view()
-                                                              : kv.substr(eq + 1)));
+    JFS_ASSIGN_OR_RETURN(
+        std::string value,
+        PercentDecode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1)));
     JFS_RETURN_IF_ERROR(Option(kv.substr(0, eq), std::move(value), &u));
   }
   return u;

@@ -24,11 +24,13 @@ struct EtcdUrl {
   std::string name;                    // the path, leading '/' kept ("/myjfs")
   std::string cacert, cert, key, server_name;
   bool insecure_skip_verify = false;
-  int max_txn_ops = 128;                    // etcd's --max-txn-ops default
-  size_t max_request_bytes = 1572864;       // etcd's --max-request-bytes default
-  double timeout_seconds = 10;              // one request, before a retry
-  int64_t scan_split_keys = 65536;          // see ScanPiece in etcd_engine.cc
-  bool tls() const { return !cacert.empty() || !cert.empty() || !key.empty() || !server_name.empty(); }
+  int max_txn_ops = 128;               // etcd's --max-txn-ops default
+  size_t max_request_bytes = 1572864;  // etcd's --max-request-bytes default
+  double timeout_seconds = 10;         // one request, before a retry
+  int64_t scan_split_keys = 65536;     // see ScanPiece in etcd_engine.cc
+  bool tls() const {
+    return !cacert.empty() || !cert.empty() || !key.empty() || !server_name.empty();
+  }
   // The URL without its password (for messages and status).
   std::string Redacted() const;
 };

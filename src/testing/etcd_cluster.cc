@@ -81,14 +81,14 @@ Status EtcdCluster::Spawn(int i, bool fresh) {
   std::vector<std::string> args;
   if (detach_) args = {"timeout", "7200"};  // a watchdog: a forgotten cluster does not live on
   std::vector<std::string> etcd = {
-      "etcd", "--name", m.name, "--data-dir", dir_ + "/" + m.name,
-      "--listen-client-urls", Url(m.client_port), "--advertise-client-urls", Url(m.client_port),
-      "--listen-peer-urls", Url(m.peer_port), "--initial-advertise-peer-urls", Url(m.peer_port),
-      "--initial-cluster", InitialCluster(), "--initial-cluster-token", "jfsbr-test",
-      "--initial-cluster-state", fresh ? "new" : "existing",
+      "etcd", "--name", m.name, "--data-dir", dir_ + "/" + m.name, "--listen-client-urls",
+      Url(m.client_port), "--advertise-client-urls", Url(m.client_port), "--listen-peer-urls",
+      Url(m.peer_port), "--initial-advertise-peer-urls", Url(m.peer_port), "--initial-cluster",
+      InitialCluster(), "--initial-cluster-token", "jfsbr-test", "--initial-cluster-state",
+      fresh ? "new" : "existing",
       // Quick elections: tests kill leaders on purpose.
-      "--heartbeat-interval", "50", "--election-timeout", "500",
-      "--logger", "zap", "--log-outputs", "stderr"};
+      "--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap", "--log-outputs",
+      "stderr"};
   args.insert(args.end(), etcd.begin(), etcd.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -162,7 +162,8 @@ int EtcdCluster::Leader() const {
   auto statuses = (*client)->MemberStatuses();
   for (size_t i = 0; i < statuses.size(); i++) {
     const auto& s = statuses[i];
-    if (s.error.ok() && s.status.leader() != 0 && s.status.leader() == s.status.header().member_id())
+    if (s.error.ok() && s.status.leader() != 0 &&
+        s.status.leader() == s.status.header().member_id())
       return static_cast<int>(i);
   }
   return -1;

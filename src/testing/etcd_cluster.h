@@ -24,7 +24,9 @@ class EtcdCluster {
 
   // "127.0.0.1:P1,127.0.0.1:P2,..." (client endpoints).
   std::string Endpoints() const;
-  std::string MetaUrl(const std::string& name) const { return "etcd://" + Endpoints() + "/" + name; }
+  std::string MetaUrl(const std::string& name) const {
+    return "etcd://" + Endpoints() + "/" + name;
+  }
   int size() const { return static_cast<int>(members_.size()); }
   std::string endpoint(int i) const;
   // Index of the member the others follow, or -1 (no leader reachable).
