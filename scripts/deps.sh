@@ -3,7 +3,7 @@
 set -euo pipefail
 PACKAGES=(g++ cmake ninja-build pkg-config librocksdb-dev libgtest-dev libzstd-dev zlib1g-dev
           libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-          golang-etcd-server-dev etcd-server etcd-client diffutils findutils gzip)
+          golang-etcd-server-dev etcd-server etcd-client openssl diffutils findutils gzip)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

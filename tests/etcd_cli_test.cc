@@ -134,6 +134,54 @@ TEST(EtcdCliTest, UserAndPasswordAuth) {
   }
 }
 
+// JuiceFS's TLS options against a member that serves clients over TLS with a
+// certificate from a test CA (made here with the openssl tool).
+TEST(EtcdCliTest, TlsOptions) {
+  TempDir d;
+  std::string t = d.Sub("tls");
+  fs::create_directories(t);
+  std::string ossl = "cd " + t + " && openssl ";
+  ASSERT_EQ(Sh(ossl + "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 " +
+                   "-subj /CN=jfsbr-test-ca",
+               d)
+                .code,
+            0);
+  ASSERT_EQ(Sh(ossl + "req -newkey rsa:2048 -nodes -keyout server.key -out server.csr " +
+                   "-subj /CN=etcd.test",
+               d)
+                .code,
+            0);
+  std::ofstream(t + "/san.ext") << "subjectAltName=DNS:etcd.test,IP:127.0.0.1\n";
+  ASSERT_EQ(Sh(ossl + "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial " +
+                   "-out server.pem -days 1 -extfile san.ext",
+               d)
+                .code,
+            0);
+  auto c = EtcdCluster::Start(1, false, t);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::string base = "etcd://" + (*c)->Endpoints() + "/tlsvol";
+  std::string ca = "?cacert=" + t + "/ca.pem";
+  CmdResult load = Sh(J + " load '" + base + ca + "' " + kGolden, d);
+  ASSERT_EQ(load.code, 0) << load.err;
+  EXPECT_EQ(Sh(J + " dump '" + base + ca + "' | cmp - " + kGolden, d).code, 0);
+  EXPECT_EQ(Sh(J + " dump '" + base + ca + "&server-name=etcd.test' | cmp - " + kGolden, d).code,
+            0);
+  EXPECT_EQ(
+      Sh(J + " dump '" + base + "?insecure-skip-verify=1&server-name=x' | cmp - " + kGolden, d)
+          .code,
+      0);
+  // A certificate for another name, or plain text to a TLS port: one clear error.
+  for (const std::string& url :
+       {base + ca + "&server-name=wrong.test&timeout=1", base + "?timeout=1"}) {
+    CmdResult r = Sh(J + " dump '" + url + "'", d);
+    EXPECT_NE(r.code, 0) << url;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  CmdResult missing = Sh(J + " dump '" + base + "?cacert=/nonexistent.pem'", d);
+  EXPECT_NE(missing.err.find("cannot read the cacert file /nonexistent.pem"), std::string::npos)
+      << missing.err;
+}
+
 class EtcdFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {

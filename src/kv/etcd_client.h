@@ -9,6 +9,8 @@
 // Thread-safe.
 #pragma once
 
+#include <grpcpp/security/credentials.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -65,12 +67,19 @@ class EtcdClient {
   // Gets a token for the URL's user (kept for every later call).
   grpc::Status Authenticate(Endpoint* ep, grpc::ClientContext* ctx);
   void PrepareContext(grpc::ClientContext* ctx);
-  Endpoint* Current();
-  void Rotate(Endpoint* failed);
+  // A new connection to address (a channel that failed is replaced: a TLS
+  // channel refused once did not reconnect by itself, measured).
+  std::shared_ptr<Endpoint> Dial(const std::string& address) const;
+  std::shared_ptr<Endpoint> Current(size_t* index);
+  // After a transient error on endpoint `index`: a fresh connection to it,
+  // and the next endpoint becomes current.
+  void Failed(size_t index, const std::shared_ptr<Endpoint>& ep);
 
   EtcdUrl url_;
-  std::vector<std::unique_ptr<Endpoint>> endpoints_;
-  std::atomic<size_t> current_{0};
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
+  std::mutex conn_mu_;
+  std::vector<std::shared_ptr<Endpoint>> endpoints_;  // guarded by conn_mu_
+  size_t current_ = 0;                                // guarded by conn_mu_
   std::mutex token_mu_;
   std::string token_;  // auth token; empty without auth
 };

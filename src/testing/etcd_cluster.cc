@@ -41,13 +41,17 @@ std::vector<int> FreePorts(int n) {
   return ports;
 }
 
-std::string Url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+std::string Url(int port, bool tls = false) {
+  return (tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port);
+}
 
 }  // namespace
 
-Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members, bool detach) {
+Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members, bool detach,
+                                                        const std::string& tls_dir) {
   std::unique_ptr<EtcdCluster> c(new EtcdCluster());
   c->detach_ = detach;
+  c->tls_dir_ = tls_dir;
   const char* base = getenv("TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/jfsbr-etcd-XXXXXX";
   if (!mkdtemp(tmpl.data())) return ErrnoStatus("mkdtemp", tmpl);
@@ -82,13 +86,18 @@ Status EtcdCluster::Spawn(int i, bool fresh) {
   if (detach_) args = {"timeout", "7200"};  // a watchdog: a forgotten cluster does not live on
   std::vector<std::string> etcd = {
       "etcd", "--name", m.name, "--data-dir", dir_ + "/" + m.name, "--listen-client-urls",
-      Url(m.client_port), "--advertise-client-urls", Url(m.client_port), "--listen-peer-urls",
-      Url(m.peer_port), "--initial-advertise-peer-urls", Url(m.peer_port), "--initial-cluster",
-      InitialCluster(), "--initial-cluster-token", "jfsbr-test", "--initial-cluster-state",
+      Url(m.client_port, !tls_dir_.empty()), "--advertise-client-urls",
+      Url(m.client_port, !tls_dir_.empty()), "--listen-peer-urls", Url(m.peer_port),
+      "--initial-advertise-peer-urls", Url(m.peer_port), "--initial-cluster", InitialCluster(),
+      "--initial-cluster-token", "jfsbr-test", "--initial-cluster-state",
       fresh ? "new" : "existing",
       // Quick elections: tests kill leaders on purpose.
       "--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap", "--log-outputs",
       "stderr"};
+  if (!tls_dir_.empty()) {
+    etcd.insert(etcd.end(),
+                {"--cert-file", tls_dir_ + "/server.pem", "--key-file", tls_dir_ + "/server.key"});
+  }
   args.insert(args.end(), etcd.begin(), etcd.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -126,7 +135,8 @@ Status EtcdCluster::WaitReady() const {
                              "/" + members_[i].name + ".log; is etcd-server installed?)");
     }
   }
-  auto url = ParseEtcdUrl(Endpoints() + "/?timeout=2");
+  std::string tls = tls_dir_.empty() ? "" : "&cacert=" + tls_dir_ + "/ca.pem";
+  auto url = ParseEtcdUrl(Endpoints() + "/?timeout=2" + tls);
   JFS_RETURN_IF_ERROR(url.status());
   JFS_ASSIGN_OR_RETURN(auto client, EtcdClient::Connect(*url));
   etcdpb::RangeRequest req;

@@ -17,7 +17,10 @@ class EtcdCluster {
   // Starts `members` members and waits until the cluster has a leader.
   // With detach, the members outlive this process (see the ctest fixture);
   // otherwise they die with it.
-  static Result<std::unique_ptr<EtcdCluster>> Start(int members, bool detach = false);
+  // With tls_dir (holding server.pem, server.key and ca.pem), clients talk
+  // TLS to the members (peers stay plain).
+  static Result<std::unique_ptr<EtcdCluster>> Start(int members, bool detach = false,
+                                                    const std::string& tls_dir = "");
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -62,6 +65,7 @@ class EtcdCluster {
   std::string dir_;
   std::vector<Member> members_;
   bool detach_ = false;
+  std::string tls_dir_;
   bool owned_ = true;  // kill and remove on destruction
 };
 
