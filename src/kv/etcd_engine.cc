@@ -1,9 +1,10 @@
 // etcd backend (scheme etcd://): volumes on a replicated etcd cluster, under
 // JuiceFS's key prefix ("/NAME" + 0xFD, added by the registry's prefix view).
 //
-// - Reads are linearizable. Scans page through the range at one revision (the
-//   revision of their first page), so a scan never mixes two states; a
-//   snapshot is a revision, and everything it reads is read at it.
+// - Reads of the current state are linearizable. Scans read at one revision
+//   (that of their first request), so a scan never mixes two states; a
+//   snapshot is a revision, and everything it reads is read at it
+//   (serializably: the member itself answers).
 // - Commit is one etcd transaction: every condition compares the key's
 //   mod_revision (or value, for reads without a stamp), counters (AddLE64) are
 //   read first and guarded by their mod_revision, and the writes apply only
@@ -11,7 +12,7 @@
 //   max-request-bytes fails before anything is sent: an operation is never
 //   split. Bulk batches (atomic = false) are split into many transactions.
 // - A write whose outcome is unknown (the member died after receiving it) is
-//   verified by reading back what it wrote before it is tried again, so a
+//   looked up in etcd's history before it is tried again (see Applied), so a
 //   counter is never added twice.
 #include <algorithm>
 #include <map>
@@ -321,8 +322,7 @@ class EtcdEngine final : public KvEngine {
   Status CommitParts(const WriteBatch& batch);
   Result<TxnPlan> Plan(const WriteBatch& batch, Writes* writes);
   Result<bool> ConditionsHold(const WriteBatch& batch);
-  Result<bool> Applied(const WriteBatch& batch, const Writes& writes,
-                       const std::map<std::string, int64_t>& stamps);
+  Result<bool> Applied(const Writes& writes, const std::map<std::string, int64_t>& stamps);
   Status CheckLimits(const TxnPlan& p) const;
 
   std::shared_ptr<EtcdClient> c_;
@@ -439,7 +439,7 @@ Result<bool> EtcdEngine::ConditionsHold(const WriteBatch& batch) {
 // Other writers may have changed these keys since; history still shows R.
 // Reads first go through the leader (Version), so a transaction the old
 // leader had committed is applied by then.
-Result<bool> EtcdEngine::Applied(const WriteBatch& batch, const Writes& writes,
+Result<bool> EtcdEngine::Applied(const Writes& writes,
                                  const std::map<std::string, int64_t>& stamps) {
   const std::string* key = nullptr;
   int64_t s0 = -1;
@@ -499,7 +499,7 @@ Status EtcdEngine::CommitAtomic(const WriteBatch& batch) {
       continue;  // only a counter moved: read it again
     }
     if (unknown) {
-      JFS_ASSIGN_OR_RETURN(bool applied, Applied(batch, writes, plan.stamps));
+      JFS_ASSIGN_OR_RETURN(bool applied, Applied(writes, plan.stamps));
       if (applied) return Status::OK();
       continue;
     }
