@@ -15,6 +15,7 @@
 //   looked up in etcd's history before it is tried again (see Applied), so a
 //   counter is never added twice.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
@@ -69,6 +70,44 @@ Status ReadTxnAt(EtcdClient* c, etcdpb::TxnRequest& req, etcdpb::TxnResponse* re
 // scan-split keys (URL option, 65536 by default) is cut by key byte (and the
 // pieces counted, in one request per 128) until the pieces are small; only
 // small ranges are paged.
+// The ranges in read-only transactions of up to max-txn-ops ranges each, all
+// at revision rev (0: the current one, fixed by the first transaction); fn
+// gets each range's response, in order.
+Status RangeTxns(EtcdClient* c, int64_t rev, const std::vector<KeyRange>& ranges, bool count_only,
+                 const std::function<void(size_t, const etcdpb::RangeResponse&)>& fn) {
+  size_t per_txn = static_cast<size_t>(c->url().max_txn_ops);
+  for (size_t first = 0; first < ranges.size(); first += per_txn) {
+    size_t last = std::min(ranges.size(), first + per_txn);
+    etcdpb::TxnRequest req;
+    for (size_t i = first; i < last; i++) {
+      auto* r = req.add_success()->mutable_request_range();
+      r->set_key(ranges[i].begin);
+      r->set_range_end(RangeEnd(ranges[i].end));
+      r->set_revision(rev);
+      r->set_serializable(rev > 0);
+      r->set_count_only(count_only);
+    }
+    etcdpb::TxnResponse resp;
+    JFS_RETURN_IF_ERROR(ReadTxnAt(c, req, &resp));
+    if (rev == 0) rev = resp.header().revision();
+    if (static_cast<size_t>(resp.responses_size()) != last - first) {
+      return Status::IOError("etcd answered " + std::to_string(resp.responses_size()) + " of " +
+                             std::to_string(last - first) + " ranges");
+    }
+    for (size_t i = first; i < last; i++) {
+      fn(i, resp.responses(static_cast<int>(i - first)).response_range());
+    }
+  }
+  return Status::OK();
+}
+
+Status ScanRangesAt(EtcdClient* c, int64_t rev, const std::vector<KeyRange>& ranges,
+                    const RangeScanFn& fn) {
+  return RangeTxns(c, rev, ranges, false, [&](size_t i, const etcdpb::RangeResponse& r) {
+    for (const auto& kv : r.kvs()) fn(i, kv.key(), kv.value());
+  });
+}
+
 // Where to cut [from, end) (end not empty): the keys Q+x (x a byte; Q the
 // first D bytes of from, zero-padded) strictly inside it, at the smallest
 // depth D that has any. JuiceFS keys cut well by byte: the volume prefix by
@@ -86,31 +125,6 @@ std::vector<std::string> SplitPoints(const std::string& from, const std::string&
     if (!points.empty()) return points;
   }
   return {};
-}
-
-// How many keys each range holds at rev: count-only ranges, max-txn-ops to a
-// transaction.
-Result<std::vector<int64_t>> CountRanges(EtcdClient* c, int64_t rev,
-                                         const std::vector<KeyRange>& ranges) {
-  std::vector<int64_t> counts;
-  size_t per_txn = static_cast<size_t>(c->url().max_txn_ops);
-  for (size_t first = 0; first < ranges.size(); first += per_txn) {
-    etcdpb::TxnRequest req;
-    size_t last = std::min(ranges.size(), first + per_txn);
-    for (size_t i = first; i < last; i++) {
-      auto* r = req.add_success()->mutable_request_range();
-      r->set_key(ranges[i].begin);
-      r->set_range_end(ranges[i].end);
-      r->set_revision(rev);
-      r->set_serializable(true);
-      r->set_count_only(true);
-    }
-    etcdpb::TxnResponse resp;
-    JFS_RETURN_IF_ERROR(ReadTxnAt(c, req, &resp));
-    for (const auto& op : resp.responses()) counts.push_back(op.response_range().count());
-  }
-  if (counts.size() != ranges.size()) return Status::IOError("etcd answered too few counts");
-  return counts;
 }
 
 // Every key in [begin, end) at *rev (0: the current one, then fixed by the
@@ -133,7 +147,10 @@ Status ScanPiece(EtcdClient* c, int64_t* rev, std::string from, const std::strin
         for (size_t i = 0; i <= points.size(); i++) {
           pieces.push_back({i == 0 ? from : points[i - 1], i < points.size() ? points[i] : end});
         }
-        JFS_ASSIGN_OR_RETURN(std::vector<int64_t> counts, CountRanges(c, *rev, pieces));
+        std::vector<int64_t> counts(pieces.size());
+        JFS_RETURN_IF_ERROR(
+            RangeTxns(c, *rev, pieces, true,
+                      [&](size_t i, const etcdpb::RangeResponse& r) { counts[i] = r.count(); }));
         for (size_t i = 0; i < pieces.size() && !*stopped; i++) {
           if (counts[i] == 0) continue;
           JFS_RETURN_IF_ERROR(ScanPiece(c, rev, pieces[i].begin, pieces[i].end, fn, stopped));
@@ -165,37 +182,6 @@ Status ScanAt(EtcdClient* c, int64_t rev, std::string_view begin, std::string_vi
               const ScanFn& fn) {
   bool stopped = false;
   return ScanPiece(c, &rev, std::string(begin), std::string(end), fn, &stopped);
-}
-
-// The ranges in read-only transactions of up to max-txn-ops ranges each, all
-// at revision rev (0: the current one, fixed by the first transaction).
-Status ScanRangesAt(EtcdClient* c, int64_t rev, const std::vector<KeyRange>& ranges,
-                    const RangeScanFn& fn) {
-  size_t per_txn = static_cast<size_t>(c->url().max_txn_ops);
-  for (size_t first = 0; first < ranges.size(); first += per_txn) {
-    size_t last = std::min(ranges.size(), first + per_txn);
-    etcdpb::TxnRequest req;
-    for (size_t i = first; i < last; i++) {
-      auto* r = req.add_success()->mutable_request_range();
-      r->set_key(ranges[i].begin);
-      r->set_range_end(RangeEnd(ranges[i].end));
-      r->set_revision(rev);
-      r->set_serializable(rev > 0);
-    }
-    etcdpb::TxnResponse resp;
-    JFS_RETURN_IF_ERROR(ReadTxnAt(c, req, &resp));
-    if (rev == 0) rev = resp.header().revision();
-    if (static_cast<size_t>(resp.responses_size()) != last - first) {
-      return Status::IOError("etcd answered " + std::to_string(resp.responses_size()) + " of " +
-                             std::to_string(last - first) + " ranges");
-    }
-    for (size_t i = first; i < last; i++) {
-      for (const auto& kv : resp.responses(static_cast<int>(i - first)).response_range().kvs()) {
-        fn(i, kv.key(), kv.value());
-      }
-    }
-  }
-  return Status::OK();
 }
 
 Result<StampedValue> GetAt(EtcdClient* c, int64_t rev, std::string_view key) {
