@@ -8,14 +8,7 @@ J=${2:-$(dirname "$0")/../build/jfsbr}
 W=$(mktemp -d /tmp/jfsbr-dumpbench-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-measure() {  # name, command...
-  local name=$1; shift
-  /usr/bin/time -v -o "$W/time" "$@" 2>"$W/err" >/dev/null || { cat "$W/err" >&2; exit 1; }
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$W/time")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print int($2/1024)}' "$W/time")
-  printf '%-34s %10s wall %6d MiB peak RSS   %s\n' "$name" "$wall" "$rss" "$(tail -1 "$W/err")"
-}
+source "$(dirname "$0")/measure.sh"
 
 echo "volume: $N files ($(nproc) cores)"
 measure "bench gen" "$J" bench gen "rocksdb://$W/src" --files "$N"

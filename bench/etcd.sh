@@ -9,14 +9,7 @@ J=$B/jfsbr
 W=$(mktemp -d /tmp/jfsbr-etcdbench-XXXXXX)
 trap '"$B/jfsbr_etcd_fixture" stop "$W/etcd.txt" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
 
-measure() {  # name, command...
-  local name=$1; shift
-  /usr/bin/time -v -o "$W/time" "$@" 2>"$W/err" >/dev/null || { cat "$W/err" >&2; exit 1; }
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$W/time")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print int($2/1024)}' "$W/time")
-  printf '%-30s %10s wall %6d MiB peak RSS   %s\n' "$name" "$wall" "$rss" "$(tail -1 "$W/err")"
-}
+source "$(dirname "$0")/measure.sh"
 
 "$J" bench gen "rocksdb://$W/src" --files "$N" >/dev/null 2>&1
 "$J" dump "rocksdb://$W/src" "$W/src.json" 2>/dev/null

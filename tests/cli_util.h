@@ -21,13 +21,7 @@ struct CmdResult {
 inline CmdResult RunShell(const std::string& cmd, const TempDir& dir) {
   std::string out = dir.Sub(".stdout"), err = dir.Sub(".stderr");
   int rc = system(("(" + cmd + ") >" + out + " 2>" + err).c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ReadFileOrEmpty(out), ReadFileOrEmpty(err)};
 }
 
 // `jfsbr ARGS`.

@@ -25,12 +25,7 @@ namespace {
 const std::string kGolden = std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volume.json";
 const std::string kGoldenSub = std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volume-docs.json";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string ReadFile(const std::string& path) { return ReadFileOrEmpty(path); }
 
 // Compares with a golden file; JFSBR_UPDATE_GOLDEN=1 rewrites it instead.
 void ExpectGolden(const std::string& got, const std::string& path) {

@@ -22,10 +22,7 @@ namespace jfsbr {
 namespace {
 
 std::string Golden() {
-  std::ifstream f(std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volume.json", std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return ReadFileOrEmpty(std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volume.json");
 }
 
 std::unique_ptr<KvEngine> MemEngine() {

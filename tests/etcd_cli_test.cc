@@ -57,13 +57,6 @@ int Wait(pid_t pid, int seconds) {
   return -1;
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 TEST(EtcdCliTest, RocksDbToEtcdToRocksDbThroughPipesIsByteIdentical) {
   TempDir d;
   std::string a = "rocksdb://" + d.Sub("a"), b = "rocksdb://" + d.Sub("b");
@@ -226,7 +219,7 @@ TEST_F(EtcdFaultTest, LeaderKilledDuringImport) {
     return n > 60;  // some files are in, most are not
   });
   int code = Wait(pid, 120);
-  std::string err = Slurp(d_.Sub("import.err"));
+  std::string err = ReadFileOrEmpty(d_.Sub("import.err"));
   if (code != 0) {  // allowed: a clear one-line error
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
     EXPECT_NE(err.find("etcd"), std::string::npos) << err;
@@ -242,7 +235,7 @@ TEST_F(EtcdFaultTest, LeaderKilledDuringImport) {
     for (auto& e : fs::recursive_directory_iterator(d_.Sub("out"))) {
       if (!e.is_regular_file()) continue;
       std::string rel = fs::relative(e.path(), d_.Sub("out")).string();
-      EXPECT_EQ(Slurp(e.path().string()), Slurp(src + "/" + rel)) << rel;
+      EXPECT_EQ(ReadFileOrEmpty(e.path().string()), ReadFileOrEmpty(src + "/" + rel)) << rel;
     }
   }
   RecordProperty("import_exit", code);
@@ -262,7 +255,7 @@ TEST_F(EtcdFaultTest, LeaderKilledDuringLoad) {
     return r.code == 0 && !r.out.empty();
   });
   int code = Wait(pid, 300);
-  std::string err = Slurp(d_.Sub("load.err"));
+  std::string err = ReadFileOrEmpty(d_.Sub("load.err"));
   CmdResult check = Sh(J + " check " + url, d_);
   if (code == 0) {
     EXPECT_EQ(check.code, 0) << check.out;

@@ -135,10 +135,7 @@ Status EtcdCluster::WaitReady() const {
                              "/" + members_[i].name + ".log; is etcd-server installed?)");
     }
   }
-  std::string tls = tls_dir_.empty() ? "" : "&cacert=" + tls_dir_ + "/ca.pem";
-  auto url = ParseEtcdUrl(Endpoints() + "/?timeout=2" + tls);
-  JFS_RETURN_IF_ERROR(url.status());
-  JFS_ASSIGN_OR_RETURN(auto client, EtcdClient::Connect(*url));
+  JFS_ASSIGN_OR_RETURN(auto client, Client());
   etcdpb::RangeRequest req;
   req.set_key("ready?");
   etcdpb::RangeResponse resp;
@@ -154,6 +151,12 @@ Status EtcdCluster::WaitReady() const {
   return st.Annotate("etcd test cluster in " + dir_ + " not ready" + tails);
 }
 
+Result<std::unique_ptr<EtcdClient>> EtcdCluster::Client() const {
+  std::string tls = tls_dir_.empty() ? "" : "&cacert=" + tls_dir_ + "/ca.pem";
+  JFS_ASSIGN_OR_RETURN(EtcdUrl url, ParseEtcdUrl(Endpoints() + "/?timeout=2" + tls));
+  return EtcdClient::Connect(url);
+}
+
 std::string EtcdCluster::endpoint(int i) const {
   return "127.0.0.1:" + std::to_string(members_[i].client_port);
 }
@@ -165,9 +168,7 @@ std::string EtcdCluster::Endpoints() const {
 }
 
 int EtcdCluster::Leader() const {
-  auto url = ParseEtcdUrl(Endpoints() + "/?timeout=2");
-  if (!url.ok()) return -1;
-  auto client = EtcdClient::Connect(*url);
+  auto client = Client();
   if (!client.ok()) return -1;
   auto statuses = (*client)->MemberStatuses();
   for (size_t i = 0; i < statuses.size(); i++) {

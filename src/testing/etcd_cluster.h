@@ -12,6 +12,8 @@
 
 namespace jfsbr {
 
+class EtcdClient;
+
 class EtcdCluster {
  public:
   // Starts `members` members and waits until the cluster has a leader.
@@ -60,6 +62,8 @@ class EtcdCluster {
   EtcdCluster() = default;
   Status Spawn(int i, bool fresh);
   Status WaitReady() const;
+  // A client of every member, with 2-second requests.
+  Result<std::unique_ptr<EtcdClient>> Client() const;
   std::string InitialCluster() const;
 
   std::string dir_;

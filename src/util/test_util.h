@@ -4,9 +4,19 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace jfsbr {
+
+// The whole content of a file ("" if it cannot be read).
+inline std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents.
 class TempDir {
