@@ -381,11 +381,17 @@ Status EtcdEngine::CheckLimits(const TxnPlan& p) const {
 // the guarded transaction.
 Result<TxnPlan> EtcdEngine::Plan(const WriteBatch& batch, Writes* writes) {
   TxnPlan p;
+  // The counters, read in one request (absent ones: stamp 0).
   std::map<std::string, StampedValue> counters;
   for (const auto& op : batch.ops) {
-    if (op.kind != WriteBatch::OpKind::kAddLE64 || counters.count(op.key)) continue;
-    JFS_ASSIGN_OR_RETURN(counters[op.key], GetAt(c_.get(), 0, op.key));
+    if (op.kind == WriteBatch::OpKind::kAddLE64) counters[op.key] = StampedValue{std::nullopt, 0};
   }
+  std::vector<KeyRange> ranges;
+  for (const auto& [k, v] : counters) ranges.push_back({k, k + '\0'});
+  JFS_RETURN_IF_ERROR(
+      RangeTxns(c_.get(), 0, ranges, false, [&](size_t, const etcdpb::RangeResponse& r) {
+        for (const auto& kv : r.kvs()) counters[kv.key()] = {kv.value(), kv.mod_revision()};
+      }));
   JFS_ASSIGN_OR_RETURN(*writes, ResolveBatch(batch, [&](const std::string& k) {
     return Result<std::optional<std::string>>(counters.at(k).value);
   }));
