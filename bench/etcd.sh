@@ -7,14 +7,14 @@ N=${1:-1100000}
 B=$(cd "$(dirname "$0")/../build" && pwd)
 J=$B/jfsbr
 W=$(mktemp -d /tmp/jfsbr-etcdbench-XXXXXX)
-trap '"$B/jfsbr_etcd_fixture" stop "$W/etcd.txt" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+trap '"$B/jfsbr_fixture" etcd stop "$W/etcd.txt" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
 
 source "$(dirname "$0")/measure.sh"
 
 "$J" bench gen "rocksdb://$W/src" --files "$N" >/dev/null 2>&1
 "$J" dump "rocksdb://$W/src" "$W/src.json" 2>/dev/null
 "$J" dump --binary "rocksdb://$W/src" "$W/src.bin" 2>/dev/null
-"$B/jfsbr_etcd_fixture" start "$W/etcd.txt" 1 >/dev/null
+"$B/jfsbr_fixture" etcd start "$W/etcd.txt" 1 >/dev/null
 EP=127.0.0.1:$(sed -n 2p "$W/etcd.txt" | awk '{print $2}')
 echo "volume: $N files; etcd $(etcd --version | head -1 | awk '{print $3}') single member at $EP ($(nproc) cores)"
 measure "load JSON" "$J" load "etcd://$EP/bench" "$W/src.json"

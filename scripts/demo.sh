@@ -8,7 +8,7 @@ scripts/build.sh
 J=$PWD/build/jfsbr
 W=$(mktemp -d /tmp/jfsbr-demo-XXXXXX)
 META=rocksdb://$W/meta
-trap '"$PWD/build/jfsbr_etcd_fixture" stop "$W/etcd.txt" >/dev/null 2>&1 || true' EXIT
+trap '"$PWD/build/jfsbr_fixture" etcd stop "$W/etcd.txt" >/dev/null 2>&1 || true' EXIT
 set -x
 "$J" format "$META" myjfs --storage file --bucket "$W/bucket"
 "$J" import /usr/share/doc "$META"
@@ -22,7 +22,7 @@ F=$(cd /usr/share/doc && find . -type f -size +4M | sort | head -1)
 "$J" check "rocksdb://$W/copy"                        # links, usage, counters, refs
 "$J" dump "rocksdb://$W/copy" | cmp - <(gzip -dc "$W/dump.json.gz")
 # A 3-member etcd cluster on free loopback ports (etcd-server), then the volume moved onto it.
-build/jfsbr_etcd_fixture start "$W/etcd.txt" 3
+build/jfsbr_fixture etcd start "$W/etcd.txt" 3
 EP=$(sed -n '2,$p' "$W/etcd.txt" | awk '{printf "%s127.0.0.1:%s", (NR>1?",":""), $2}')
 "$J" dump "$META" | "$J" load "etcd://$EP/myjfs"
 "$J" check "etcd://$EP/myjfs"

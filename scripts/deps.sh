@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages jfsbr builds and tests with (apt-get; root or sudo).
+# Installs what jfsbr builds and tests with: Debian 12 packages (apt-get; root
+# or sudo) and, for the S3 tests, s3rver from npm under .tools/s3rver.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 PACKAGES=(g++ cmake ninja-build pkg-config librocksdb-dev libgtest-dev libzstd-dev zlib1g-dev
           libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-          golang-etcd-server-dev etcd-server etcd-client openssl diffutils findutils gzip)
+          golang-etcd-server-dev etcd-server etcd-client libcurl4-openssl-dev libssl-dev
+          curl openssl diffutils findutils gzip)
+# Machines of this kind come with Node.js and npm; elsewhere Debian's will do.
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "installing: ${missing[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "installing: ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+S3RVER_VERSION=3.7.1
+if ! grep -qs "\"version\": \"$S3RVER_VERSION\"" .tools/s3rver/node_modules/s3rver/package.json; then
+  echo "installing: s3rver $S3RVER_VERSION (npm)" >&2
+  mkdir -p .tools/s3rver
+  (cd .tools/s3rver && npm install --no-audit --no-fund --loglevel=error "s3rver@$S3RVER_VERSION" >/dev/null)
+fi

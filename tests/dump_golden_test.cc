@@ -15,7 +15,7 @@
 #include "fs/volume.h"
 #include "kv/registry.h"
 #include "model/keys.h"
-#include "testing/meta_url.h"
+#include "testing/test_volume.h"
 #include "util/coding.h"
 #include "util/test_util.h"
 

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "testing/etcd_cluster.h"
-#include "testing/meta_url.h"
+#include "testing/test_volume.h"
 #include "tests/cli_util.h"
 
 namespace jfsbr {

@@ -17,7 +17,12 @@ int Gen(const Args& a) {
   auto engine = OpenEngine(a.pos[1], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   auto start = std::chrono::steady_clock::now();
-  auto s = GenerateBenchVolume(engine->get(), *files, 4);
+  FormatOptions o;
+  o.storage = a.Get("storage", "file");
+  o.bucket = a.Get("bucket");
+  o.access_key = a.Get("access-key");
+  o.secret_key = a.Get("secret-key");
+  auto s = GenerateBenchVolume(engine->get(), *files, 4, o);
   if (!s.ok()) return Fail(a, s.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fprintf(stderr,
@@ -44,8 +49,8 @@ int Scan(const Args& a) {
   });
   if (!st.ok()) return Fail(a, st);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fprintf(stderr, "scanned %llu keys (%llu bytes) in %.2fs\n", static_cast<unsigned long long>(keys),
-          static_cast<unsigned long long>(bytes), secs);
+  fprintf(stderr, "scanned %llu keys (%llu bytes) in %.2fs\n",
+          static_cast<unsigned long long>(keys), static_cast<unsigned long long>(bytes), secs);
   return 0;
 }
 
@@ -62,7 +67,11 @@ const Command kBenchCommand = {
     "gen|scan META-URL",
     "gen: build a metadata-only volume shaped like JuiceFS's dump/load benchmark; scan: time a "
     "raw read of every key",
-    {{"files", 0, "N", "files to generate", "1100000"}},
+    {{"files", 0, "N", "files to generate", "1100000"},
+     {"storage", 0, "TYPE", "gen: the volume's storage (file or s3)", "file"},
+     {"bucket", 0, "URL", "gen: the volume's bucket (none: an in-memory store)"},
+     {"access-key", 0, "KEY", "gen: s3 access key"},
+     {"secret-key", 0, "KEY", "gen: s3 secret key"}},
     2,
     2,
     RunBench};

@@ -11,9 +11,10 @@ namespace jfsbr::cli {
 
 std::span<const Command> Commands() {
   static const Command* const kAll[] = {
-      &kFormatCommand, &kImportCommand, &kExportCommand, &kDumpCommand, &kLoadCommand,
-      &kCheckCommand,  &kStatusCommand, &kLsCommand,     &kStatCommand, &kCatCommand,
-      &kMkdirCommand,  &kRmCommand,     &kInfoCommand, &kBenchCommand,
+      &kFormatCommand, &kImportCommand, &kExportCommand, &kDumpCommand,
+      &kLoadCommand,   &kCheckCommand,  &kStatusCommand, &kLsCommand,
+      &kStatCommand,   &kCatCommand,    &kBackupCommand, &kRestoreCommand,
+      &kMkdirCommand,  &kRmCommand,     &kInfoCommand,   &kBenchCommand,
   };
   static const std::vector<Command> table = [] {
     std::vector<Command> t;

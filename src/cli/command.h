@@ -61,6 +61,6 @@ std::string FormatBytes(uint64_t n);
 // Command groups (one file each).
 extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand, kLsCommand,
     kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand, kDumpCommand, kLoadCommand,
-    kCheckCommand, kBenchCommand;
+    kCheckCommand, kBenchCommand, kBackupCommand, kRestoreCommand;
 
 }  // namespace jfsbr::cli

@@ -21,8 +21,17 @@ int RunFormat(const Args& a) {
   o.storage = a.Get("storage", "file");
   o.bucket = a.Get("bucket");
   if (o.bucket.empty()) {
-    return Fail(a, Status::InvalidArgument("--bucket is required (a directory for storage file)"));
+    return Fail(a, Status::InvalidArgument(
+                       "--bucket is required (a directory, or http://HOST:PORT/BUCKET for s3)"));
   }
+  // As JuiceFS: flags, else the environment (kept in the setting).
+  auto flag_or_env = [&](const char* flag, const char* env) {
+    const char* v = getenv(env);
+    return a.Get(flag, v != nullptr ? v : "");
+  };
+  o.access_key = flag_or_env("access-key", "ACCESS_KEY");
+  o.secret_key = flag_or_env("secret-key", "SECRET_KEY");
+  o.session_token = flag_or_env("session-token", "SESSION_TOKEN");
   auto bs = a.GetUint("block-size", 4096);
   auto trash = a.GetUint("trash-days", 1);
   if (!bs.ok()) return Fail(a, bs.status());
@@ -240,8 +249,13 @@ const Command kFormatCommand = {
     "format",
     "META-URL NAME",
     "Format a new volume: metadata in META-URL, data in --bucket",
-    {{"storage", 0, "TYPE", "object storage type", "file"},
-     {"bucket", 0, "DIR", "where data blocks go: a directory (or file:///DIR/) for storage file"},
+    {{"storage", 0, "TYPE", "object storage type: file or s3", "file"},
+     {"bucket", 0, "URL",
+      "where data blocks go: a directory (or file:///DIR/) for file; http[s]://HOST[:PORT]/BUCKET "
+      "for s3"},
+     {"access-key", 0, "KEY", "s3 access key", "$ACCESS_KEY"},
+     {"secret-key", 0, "KEY", "s3 secret key (kept in the setting; never shown)", "$SECRET_KEY"},
+     {"session-token", 0, "TOKEN", "s3 session token", "$SESSION_TOKEN"},
      {"block-size", 0, "KiB", "block size, rounded down to a power of two in [64, 16384]", "4096"},
      {"trash-days", 0, "N", "days removed files stay in the trash (0: no trash)", "1"},
      {"hash-prefix", 0, "", "spread block objects over 256 hash prefixes"},

@@ -46,6 +46,7 @@ class BinaryLoader {
     JFS_RETURN_IF_ERROR(written);
     if (setting_.empty()) return Status::Corruption("binary dump: no format segment");
     if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyLoaded(target_));
+    if (opts_.before_setting) JFS_RETURN_IF_ERROR(opts_.before_setting());
     WriteBatch last;
     if (max_acl_ > 0) last.Put(keys::Counter("aclMaxId"), EncodeCounterLE(max_acl_));
     last.Put(keys::Setting(), setting_);

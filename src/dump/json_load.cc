@@ -449,6 +449,7 @@ class JsonLoader {
     b.Put(keys::Counter("nextTrash"), EncodeCounterLE(next_trash_));
     JFS_RETURN_IF_ERROR(CommitInBatches(b));
     if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyUniqueInodes());
+    if (opts_.before_setting) JFS_RETURN_IF_ERROR(opts_.before_setting());
     WriteBatch last;
     last.Put(keys::Setting(), setting_);
     final_pairs_++;

@@ -27,6 +27,9 @@ struct LoadOptions {
   // (which copy keys as they are) run `check` (~60 bytes an inode).
   bool verify = true;
   std::function<void(uint64_t entries)> progress;
+  // A last check before the setting is written (e.g. the input's checksum):
+  // its error fails the load, leaving no setting.
+  std::function<Status()> before_setting;
 };
 
 struct LoadStats {

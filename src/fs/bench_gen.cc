@@ -176,11 +176,10 @@ class Generator {
 
 }  // namespace
 
-Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int threads) {
-  FormatOptions o;
+Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int threads,
+                                          FormatOptions o) {
   o.name = "bench";
-  o.storage = "mem";
-  o.bucket = "bench";
+  if (o.bucket.empty()) o.storage = o.bucket = "mem";
   o.trash_days = 0;
   JFS_RETURN_IF_ERROR(FormatVolume(engine, o).status());
   return Generator(engine, files, threads).Run();

@@ -6,6 +6,7 @@
 // `check`.
 #pragma once
 
+#include "fs/volume.h"
 #include "kv/engine.h"
 
 namespace jfsbr {
@@ -14,7 +15,9 @@ struct BenchGenStats {
   uint64_t files = 0, dirs = 0, hard_links = 0, symlinks = 0, xattrs = 0, keys = 0;
 };
 
-// Formats an empty engine as volume "bench" (storage "mem") and fills it.
-Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int threads);
+// Formats an empty engine as volume "bench" and fills it.
+// o gives the volume's store (storage "mem" unless a bucket is set).
+Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int threads,
+                                          FormatOptions o = {});
 
 }  // namespace jfsbr

@@ -8,7 +8,7 @@
 #include "fs/volume.h"
 #include "kv/registry.h"
 #include "model/keys.h"
-#include "testing/meta_url.h"
+#include "testing/test_volume.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
@@ -17,11 +17,11 @@ namespace {
 class CheckTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto e = OpenEngine(FreshMetaUrl(GetParam(), dir_.path()), true);
+    auto e = OpenEngine(FreshMetaUrl(EngineKind(GetParam()), dir_.path()), true);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
     o.name = "checkvol";
-    o.bucket = dir_.Sub("bucket");
+    UseFreshStore(StoreKind(GetParam()), dir_.path(), &o);
     ASSERT_TRUE(FormatVolume(e->get(), o).ok());
     vol_ = std::move(*Volume::Open(std::move(*e)));
     d_ = *vol_->Mkdir(kRootInode, "d", {.mode = 0755});
@@ -131,7 +131,8 @@ TEST_P(CheckTest, NoSettingIsNotAVolume) {
       "no volume setting");
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, CheckTest, ::testing::Values("memkv", "rocksdb", "etcd"));
+INSTANTIATE_TEST_SUITE_P(Engines, CheckTest,
+                         ::testing::Values("memkv", "rocksdb", "etcd", "rocksdb+s3"), TestKindName);
 
 }  // namespace
 }  // namespace jfsbr

@@ -78,6 +78,9 @@ Result<VolumeFormat> Reformat(KvEngine* engine, const std::string& old_json,
                                    "'; a name cannot change");
   }
   f.trash_days = opts.trash_days;
+  if (!opts.access_key.empty()) f.access_key = opts.access_key;
+  if (!opts.secret_key.empty()) f.secret_key = opts.secret_key;
+  if (!opts.session_token.empty()) f.session_token = opts.session_token;
   WriteBatch b;
   b.Expect(keys::Setting(), old_json);
   b.Put(keys::Setting(), EncodeSetting(f));
@@ -122,6 +125,9 @@ Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
   f.storage = opts.storage;
   f.tiers = std::map<int, StorageTier>{{0, StorageTier{}}};
   JFS_ASSIGN_OR_RETURN(f.bucket, NormalizeBucket(opts.storage, opts.bucket));
+  f.access_key = opts.access_key;
+  f.secret_key = opts.secret_key;
+  f.session_token = opts.session_token;
   f.block_size = static_cast<int64_t>(FixBlockSize(opts.block_size_kib << 10) >> 10);
   f.compression = "none";
   f.hash_prefix = opts.hash_prefix;
@@ -130,8 +136,9 @@ Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
   f.min_client_version = "1.1.0-A";
   f.dir_stats = true;
 
-  JFS_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> base, OpenStore(f.storage, f.bucket));
-  auto store = WithPrefix(base, f.name + "/");
+  JFS_RETURN_IF_ERROR(
+      CreateBucket({f.storage, f.bucket, f.access_key, f.secret_key, f.session_token}));
+  JFS_ASSIGN_OR_RETURN(auto store, OpenVolumeStore(f));
   JFS_RETURN_IF_ERROR(CheckStore(store.get()));
   JFS_RETURN_IF_ERROR(store->Put("juicefs_uuid", f.uuid).Annotate("write juicefs_uuid"));
 
@@ -163,10 +170,16 @@ Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine) {
                             " (run 'jfsbr format' first)");
   }
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
-  auto base = OpenStore(f.storage, f.bucket);
-  if (!base.ok()) return base.status().Annotate("volume " + f.name);
-  auto store = WithPrefix(*base, f.name + "/");
-  return Open(std::move(engine), std::move(store));
+  auto store = OpenVolumeStore(f);
+  if (!store.ok()) return store.status().Annotate("volume " + f.name);
+  return Open(std::move(engine), std::move(*store));
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenVolumeStore(const VolumeFormat& f) {
+  JFS_ASSIGN_OR_RETURN(
+      std::shared_ptr<ObjectStore> base,
+      OpenStore({f.storage, f.bucket, f.access_key, f.secret_key, f.session_token}));
+  return WithPrefix(std::move(base), f.name + "/");
 }
 
 Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine,

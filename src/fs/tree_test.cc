@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "kv/registry.h"
-#include "testing/meta_url.h"
+#include "testing/test_volume.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
@@ -26,12 +26,12 @@ void Write(const std::string& path, const std::string& data) {
 class TreeTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string url = FreshMetaUrl(GetParam(), dir_.path());
+    std::string url = FreshMetaUrl(EngineKind(GetParam()), dir_.path());
     auto e = OpenEngine(url, true);
     ASSERT_TRUE(e.ok());
     FormatOptions o;
     o.name = "treevol";
-    o.bucket = dir_.Sub("bucket");
+    UseFreshStore(StoreKind(GetParam()), dir_.path(), &o);
     ASSERT_TRUE(FormatVolume(e->get(), o).ok());
     vol_ = std::move(*Volume::Open(std::move(*e)));
   }
@@ -94,7 +94,8 @@ TEST_P(TreeTest, Errors) {
   EXPECT_TRUE(ImportTree(vol_.get(), dir_.Sub("empty"), io).status().Is(Code::kNotFound));
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, TreeTest, ::testing::Values("memkv", "rocksdb", "etcd"));
+INSTANTIATE_TEST_SUITE_P(Engines, TreeTest,
+                         ::testing::Values("memkv", "rocksdb", "etcd", "rocksdb+s3"), TestKindName);
 
 }  // namespace
 }  // namespace jfsbr

@@ -27,6 +27,7 @@ struct FormatOptions {
   std::string name;
   std::string storage = "file";
   std::string bucket;
+  std::string access_key, secret_key, session_token;  // s3 (kept in the setting, as JuiceFS)
   uint64_t block_size_kib = 4096;  // rounded down to a power of two in [64 KiB, 16 MiB]
   int64_t trash_days = 1;
   bool hash_prefix = false;
@@ -39,6 +40,9 @@ struct FormatOptions {
 // Refuses an engine that already holds a volume (unless force) or holds any
 // other keys, and an object store prefix that already holds objects.
 Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts);
+// The volume's object store as its setting describes it, with every key
+// under "<name>/".
+Result<std::unique_ptr<ObjectStore>> OpenVolumeStore(const VolumeFormat& f);
 // Tests: the volume clock returns start_sec and one second more on each call,
 // so that a fixed script builds a byte-identical volume; and back.
 void TEST_UseFakeClock(int64_t start_sec);

@@ -12,7 +12,7 @@
 #include "kv/registry.h"
 #include "model/block.h"
 #include "model/keys.h"
-#include "testing/meta_url.h"
+#include "testing/test_volume.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
@@ -34,14 +34,14 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
 
   void Format(int64_t trash_days) {
     vol_.reset();
-    meta_url_ = FreshMetaUrl(GetParam(), dir_.path());
+    meta_url_ = FreshMetaUrl(EngineKind(GetParam()), dir_.path());
     auto e = OpenEngine(meta_url_, /*create=*/true);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
     o.name = "testvol";
-    o.bucket = dir_.Sub("bucket-" + std::to_string(++n_));
+    UseFreshStore(StoreKind(GetParam()), dir_.path(), &o);
     o.trash_days = trash_days;
-    bucket_ = o.bucket;
+    options_ = o;
     auto f = FormatVolume(e->get(), o);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     auto v = Volume::Open(std::move(*e));
@@ -85,8 +85,8 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
   }
 
   TempDir dir_;
-  int n_ = 0;
-  std::string meta_url_, bucket_;
+  std::string meta_url_;
+  FormatOptions options_;
   std::unique_ptr<Volume> vol_;
 };
 
@@ -100,13 +100,14 @@ TEST_P(VolumeTest, FormatWritesJuiceFsInitialState) {
   EXPECT_EQ(root->length, 4096u);
   EXPECT_EQ(root->parent, kRootInode);
   EXPECT_EQ(vol_->GetAttr(kTrashInode)->mode, 0555);
-  std::string uuid_file = bucket_ + "/testvol/juicefs_uuid";
-  ASSERT_TRUE(std::filesystem::exists(uuid_file));
-  EXPECT_EQ(std::filesystem::file_size(uuid_file), 36u);
-  EXPECT_EQ(vol_->format().bucket, bucket_ + "/");
-  FormatOptions again;
-  again.name = "testvol";
-  again.bucket = bucket_;
+  auto base = OpenStore(options_.storage, options_.bucket);
+  ASSERT_TRUE(base.ok());
+  auto uuid = (*base)->Get("testvol/juicefs_uuid");
+  ASSERT_TRUE(uuid.ok()) << uuid.status().ToString();
+  EXPECT_EQ(*uuid, vol_->format().uuid);
+  EXPECT_EQ(vol_->format().bucket, *NormalizeBucket(options_.storage, options_.bucket));
+  FormatOptions again = options_;
+  again.trash_days = 1;
   EXPECT_TRUE(FormatVolume(vol_->engine(), again).status().Is(Code::kExists));
   again.force = true;
   again.trash_days = 3;
@@ -305,10 +306,10 @@ TEST_P(VolumeTest, RemoveWithoutTrashDeletesDataAndObjects) {
   Ino f = MustCreate(kRootInode, "f", Pattern(5 << 20, 9));
   auto recs = vol_->ReadChunk(f, 0);
   uint64_t id = (*recs)[0].id;
-  std::string obj = bucket_ + "/testvol/" + BlockKey(id, 1, 1 << 20, false);
-  ASSERT_TRUE(std::filesystem::exists(obj));
+  std::string obj = BlockKey(id, 1, 1 << 20, false);
+  ASSERT_TRUE(vol_->store()->Head(obj).ok());
   ASSERT_TRUE(vol_->Unlink(kRootInode, "f").ok());
-  EXPECT_FALSE(std::filesystem::exists(obj));
+  EXPECT_TRUE(vol_->store()->Head(obj).status().Is(Code::kNotFound));
   EXPECT_TRUE(vol_->GetAttr(f).status().Is(Code::kNotFound));
   EXPECT_FALSE(vol_->engine()->Get(keys::DelFile(f, 5 << 20))->has_value());
   EXPECT_FALSE(vol_->engine()->Get(keys::Chunk(f, 0))->has_value());
@@ -371,7 +372,8 @@ TEST_P(VolumeTest, HashPrefixedObjectNames) {
   EXPECT_TRUE(std::filesystem::exists(o.bucket + "/hashvol/chunks/01/0/1_1_36864"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest, ::testing::Values("memkv", "rocksdb", "etcd"));
+INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest,
+                         ::testing::Values("memkv", "rocksdb", "etcd", "rocksdb+s3"), TestKindName);
 
 TEST(VolumeOpenTest, UnformattedAndBadName) {
   auto e = OpenEngine("memkv://unformatted");

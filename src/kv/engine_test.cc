@@ -10,7 +10,7 @@
 #include "kv/registry.h"
 #include "kv/txn.h"
 #include "model/records.h"
-#include "testing/meta_url.h"
+#include "testing/test_volume.h"
 #include "util/test_util.h"
 
 namespace jfsbr {

@@ -35,11 +35,47 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::OK();
 }
 
+// Writes a temporary file and renames it into place on Close; removes it if
+// destroyed before.
+class FileObjectSink final : public Sink {
+ public:
+  FileObjectSink(int fd, std::string tmp, std::string path)
+      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)) {}
+  ~FileObjectSink() override {
+    if (fd_ >= 0) close(fd_);
+    if (!done_) unlink(tmp_.c_str());
+  }
+  Status Write(std::string_view data) override {
+    if (fd_ < 0) return Status::InvalidArgument("write after close of " + path_);
+    return WriteAll(fd_, data, tmp_);
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::InvalidArgument("close twice of " + path_);
+    int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) return ErrnoStatus("close", tmp_);
+    if (rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename", tmp_);
+    done_ = true;
+    return Status::OK();
+  }
+
+ private:
+  int fd_;
+  std::string tmp_, path_;
+  bool done_ = false;
+};
+
 class LocalStore final : public ObjectStore {
  public:
   explicit LocalStore(std::string root) : root_(std::move(root)) {}
 
   Status Put(const std::string& key, std::string_view data) override {
+    JFS_ASSIGN_OR_RETURN(std::unique_ptr<Sink> sink, Create(key));
+    JFS_RETURN_IF_ERROR(sink->Write(data));
+    return sink->Close();
+  }
+
+  Result<std::unique_ptr<Sink>> Create(const std::string& key) override {
     std::string path = root_ + key;
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
@@ -48,11 +84,7 @@ class LocalStore final : public ObjectStore {
                       std::to_string(counter_.fetch_add(1));
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("create", tmp);
-    Status st = WriteAll(fd, data, tmp);
-    if (close(fd) != 0 && st.ok()) st = ErrnoStatus("close", tmp);
-    if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = ErrnoStatus("rename", tmp);
-    if (!st.ok()) unlink(tmp.c_str());
-    return st;
+    return std::unique_ptr<Sink>(new FileObjectSink(fd, std::move(tmp), std::move(path)));
   }
 
   Result<std::string> Get(const std::string& key, uint64_t off, int64_t len) override {

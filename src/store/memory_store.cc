@@ -26,6 +26,23 @@ class MemoryStore final : public ObjectStore {
     o_->objects[key] = {std::string(data), now};
     return Status::OK();
   }
+  Result<std::unique_ptr<Sink>> Create(const std::string& key) override {
+    // Buffered whole: this store is for tests.
+    class MemSink final : public Sink {
+     public:
+      MemSink(MemoryStore* store, std::string key) : store_(store), key_(std::move(key)) {}
+      Status Write(std::string_view data) override {
+        data_.append(data);
+        return Status::OK();
+      }
+      Status Close() override { return store_->Put(key_, data_); }
+
+     private:
+      MemoryStore* store_;
+      std::string key_, data_;
+    };
+    return std::unique_ptr<Sink>(new MemSink(this, key));
+  }
   Result<std::string> Get(const std::string& key, uint64_t off, int64_t len) override {
     std::lock_guard l(o_->mu);
     auto it = o_->objects.find(key);

@@ -1,7 +1,60 @@
 #include "store/object_store.h"
 
+#include <algorithm>
+#include <cstring>
+#include <future>
+
 namespace jfsbr {
 namespace {
+
+// Reads [0, size) in pieces; while one piece is consumed the next is fetched.
+class ObjectSource final : public Source {
+ public:
+  ObjectSource(ObjectStore* store, std::string key, uint64_t size, size_t piece)
+      : store_(store), key_(std::move(key)), size_(size), piece_(piece) {
+    Prefetch();
+  }
+  ~ObjectSource() override {
+    if (next_.valid()) next_.wait();
+  }
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    while (pos_ == data_.size()) {
+      if (!next_.valid()) return size_t{0};
+      Result<std::string> got = next_.get();
+      if (!got.ok()) return got.status();
+      if (got->size() != std::min<uint64_t>(piece_, size_ - fetched_)) {
+        return Status::Corruption("object " + key_ + " changed or ended early while being read");
+      }
+      fetched_ += got->size();
+      data_ = std::move(*got);
+      pos_ = 0;
+      Prefetch();
+    }
+    size_t k = std::min(n, data_.size() - pos_);
+    memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  void Prefetch() {
+    if (fetched_ >= size_) return;
+    uint64_t off = fetched_;
+    auto len = static_cast<int64_t>(std::min<uint64_t>(piece_, size_ - off));
+    next_ =
+        std::async(std::launch::async, [this, off, len] { return store_->Get(key_, off, len); });
+  }
+
+  ObjectStore* store_;
+  std::string key_;
+  uint64_t size_;
+  size_t piece_;
+  uint64_t fetched_ = 0;  // bytes of the pieces already taken from next_
+  std::string data_;
+  size_t pos_ = 0;
+  std::future<Result<std::string>> next_;
+};
 
 class PrefixedStore final : public ObjectStore {
  public:
@@ -9,6 +62,9 @@ class PrefixedStore final : public ObjectStore {
       : base_(std::move(base)), prefix_(std::move(prefix)) {}
   Status Put(const std::string& key, std::string_view data) override {
     return base_->Put(prefix_ + key, data);
+  }
+  Result<std::unique_ptr<Sink>> Create(const std::string& key) override {
+    return base_->Create(prefix_ + key);
   }
   Result<std::string> Get(const std::string& key, uint64_t off, int64_t len) override {
     return base_->Get(prefix_ + key, off, len);
@@ -35,6 +91,13 @@ class PrefixedStore final : public ObjectStore {
 };
 
 }  // namespace
+
+Result<std::unique_ptr<Source>> OpenObject(ObjectStore* store, const std::string& key,
+                                           size_t piece) {
+  JFS_ASSIGN_OR_RETURN(ObjectInfo info, store->Head(key));
+  return std::unique_ptr<Source>(
+      new ObjectSource(store, key, info.size, std::max<size_t>(piece, 1)));
+}
 
 Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& prefix) {
   std::vector<ObjectInfo> all;

@@ -1,8 +1,9 @@
 // ObjectStore: where a volume's data blocks (and later its backups) live.
 //
-// Keys are '/'-separated paths. Objects are immutable once written: Put
-// replaces the whole object atomically (readers see the old or the new one,
-// never a part). Implementations are thread-safe.
+// Keys are '/'-separated paths. Objects are immutable once written: Put (and
+// Create's sink, when it is closed) replaces the whole object atomically:
+// readers see the old or the new one, never a part. Implementations are
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/io.h"
 #include "util/result.h"
 
 namespace jfsbr {
@@ -30,6 +32,10 @@ class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
   virtual Status Put(const std::string& key, std::string_view data) = 0;
+  // A new object of any size written as a stream: it appears under key only
+  // when Close succeeds. A sink destroyed unclosed (or whose Close failed)
+  // leaves no object; memory stays bounded (S3: a multipart upload).
+  virtual Result<std::unique_ptr<Sink>> Create(const std::string& key) = 0;
   // Bytes [off, off+len) of the object (len < 0: to the end); kNotFound if absent.
   virtual Result<std::string> Get(const std::string& key, uint64_t off = 0, int64_t len = -1) = 0;
   virtual Result<ObjectInfo> Head(const std::string& key) = 0;
@@ -42,6 +48,11 @@ class ObjectStore {
   // Kind and location for people (never a secret).
   virtual std::string Describe() const = 0;
 };
+
+// Reads an object as a stream, in ranged Gets of `piece` bytes with the next
+// piece fetched ahead. The store must outlive the source. kNotFound if absent.
+Result<std::unique_ptr<Source>> OpenObject(ObjectStore* store, const std::string& key,
+                                           size_t piece = 8 << 20);
 
 // Every object of a store under prefix, paging through List.
 Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& prefix);

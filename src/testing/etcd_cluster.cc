@@ -1,45 +1,18 @@
 #include "testing/etcd_cluster.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <thread>
 
 #include "kv/etcd_client.h"
+#include "testing/process.h"
 
 namespace jfsbr {
 namespace {
-
-// Ports the kernel hands out for 127.0.0.1, all distinct (sockets are held
-// open until every port is chosen).
-std::vector<int> FreePorts(int n) {
-  std::vector<int> fds, ports;
-  for (int i = 0; i < n; i++) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      ports.push_back(0);
-    } else {
-      ports.push_back(ntohs(a.sin_port));
-    }
-    fds.push_back(fd);
-  }
-  for (int fd : fds) close(fd);
-  return ports;
-}
 
 std::string Url(int port, bool tls = false) {
   return (tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port);
@@ -52,10 +25,7 @@ Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members, bool detach
   std::unique_ptr<EtcdCluster> c(new EtcdCluster());
   c->detach_ = detach;
   c->tls_dir_ = tls_dir;
-  const char* base = getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/jfsbr-etcd-XXXXXX";
-  if (!mkdtemp(tmpl.data())) return ErrnoStatus("mkdtemp", tmpl);
-  c->dir_ = tmpl;
+  JFS_ASSIGN_OR_RETURN(c->dir_, MakeTempDir("etcd"));
   std::vector<int> ports = FreePorts(2 * members);
   for (int i = 0; i < members; i++) {
     if (ports[2 * i] == 0 || ports[2 * i + 1] == 0) return Status::IOError("no free port");
@@ -82,8 +52,6 @@ std::string EtcdCluster::InitialCluster() const {
 Status EtcdCluster::Spawn(int i, bool fresh) {
   Member& m = members_[i];
   std::string log = dir_ + "/" + m.name + ".log";
-  std::vector<std::string> args;
-  if (detach_) args = {"timeout", "7200"};  // a watchdog: a forgotten cluster does not live on
   std::vector<std::string> etcd = {
       "etcd", "--name", m.name, "--data-dir", dir_ + "/" + m.name, "--listen-client-urls",
       Url(m.client_port, !tls_dir_.empty()), "--advertise-client-urls",
@@ -98,31 +66,7 @@ Status EtcdCluster::Spawn(int i, bool fresh) {
     etcd.insert(etcd.end(),
                 {"--cert-file", tls_dir_ + "/server.pem", "--key-file", tls_dir_ + "/server.key"});
   }
-  args.insert(args.end(), etcd.begin(), etcd.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("fork", "etcd");
-  if (pid == 0) {
-    if (detach_) {
-      setsid();
-    } else {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(1);
-    }
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int null = open("/dev/null", O_RDONLY);
-    if (fd >= 0) {
-      dup2(null, 0);
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  m.pid = pid;
+  JFS_ASSIGN_OR_RETURN(m.pid, SpawnLogged(etcd, log, detach_));
   return Status::OK();
 }
 
@@ -143,10 +87,7 @@ Status EtcdCluster::WaitReady() const {
   if (st.ok()) return st;
   std::string tails;  // what the members said last, for the test log
   for (const auto& m : members_) {
-    std::ifstream log(dir_ + "/" + m.name + ".log");
-    std::string line, last;
-    while (std::getline(log, line)) last = line;
-    tails += "\n  " + m.name + ": " + last.substr(0, 300);
+    tails += "\n  " + m.name + ": " + LastLine(dir_ + "/" + m.name + ".log");
   }
   return st.Annotate("etcd test cluster in " + dir_ + " not ready" + tails);
 }
@@ -183,11 +124,7 @@ int EtcdCluster::Leader() const {
 void EtcdCluster::Kill(int i) {
   Member& m = members_[i];
   if (m.pid <= 0) return;
-  if (detach_ || !owned_) {
-    kill(-m.pid, SIGKILL);  // the session: the watchdog and etcd
-  }
-  kill(m.pid, SIGKILL);
-  waitpid(m.pid, nullptr, 0);
+  KillSpawned(m.pid, detach_ || !owned_);
   m.pid = 0;
 }
 
@@ -233,7 +170,8 @@ Status EtcdCluster::StopSaved(const std::string& file) {
 
 EtcdCluster* EtcdCluster::Shared() {
   static std::unique_ptr<EtcdCluster> shared = []() -> std::unique_ptr<EtcdCluster> {
-    if (const char* f = getenv("JFSBR_TEST_ETCD_FILE"); f && *f) {
+    if (const char* d = getenv("JFSBR_TEST_SERVERS"); d && *d) {
+      std::string f = std::string(d) + "/etcd";
       auto c = Load(f);
       bool alive = c.ok();
       for (int i = 0; alive && i < (*c)->size(); i++) alive = kill((*c)->members_[i].pid, 0) == 0;

@@ -44,7 +44,7 @@ class EtcdCluster {
   void Release() { owned_ = false; }
 
   // The cluster shared by the tests of one ctest run (3 members): the one the
-  // ctest fixture started, named by $JFSBR_TEST_ETCD_FILE, or else one
+  // ctest fixture started ($JFSBR_TEST_SERVERS/etcd), or else one
   // started for this process.
   static EtcdCluster* Shared();
   // Writes/reads a detached cluster's description (for the fixture).

@@ -1,0 +1,286 @@
+#include "backup/backup.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "backup/retention.h"
+#include "dump/binary.h"
+#include "dump/json_dump.h"
+#include "model/keys.h"
+#include "model/setting.h"
+#include "util/compress.h"
+#include "util/json.h"
+#include "util/sha256.h"
+
+namespace jfsbr {
+namespace {
+
+constexpr const char* kMetaDir = "meta/";
+constexpr const char* kManifestDir = "jfsbr/backups/";
+
+std::string ManifestKey(const std::string& name) { return kManifestDir + name + ".json"; }
+
+// Counts and hashes what passes through to base (the object being written).
+class HashingSink final : public Sink {
+ public:
+  explicit HashingSink(std::unique_ptr<Sink> base) : base_(std::move(base)) {}
+  Status Write(std::string_view data) override {
+    hash_.Update(data);
+    bytes_ += data.size();
+    return base_->Write(data);
+  }
+  Status Close() override { return base_->Close(); }
+  uint64_t bytes() const { return bytes_; }
+  std::string Digest() { return hash_.HexDigest(); }
+
+ private:
+  std::unique_ptr<Sink> base_;
+  Sha256 hash_;
+  uint64_t bytes_ = 0;
+};
+
+// The same for a source being read (a backup being restored).
+class HashingSource final : public Source {
+ public:
+  explicit HashingSource(std::unique_ptr<Source> base) : base_(std::move(base)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    JFS_ASSIGN_OR_RETURN(size_t got, base_->Read(buf, n));
+    hash_.Update(std::string_view(buf, got));
+    bytes_ += got;
+    return got;
+  }
+  uint64_t bytes() const { return bytes_; }
+  std::string Digest() { return hash_.HexDigest(); }
+
+ private:
+  std::unique_ptr<Source> base_;
+  Sha256 hash_;
+  uint64_t bytes_ = 0;
+};
+
+// A sink that hands its writes on without taking ownership.
+class BorrowedSink final : public Sink {
+ public:
+  explicit BorrowedSink(Sink* base) : base_(base) {}
+  Status Write(std::string_view data) override { return base_->Write(data); }
+  Status Close() override { return base_->Close(); }
+
+ private:
+  Sink* base_;
+};
+
+std::string Host() {
+  char host[256] = "";
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+Result<DumpStats> Dump(KvSnapshot* snap, Sink* out, const BackupOptions& opts) {
+  if (opts.binary) {
+    BinaryDumpOptions bo;
+    bo.keep_secret = opts.keep_secret;
+    bo.progress = opts.progress;
+    return DumpBinary(snap, out, bo);
+  }
+  DumpOptions o;
+  o.keep_secret = opts.keep_secret;
+  o.skip_trash = opts.skip_trash;
+  o.threads = opts.threads;
+  o.progress = opts.progress;
+  return DumpJson(snap, out, o);
+}
+
+}  // namespace
+
+std::string EncodeManifest(const BackupManifest& m) {
+  std::string out = "{\n";
+  auto str = [&](const char* k, const std::string& v) {
+    out += std::string("  \"") + k + "\": ";
+    AppendGoQuoted(&out, v);
+    out += ",\n";
+  };
+  auto num = [&](const char* k, auto v) {
+    out += std::string("  \"") + k + "\": " + std::to_string(v) + ",\n";
+  };
+  num("manifest_version", 1);
+  str("name", m.name);
+  str("volume", m.volume);
+  str("uuid", m.uuid);
+  str("format", m.format);
+  str("compression", m.compression);
+  num("version", m.version);
+  num("entries", m.entries);
+  num("dump_bytes", m.dump_bytes);
+  num("object_bytes", m.object_bytes);
+  str("sha256", m.sha256);
+  num("time", m.time);
+  char secs[32];
+  snprintf(secs, sizeof(secs), "%.3f", m.seconds);
+  out += std::string("  \"seconds\": ") + secs + ",\n";
+  str("host", m.host);
+  out.erase(out.size() - 2);  // the last ",\n"
+  out += "\n}\n";
+  return out;
+}
+
+Result<BackupManifest> DecodeManifest(std::string_view json) {
+  JFS_ASSIGN_OR_RETURN(JsonValue v, ParseJson(json));
+  if (v.kind != JsonValue::Kind::kObject) return Status::Corruption("manifest is not an object");
+  BackupManifest m;
+  auto str = [&](const char* k, std::string* dst) {
+    if (const JsonValue* f = v.Find(k); f && f->kind == JsonValue::Kind::kString) *dst = f->text;
+  };
+  auto num = [&](const char* k, auto* dst) -> Status {
+    if (const JsonValue* f = v.Find(k)) {
+      JFS_ASSIGN_OR_RETURN(auto n, f->AsInt());
+      *dst = static_cast<std::remove_pointer_t<decltype(dst)>>(n);
+    }
+    return Status::OK();
+  };
+  str("name", &m.name);
+  str("volume", &m.volume);
+  str("uuid", &m.uuid);
+  str("format", &m.format);
+  str("compression", &m.compression);
+  str("sha256", &m.sha256);
+  str("host", &m.host);
+  JFS_RETURN_IF_ERROR(num("version", &m.version));
+  JFS_RETURN_IF_ERROR(num("entries", &m.entries));
+  JFS_RETURN_IF_ERROR(num("dump_bytes", &m.dump_bytes));
+  JFS_RETURN_IF_ERROR(num("object_bytes", &m.object_bytes));
+  JFS_RETURN_IF_ERROR(num("time", &m.time));
+  if (const JsonValue* f = v.Find("seconds")) m.seconds = strtod(f->text.c_str(), nullptr);
+  if (m.name.empty() || m.sha256.empty()) return Status::Corruption("manifest without a name");
+  return m;
+}
+
+Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts) {
+  auto start = std::chrono::steady_clock::now();
+  BackupManifest m;
+  m.time = opts.now > 0 ? opts.now
+                        : std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  m.format = opts.binary ? "binary" : "json";
+  m.compression = opts.binary ? "zstd" : "gzip";
+  m.name = BackupNameStem(m.time) + (opts.binary ? ".bin.zst" : ".json.gz");
+  m.host = Host();
+  JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
+  m.version = snap->version();
+  JFS_ASSIGN_OR_RETURN(auto setting, snap->Get(keys::Setting()));
+  if (!setting) return Status::NotFound("no volume in " + engine->Describe());
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
+  m.volume = f.name;
+  m.uuid = f.uuid;
+
+  const std::string key = kMetaDir + m.name;
+  JFS_ASSIGN_OR_RETURN(auto object, store->Create(key));
+  HashingSink hashed(std::move(object));
+  auto compressed = CompressingSink(std::make_unique<BorrowedSink>(&hashed),
+                                    opts.binary ? Compression::kZstd : Compression::kGzip);
+  JFS_ASSIGN_OR_RETURN(DumpStats stats, Dump(snap.get(), compressed.get(), opts));
+  JFS_RETURN_IF_ERROR(compressed->Close().Annotate("upload " + key));
+  m.entries = stats.entries;
+  m.dump_bytes = stats.bytes;
+  m.object_bytes = hashed.bytes();
+  m.sha256 = hashed.Digest();
+  if (opts.publish) {
+    if (Status st = opts.publish(); !st.ok()) {
+      (void)store->Delete(key);
+      return st;
+    }
+  }
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  JFS_RETURN_IF_ERROR(store->Put(ManifestKey(m.name), EncodeManifest(m)).Annotate("manifest"));
+  return m;
+}
+
+Result<std::vector<BackupEntry>> ListBackups(ObjectStore* store) {
+  JFS_ASSIGN_OR_RETURN(auto objects, ListAll(store, kMetaDir));
+  JFS_ASSIGN_OR_RETURN(auto manifests, ListAll(store, kManifestDir));
+  std::vector<BackupEntry> out;
+  for (const auto& o : objects) {
+    std::string name = o.key.substr(strlen(kMetaDir));
+    auto t = BackupNameTime(name);
+    if (!t) continue;
+    BackupEntry e{name, *t, o.size, std::nullopt};
+    std::string mkey = ManifestKey(name);
+    bool has =
+        std::binary_search(manifests.begin(), manifests.end(), ObjectInfo{mkey},
+                           [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    if (has) {
+      auto text = store->Get(mkey);
+      if (text.ok()) {
+        if (auto m = DecodeManifest(*text); m.ok()) e.manifest = *m;
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const BackupEntry& a, const BackupEntry& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<std::string> ResolveBackup(ObjectStore* store, const std::string& which) {
+  if (which != "latest") {
+    std::string name = which.rfind(kMetaDir, 0) == 0 ? which.substr(strlen(kMetaDir)) : which;
+    auto head = store->Head(kMetaDir + name);
+    if (!head.ok()) {
+      if (head.status().Is(Code::kNotFound)) {
+        return Status::NotFound("no backup " + name + " in " + store->Describe() + kMetaDir);
+      }
+      return head.status();
+    }
+    return name;
+  }
+  JFS_ASSIGN_OR_RETURN(auto all, ListBackups(store));
+  if (all.empty()) return Status::NotFound("no backups in " + store->Describe() + kMetaDir);
+  std::sort(all.begin(), all.end(),
+            [](const BackupEntry& a, const BackupEntry& b) { return a.time < b.time; });
+  return all.back().name;
+}
+
+Status DeleteBackup(ObjectStore* store, const std::string& name) {
+  JFS_RETURN_IF_ERROR(store->Delete(kMetaDir + name));
+  return store->Delete(ManifestKey(name));
+}
+
+Result<LoadStats> RestoreBackup(ObjectStore* store, const std::string& name, KvEngine* target,
+                                const LoadOptions& opts) {
+  std::optional<BackupManifest> manifest;
+  if (auto text = store->Get(ManifestKey(name)); text.ok()) {
+    auto m = DecodeManifest(*text);
+    if (!m.ok()) return m.status().Annotate("manifest of " + name);
+    manifest = *m;
+  } else if (!text.status().Is(Code::kNotFound)) {
+    return text.status();
+  }
+  JFS_ASSIGN_OR_RETURN(auto object, OpenObject(store, kMetaDir + name));
+  auto hashed = std::make_unique<HashingSource>(std::move(object));
+  HashingSource* hash = hashed.get();
+  auto source = DecompressingSource(std::move(hashed), CompressionForName(name));
+  bool binary = name.find(".bin.") != std::string::npos;
+  // Checked before the setting is written, so a damaged backup never loads
+  // into something that looks like a volume.
+  LoadOptions o = opts;
+  auto check_object = [&]() -> Status {
+    char rest[4096];  // whatever follows the dump's end (nothing, normally)
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(size_t n, source->Read(rest, sizeof(rest)));
+      if (n == 0) break;
+    }
+    if (manifest &&
+        (hash->bytes() != manifest->object_bytes || hash->Digest() != manifest->sha256)) {
+      return Status::Corruption("backup " + name +
+                                " does not match its manifest (size or SHA-256): damaged");
+    }
+    return Status::OK();
+  };
+  o.before_setting = check_object;
+  return binary ? LoadBinary(source.get(), target, o) : LoadJson(source.get(), target, o);
+}
+
+}  // namespace jfsbr

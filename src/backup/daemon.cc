@@ -1,0 +1,238 @@
+#include "backup/daemon.h"
+
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+#include "backup/retention.h"
+#include "kv/txn.h"
+#include "model/keys.h"
+#include "model/setting.h"
+#include "model/types.h"
+
+namespace jfsbr {
+namespace {
+
+int64_t NowSec() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string LastBackupKey() { return keys::Xattr(kRootInode, "lastBackup"); }
+
+}  // namespace
+
+std::string LastBackupValue(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  long off = tm.tm_gmtoff;
+  if (off == 0) return out + "Z";  // as Go writes UTC
+  char zone[16];
+  snprintf(zone, sizeof(zone), "%c%02ld:%02ld", off < 0 ? '-' : '+', labs(off) / 3600,
+           labs(off) % 3600 / 60);
+  return out + zone;
+}
+
+std::optional<int64_t> ParseLastBackup(const std::string& value) {
+  struct tm tm = {};
+  const char* rest = strptime(value.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (rest == nullptr) return std::nullopt;
+  if (*rest == '.') {  // fractional seconds (RFC3339Nano)
+    do rest++;
+    while (isdigit(static_cast<unsigned char>(*rest)));
+  }
+  int64_t t = timegm(&tm);
+  if (std::string_view(rest) == "Z") return t;
+  int h = 0, m = 0;
+  char sign = 0;
+  if (sscanf(rest, "%c%2d:%2d", &sign, &h, &m) != 3 || (sign != '+' && sign != '-') ||
+      strlen(rest) != 6) {
+    return std::nullopt;
+  }
+  int64_t off = (h * 3600 + m * 60) * (sign == '-' ? -1 : 1);
+  return t - off;
+}
+
+std::string PrometheusText(const DaemonMetrics& m, const std::string& volume) {
+  std::string out;
+  std::string labels = "{volume=\"" + volume + "\"}";
+  auto gauge = [&](const char* name, const char* help, double v, const char* type = "gauge") {
+    char line[64];
+    snprintf(line, sizeof(line), "%.17g", v);
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + labels + " " + line + "\n";
+  };
+  gauge("jfsbr_backup_last_success_timestamp_seconds", "Unix time of the last good backup.",
+        static_cast<double>(m.last_success));
+  gauge("jfsbr_backup_last_duration_seconds", "How long the last good backup took.",
+        m.last_duration);
+  gauge("jfsbr_backup_last_size_bytes", "Compressed size of the last good backup.",
+        static_cast<double>(m.last_size));
+  gauge("jfsbr_backup_last_entries", "Entries in the last good backup.",
+        static_cast<double>(m.last_entries));
+  gauge("jfsbr_backup_success_total", "Backups made by this daemon.",
+        static_cast<double>(m.backups), "counter");
+  gauge("jfsbr_backup_failures_total", "Backups that failed.", static_cast<double>(m.failures),
+        "counter");
+  gauge("jfsbr_backup_retention_deleted_total", "Old backups deleted by the retention rule.",
+        static_cast<double>(m.deleted), "counter");
+  gauge("jfsbr_backup_lease_held", "1 if this daemon is the volume's backup runner.",
+        m.lease_held ? 1 : 0);
+  // The names JuiceFS's clients export, for existing dashboards.
+  gauge("juicefs_last_successful_backup", "Last successful backup (unix seconds).",
+        static_cast<double>(m.last_success));
+  gauge("juicefs_last_backup_duration", "Last backup duration (seconds).", m.last_duration);
+  return out;
+}
+
+BackupDaemon::BackupDaemon(KvEngine* engine, ObjectStore* store, DaemonOptions opts,
+                           std::function<void(const std::string&)> log)
+    : engine_(engine),
+      store_(store),
+      opts_(std::move(opts)),
+      log_(std::move(log)),
+      lease_(engine, kBackupLeaseKey, opts_.holder.empty() ? NewHolderId() : opts_.holder,
+             opts_.lease_ttl) {}
+
+DaemonMetrics BackupDaemon::metrics() const {
+  std::lock_guard l(mu_);
+  return m_;
+}
+
+Result<int64_t> BackupDaemon::LastBackupTime() {
+  int64_t last = 0;
+  JFS_ASSIGN_OR_RETURN(auto xattr, engine_->Get(LastBackupKey()));
+  if (xattr) {
+    auto t = ParseLastBackup(*xattr);
+    if (!t) {
+      log_("warning: the root's lastBackup xattr '" + *xattr +
+           "' is not RFC 3339; using the newest listed backup");
+    } else {
+      last = *t;
+    }
+  }
+  JFS_ASSIGN_OR_RETURN(auto all, ListBackups(store_));
+  for (const auto& b : all) last = std::max(last, b.time);
+  return last;
+}
+
+Status BackupDaemon::Publish(int64_t time) {
+  return RunTxn(engine_, [&](Txn& tx) {
+    JFS_RETURN_IF_ERROR(lease_.CheckHeld(tx));
+    tx.Put(LastBackupKey(), LastBackupValue(time));
+    return Status::OK();
+  });
+}
+
+void BackupDaemon::BackupOnce(int64_t now) {
+  BackupOptions o = opts_.backup;
+  o.now = now;
+  o.publish = [&] { return Publish(now); };
+  auto start = std::chrono::steady_clock::now();
+  log_("backup started");
+  auto m = RunBackup(engine_, store_, o);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard l(mu_);
+  if (!m.ok()) {
+    m_.failures++;
+    m_.last_error = m.status().ToString();
+    log_("backup failed after " + std::to_string(static_cast<int>(secs)) + " s: " + m_.last_error);
+    return;
+  }
+  m_.backups++;
+  m_.last_success = m->time;
+  m_.last_duration = secs;
+  m_.last_size = m->object_bytes;
+  m_.last_entries = m->entries;
+  m_.last_error.clear();
+  char line[256];
+  snprintf(line, sizeof(line), "backup meta/%s: %llu entries, %llu bytes, version %llu, %.1f s",
+           m->name.c_str(), static_cast<unsigned long long>(m->entries),
+           static_cast<unsigned long long>(m->object_bytes),
+           static_cast<unsigned long long>(m->version), secs);
+  log_(line);
+  if (secs > static_cast<double>(opts_.interval.count())) {
+    log_("warning: the backup took longer than the interval (" +
+         std::to_string(opts_.interval.count()) + " s); consider a longer --interval");
+  }
+}
+
+void BackupDaemon::Retain(int64_t now) {
+  auto all = ListBackups(store_);
+  if (!all.ok()) {
+    log_("retention: " + all.status().ToString());
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& b : *all) names.push_back(b.name);
+  for (const auto& name : ExpiredBackups(names, now)) {
+    Status st = DeleteBackup(store_, name);
+    log_(st.ok() ? "retention: deleted meta/" + name
+                 : "retention: delete meta/" + name + ": " + st.ToString());
+    if (st.ok()) {
+      std::lock_guard l(mu_);
+      m_.deleted++;
+    }
+  }
+}
+
+void BackupDaemon::Renew() {
+  auto held = lease_.TryAcquire();
+  std::lock_guard l(mu_);
+  bool now_held = held.ok() && *held;
+  if (now_held != m_.lease_held) {
+    log_(now_held ? "took the backup lease as " + lease_.holder()
+                  : "not the backup runner" +
+                        (held.ok() ? std::string() : ": " + held.status().ToString()));
+  }
+  m_.lease_held = now_held;
+}
+
+Status BackupDaemon::Run(const std::atomic<bool>& stop) {
+  JFS_ASSIGN_OR_RETURN(auto setting, engine_->Get(keys::Setting()));
+  if (!setting) return Status::NotFound("no volume in " + engine_->Describe());
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
+  volume_ = f.name;
+  // The lease is renewed every third of its ttl, backups or not.
+  std::atomic<bool> done{false};
+  auto renew_every = opts_.lease_ttl / 3;
+  Renew();
+  std::thread renewer([&] {
+    auto next = std::chrono::steady_clock::now() + renew_every;
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (std::chrono::steady_clock::now() < next) continue;
+      Renew();
+      next = std::chrono::steady_clock::now() + renew_every;
+    }
+  });
+  auto tick = std::clamp<std::chrono::milliseconds>(
+      opts_.interval / 10, std::chrono::milliseconds(200), std::chrono::milliseconds(60000));
+  while (!stop) {
+    if (metrics().lease_held) {
+      auto last = LastBackupTime();
+      int64_t now = NowSec();
+      if (!last.ok()) {
+        log_("cannot tell when the last backup was: " + last.status().ToString());
+      } else if (now - *last >= opts_.interval.count()) {
+        BackupOnce(now);
+        Retain(now);
+      }
+    }
+    auto until = std::chrono::steady_clock::now() + tick;
+    while (!stop && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  done = true;
+  renewer.join();
+  (void)lease_.Release();
+  return Status::OK();
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,287 @@
+// backup (once, daemon, list, verify) and restore: metadata backups in the
+// volume's object store.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "backup/daemon.h"
+#include "cli/command.h"
+#include "cli/metrics_server.h"
+#include "cli/progress.h"
+#include "fs/check.h"
+#include "kv/registry.h"
+#include "model/keys.h"
+#include "model/setting.h"
+
+namespace jfsbr::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+// The engine and the volume's store of META-URL.
+struct Opened {
+  std::unique_ptr<KvEngine> engine;
+  std::unique_ptr<ObjectStore> store;
+  VolumeFormat format;
+};
+
+Result<Opened> Open(const std::string& meta_url) {
+  Opened o;
+  JFS_ASSIGN_OR_RETURN(o.engine, OpenEngine(meta_url));
+  JFS_ASSIGN_OR_RETURN(auto setting, o.engine->Get(keys::Setting()));
+  if (!setting) {
+    return Status::NotFound("database is not formatted: no volume in " + o.engine->Describe());
+  }
+  JFS_ASSIGN_OR_RETURN(o.format, DecodeSetting(*setting));
+  JFS_ASSIGN_OR_RETURN(o.store, OpenVolumeStore(o.format));
+  return o;
+}
+
+Result<BackupOptions> Options(const Args& a) {
+  BackupOptions o;
+  o.binary = a.Has("binary");
+  o.keep_secret = a.Has("keep-secret-key");
+  o.skip_trash = a.Has("skip-trash");
+  JFS_ASSIGN_OR_RETURN(o.threads, a.GetThreads(2));
+  return o;
+}
+
+std::string Utc(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+void PrintManifest(const BackupManifest& m) {
+  fprintf(stderr,
+          "backup meta/%s: %llu entries, %llu bytes (%llu uncompressed), version %llu, "
+          "%.2f s\n",
+          m.name.c_str(), static_cast<unsigned long long>(m.entries),
+          static_cast<unsigned long long>(m.object_bytes),
+          static_cast<unsigned long long>(m.dump_bytes), static_cast<unsigned long long>(m.version),
+          m.seconds);
+}
+
+int RunOnce(const Args& a) {
+  auto v = Open(a.pos[0]);
+  if (!v.ok()) return Fail(a, v.status());
+  auto o = Options(a);
+  if (!o.ok()) return Fail(a, o.status());
+  CountProgress progress("backed up entries");
+  o->progress = [&](uint64_t n) { progress.Update(n); };
+  KvEngine* engine = v->engine.get();
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  o->now = now;
+  // Tell JuiceFS clients a backup was just made, as they tell each other.
+  o->publish = [&] {
+    WriteBatch b;
+    b.Put(keys::Xattr(kRootInode, "lastBackup"), LastBackupValue(now));
+    return engine->Commit(b);
+  };
+  auto m = RunBackup(engine, v->store.get(), *o);
+  progress.Clear();
+  if (!m.ok()) return Fail(a, m.status());
+  PrintManifest(*m);
+  return 0;
+}
+
+std::string Log(const std::string& line) {
+  time_t t = time(nullptr);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  char stamp[32];
+  strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+  return std::string(stamp) + " " + line;
+}
+
+Result<std::chrono::milliseconds> Duration(const Args& a, const char* flag, const char* def) {
+  std::string s = a.Get(flag, def);
+  char* end = nullptr;
+  double v = strtod(s.c_str(), &end);
+  std::string unit = end ? end : "";
+  double ms = unit == "ms"  ? 1
+              : unit == "s" ? 1e3
+              : unit == "m" ? 6e4
+              : unit == "h" ? 3.6e6
+              : unit == "d" ? 8.64e7
+                            : -1;
+  if (s.empty() || end == s.c_str() || ms < 0 || v <= 0) {
+    return Status::InvalidArgument("--" + std::string(flag) +
+                                   " needs a duration like 30s, 10m, 1h or 1d, not '" + s + "'");
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(v * ms));
+}
+
+int RunDaemon(const Args& a) {
+  auto v = Open(a.pos[1]);
+  if (!v.ok()) return Fail(a, v.status());
+  auto o = Options(a);
+  if (!o.ok()) return Fail(a, o.status());
+  auto interval = Duration(a, "interval", "1h");
+  auto ttl = Duration(a, "lease-ttl", "30s");
+  if (!interval.ok()) return Fail(a, interval.status());
+  if (!ttl.ok()) return Fail(a, ttl.status());
+  DaemonOptions d;
+  d.interval = std::max(std::chrono::seconds(1),
+                        std::chrono::duration_cast<std::chrono::seconds>(*interval));
+  d.lease_ttl = std::max(std::chrono::milliseconds(300), *ttl);
+  d.backup = *o;
+  BackupDaemon daemon(v->engine.get(), v->store.get(), d,
+                      [](const std::string& line) { std::cerr << Log(line) << std::endl; });
+  MetricsServer metrics;
+  if (a.Has("metrics")) {
+    Status st = metrics.Start(a.Get("metrics"),
+                              [&] { return PrometheusText(daemon.metrics(), v->format.name); });
+    if (!st.ok()) return Fail(a, st);
+    std::cerr << Log("metrics on http://" + a.Get("metrics") + "/metrics (port " +
+                     std::to_string(metrics.port()) + ")")
+              << std::endl;
+  }
+  signal(SIGTERM, OnSignal);
+  signal(SIGINT, OnSignal);
+  std::cerr << Log("backing up volume " + v->format.name + " every " +
+                   std::to_string(d.interval.count()) + " s into " + v->store->Describe() + "meta/")
+            << std::endl;
+  Status st = daemon.Run(g_stop);
+  if (!st.ok()) return Fail(a, st);
+  std::cerr << Log("stopped") << std::endl;
+  return 0;
+}
+
+int RunList(const Args& a) {
+  auto v = Open(a.pos[1]);
+  if (!v.ok()) return Fail(a, v.status());
+  auto all = ListBackups(v->store.get());
+  if (!all.ok()) return Fail(a, all.status());
+  printf("%-30s  %-19s  %12s  %10s  %-6s  %s\n", "NAME", "TIME (UTC)", "SIZE", "ENTRIES", "FORMAT",
+         "VERSION");
+  for (const auto& b : *all) {
+    const auto& m = b.manifest;
+    std::string format = m ? m->format : b.name.find(".json.") != std::string::npos ? "json" : "?";
+    printf("%-30s  %-19s  %12llu  %10s  %-6s  %s\n", b.name.c_str(), Utc(b.time).c_str(),
+           static_cast<unsigned long long>(b.size), m ? std::to_string(m->entries).c_str() : "-",
+           format.c_str(), m ? std::to_string(m->version).c_str() : "-");
+  }
+  return 0;
+}
+
+// Loads a backup into target and checks the result; prints what it found.
+int RestoreInto(const Args& a, ObjectStore* store, const std::string& name, KvEngine* target) {
+  CountProgress progress("restored entries");
+  LoadOptions lo;
+  lo.progress = [&](uint64_t n) { progress.Update(n); };
+  auto start = std::chrono::steady_clock::now();
+  auto stats = RestoreBackup(store, name, target, lo);
+  progress.Clear();
+  if (!stats.ok()) {
+    Status st = stats.status();
+    if (!st.Is(Code::kExists)) {
+      st = st.Annotate("restore of " + name +
+                       " failed; the target is left without a volume setting");
+    }
+    return Fail(a, st);
+  }
+  auto snap = target->Snapshot();
+  if (!snap.ok()) return Fail(a, snap.status());
+  auto report = CheckVolume(snap->get());
+  if (!report.ok()) return Fail(a, report.status());
+  for (const auto& p : report->problems) std::cerr << p << "\n";
+  if (!report->ok()) {
+    return Fail(a, Status::Corruption("check found " + std::to_string(report->problem_count) +
+                                      " problems in the restored volume"));
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fprintf(stderr,
+          "restored meta/%s: %llu entries (%llu keys), %lld inodes, %lld bytes used, "
+          "check OK, %.2f s\n",
+          name.c_str(), static_cast<unsigned long long>(stats->entries),
+          static_cast<unsigned long long>(stats->pairs), static_cast<long long>(stats->used_inodes),
+          static_cast<long long>(stats->used_space), secs);
+  return 0;
+}
+
+int RunVerify(const Args& a) {
+  auto v = Open(a.pos[1]);
+  if (!v.ok()) return Fail(a, v.status());
+  auto name = ResolveBackup(v->store.get(), a.pos[2]);
+  if (!name.ok()) return Fail(a, name.status());
+  // Restored into a scratch RocksDB and checked: the strongest "it restores".
+  std::string base = a.Get("scratch", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  std::string dir = base + "/jfsbr-verify-" + std::to_string(getpid());
+  auto scratch = OpenEngine("rocksdb://" + dir, /*create=*/true);
+  if (!scratch.ok()) return Fail(a, scratch.status());
+  int rc = RestoreInto(a, v->store.get(), *name, scratch->get());
+  scratch->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (rc == 0) printf("backup %s OK\n", name->c_str());
+  return rc;
+}
+
+int RunBackupCmd(const Args& a) {
+  const std::string& first = a.pos[0];
+  size_t need = first == "daemon" || first == "list" ? 2 : first == "verify" ? 3 : 1;
+  bool sub = need > 1;
+  if (a.pos.size() != need) {
+    return Fail(a,
+                Status::InvalidArgument(sub ? "usage: jfsbr backup " + first + " META-URL" +
+                                                  (first == "verify" ? " NAME|latest" : "")
+                                            : "usage: jfsbr backup [daemon|list|verify] META-URL"));
+  }
+  if (first == "daemon") return RunDaemon(a);
+  if (first == "list") return RunList(a);
+  if (first == "verify") return RunVerify(a);
+  return RunOnce(a);
+}
+
+int RunRestore(const Args& a) {
+  if (!a.Has("to")) return Fail(a, Status::InvalidArgument("--to NEW-META-URL is required"));
+  auto v = Open(a.pos[0]);
+  if (!v.ok()) return Fail(a, v.status());
+  auto name = ResolveBackup(v->store.get(), a.Get("from", "latest"));
+  if (!name.ok()) return Fail(a, name.status());
+  auto target = OpenEngine(a.Get("to"), /*create=*/true);
+  if (!target.ok()) return Fail(a, target.status());
+  return RestoreInto(a, v->store.get(), *name, target->get());
+}
+
+}  // namespace
+
+const Command kBackupCommand = {
+    "backup",
+    "[daemon|list|verify] META-URL [NAME|latest]",
+    "Back the volume's metadata up into its object store (meta/dump-...json.gz); 'daemon' "
+    "repeats it every --interval (one runner per volume), 'list' shows backups, 'verify' "
+    "restores one into a scratch engine and checks it",
+    {{"binary", 0, "", "JuiceFS's binary format, zstd (meta/dump-...bin.zst)"},
+     {"keep-secret-key", 0, "", "keep the object store's secret key in the backup"},
+     {"skip-trash", 0, "", "leave the trash out"},
+     {"threads", 'p', "N", "threads reading entries", "2"},
+     {"interval", 0, "DURATION", "daemon: time between backups (30s, 10m, 1h, 1d)", "1h"},
+     {"lease-ttl", 0, "DURATION", "daemon: a dead runner's lease frees after this", "30s"},
+     {"metrics", 0, "IP:PORT", "daemon: serve Prometheus metrics there"},
+     {"scratch", 0, "DIR", "verify: where the scratch engine goes", "$TMPDIR or /tmp"}},
+    1,
+    3,
+    RunBackupCmd};
+const Command kRestoreCommand = {
+    "restore",
+    "META-URL --from NAME|latest --to NEW-META-URL",
+    "Load a backup from the volume's object store into a new, empty engine, then check it",
+    {{"from", 0, "NAME", "the backup (meta/ name) or latest", "latest"},
+     {"to", 0, "META-URL", "the empty engine to restore into"}},
+    1,
+    1,
+    RunRestore};
+
+}  // namespace jfsbr::cli

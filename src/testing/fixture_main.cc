@@ -1,0 +1,60 @@
+// The ctest fixtures that start one server for a whole test run and stop it
+// at the end (also used by scripts/demo.sh and bench/):
+//   jfsbr_fixture etcd start FILE [MEMBERS]  |  jfsbr_fixture etcd stop FILE
+//   jfsbr_fixture s3 start FILE              |  jfsbr_fixture s3 stop FILE
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "testing/etcd_cluster.h"
+#include "testing/s3_server.h"
+
+namespace {
+
+using namespace jfsbr;
+
+template <typename Server, typename StartFn, typename DescribeFn>
+int StartSaved(const char* file, StartFn start, DescribeFn describe) {
+  (void)Server::StopSaved(file);  // one left by an interrupted run
+  std::filesystem::create_directories(std::filesystem::path(file).parent_path());
+  auto s = start();
+  if (!s.ok()) {
+    fprintf(stderr, "cannot start the test server: %s\n", s.status().ToString().c_str());
+    return 1;
+  }
+  if (auto st = (*s)->Save(file); !st.ok()) {
+    fprintf(stderr, "%s\n", st.ToString().c_str());
+    return 1;
+  }
+  (*s)->Release();
+  printf("%s (%s)\n", describe(**s).c_str(), (*s)->dir().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool etcd = argc >= 4 && strcmp(argv[1], "etcd") == 0;
+  bool s3 = argc == 4 && strcmp(argv[1], "s3") == 0;
+  bool start = argc >= 4 && strcmp(argv[2], "start") == 0;
+  if ((!etcd && !s3) || (!start && strcmp(argv[2], "stop") != 0) || argc > 5) {
+    fprintf(stderr, "usage: %s etcd|s3 start FILE [MEMBERS] | etcd|s3 stop FILE\n", argv[0]);
+    return 2;
+  }
+  const char* file = argv[3];
+  if (!start) {
+    auto st = etcd ? EtcdCluster::StopSaved(file) : S3Server::StopSaved(file);
+    if (!st.ok()) fprintf(stderr, "%s\n", st.ToString().c_str());
+    return 0;  // nothing to stop is fine
+  }
+  if (s3) {
+    return StartSaved<S3Server>(
+        file, [] { return S3Server::Start(/*detach=*/true); },
+        [](const S3Server& s) { return "s3 test server: " + s.endpoint(); });
+  }
+  int members = argc == 5 ? atoi(argv[4]) : 3;
+  return StartSaved<EtcdCluster>(
+      file, [&] { return EtcdCluster::Start(members < 1 ? 1 : members, /*detach=*/true); },
+      [](const EtcdCluster& c) { return "etcd test cluster: " + c.Endpoints(); });
+}

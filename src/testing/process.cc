@@ -1,0 +1,103 @@
+#include "testing/process.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace jfsbr {
+namespace {
+
+sockaddr_in Loopback(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  return a;
+}
+
+}  // namespace
+
+std::vector<int> FreePorts(int n) {
+  std::vector<int> fds, ports;  // sockets held open until every port is chosen
+  for (int i = 0; i < n; i++) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = Loopback(0);
+    socklen_t len = sizeof(a);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ports.push_back(0);
+    } else {
+      ports.push_back(ntohs(a.sin_port));
+    }
+    fds.push_back(fd);
+  }
+  for (int fd : fds) close(fd);
+  return ports;
+}
+
+Result<pid_t> SpawnLogged(std::vector<std::string> args, const std::string& log, bool detach) {
+  if (detach) args.insert(args.begin(), {"timeout", "7200"});  // a forgotten server dies
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("fork", args[0]);
+  if (pid == 0) {
+    if (detach) {
+      setsid();
+    } else {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
+    }
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int null = open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+      dup2(null, 0);
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+void KillSpawned(pid_t pid, bool detached) {
+  if (pid <= 0) return;
+  if (detached) kill(-pid, SIGKILL);  // the session: the watchdog and the server
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+bool PortAccepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a = Loopback(port);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+Result<std::string> MakeTempDir(const std::string& what) {
+  const char* base = getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/jfsbr-" + what + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) return ErrnoStatus("mkdtemp", tmpl);
+  return tmpl;
+}
+
+std::string LastLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line)) last = line;
+  return last.substr(0, 300);
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,30 @@
+// Server processes for tests: free loopback ports and children that log to a
+// file and either die with the test (PR_SET_PDEATHSIG) or outlive it in a
+// session of their own (ctest fixtures), under a `timeout` watchdog.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace jfsbr {
+
+// n distinct ports the kernel hands out for 127.0.0.1 (0 where it did not).
+std::vector<int> FreePorts(int n);
+// Starts argv (searched in PATH) with stdin from /dev/null and stdout and
+// stderr appended to log.
+Result<pid_t> SpawnLogged(std::vector<std::string> argv, const std::string& log, bool detach);
+// SIGKILLs a child started by SpawnLogged (its whole session if detached) and
+// reaps it if it is ours.
+void KillSpawned(pid_t pid, bool detached);
+// True once something accepts TCP connections on 127.0.0.1:port.
+bool PortAccepts(int port);
+// A new directory $TMPDIR/jfsbr-<what>-XXXXXX.
+Result<std::string> MakeTempDir(const std::string& what);
+// The last line of a log file, for error messages.
+std::string LastLine(const std::string& path);
+
+}  // namespace jfsbr

@@ -1,0 +1,62 @@
+// Fresh engines and object stores for tests, by kind. A test parameter names
+// an engine and optionally a store: "rocksdb", "etcd", "rocksdb+s3".
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <string>
+
+#include "fs/volume.h"
+#include "testing/etcd_cluster.h"
+#include "testing/s3_server.h"
+
+namespace jfsbr {
+
+inline std::string EngineKind(const std::string& param) { return param.substr(0, param.find('+')); }
+inline std::string StoreKind(const std::string& param) {
+  size_t plus = param.find('+');
+  return plus == std::string::npos ? "file" : param.substr(plus + 1);
+}
+
+// Names parameterized tests by kind: "rocksdb+s3" -> "rocksdb_s3".
+inline std::string TestKindName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string s = info.param;
+  for (char& c : s) c = c == '+' ? '_' : c;
+  return s;
+}
+
+// A name no other test of this run uses.
+inline std::string UniqueTestId() {
+  static std::atomic<int> n{0};
+  static const std::string run =
+      std::to_string(getpid()) + "-" + std::to_string(std::random_device{}() % 100000);
+  return run + "-" + std::to_string(++n);
+}
+
+// A new, empty META-URL of engine `kind`: "rocksdb" (a database under dir),
+// "memkv" or "etcd" (a volume name of its own on the shared test cluster).
+inline std::string FreshMetaUrl(const std::string& kind, const std::string& dir) {
+  std::string id = UniqueTestId();
+  if (kind == "rocksdb") return "rocksdb://" + dir + "/meta-" + id;
+  if (kind == "etcd") return EtcdCluster::Shared()->MetaUrl("t" + id);
+  return "memkv://test-" + id;
+}
+
+// Points o at a new, empty bucket of store `kind`: "file" (a directory under
+// dir) or "s3" (a bucket of its own on the shared s3rver).
+inline void UseFreshStore(const std::string& kind, const std::string& dir, FormatOptions* o) {
+  std::string id = UniqueTestId();
+  if (kind == "s3") {
+    o->storage = "s3";
+    o->bucket = S3Server::Shared()->endpoint() + "/b" + id;
+    o->access_key = o->secret_key = kS3rverKey;
+    return;
+  }
+  o->storage = "file";
+  o->bucket = dir + "/bucket-" + id;
+}
+
+}  // namespace jfsbr
