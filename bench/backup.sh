@@ -40,6 +40,6 @@ measure "restore latest JSON" "$J" restore "$META" --to "rocksdb://$W/restored" 
   --from "$("$J" backup list "$META" | awk '/json/ {n=$1} END {print n}')"
 measure "restore latest binary" "$J" restore "$META" --to "rocksdb://$W/restored-bin" --from latest
 "$J" dump "$META" "$W/source.json" 2>/dev/null
-"$J" dump "rocksdb://$W/restored" "$W/restored.json" 2>/dev/null
-cmp -s "$W/source.json" "$W/restored.json" && echo "restored volume: dump byte-identical to the source" \
-  || { echo "restored volume: dump DIFFERENT"; exit 1; }
+"$J" dump "rocksdb://$W/restored-bin" "$W/restored.json" 2>/dev/null  # the latest backup
+cmp -s "$W/source.json" "$W/restored.json" && echo "restored latest backup: dump byte-identical to the source" \
+  || { echo "restored latest backup: dump DIFFERENT"; exit 1; }

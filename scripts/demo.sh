@@ -8,7 +8,7 @@ scripts/build.sh
 J=$PWD/build/jfsbr
 W=$(mktemp -d /tmp/jfsbr-demo-XXXXXX)
 META=rocksdb://$W/meta
-trap '"$PWD/build/jfsbr_fixture" etcd stop "$W/etcd.txt" >/dev/null 2>&1 || true' EXIT
+trap 'for k in etcd s3; do "$PWD/build/jfsbr_fixture" $k stop "$W/$k.txt" >/dev/null 2>&1; done' EXIT
 set -x
 "$J" format "$META" myjfs --storage file --bucket "$W/bucket"
 "$J" import /usr/share/doc "$META"
@@ -30,5 +30,20 @@ EP=$(sed -n '2,$p' "$W/etcd.txt" | awk '{printf "%s127.0.0.1:%s", (NR>1?",":""),
 "$J" dump "etcd://$EP/myjfs" | cmp - <("$J" dump "$META")
 "$J" export "etcd://$EP/myjfs" "$W/export-etcd"       # the blocks, through etcd's metadata
 diff -r --no-dereference /usr/share/doc "$W/export-etcd"
+# Backups into the volume's own store (meta/), listed and restored into a new engine.
+"$J" backup "$META"
+"$J" backup list "$META"
+"$J" restore "$META" --from latest --to "rocksdb://$W/restored"
+"$J" dump "rocksdb://$W/restored" | cmp - <("$J" dump "$META")
+# S3: a volume whose blocks and backups live in a bucket of a local S3 server (s3rver).
+build/jfsbr_fixture s3 start "$W/s3.txt"
+S3=http://127.0.0.1:$(sed -n 2p "$W/s3.txt" | cut -d' ' -f1)/demo
+"$J" format "rocksdb://$W/s3meta" s3jfs --storage s3 --bucket "$S3" --access-key S3RVER \
+  --secret-key S3RVER
+"$J" import /usr/share/doc "rocksdb://$W/s3meta"
+"$J" export "rocksdb://$W/s3meta" "$W/export-s3"
+diff -r --no-dereference /usr/share/doc "$W/export-s3"
+"$J" backup --binary "rocksdb://$W/s3meta"
+"$J" backup verify "rocksdb://$W/s3meta" latest
 set +x
-echo "OK: /usr/share/doc and its exports (RocksDB and etcd) are identical; dump -> load -> dump is byte-identical (in $W)"
+echo "OK: /usr/share/doc and its exports (RocksDB, etcd, S3) are identical; dump -> load -> dump and backup -> restore -> dump are byte-identical (in $W)"

@@ -168,6 +168,7 @@ Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const Bac
   m.compression = opts.binary ? "zstd" : "gzip";
   m.name = BackupNameStem(m.time) + (opts.binary ? ".bin.zst" : ".json.gz");
   m.host = Host();
+  if (opts.prepare) JFS_RETURN_IF_ERROR(opts.prepare());
   JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
   m.version = snap->version();
   JFS_ASSIGN_OR_RETURN(auto setting, snap->Get(keys::Setting()));

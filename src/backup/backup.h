@@ -29,6 +29,9 @@ struct BackupOptions {
   int threads = 2;
   int64_t now = 0;  // the backup's time, unix seconds (0: the clock)
   std::function<void(uint64_t entries)> progress;
+  // Called before the snapshot is taken (so the backup holds what it
+  // writes, e.g. the root's lastBackup xattr); an error fails the backup.
+  std::function<Status()> prepare;
   // Called after the object is complete, before the manifest: an error
   // (say, a lost lease) deletes the object and fails the backup.
   std::function<Status()> publish;

@@ -38,24 +38,30 @@ std::string LastBackupValue(int64_t unix_seconds) {
   return out + zone;
 }
 
-std::optional<int64_t> ParseLastBackup(const std::string& value) {
-  struct tm tm = {};
-  const char* rest = strptime(value.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest == nullptr) return std::nullopt;
-  if (*rest == '.') {  // fractional seconds (RFC3339Nano)
-    do rest++;
-    while (isdigit(static_cast<unsigned char>(*rest)));
-  }
-  int64_t t = timegm(&tm);
-  if (std::string_view(rest) == "Z") return t;
-  int h = 0, m = 0;
-  char sign = 0;
-  if (sscanf(rest, "%c%2d:%2d", &sign, &h, &m) != 3 || (sign != '+' && sign != '-') ||
-      strlen(rest) != 6) {
-    return std::nullopt;
-  }
-  int64_t off = (h * 3600 + m * 60) * (sign == '-' ? -1 : 1);
-  return t - off;
+Result<std::optional<std::string>> SetLastBackup(KvEngine* engine, const std::string& value,
+                                                 const std::function<Status(Txn&)>& fence) {
+  std::optional<std::string> old;
+  JFS_RETURN_IF_ERROR(RunTxn(engine, [&](Txn& tx) {
+    if (fence) JFS_RETURN_IF_ERROR(fence(tx));
+    JFS_ASSIGN_OR_RETURN(old, tx.Get(LastBackupKey()));
+    tx.Put(LastBackupKey(), value);
+    return Status::OK();
+  }));
+  return old;
+}
+
+Status RevertLastBackup(KvEngine* engine, const std::string& ours,
+                        const std::optional<std::string>& old) {
+  return RunTxn(engine, [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(auto now, tx.Get(LastBackupKey()));
+    if (now != ours) return Status::OK();  // someone wrote it since
+    if (old) {
+      tx.Put(LastBackupKey(), *old);
+    } else {
+      tx.Delete(LastBackupKey());
+    }
+    return Status::OK();
+  });
 }
 
 std::string PrometheusText(const DaemonMetrics& m, const std::string& volume) {
@@ -106,36 +112,28 @@ DaemonMetrics BackupDaemon::metrics() const {
 
 Result<int64_t> BackupDaemon::LastBackupTime() {
   int64_t last = 0;
-  JFS_ASSIGN_OR_RETURN(auto xattr, engine_->Get(LastBackupKey()));
-  if (xattr) {
-    auto t = ParseLastBackup(*xattr);
-    if (!t) {
-      log_("warning: the root's lastBackup xattr '" + *xattr +
-           "' is not RFC 3339; using the newest listed backup");
-    } else {
-      last = *t;
-    }
-  }
   JFS_ASSIGN_OR_RETURN(auto all, ListBackups(store_));
   for (const auto& b : all) last = std::max(last, b.time);
   return last;
 }
 
-Status BackupDaemon::Publish(int64_t time) {
-  return RunTxn(engine_, [&](Txn& tx) {
-    JFS_RETURN_IF_ERROR(lease_.CheckHeld(tx));
-    tx.Put(LastBackupKey(), LastBackupValue(time));
-    return Status::OK();
-  });
-}
-
 void BackupDaemon::BackupOnce(int64_t now) {
   BackupOptions o = opts_.backup;
   o.now = now;
-  o.publish = [&] { return Publish(now); };
+  auto fence = [&](Txn& tx) { return lease_.CheckHeld(tx); };
+  std::string value = LastBackupValue(now);
+  std::optional<std::string> old;
+  bool set = false;
+  o.prepare = [&]() -> Status {
+    JFS_ASSIGN_OR_RETURN(old, SetLastBackup(engine_, value, fence));
+    set = true;
+    return Status::OK();
+  };
+  o.publish = [&] { return RunTxn(engine_, fence); };
   auto start = std::chrono::steady_clock::now();
   log_("backup started");
   auto m = RunBackup(engine_, store_, o);
+  if (!m.ok() && set) (void)RevertLastBackup(engine_, value, old);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard l(mu_);
   if (!m.ok()) {

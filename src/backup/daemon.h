@@ -3,11 +3,13 @@
 //
 // Runners share an EngineLease; only its holder backs up, and it renews the
 // lease on a thread of its own while a backup runs. A backup is due when the
-// newest one (the root's `lastBackup` xattr, which JuiceFS clients read and
-// write, or the newest listed backup) is `interval` old, so a runner taking
-// over keeps the schedule. The backup is published (lastBackup written) in a
-// transaction that also checks the lease: a runner that lost it meanwhile
-// deletes its object. After each backup, JuiceFS's retention rule runs.
+// newest listed backup (ours or a JuiceFS client's) is `interval` old, so a
+// runner taking over keeps the schedule. Before the snapshot, the root's
+// `lastBackup` xattr (which JuiceFS clients coordinate with) is set in a
+// transaction that checks the lease, so the backup holds it; after the
+// upload the lease is checked again and a runner that lost it deletes its
+// object; a failed backup puts the old xattr back. After each backup,
+// JuiceFS's retention rule runs.
 #pragma once
 
 #include <atomic>
@@ -44,9 +46,16 @@ struct DaemonMetrics {
 std::string PrometheusText(const DaemonMetrics& m, const std::string& volume);
 
 // The root xattr JuiceFS coordinates its clients' backups with: RFC 3339 in
-// local time ("2021-11-23T18:29:54+08:00"); and back (nullopt if unparsable).
+// local time ("2021-11-23T18:29:54+08:00").
 std::string LastBackupValue(int64_t unix_seconds);
-std::optional<int64_t> ParseLastBackup(const std::string& value);
+
+// Sets the root's lastBackup xattr to `value` in a transaction (which fence
+// also checks); returns the value it replaced (nullopt: none).
+Result<std::optional<std::string>> SetLastBackup(KvEngine* engine, const std::string& value,
+                                                 const std::function<Status(Txn&)>& fence = {});
+// Puts `old` back if the xattr still holds `ours` (after a failed backup).
+Status RevertLastBackup(KvEngine* engine, const std::string& ours,
+                        const std::optional<std::string>& old);
 
 class BackupDaemon {
  public:
@@ -61,7 +70,6 @@ class BackupDaemon {
  private:
   Result<int64_t> LastBackupTime();
   void BackupOnce(int64_t now);
-  Status Publish(int64_t time);
   void Retain(int64_t now);
   void Renew();
 

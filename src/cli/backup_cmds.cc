@@ -82,13 +82,18 @@ int RunOnce(const Args& a) {
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   o->now = now;
-  // Tell JuiceFS clients a backup was just made, as they tell each other.
-  o->publish = [&] {
-    WriteBatch b;
-    b.Put(keys::Xattr(kRootInode, "lastBackup"), LastBackupValue(now));
-    return engine->Commit(b);
+  // Tell JuiceFS clients a backup is made, as they tell each other (and put
+  // the old value back if it fails).
+  std::string value = LastBackupValue(now);
+  std::optional<std::string> old;
+  bool set = false;
+  o->prepare = [&]() -> Status {
+    JFS_ASSIGN_OR_RETURN(old, SetLastBackup(engine, value));
+    set = true;
+    return Status::OK();
   };
   auto m = RunBackup(engine, v->store.get(), *o);
+  if (!m.ok() && set) (void)RevertLastBackup(engine, value, old);
   progress.Clear();
   if (!m.ok()) return Fail(a, m.status());
   PrintManifest(*m);
@@ -201,12 +206,14 @@ int RestoreInto(const Args& a, ObjectStore* store, const std::string& name, KvEn
                                       " problems in the restored volume"));
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fprintf(stderr,
-          "restored meta/%s: %llu entries (%llu keys), %lld inodes, %lld bytes used, "
-          "check OK, %.2f s\n",
+  std::string usage;  // a binary load copies keys as they are: nothing recomputed to report
+  if (name.find(".bin.") == std::string::npos) {
+    usage = ", " + std::to_string(stats->used_inodes) + " inodes, " +
+            std::to_string(stats->used_space) + " bytes used";
+  }
+  fprintf(stderr, "restored meta/%s: %llu entries (%llu keys)%s, check OK, %.2f s\n",
           name.c_str(), static_cast<unsigned long long>(stats->entries),
-          static_cast<unsigned long long>(stats->pairs), static_cast<long long>(stats->used_inodes),
-          static_cast<long long>(stats->used_space), secs);
+          static_cast<unsigned long long>(stats->pairs), usage.c_str(), secs);
   return 0;
 }
 
