@@ -11,6 +11,7 @@
 #include "dump/json_dump.h"
 #include "model/keys.h"
 #include "model/setting.h"
+#include "util/clock.h"
 #include "util/compress.h"
 #include "util/json.h"
 #include "util/sha256.h"
@@ -160,10 +161,7 @@ Result<BackupManifest> DecodeManifest(std::string_view json) {
 Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts) {
   auto start = std::chrono::steady_clock::now();
   BackupManifest m;
-  m.time = opts.now > 0 ? opts.now
-                        : std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
+  m.time = opts.now > 0 ? opts.now : UnixSeconds();
   m.format = opts.binary ? "binary" : "json";
   m.compression = opts.binary ? "zstd" : "gzip";
   m.name = BackupNameStem(m.time) + (opts.binary ? ".bin.zst" : ".json.gz");

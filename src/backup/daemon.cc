@@ -9,33 +9,21 @@
 #include "model/keys.h"
 #include "model/setting.h"
 #include "model/types.h"
+#include "util/clock.h"
 
 namespace jfsbr {
 namespace {
-
-int64_t NowSec() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string LastBackupKey() { return keys::Xattr(kRootInode, "lastBackup"); }
 
 }  // namespace
 
 std::string LastBackupValue(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  char buf[64];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  long off = tm.tm_gmtoff;
-  if (off == 0) return out + "Z";  // as Go writes UTC
-  char zone[16];
-  snprintf(zone, sizeof(zone), "%c%02ld:%02ld", off < 0 ? '-' : '+', labs(off) / 3600,
-           labs(off) % 3600 / 60);
-  return out + zone;
+  std::string s = FormatTime(unix_seconds, "%Y-%m-%dT%H:%M:%S%z", /*utc=*/false);
+  std::string zone = s.substr(s.size() - 5);  // "+0800"
+  s.resize(s.size() - 5);
+  if (zone == "+0000") return s + "Z";  // as Go writes UTC
+  return s + zone.substr(0, 3) + ":" + zone.substr(3);
 }
 
 Result<std::optional<std::string>> SetLastBackup(KvEngine* engine, const std::string& value,
@@ -214,7 +202,7 @@ Status BackupDaemon::Run(const std::atomic<bool>& stop) {
   while (!stop) {
     if (metrics().lease_held) {
       auto last = LastBackupTime();
-      int64_t now = NowSec();
+      int64_t now = UnixSeconds();
       if (!last.ok()) {
         log_("cannot tell when the last backup was: " + last.status().ToString());
       } else if (now - *last >= opts_.interval.count()) {

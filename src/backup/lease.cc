@@ -4,14 +4,10 @@
 
 #include <random>
 
+#include "util/clock.h"
+
 namespace jfsbr {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 LeaseState Decode(const std::optional<std::string>& v) {
   LeaseState s;
@@ -41,7 +37,7 @@ Result<bool> EngineLease::TryAcquire() {
   JFS_RETURN_IF_ERROR(RunTxn(engine_, [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
     LeaseState s = Decode(v);
-    int64_t now = NowMs();
+    int64_t now = UnixMillis();
     held = s.holder.empty() || s.holder == holder_ || s.expires_ms <= now;
     if (held) tx.Put(key_, holder_ + " " + std::to_string(now + ttl_.count()));
     return Status::OK();
@@ -60,7 +56,7 @@ Status EngineLease::Release() {
 Status EngineLease::CheckHeld(Txn& tx) const {
   JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
   LeaseState s = Decode(v);
-  if (s.holder != holder_ || s.expires_ms <= NowMs()) {
+  if (s.holder != holder_ || s.expires_ms <= UnixMillis()) {
     return Status::Permission("the backup lease is held by " +
                               (s.holder.empty() ? std::string("no one") : s.holder) +
                               ", not by this runner");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include "util/clock.h"
+
 namespace jfsbr {
 namespace {
 
@@ -30,12 +32,7 @@ std::optional<int64_t> BackupNameTime(std::string_view name) {
 }
 
 std::string BackupNameStem(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "dump-%Y-%m-%d-%H%M%S", &tm);
-  return buf;
+  return FormatTime(unix_seconds, "dump-%Y-%m-%d-%H%M%S", /*utc=*/true);
 }
 
 std::vector<std::string> ExpiredBackups(std::vector<std::string> names, int64_t now) {

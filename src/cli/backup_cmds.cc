@@ -16,6 +16,7 @@
 #include "kv/registry.h"
 #include "model/keys.h"
 #include "model/setting.h"
+#include "util/clock.h"
 
 namespace jfsbr::cli {
 namespace {
@@ -51,15 +52,6 @@ Result<BackupOptions> Options(const Args& a) {
   return o;
 }
 
-std::string Utc(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
 void PrintManifest(const BackupManifest& m) {
   fprintf(stderr,
           "backup meta/%s: %llu entries, %llu bytes (%llu uncompressed), version %llu, "
@@ -78,9 +70,7 @@ int RunOnce(const Args& a) {
   CountProgress progress("backed up entries");
   o->progress = [&](uint64_t n) { progress.Update(n); };
   KvEngine* engine = v->engine.get();
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+  int64_t now = UnixSeconds();
   o->now = now;
   // Tell JuiceFS clients a backup is made, as they tell each other (and put
   // the old value back if it fails).
@@ -101,12 +91,7 @@ int RunOnce(const Args& a) {
 }
 
 std::string Log(const std::string& line) {
-  time_t t = time(nullptr);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  char stamp[32];
-  strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-  return std::string(stamp) + " " + line;
+  return FormatTime(UnixSeconds(), "%Y-%m-%d %H:%M:%S", false) + " " + line;
 }
 
 Result<std::chrono::milliseconds> Duration(const Args& a, const char* flag, const char* def) {
@@ -173,7 +158,8 @@ int RunList(const Args& a) {
   for (const auto& b : *all) {
     const auto& m = b.manifest;
     std::string format = m ? m->format : b.name.find(".json.") != std::string::npos ? "json" : "?";
-    printf("%-30s  %-19s  %12llu  %10s  %-6s  %s\n", b.name.c_str(), Utc(b.time).c_str(),
+    printf("%-30s  %-19s  %12llu  %10s  %-6s  %s\n", b.name.c_str(),
+           FormatTime(b.time, "%Y-%m-%d %H:%M:%S", true).c_str(),
            static_cast<unsigned long long>(b.size), m ? std::to_string(m->entries).c_str() : "-",
            format.c_str(), m ? std::to_string(m->version).c_str() : "-");
   }
@@ -211,8 +197,8 @@ int RestoreInto(const Args& a, ObjectStore* store, const std::string& name, KvEn
     usage = ", " + std::to_string(stats->used_inodes) + " inodes, " +
             std::to_string(stats->used_space) + " bytes used";
   }
-  fprintf(stderr, "restored meta/%s: %llu entries (%llu keys)%s, check OK, %.2f s\n",
-          name.c_str(), static_cast<unsigned long long>(stats->entries),
+  fprintf(stderr, "restored meta/%s: %llu entries (%llu keys)%s, check OK, %.2f s\n", name.c_str(),
+          static_cast<unsigned long long>(stats->entries),
           static_cast<unsigned long long>(stats->pairs), usage.c_str(), secs);
   return 0;
 }

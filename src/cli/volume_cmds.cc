@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "kv/registry.h"
 #include "model/keys.h"
+#include "util/clock.h"
 #include "util/json.h"
 
 namespace jfsbr::cli {
@@ -98,14 +99,7 @@ std::string ModeString(const Attr& at) {
   return s;
 }
 
-std::string TimeString(int64_t sec) {
-  time_t t = static_cast<time_t>(sec);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
+std::string TimeString(int64_t sec) { return FormatTime(sec, "%Y-%m-%d %H:%M:%S", false); }
 
 std::string PathOrRoot(const Args& a, size_t i) { return a.pos.size() > i ? a.pos[i] : "/"; }
 

@@ -3,6 +3,7 @@
 
 #include "fs/internal.h"
 #include "fs/volume.h"
+#include "util/clock.h"
 
 namespace jfsbr {
 
@@ -289,11 +290,7 @@ Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
 
 Result<Ino> Volume::TrashDirFor(Ino parent) {
   if (format_.trash_days <= 0 || IsTrashInode(parent)) return Ino{0};
-  char name[32];
-  time_t t = static_cast<time_t>(fsi::Now().sec);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(name, sizeof(name), "%Y-%m-%d-%H", &tm);
+  std::string name = FormatTime(fsi::Now().sec, "%Y-%m-%d-%H", /*utc=*/true);
   Ino hourly = 0;
   JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(keys::Entry(kTrashInode, name)));

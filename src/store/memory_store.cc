@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "store/backends.h"
+#include "util/clock.h"
 
 namespace jfsbr {
 namespace {
@@ -19,9 +20,7 @@ class MemoryStore final : public ObjectStore {
       : name_(std::move(name)), o_(std::move(o)) {}
 
   Status Put(const std::string& key, std::string_view data) override {
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    int64_t now = UnixSeconds();
     std::lock_guard l(o_->mu);
     o_->objects[key] = {std::string(data), now};
     return Status::OK();
