@@ -11,6 +11,7 @@
 #include "dump/json_dump.h"
 #include "model/keys.h"
 #include "model/setting.h"
+#include "model/types.h"
 #include "util/clock.h"
 #include "util/compress.h"
 #include "util/json.h"
@@ -79,6 +80,36 @@ std::string Host() {
   return host;
 }
 
+std::string LastBackupKey() { return keys::Xattr(kRootInode, "lastBackup"); }
+
+// Sets the root's lastBackup xattr (after fence); returns the value replaced.
+Result<std::optional<std::string>> SetLastBackup(KvEngine* engine, const std::string& value,
+                                                 const std::function<Status(Txn&)>& fence) {
+  std::optional<std::string> old;
+  JFS_RETURN_IF_ERROR(RunTxn(engine, [&](Txn& tx) {
+    if (fence) JFS_RETURN_IF_ERROR(fence(tx));
+    JFS_ASSIGN_OR_RETURN(old, tx.Get(LastBackupKey()));
+    tx.Put(LastBackupKey(), value);
+    return Status::OK();
+  }));
+  return old;
+}
+
+// Puts old back if the xattr still holds ours (after a failed backup).
+Status RevertLastBackup(KvEngine* engine, const std::string& ours,
+                        const std::optional<std::string>& old) {
+  return RunTxn(engine, [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(auto now, tx.Get(LastBackupKey()));
+    if (now != ours) return Status::OK();  // someone wrote it since
+    if (old) {
+      tx.Put(LastBackupKey(), *old);
+    } else {
+      tx.Delete(LastBackupKey());
+    }
+    return Status::OK();
+  });
+}
+
 Result<DumpStats> Dump(KvSnapshot* snap, Sink* out, const BackupOptions& opts) {
   if (opts.binary) {
     BinaryDumpOptions bo;
@@ -95,6 +126,14 @@ Result<DumpStats> Dump(KvSnapshot* snap, Sink* out, const BackupOptions& opts) {
 }
 
 }  // namespace
+
+std::string LastBackupValue(int64_t unix_seconds) {
+  std::string s = FormatTime(unix_seconds, "%Y-%m-%dT%H:%M:%S%z", /*utc=*/false);
+  std::string zone = s.substr(s.size() - 5);  // "+0800"
+  s.resize(s.size() - 5);
+  if (zone == "+0000") return s + "Z";  // as Go writes UTC
+  return s + zone.substr(0, 3) + ":" + zone.substr(3);
+}
 
 std::string EncodeManifest(const BackupManifest& m) {
   std::string out = "{\n";
@@ -158,15 +197,17 @@ Result<BackupManifest> DecodeManifest(std::string_view json) {
   return m;
 }
 
-Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts) {
+namespace {
+
+// The backup itself: snapshot, dump, upload, fence, manifest.
+Result<BackupManifest> Backup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts) {
   auto start = std::chrono::steady_clock::now();
   BackupManifest m;
-  m.time = opts.now > 0 ? opts.now : UnixSeconds();
+  m.time = opts.now;
   m.format = opts.binary ? "binary" : "json";
   m.compression = opts.binary ? "zstd" : "gzip";
   m.name = BackupNameStem(m.time) + (opts.binary ? ".bin.zst" : ".json.gz");
   m.host = Host();
-  if (opts.prepare) JFS_RETURN_IF_ERROR(opts.prepare());
   JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
   m.version = snap->version();
   JFS_ASSIGN_OR_RETURN(auto setting, snap->Get(keys::Setting()));
@@ -186,14 +227,27 @@ Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const Bac
   m.dump_bytes = stats.bytes;
   m.object_bytes = hashed.bytes();
   m.sha256 = hashed.Digest();
-  if (opts.publish) {
-    if (Status st = opts.publish(); !st.ok()) {
+  if (opts.fence) {
+    if (Status st = RunTxn(engine, opts.fence); !st.ok()) {
       (void)store->Delete(key);
       return st;
     }
   }
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   JFS_RETURN_IF_ERROR(store->Put(ManifestKey(m.name), EncodeManifest(m)).Annotate("manifest"));
+  return m;
+}
+
+}  // namespace
+
+Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts) {
+  BackupOptions o = opts;
+  if (o.now <= 0) o.now = UnixSeconds();
+  // lastBackup goes into the backup's own snapshot; put back if it fails.
+  std::string value = LastBackupValue(o.now);
+  JFS_ASSIGN_OR_RETURN(auto old, SetLastBackup(engine, value, o.fence));
+  Result<BackupManifest> m = Backup(engine, store, o);
+  if (!m.ok()) (void)RevertLastBackup(engine, value, old);
   return m;
 }
 

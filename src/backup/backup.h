@@ -9,6 +9,11 @@
 // or a temporary file renamed), so an interrupted backup never lists as one.
 // The manifest is written after it and records the snapshot version, counts
 // and the SHA-256 of the object's bytes.
+//
+// Before the snapshot, the root's `lastBackup` xattr (which JuiceFS clients
+// coordinate their own backups with) is set to the backup's time, so the
+// backup holds it as JuiceFS's do; a backup that fails puts the old value
+// back.
 #pragma once
 
 #include <functional>
@@ -18,6 +23,7 @@
 
 #include "dump/json_load.h"
 #include "kv/engine.h"
+#include "kv/txn.h"
 #include "store/object_store.h"
 
 namespace jfsbr {
@@ -29,12 +35,10 @@ struct BackupOptions {
   int threads = 2;
   int64_t now = 0;  // the backup's time, unix seconds (0: the clock)
   std::function<void(uint64_t entries)> progress;
-  // Called before the snapshot is taken (so the backup holds what it
-  // writes, e.g. the root's lastBackup xattr); an error fails the backup.
-  std::function<Status()> prepare;
-  // Called after the object is complete, before the manifest: an error
-  // (say, a lost lease) deletes the object and fails the backup.
-  std::function<Status()> publish;
+  // Checked in the transaction that sets the root's lastBackup xattr before
+  // the snapshot, and again once the object is complete: an error (say, a
+  // lost lease) fails the backup and deletes its object.
+  std::function<Status(Txn&)> fence;
 };
 
 struct BackupManifest {
@@ -54,6 +58,9 @@ struct BackupManifest {
 
 std::string EncodeManifest(const BackupManifest& m);
 Result<BackupManifest> DecodeManifest(std::string_view json);
+
+// lastBackup's value: RFC 3339 in local time ("2021-11-23T18:29:54+08:00").
+std::string LastBackupValue(int64_t unix_seconds);
 
 Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts);
 

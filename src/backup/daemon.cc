@@ -12,45 +12,7 @@
 #include "util/clock.h"
 
 namespace jfsbr {
-namespace {
-
-std::string LastBackupKey() { return keys::Xattr(kRootInode, "lastBackup"); }
-
-}  // namespace
-
-std::string LastBackupValue(int64_t unix_seconds) {
-  std::string s = FormatTime(unix_seconds, "%Y-%m-%dT%H:%M:%S%z", /*utc=*/false);
-  std::string zone = s.substr(s.size() - 5);  // "+0800"
-  s.resize(s.size() - 5);
-  if (zone == "+0000") return s + "Z";  // as Go writes UTC
-  return s + zone.substr(0, 3) + ":" + zone.substr(3);
-}
-
-Result<std::optional<std::string>> SetLastBackup(KvEngine* engine, const std::string& value,
-                                                 const std::function<Status(Txn&)>& fence) {
-  std::optional<std::string> old;
-  JFS_RETURN_IF_ERROR(RunTxn(engine, [&](Txn& tx) {
-    if (fence) JFS_RETURN_IF_ERROR(fence(tx));
-    JFS_ASSIGN_OR_RETURN(old, tx.Get(LastBackupKey()));
-    tx.Put(LastBackupKey(), value);
-    return Status::OK();
-  }));
-  return old;
-}
-
-Status RevertLastBackup(KvEngine* engine, const std::string& ours,
-                        const std::optional<std::string>& old) {
-  return RunTxn(engine, [&](Txn& tx) {
-    JFS_ASSIGN_OR_RETURN(auto now, tx.Get(LastBackupKey()));
-    if (now != ours) return Status::OK();  // someone wrote it since
-    if (old) {
-      tx.Put(LastBackupKey(), *old);
-    } else {
-      tx.Delete(LastBackupKey());
-    }
-    return Status::OK();
-  });
-}
+namespace {}  // namespace
 
 std::string PrometheusText(const DaemonMetrics& m, const std::string& volume) {
   std::string out;
@@ -108,20 +70,10 @@ Result<int64_t> BackupDaemon::LastBackupTime() {
 void BackupDaemon::BackupOnce(int64_t now) {
   BackupOptions o = opts_.backup;
   o.now = now;
-  auto fence = [&](Txn& tx) { return lease_.CheckHeld(tx); };
-  std::string value = LastBackupValue(now);
-  std::optional<std::string> old;
-  bool set = false;
-  o.prepare = [&]() -> Status {
-    JFS_ASSIGN_OR_RETURN(old, SetLastBackup(engine_, value, fence));
-    set = true;
-    return Status::OK();
-  };
-  o.publish = [&] { return RunTxn(engine_, fence); };
+  o.fence = [&](Txn& tx) { return lease_.CheckHeld(tx); };
   auto start = std::chrono::steady_clock::now();
   log_("backup started");
   auto m = RunBackup(engine_, store_, o);
-  if (!m.ok() && set) (void)RevertLastBackup(engine_, value, old);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard l(mu_);
   if (!m.ok()) {

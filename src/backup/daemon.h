@@ -4,12 +4,9 @@
 // Runners share an EngineLease; only its holder backs up, and it renews the
 // lease on a thread of its own while a backup runs. A backup is due when the
 // newest listed backup (ours or a JuiceFS client's) is `interval` old, so a
-// runner taking over keeps the schedule. Before the snapshot, the root's
-// `lastBackup` xattr (which JuiceFS clients coordinate with) is set in a
-// transaction that checks the lease, so the backup holds it; after the
-// upload the lease is checked again and a runner that lost it deletes its
-// object; a failed backup puts the old xattr back. After each backup,
-// JuiceFS's retention rule runs.
+// runner taking over keeps the schedule. Each backup is fenced by the lease
+// (BackupOptions::fence): a runner that lost it writes nothing. After each
+// backup, JuiceFS's retention rule runs.
 #pragma once
 
 #include <atomic>
@@ -44,18 +41,6 @@ struct DaemonMetrics {
 
 // Prometheus text exposition of m (with JuiceFS's two backup gauges too).
 std::string PrometheusText(const DaemonMetrics& m, const std::string& volume);
-
-// The root xattr JuiceFS coordinates its clients' backups with: RFC 3339 in
-// local time ("2021-11-23T18:29:54+08:00").
-std::string LastBackupValue(int64_t unix_seconds);
-
-// Sets the root's lastBackup xattr to `value` in a transaction (which fence
-// also checks); returns the value it replaced (nullopt: none).
-Result<std::optional<std::string>> SetLastBackup(KvEngine* engine, const std::string& value,
-                                                 const std::function<Status(Txn&)>& fence = {});
-// Puts `old` back if the xattr still holds `ours` (after a failed backup).
-Status RevertLastBackup(KvEngine* engine, const std::string& ours,
-                        const std::optional<std::string>& old);
 
 class BackupDaemon {
  public:

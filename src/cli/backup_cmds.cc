@@ -70,20 +70,7 @@ int RunOnce(const Args& a) {
   CountProgress progress("backed up entries");
   o->progress = [&](uint64_t n) { progress.Update(n); };
   KvEngine* engine = v->engine.get();
-  int64_t now = UnixSeconds();
-  o->now = now;
-  // Tell JuiceFS clients a backup is made, as they tell each other (and put
-  // the old value back if it fails).
-  std::string value = LastBackupValue(now);
-  std::optional<std::string> old;
-  bool set = false;
-  o->prepare = [&]() -> Status {
-    JFS_ASSIGN_OR_RETURN(old, SetLastBackup(engine, value));
-    set = true;
-    return Status::OK();
-  };
   auto m = RunBackup(engine, v->store.get(), *o);
-  if (!m.ok() && set) (void)RevertLastBackup(engine, value, old);
   progress.Clear();
   if (!m.ok()) return Fail(a, m.status());
   PrintManifest(*m);

@@ -73,7 +73,8 @@ TEST_P(StoreTest, ListIsOrderedPagedAndPrefixed) {
   // "a.b" sorts before "a/x" bytewise even though directory "a" sorts first.
   // (s3rver lists directory by directory, unlike S3: the key is left out there.)
   for (std::string k : {"a/x", "a.b", "a/y/z", "b", "ab", "a/y0"}) {
-    if (GetParam() != "s3" || k != "a.b") ASSERT_TRUE(store_->Put(k, k).ok());
+    if (GetParam() == "s3" && k == "a.b") continue;
+    ASSERT_TRUE(store_->Put(k, k).ok());
   }
   std::vector<std::string> all = {"a.b", "a/x", "a/y/z", "a/y0", "ab", "b"};
   if (GetParam() == "s3") all.erase(all.begin());
