@@ -110,6 +110,31 @@ TEST(BackupTest, RoundTripOnS3IsByteIdenticalToTheSourceAtTheBackupVersion) {
             std::string::npos);
 }
 
+TEST(BackupTest, ManifestRoundTrip) {
+  BackupManifest m{"dump-2026-11-21-101500.json.gz",
+                   "myjfs",
+                   "u-1",
+                   "json",
+                   "gzip",
+                   123456,
+                   1100003,
+                   331234567,
+                   31234567,
+                   "ab12",
+                   1795256100,
+                   9.812,
+                   "h\"1"};
+  std::string text = EncodeManifest(m);
+  EXPECT_EQ(text.substr(0, 27), "{\n  \"manifest_version\": 1,\n");
+  EXPECT_EQ(text.back(), '\n');
+  auto back = DecodeManifest(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
+  EXPECT_EQ(EncodeManifest(*back), text);
+  EXPECT_EQ(back->version, 123456u);
+  EXPECT_EQ(back->host, "h\"1");
+  EXPECT_TRUE(DecodeManifest("{\"name\": \"x\"}").status().Is(Code::kCorruption));
+}
+
 TEST(BackupTest, DamagedBackupIsRefusedBeforeTheSettingIsWritten) {
   TempDir d;
   S3Volume v(S3Server::Shared(), d, 50);

@@ -136,34 +136,27 @@ std::string LastBackupValue(int64_t unix_seconds) {
 }
 
 std::string EncodeManifest(const BackupManifest& m) {
-  std::string out = "{\n";
-  auto str = [&](const char* k, const std::string& v) {
-    out += std::string("  \"") + k + "\": ";
-    AppendGoQuoted(&out, v);
-    out += ",\n";
-  };
-  auto num = [&](const char* k, auto v) {
-    out += std::string("  \"") + k + "\": " + std::to_string(v) + ",\n";
-  };
-  num("manifest_version", 1);
-  str("name", m.name);
-  str("volume", m.volume);
-  str("uuid", m.uuid);
-  str("format", m.format);
-  str("compression", m.compression);
-  num("version", m.version);
-  num("entries", m.entries);
-  num("dump_bytes", m.dump_bytes);
-  num("object_bytes", m.object_bytes);
-  str("sha256", m.sha256);
-  num("time", m.time);
+  std::string out;
+  GoObjectWriter w(&out, "  ", 0);
+  w.Int("manifest_version", 1);
+  w.String("name", m.name);
+  w.String("volume", m.volume);
+  w.String("uuid", m.uuid);
+  w.String("format", m.format);
+  w.String("compression", m.compression);
+  w.Uint("version", m.version);
+  w.Uint("entries", m.entries);
+  w.Uint("dump_bytes", m.dump_bytes);
+  w.Uint("object_bytes", m.object_bytes);
+  w.String("sha256", m.sha256);
+  w.Int("time", m.time);
   char secs[32];
   snprintf(secs, sizeof(secs), "%.3f", m.seconds);
-  out += std::string("  \"seconds\": ") + secs + ",\n";
-  str("host", m.host);
-  out.erase(out.size() - 2);  // the last ",\n"
-  out += "\n}\n";
-  return out;
+  w.Key("seconds");
+  out += secs;
+  w.String("host", m.host);
+  w.End();
+  return out + "\n";
 }
 
 Result<BackupManifest> DecodeManifest(std::string_view json) {

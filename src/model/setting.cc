@@ -8,55 +8,6 @@
 namespace jfsbr {
 namespace {
 
-// Emits one JSON object in Go's MarshalIndent layout.
-class GoObjectWriter {
- public:
-  GoObjectWriter(std::string* out, std::string_view indent, int depth)
-      : out_(out), indent_(indent), depth_(depth) {
-    out_->push_back('{');
-  }
-
-  void Key(std::string_view name) {
-    out_->append(first_ ? "" : ",");
-    first_ = false;
-    Newline(depth_ + 1);
-    AppendGoQuoted(out_, name);
-    out_->append(": ");
-  }
-  void String(std::string_view name, std::string_view v) {
-    Key(name);
-    AppendGoQuoted(out_, v);
-  }
-  void Int(std::string_view name, int64_t v) {
-    Key(name);
-    out_->append(std::to_string(v));
-  }
-  void Uint(std::string_view name, uint64_t v) {
-    Key(name);
-    out_->append(std::to_string(v));
-  }
-  void Bool(std::string_view name, bool v) {
-    Key(name);
-    out_->append(v ? "true" : "false");
-  }
-  void End() {
-    if (!first_) Newline(depth_);
-    out_->push_back('}');
-  }
-  int depth() const { return depth_; }
-
- private:
-  void Newline(int depth) {
-    out_->push_back('\n');
-    for (int i = 0; i < depth; i++) out_->append(indent_);
-  }
-
-  std::string* out_;
-  std::string_view indent_;
-  int depth_;
-  bool first_ = true;
-};
-
 void AppendTiers(std::string* out, const std::map<int, StorageTier>& tiers, std::string_view indent,
                  int depth) {
   // Go sorts map keys by their encoded text: "10" sorts before "2".
