@@ -22,6 +22,11 @@ class Borrowed final : public KvEngine {
   Result<std::unique_ptr<KvSnapshot>> Snapshot() override { return e_->Snapshot(); }
   Result<std::unique_ptr<KvSnapshot>> SnapshotAt(uint64_t v) override { return e_->SnapshotAt(v); }
   Result<uint64_t> Version() override { return e_->Version(); }
+  Status Watch(const KeyRange& r, uint64_t after, const WatchFn& fn) override {
+    return e_->Watch(r, after, fn);
+  }
+  Result<uint64_t> OldestVersion() override { return e_->OldestVersion(); }
+  Status Compact(uint64_t v) override { return e_->Compact(v); }
   std::string Describe() const override { return e_->Describe(); }
   std::vector<std::pair<std::string, std::string>> Stats() override { return e_->Stats(); }
 
@@ -43,6 +48,18 @@ Status KvReader::ScanRanges(const std::vector<KeyRange>& ranges, const RangeScan
     }));
   }
   return Status::OK();
+}
+
+Status KvEngine::Watch(const KeyRange&, uint64_t, const WatchFn&) {
+  return Status::NotSupported(Describe() + " keeps no history to watch (etcd does)");
+}
+
+Result<uint64_t> KvEngine::OldestVersion() {
+  return Status::NotSupported(Describe() + " keeps no history");
+}
+
+Status KvEngine::Compact(uint64_t) {
+  return Status::NotSupported(Describe() + " keeps no history to compact");
 }
 
 Result<std::unique_ptr<KvSnapshot>> KvEngine::SnapshotAt(uint64_t version) {

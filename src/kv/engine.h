@@ -96,6 +96,19 @@ struct StampedValue {
   int64_t stamp = -1;
 };
 
+// One commit as an engine's history records it (etcd: one revision): the
+// keys it wrote, in the order written; value nullopt is a delete.
+struct KvChange {
+  std::string key;
+  std::optional<std::string> value;
+};
+struct ChangeSet {
+  uint64_t version = 0;
+  std::vector<KvChange> changes;
+};
+// Gets each change set in version order; return false to stop watching.
+using WatchFn = std::function<bool(ChangeSet&& set)>;
+
 class KvEngine : public KvReader {
  public:
   // Applies every op of batch atomically if every condition holds at commit
@@ -111,6 +124,18 @@ class KvEngine : public KvReader {
   virtual Result<std::unique_ptr<KvSnapshot>> SnapshotAt(uint64_t version);
   // A number that grows with every commit (RocksDB sequence, etcd revision).
   virtual Result<uint64_t> Version() = 0;
+  // History (engines that keep it; the defaults: kNotSupported).
+  // The changes to keys in range of every commit after version `after`,
+  // whole and in order, then of the new ones as they happen. Survives a
+  // member's failure (resumes after the last set delivered). kNotFound if
+  // compaction removed history after `after`. Returns OK when fn returns
+  // false; fn is called only when a change arrives.
+  virtual Status Watch(const KeyRange& range, uint64_t after, const WatchFn& fn);
+  // The oldest version SnapshotAt can still read (etcd: the compacted
+  // revision).
+  virtual Result<uint64_t> OldestVersion();
+  // Drops the history before version (SnapshotAt(v < version) fails after).
+  virtual Status Compact(uint64_t version);
   // One line for people: engine kind and location (never a password).
   virtual std::string Describe() const = 0;
   // Engine facts for `status`: names with JSON values (etcd: endpoints,

@@ -10,6 +10,7 @@
 #include "kv/registry.h"
 #include "kv/txn.h"
 #include "model/records.h"
+#include "testing/etcd_cluster.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
 
@@ -233,6 +234,85 @@ TEST_F(EtcdEngineTest, RewriteWithTheSameValueIsAConflict) {
   ASSERT_TRUE(stamped.ok());
   EXPECT_GT(stamped->stamp, 0);
   EXPECT_EQ(engine_->GetStamped("absent")->stamp, 0);
+}
+
+// Watch replays history after a version, then follows new commits live; a
+// commit of several keys arrives as one change set, deletes as nullopt.
+TEST_F(EtcdEngineTest, WatchDeliversWholeCommitsInOrder) {
+  WriteBatch first;
+  first.Put("w/a", "1");
+  ASSERT_TRUE(engine_->Commit(first).ok());
+  auto start = engine_->Version();
+  ASSERT_TRUE(start.ok());
+  WriteBatch two;
+  two.Put("w/b", "2");
+  two.Put("w/c", "3");
+  ASSERT_TRUE(engine_->Commit(two).ok());
+  WriteBatch outside;
+  outside.Put("x/other", "ignored");
+  ASSERT_TRUE(engine_->Commit(outside).ok());
+  std::thread live([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    WriteBatch del;
+    del.Delete("w/a");
+    del.Put("w/d", "4");
+    EXPECT_TRUE(engine_->Commit(del).ok());
+  });
+  std::vector<ChangeSet> got;
+  Status st = engine_->Watch({"w/", "w0"}, *start, [&](ChangeSet&& set) {
+    got.push_back(std::move(set));
+    return got.size() < 2;
+  });
+  live.join();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_GT(got[0].version, *start);
+  EXPECT_GT(got[1].version, got[0].version + 1);  // "x/other" came between
+  ASSERT_EQ(got[0].changes.size(), 2u);
+  EXPECT_EQ(got[0].changes[0].key, "w/b");
+  EXPECT_EQ(got[0].changes[1].value.value_or(""), "3");
+  ASSERT_EQ(got[1].changes.size(), 2u);
+  EXPECT_EQ(got[1].changes[0].key, "w/a");
+  EXPECT_FALSE(got[1].changes[0].value.has_value());
+  EXPECT_EQ(got[1].changes[1].value.value_or(""), "4");
+}
+
+// Compaction (on a cluster of its own: it would cut the shared one's history
+// under other tests) moves OldestVersion, and a watch from before it fails.
+TEST(EtcdHistoryTest, CompactionEndsOldWatches) {
+  auto cluster = EtcdCluster::Start(1);
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  auto e = OpenEngine((*cluster)->MetaUrl("hist"));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  KvEngine* engine = e->get();
+  for (int i = 0; i < 20; i++) {
+    WriteBatch b;
+    b.Put("k", std::to_string(i));
+    ASSERT_TRUE(engine->Commit(b).ok());
+  }
+  auto now = engine->Version();
+  ASSERT_TRUE(now.ok());
+  auto oldest = engine->OldestVersion();
+  ASSERT_TRUE(oldest.ok()) << oldest.status().ToString();
+  EXPECT_EQ(*oldest, 1u);
+  ASSERT_TRUE(engine->Compact(*now - 5).ok());
+  auto moved = engine->OldestVersion();
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, *now - 5);
+  EXPECT_FALSE(engine->SnapshotAt(*now - 6).ok());
+  EXPECT_TRUE(engine->SnapshotAt(*now - 5).ok());
+  Status st = engine->Watch({"", ""}, *now - 10, [](ChangeSet&&) { return false; });
+  EXPECT_TRUE(st.Is(Code::kNotFound)) << st.ToString();
+  EXPECT_NE(st.message().find("compacted"), std::string::npos) << st.ToString();
+  int sets = 0;
+  st = engine->Watch({"", ""}, *now - 5, [&](ChangeSet&&) { return ++sets < 5; });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(sets, 5);
+  auto rocks_dir = TempDir();
+  auto rocks = OpenEngine("rocksdb://" + rocks_dir.path() + "/db", true);
+  ASSERT_TRUE(rocks.ok());
+  EXPECT_TRUE(
+      (*rocks)->Watch({"", ""}, 0, [](ChangeSet&&) { return false; }).Is(Code::kNotSupported));
 }
 
 TEST_F(EtcdEngineTest, OversizedOperationIsRefusedWhole) {

@@ -15,6 +15,7 @@ struct EtcdClient::Endpoint {
   std::string address;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<etcdpb::KV::Stub> kv;
+  std::unique_ptr<etcdpb::Watch::Stub> watch;
   std::unique_ptr<etcdpb::Maintenance::Stub> maintenance;
   std::unique_ptr<etcdpb::Auth::Stub> auth;
 };
@@ -147,6 +148,7 @@ std::shared_ptr<EtcdClient::Endpoint> EtcdClient::Dial(const std::string& addres
   ep->address = address;
   ep->channel = grpc::CreateCustomChannel(address, creds_, args);
   ep->kv = etcdpb::KV::NewStub(ep->channel);
+  ep->watch = etcdpb::Watch::NewStub(ep->channel);
   ep->maintenance = etcdpb::Maintenance::NewStub(ep->channel);
   ep->auth = etcdpb::Auth::NewStub(ep->channel);
   return ep;
@@ -270,6 +272,59 @@ Status EtcdClient::Compact(int64_t revision) {
   return Run("compact", true, [&](Endpoint* ep, grpc::ClientContext* ctx) {
     return ep->kv->Compact(ctx, req, &resp);
   });
+}
+
+Status EtcdClient::Watch(const std::string& key, const std::string& range_end, int64_t start,
+                         const std::function<bool(const etcdpb::WatchResponse&)>& fn) {
+  auto budget = std::chrono::milliseconds(static_cast<int64_t>(6 * url_.timeout_seconds * 1000));
+  auto give_up = Clock::now() + budget;
+  for (int attempt = 0;; attempt++) {
+    size_t index = 0;
+    std::shared_ptr<Endpoint> conn = Current(&index);
+    grpc::ClientContext ctx;
+    {
+      std::lock_guard l(token_mu_);
+      if (!token_.empty()) ctx.AddMetadata("token", token_);
+    }
+    ctx.AddMetadata("hasleader", "true");  // a member cut off from the leader ends the stream
+    auto stream = conn->watch->Watch(&ctx);
+    etcdpb::WatchRequest create;
+    auto* c = create.mutable_create_request();
+    c->set_key(key);
+    c->set_range_end(range_end);
+    c->set_start_revision(start);
+    bool stopped = false;
+    Status fatal;
+    if (stream->Write(create)) {
+      etcdpb::WatchResponse resp;
+      while (!stopped && fatal.ok() && stream->Read(&resp)) {
+        give_up = Clock::now() + budget;  // the stream works
+        if (resp.compact_revision() > 0) {
+          fatal = Status::NotFound("etcd history from revision " + std::to_string(start) +
+                                   " is gone: compacted at revision " +
+                                   std::to_string(resp.compact_revision()));
+        } else if (resp.canceled()) {
+          fatal = Status::IOError("etcd cancelled the watch at " + conn->address + ": " +
+                                  resp.cancel_reason());
+        } else if (!resp.created()) {
+          if (!resp.events().empty()) start = resp.events().rbegin()->kv().mod_revision() + 1;
+          stopped = !fn(resp);
+        }
+      }
+      ctx.TryCancel();
+    }
+    grpc::Status s = stream->Finish();
+    if (stopped) return Status::OK();
+    if (!fatal.ok()) return fatal;
+    if (Classify(s) == Outcome::kFatal && !s.ok()) return ToStatus("watch", conn->address, s);
+    Failed(index, conn);
+    if (Clock::now() >= give_up) {
+      return ToStatus("watch", conn->address, s)
+          .Annotate("gave up after " + std::to_string(attempt + 1) + " attempts");
+    }
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::min(50 << std::min(attempt, 5), 2000)));
+  }
 }
 
 std::vector<EtcdMemberStatus> EtcdClient::MemberStatuses() {

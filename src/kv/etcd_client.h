@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,6 +50,15 @@ class EtcdClient {
   // puts and deletes): retried like a read.
   Status IdempotentTxn(const etcdpb::TxnRequest& req, etcdpb::TxnResponse* resp);
   Status Compact(int64_t revision);
+  // Watches [key, range_end) from revision `start`, giving fn each response
+  // with events (etcd never splits a revision across responses); fn returns
+  // false to stop (then OK). A broken stream is reopened on the next endpoint
+  // after the last revision fn was given, as long as the retry budget lasts;
+  // a compacted start is kNotFound naming the compacted revision. Only
+  // members with a leader serve it. (Progress notices are not used: etcd
+  // before 3.4.24/3.5.8 could send one ahead of events not yet sent.)
+  Status Watch(const std::string& key, const std::string& range_end, int64_t start,
+               const std::function<bool(const etcdpb::WatchResponse&)>& fn);
   // One status per endpoint, in the URL's order (no retries).
   std::vector<EtcdMemberStatus> MemberStatuses();
 

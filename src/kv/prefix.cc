@@ -86,6 +86,15 @@ class PrefixEngine final : public KvEngine {
     return std::unique_ptr<KvSnapshot>(new PrefixSnapshot(std::move(s), prefix_));
   }
   Result<uint64_t> Version() override { return base_->Version(); }
+  Status Watch(const KeyRange& r, uint64_t after, const WatchFn& fn) override {
+    KeyRange mine{prefix_ + r.begin, r.end.empty() ? keys::PrefixEnd(prefix_) : prefix_ + r.end};
+    return base_->Watch(mine, after, [&](ChangeSet&& set) {
+      for (auto& c : set.changes) c.key.erase(0, prefix_.size());
+      return fn(std::move(set));
+    });
+  }
+  Result<uint64_t> OldestVersion() override { return base_->OldestVersion(); }
+  Status Compact(uint64_t v) override { return base_->Compact(v); }
   std::string Describe() const override { return base_->Describe(); }
   std::vector<std::pair<std::string, std::string>> Stats() override { return base_->Stats(); }
 

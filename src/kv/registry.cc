@@ -1,6 +1,7 @@
 #include "kv/registry.h"
 
 #include "kv/backends.h"
+#include "kv/prefix.h"
 
 namespace jfsbr {
 namespace {
@@ -39,6 +40,12 @@ Result<EngineUrl> ParseEngineUrl(std::string_view url) {
 }
 
 Result<std::unique_ptr<KvEngine>> OpenEngine(std::string_view url, bool create) {
+  JFS_ASSIGN_OR_RETURN(auto engine, OpenEngineUnprefixed(url, create));
+  JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
+  return WithKeyPrefix(std::move(engine), JuiceFsKeyPrefix(u));
+}
+
+Result<std::unique_ptr<KvEngine>> OpenEngineUnprefixed(std::string_view url, bool create) {
   JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
   u.create = create;
   for (const auto& b : kBackends) {

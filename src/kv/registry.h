@@ -26,6 +26,9 @@ Result<EngineUrl> ParseEngineUrl(std::string_view url);
 // create = true: opening a missing database is otherwise an error, so a
 // mistyped path never leaves an empty database behind.
 Result<std::unique_ptr<KvEngine>> OpenEngine(std::string_view url, bool create = false);
+// The whole engine, without the volume's key prefix (JuiceFsKeyPrefix): for
+// keys beside the volume's own (log backup tasks) and watching them together.
+Result<std::unique_ptr<KvEngine>> OpenEngineUnprefixed(std::string_view url, bool create = false);
 // "rocksdb, memkv": for error messages and help.
 std::string SupportedEngineSchemes();
 
