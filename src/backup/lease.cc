@@ -57,7 +57,7 @@ Status EngineLease::CheckHeld(Txn& tx) const {
   JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
   LeaseState s = Decode(v);
   if (s.holder != holder_ || s.expires_ms <= UnixMillis()) {
-    return Status::Permission("the backup lease is held by " +
+    return Status::Permission("the lease is held by " +
                               (s.holder.empty() ? std::string("no one") : s.holder) +
                               ", not by this runner");
   }

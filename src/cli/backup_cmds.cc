@@ -81,31 +81,13 @@ std::string Log(const std::string& line) {
   return FormatTime(UnixSeconds(), "%Y-%m-%d %H:%M:%S", false) + " " + line;
 }
 
-Result<std::chrono::milliseconds> Duration(const Args& a, const char* flag, const char* def) {
-  std::string s = a.Get(flag, def);
-  char* end = nullptr;
-  double v = strtod(s.c_str(), &end);
-  std::string unit = end ? end : "";
-  double ms = unit == "ms"  ? 1
-              : unit == "s" ? 1e3
-              : unit == "m" ? 6e4
-              : unit == "h" ? 3.6e6
-              : unit == "d" ? 8.64e7
-                            : -1;
-  if (s.empty() || end == s.c_str() || ms < 0 || v <= 0) {
-    return Status::InvalidArgument("--" + std::string(flag) +
-                                   " needs a duration like 30s, 10m, 1h or 1d, not '" + s + "'");
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(v * ms));
-}
-
 int RunDaemon(const Args& a) {
   auto v = Open(a.pos[1]);
   if (!v.ok()) return Fail(a, v.status());
   auto o = Options(a);
   if (!o.ok()) return Fail(a, o.status());
-  auto interval = Duration(a, "interval", "1h");
-  auto ttl = Duration(a, "lease-ttl", "30s");
+  auto interval = a.GetDuration("interval", "1h");
+  auto ttl = a.GetDuration("lease-ttl", "30s");
   if (!interval.ok()) return Fail(a, interval.status());
   if (!ttl.ok()) return Fail(a, ttl.status());
   DaemonOptions d;
@@ -225,6 +207,7 @@ int RunBackupCmd(const Args& a) {
 }
 
 int RunRestore(const Args& a) {
+  if (a.pos[0] == "point") return RunRestorePoint(a);
   if (!a.Has("to")) return Fail(a, Status::InvalidArgument("--to NEW-META-URL is required"));
   auto v = Open(a.pos[0]);
   if (!v.ok()) return Fail(a, v.status());
@@ -256,10 +239,16 @@ const Command kBackupCommand = {
     RunBackupCmd};
 const Command kRestoreCommand = {
     "restore",
-    "META-URL --from NAME|latest --to NEW-META-URL",
-    "Load a backup from the volume's object store into a new, empty engine, then check it",
+    "META-URL --from NAME|latest --to NEW-META-URL | point --full-backup-storage URL "
+    "--storage URL --restored-ts TIME|--restored-revision N --to META-URL",
+    "Load a backup from the volume's object store into a new, empty engine, then check it; "
+    "'point': restore the volume as it was at a moment (full backup + log backup)",
     {{"from", 0, "NAME", "the backup (meta/ name) or latest", "latest"},
-     {"to", 0, "META-URL", "the empty engine to restore into"}},
+     {"to", 0, "META-URL", "the empty engine to restore into"},
+     {"full-backup-storage", 0, "URL", "point: full backups (br backup), one or one per subdir"},
+     {"storage", 's', "URL", "point: the log backup storage"},
+     {"restored-ts", 0, "TIME", "point: \"2026-11-21 10:42:17\", RFC 3339 or @unix"},
+     {"restored-revision", 0, "N", "point: an etcd revision"}},
     1,
     1,
     RunRestore};

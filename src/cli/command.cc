@@ -11,10 +11,10 @@ namespace jfsbr::cli {
 
 std::span<const Command> Commands() {
   static const Command* const kAll[] = {
-      &kFormatCommand, &kImportCommand, &kExportCommand, &kDumpCommand,
-      &kLoadCommand,   &kCheckCommand,  &kStatusCommand, &kLsCommand,
-      &kStatCommand,   &kCatCommand,    &kBackupCommand, &kRestoreCommand,
-      &kMkdirCommand,  &kRmCommand,     &kInfoCommand,   &kBenchCommand,
+      &kFormatCommand, &kImportCommand,  &kExportCommand, &kDumpCommand, &kLoadCommand,
+      &kCheckCommand,  &kStatusCommand,  &kLsCommand,     &kStatCommand, &kCatCommand,
+      &kBackupCommand, &kRestoreCommand, &kMkdirCommand,  &kRmCommand,   &kInfoCommand,
+      &kBenchCommand,  &kBrCommand,      &kLogCommand,    &kGcCommand,
   };
   static const std::vector<Command> table = [] {
     std::vector<Command> t;
@@ -22,6 +22,25 @@ std::span<const Command> Commands() {
     return t;
   }();
   return table;
+}
+
+Result<std::chrono::milliseconds> Args::GetDuration(std::string_view flag,
+                                                    std::string_view def) const {
+  std::string s = Get(flag, def);
+  char* end = nullptr;
+  double v = strtod(s.c_str(), &end);
+  std::string unit = end ? end : "";
+  double ms = unit == "ms"  ? 1
+              : unit == "s" ? 1e3
+              : unit == "m" ? 6e4
+              : unit == "h" ? 3.6e6
+              : unit == "d" ? 8.64e7
+                            : -1;
+  if (s.empty() || end == s.c_str() || ms < 0 || v <= 0) {
+    return Status::InvalidArgument("--" + std::string(flag) +
+                                   " needs a duration like 30s, 10m, 1h or 1d, not '" + s + "'");
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(v * ms));
 }
 
 std::string Args::Get(std::string_view name, std::string_view def) const {

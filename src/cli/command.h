@@ -2,6 +2,7 @@
 // library. main.cc dispatches and generates --help from the table.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,8 @@ struct Args {
   std::string Get(std::string_view name, std::string_view def = {}) const;
   // A non-negative integer flag; an error names the flag.
   Result<uint64_t> GetUint(std::string_view name, uint64_t def) const;
+  // A duration flag: 30s, 10m, 1h, 1d, 500ms.
+  Result<std::chrono::milliseconds> GetDuration(std::string_view name, std::string_view def) const;
   // The --threads flag, clamped to [1, 256].
   Result<int> GetThreads(int def) const;
 };
@@ -61,6 +64,9 @@ std::string FormatBytes(uint64_t n);
 // Command groups (one file each).
 extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand, kLsCommand,
     kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand, kDumpCommand, kLoadCommand,
-    kCheckCommand, kBenchCommand, kBackupCommand, kRestoreCommand;
+    kCheckCommand, kBenchCommand, kBackupCommand, kRestoreCommand, kBrCommand, kLogCommand,
+    kGcCommand;
+// restore point (pitr_cmds.cc), reached through the restore command.
+int RunRestorePoint(const Args& a);
 
 }  // namespace jfsbr::cli

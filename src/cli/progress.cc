@@ -49,6 +49,7 @@ CountProgress::CountProgress(std::string what)
 
 void CountProgress::Update(uint64_t n) {
   if (!tty_) return;
+  std::lock_guard l(mu_);
   auto now = std::chrono::steady_clock::now();
   if (now - last_ < std::chrono::milliseconds(200)) return;
   last_ = now;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include "fs/tree.h"
@@ -25,7 +26,8 @@ class TreeProgressLine {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
-// A live "<what>: N (rate/s)" counter on a terminal's stderr; silent otherwise.
+// A live "<what>: N (rate/s)" counter on a terminal's stderr; silent
+// otherwise. Update may be called from several threads.
 class CountProgress {
  public:
   explicit CountProgress(std::string what);
@@ -35,6 +37,7 @@ class CountProgress {
  private:
   std::string what_;
   bool tty_;
+  std::mutex mu_;
   std::chrono::steady_clock::time_point start_, last_;
 };
 

@@ -26,4 +26,35 @@ std::string FormatTime(int64_t sec, const char* fmt, bool utc) {
   return std::string(buf, n);
 }
 
+Result<int64_t> ParseTime(const std::string& text) {
+  auto bad = [&] {
+    return Status::InvalidArgument("cannot read the time '" + text +
+                                   "' (use \"2026-11-21 10:42:17\", RFC 3339 or @UNIXSECONDS)");
+  };
+  if (!text.empty() && text[0] == '@') {
+    char* end = nullptr;
+    long long v = strtoll(text.c_str() + 1, &end, 10);
+    if (!end || *end || end == text.c_str() + 1) return bad();
+    return static_cast<int64_t>(v) * 1000 + 999;
+  }
+  struct tm tm = {};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%d %H:%M:%S", &tm);
+  if (!rest) rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) return bad();
+  time_t t;
+  std::string zone(rest);
+  if (zone.empty()) {
+    tm.tm_isdst = -1;
+    t = mktime(&tm);
+  } else if (zone == "Z") {
+    t = timegm(&tm);
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+    int off = (std::stoi(zone.substr(1, 2)) * 60 + std::stoi(zone.substr(4, 2))) * 60;
+    t = timegm(&tm) - (zone[0] == '+' ? off : -off);
+  } else {
+    return bad();
+  }
+  return static_cast<int64_t>(t) * 1000 + 999;
+}
+
 }  // namespace jfsbr

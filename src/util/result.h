@@ -52,9 +52,9 @@ class [[nodiscard]] Result {
 // Evaluates expr (a Result), returns its status from the enclosing function
 // on error, else assigns (or declares) lhs from the value. Written as a GNU
 // statement expression so that it nests inside other macros and lambdas.
-#define JFS_ASSIGN_OR_RETURN(lhs, expr)                   \
-  lhs = ({                                                \
-    auto _jfs_result = (expr);                            \
-    if (!_jfs_result.ok()) return _jfs_result.status();   \
-    std::move(_jfs_result).value();                       \
+#define JFS_ASSIGN_OR_RETURN(lhs, expr)                 \
+  lhs = ({                                              \
+    auto _jfs_result = (expr);                          \
+    if (!_jfs_result.ok()) return _jfs_result.status(); \
+    std::move(_jfs_result).value();                     \
   })

@@ -1,0 +1,358 @@
+// log (start, status, pause, resume, stop, truncate), gc compact and restore
+// point: continuous log backup of an etcd volume and point-in-time restore.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+#include "backup/lease.h"
+#include "cli/command.h"
+#include "cli/progress.h"
+#include "fs/check.h"
+#include "kv/prefix.h"
+#include "kv/registry.h"
+#include "model/keys.h"
+#include "model/setting.h"
+#include "pitr/compact.h"
+#include "pitr/log_capture.h"
+#include "pitr/restore_point.h"
+#include "store/registry.h"
+#include "util/clock.h"
+
+namespace jfsbr::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+std::string TimeText(int64_t ms) { return FormatTime(ms / 1000, "%Y-%m-%d %H:%M:%S %z", false); }
+
+// The unprefixed engine of META-URL and its volume's task.
+struct Opened {
+  std::unique_ptr<KvEngine> root;
+  std::unique_ptr<LogTask> task;
+  std::string prefix;
+};
+
+Result<Opened> OpenTask(const std::string& url) {
+  Opened o;
+  JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
+  o.prefix = JuiceFsKeyPrefix(u);
+  if (o.prefix.empty()) {
+    return Status::NotSupported("log backup follows an etcd volume's history; " + u.scheme +
+                                " keeps none (use br backup for full backups)");
+  }
+  JFS_ASSIGN_OR_RETURN(o.root, OpenEngineUnprefixed(url));
+  o.task = std::make_unique<LogTask>(o.root.get(), o.prefix);
+  return o;
+}
+
+Result<std::shared_ptr<ObjectStore>> Storage(const Args& a, const std::string& flag = "storage") {
+  if (!a.Has(flag)) return Status::InvalidArgument("--" + flag + " URL is required");
+  return OpenStoreUrl(a.Get(flag));
+}
+
+void Say(const std::string& s) {
+  fprintf(stderr, "%s log: %s\n", FormatTime(UnixSeconds(), "%H:%M:%S", false).c_str(), s.c_str());
+}
+
+int RunStart(const Args& a) {
+  auto o = OpenTask(a.pos[1]);
+  if (!o.ok()) return Fail(a, o.status());
+  auto store = Storage(a);
+  if (!store.ok()) return Fail(a, store.status());
+  auto info = o->task->Info();
+  if (!info.ok()) return Fail(a, info.status());
+  if (!*info) {  // register the task
+    auto volume = OpenEngine(a.pos[1]);
+    if (!volume.ok()) return Fail(a, volume.status());
+    auto setting = (*volume)->Get(keys::Setting());
+    if (!setting.ok()) return Fail(a, setting.status());
+    if (!*setting) return Fail(a, Status::NotFound("no volume in " + (*volume)->Describe()));
+    auto format = DecodeSetting(**setting);
+    if (!format.ok()) return Fail(a, format.status());
+    LogTaskInfo t;
+    t.volume = format->name;
+    t.storage = a.Get("storage");
+    t.created_ms = UnixMillis();
+    auto now = o->root->Version();
+    if (!now.ok()) return Fail(a, now.status());
+    auto start = a.GetUint("start-revision", *now);
+    if (!start.ok()) return Fail(a, start.status());
+    t.start_rev = *start;
+    auto oldest = o->root->OldestVersion();
+    if (!oldest.ok()) return Fail(a, oldest.status());
+    if (t.start_rev + 1 < *oldest) {
+      return Fail(
+          a, Status::InvalidArgument("etcd history before revision " + std::to_string(*oldest) +
+                                     " is compacted: --start-revision " +
+                                     std::to_string(t.start_rev) + " is too old"));
+    }
+    if (auto existing = (*store)->Head(logpath::kTask); existing.ok()) {
+      return Fail(a,
+                  Status::Exists((*store)->Describe() +
+                                 " already holds a log backup: give a new task its own storage"));
+    }
+    Status st = (*store)->Put(logpath::kTask, EncodeTaskInfo(t));
+    if (st.ok()) st = o->task->Register(t);
+    if (!st.ok() && !st.Is(Code::kExists)) return Fail(a, st);
+    if (st.ok())
+      Say("registered the task of volume " + t.volume + " from revision " +
+          std::to_string(t.start_rev) + " into " + (*store)->Describe());
+  } else if ((*info)->storage != a.Get("storage")) {
+    return Fail(a, Status::InvalidArgument("this volume's log backup task writes to " +
+                                           (*info)->storage + ", not " + a.Get("storage")));
+  }
+  CaptureOptions co;
+  auto flush = a.GetDuration("flush-interval", "5s");
+  auto ttl = a.GetDuration("lease-ttl", "10s");
+  auto mib = a.GetUint("flush-mib", 64);
+  if (!flush.ok()) return Fail(a, flush.status());
+  if (!ttl.ok()) return Fail(a, ttl.status());
+  if (!mib.ok()) return Fail(a, mib.status());
+  co.flush_interval = *flush;
+  co.lease_ttl = *ttl;
+  co.flush_bytes = std::max<uint64_t>(*mib, 1) << 20;
+  co.stop = &g_stop;
+  co.log = Say;
+  signal(SIGTERM, OnSignal);
+  signal(SIGINT, OnSignal);
+  Status st = RunLogCapture(o->root.get(), o->task.get(), store->get(), co);
+  if (!st.ok()) return Fail(a, st);
+  Say("stopped");
+  return 0;
+}
+
+int RunStatus(const Args& a) {
+  auto o = OpenTask(a.pos[1]);
+  if (!o.ok()) return Fail(a, o.status());
+  auto info = o->task->Info();
+  if (!info.ok()) return Fail(a, info.status());
+  if (!*info) return Fail(a, Status::NotFound("this volume has no log backup task"));
+  auto ck = o->task->Checkpoint();
+  auto paused = o->task->PauseNote();
+  auto error = o->task->LastError();
+  auto oldest = o->root->OldestVersion();
+  auto now = o->root->Version();
+  EngineLease lease(o->root.get(), o->task->lease_key(), "", std::chrono::seconds(1));
+  auto holder = lease.Read();
+  if (!ck.ok()) return Fail(a, ck.status());
+  if (!oldest.ok()) return Fail(a, oldest.status());
+  if (!now.ok()) return Fail(a, now.status());
+  bool lost = *oldest > ck->revision + 1;
+  std::string state = lost ? "ERROR" : paused.ok() && !paused->empty() ? "PAUSED" : "NORMAL";
+  printf("task:        %s\n", (*info)->volume.c_str());
+  printf("status:      %s\n", state.c_str());
+  printf("storage:     %s\n", (*info)->storage.c_str());
+  printf("start:       revision %llu (%s)\n", static_cast<unsigned long long>((*info)->start_rev),
+         TimeText((*info)->created_ms).c_str());
+  printf("checkpoint:  revision %llu (%s), lag %.1f s, %llu revisions behind\n",
+         static_cast<unsigned long long>(ck->revision), TimeText(ck->time_ms).c_str(),
+         (UnixMillis() - ck->time_ms) / 1000.0,
+         static_cast<unsigned long long>(*now - std::min(*now, ck->revision)));
+  printf("capture:     %s\n",
+         holder.ok() && !holder->holder.empty() && holder->expires_ms > UnixMillis()
+             ? holder->holder.c_str()
+             : "none running");
+  printf("compacted:   revision %llu\n", static_cast<unsigned long long>(*oldest));
+  if (auto store = OpenStoreUrl((*info)->storage); store.ok()) {
+    if (auto w = ReadLogWindow(store->get()); w.ok()) {
+      printf("stored:      %llu files, %s\n", static_cast<unsigned long long>(w->files),
+             FormatBytes(w->bytes).c_str());
+    }
+  }
+  if (paused.ok() && !paused->empty()) printf("paused:      %s\n", paused->c_str());
+  if (error.ok() && !error->empty()) printf("last error:  %s\n", error->c_str());
+  if (lost) {
+    return Fail(
+        a, Status::NotFound("etcd history was compacted to revision " + std::to_string(*oldest) +
+                            ", past the checkpoint " + std::to_string(ck->revision) +
+                            ": this log backup has a gap; take a new full backup and "
+                            "start a new task"));
+  }
+  return 0;
+}
+
+int RunPauseResumeStop(const Args& a) {
+  auto o = OpenTask(a.pos[1]);
+  if (!o.ok()) return Fail(a, o.status());
+  auto info = o->task->Info();
+  if (!info.ok()) return Fail(a, info.status());
+  if (!*info) return Fail(a, Status::NotFound("this volume has no log backup task"));
+  const std::string& sub = a.pos[0];
+  Status st;
+  if (sub == "pause") {
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    st = o->task->Pause("since " + TimeText(UnixMillis()) + " by " + host + " pid " +
+                        std::to_string(getpid()));
+  } else if (sub == "resume") {
+    auto ck = o->task->Checkpoint();
+    auto oldest = o->root->OldestVersion();
+    if (!ck.ok()) return Fail(a, ck.status());
+    if (!oldest.ok()) return Fail(a, oldest.status());
+    if (*oldest > ck->revision + 1) {
+      return Fail(a, Status::NotFound("etcd history was compacted past the checkpoint " +
+                                      std::to_string(ck->revision) +
+                                      ": the task cannot resume; stop it, take a full backup "
+                                      "and start a new one"));
+    }
+    st = o->task->Resume();
+  } else {
+    st = o->task->Stop();
+  }
+  if (!st.ok()) return Fail(a, st);
+  fprintf(stderr, "log backup task of %s: %s\n", (*info)->volume.c_str(),
+          sub == "pause"    ? "paused (history is kept from its checkpoint)"
+          : sub == "resume" ? "resumed"
+                            : "stopped and removed; it no longer holds etcd history");
+  return 0;
+}
+
+// A revision ("123") or a time.
+Result<std::pair<std::optional<uint64_t>, std::optional<int64_t>>> Point(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+    return std::make_pair(std::optional<uint64_t>(std::stoull(s)), std::optional<int64_t>());
+  }
+  JFS_ASSIGN_OR_RETURN(int64_t ms, ParseTime(s));
+  return std::make_pair(std::optional<uint64_t>(), std::optional<int64_t>(ms));
+}
+
+int RunTruncate(const Args& a) {
+  auto store = Storage(a);
+  if (!store.ok()) return Fail(a, store.status());
+  if (!a.Has("until")) return Fail(a, Status::InvalidArgument("--until REVISION|TIME is required"));
+  auto rev = a.GetUint("until", 0);
+  if (!rev.ok()) return Fail(a, rev.status());
+  auto r = TruncateLog(store->get(), *rev);
+  if (!r.ok()) return Fail(a, r.status());
+  fprintf(stderr, "truncated the log before revision %llu: %llu meta files, %llu data files (%s)\n",
+          static_cast<unsigned long long>(r->safepoint),
+          static_cast<unsigned long long>(r->metas_deleted),
+          static_cast<unsigned long long>(r->files_deleted), FormatBytes(r->bytes_deleted).c_str());
+  return 0;
+}
+
+int RunLog(const Args& a) {
+  const std::string& sub = a.pos[0];
+  if (sub == "truncate") return RunTruncate(a);
+  if (a.pos.size() != 2) {
+    return Fail(
+        a, Status::InvalidArgument("usage: jfsbr log start|status|pause|resume|stop META-URL"));
+  }
+  if (sub == "start") return RunStart(a);
+  if (sub == "status") return RunStatus(a);
+  if (sub == "pause" || sub == "resume" || sub == "stop") return RunPauseResumeStop(a);
+  return Fail(a, Status::InvalidArgument("unknown log command '" + sub + "'"));
+}
+
+int RunGc(const Args& a) {
+  if (a.pos.size() != 2 || a.pos[0] != "compact") {
+    return Fail(a, Status::InvalidArgument("usage: jfsbr gc compact META-URL --keep DURATION"));
+  }
+  if (!a.Has("keep")) return Fail(a, Status::InvalidArgument("--keep DURATION is required"));
+  auto keep = a.GetDuration("keep", "");
+  if (!keep.ok()) return Fail(a, keep.status());
+  auto root = OpenEngineUnprefixed(a.pos[1]);
+  if (!root.ok()) return Fail(a, root.status());
+  auto r = CompactHistory(root->get(), *keep);
+  if (!r.ok()) return Fail(a, r.status());
+  std::string hold = r->task_hold ? "; log backup tasks hold revision " +
+                                        std::to_string(r->task_hold) + " and after"
+                                  : "";
+  if (r->compacted_to) {
+    fprintf(stderr, "compacted etcd history to revision %llu (was %llu; current %llu)%s\n",
+            static_cast<unsigned long long>(r->compacted_to),
+            static_cast<unsigned long long>(r->before), static_cast<unsigned long long>(r->current),
+            hold.c_str());
+  } else {
+    fprintf(stderr,
+            "nothing to compact: history starts at revision %llu; the newest revision known to "
+            "be older than --keep is %llu (each run records one; run it periodically)%s\n",
+            static_cast<unsigned long long>(r->before), static_cast<unsigned long long>(r->by_keep),
+            hold.c_str());
+  }
+  printf("%llu\n", static_cast<unsigned long long>(r->compacted_to));
+  return 0;
+}
+
+}  // namespace
+
+int RunRestorePoint(const Args& a) {
+  auto full = Storage(a, "full-backup-storage");
+  if (!full.ok()) return Fail(a, full.status());
+  auto logs = Storage(a);
+  if (!logs.ok()) return Fail(a, logs.status());
+  if (!a.Has("to")) return Fail(a, Status::InvalidArgument("--to META-URL is required"));
+  PointRestoreOptions o;
+  if (a.Has("restored-revision")) {
+    auto r = a.GetUint("restored-revision", 0);
+    if (!r.ok()) return Fail(a, r.status());
+    o.revision = *r;
+  } else if (a.Has("restored-ts")) {
+    auto p = Point(a.Get("restored-ts"));
+    if (!p.ok()) return Fail(a, p.status());
+    o.revision = p->first;
+    o.time_ms = p->second;
+  } else {
+    return Fail(a, Status::InvalidArgument("give --restored-ts TIME or --restored-revision N"));
+  }
+  auto target = OpenEngine(a.Get("to"), /*create=*/true);
+  if (!target.ok()) return Fail(a, target.status());
+  CountProgress progress("replayed changes");
+  o.progress = [&](uint64_t n) { progress.Update(n); };
+  o.log = [&](const std::string& s) {
+    progress.Clear();
+    fprintf(stderr, "restore point: %s\n", s.c_str());
+  };
+  auto start = std::chrono::steady_clock::now();
+  auto r = RestoreToPoint(full->get(), logs->get(), target->get(), o);
+  progress.Clear();
+  if (!r.ok()) {
+    return Fail(a, r.status().Annotate("restore point failed (the target has no volume setting; "
+                                       "rerun to resume)"));
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto snap = (*target)->Snapshot();
+  if (!snap.ok()) return Fail(a, snap.status());
+  auto report = CheckVolume(snap->get());
+  if (!report.ok()) return Fail(a, report.status());
+  for (const auto& p : report->problems) fprintf(stderr, "%s\n", p.c_str());
+  fprintf(stderr,
+          "restored to revision %llu: full backup at revision %llu, then %llu revisions "
+          "(%llu changes) replayed in %.2f s; check %s\n",
+          static_cast<unsigned long long>(r->target_revision),
+          static_cast<unsigned long long>(r->full_revision),
+          static_cast<unsigned long long>(r->revisions),
+          static_cast<unsigned long long>(r->changes), secs, report->ok() ? "OK" : "FAILED");
+  return report->ok() ? 0 : 1;
+}
+
+const Command kLogCommand = {
+    "log",
+    "start|status|pause|resume|stop META-URL | truncate --storage URL --until REV",
+    "Continuous log backup of an etcd volume's changes (TiDB's layout): start runs the capture "
+    "until SIGTERM (one holder per task, others stand by); truncate drops old log files",
+    {{"storage", 's', "URL", "the log storage (file:///dir, s3://host/bucket/path)"},
+     {"start-revision", 0, "N", "start: capture the changes after this revision", "now"},
+     {"flush-interval", 0, "DURATION", "start: how often captured changes are written", "5s"},
+     {"flush-mib", 0, "N", "start: write sooner when this much is buffered", "64"},
+     {"lease-ttl", 0, "DURATION", "start: a dead capture's lease frees after this", "10s"},
+     {"until", 0, "REVISION", "truncate: delete files holding only revisions up to it"}},
+    1,
+    2,
+    RunLog};
+
+const Command kGcCommand = {
+    "gc",
+    "compact META-URL --keep DURATION",
+    "Compact etcd's history, keeping at least DURATION of it and never what a log backup task "
+    "has not captured yet",
+    {{"keep", 0, "DURATION", "history to keep (1h, 1d)"}},
+    2,
+    2,
+    RunGc};
+
+}  // namespace jfsbr::cli

@@ -1,0 +1,334 @@
+#include "pitr/restore_point.h"
+
+#include <algorithm>
+#include <memory>
+#include <sstream>
+
+#include "model/keys.h"
+#include "pitr/full_backup.h"
+#include "pitr/log_format.h"
+#include "pitr/log_task.h"
+#include "util/clock.h"
+
+namespace jfsbr {
+namespace {
+
+const std::string kMarkerKey = "jfsbr/restore-point";
+const std::string kHeldSettingKey = "jfsbr/restore-point-setting";
+
+struct Marker {
+  uint64_t full = 0, target = 0, applied = 0;
+  std::string phase;  // "full" or "log"
+};
+
+std::string EncodeMarker(const Marker& m) {
+  return std::to_string(m.full) + " " + std::to_string(m.target) + " " + std::to_string(m.applied) +
+         " " + m.phase;
+}
+
+Result<Marker> DecodeMarker(const std::string& s) {
+  Marker m;
+  std::istringstream in(s);
+  if (!(in >> m.full >> m.target >> m.applied >> m.phase)) {
+    return Status::Corruption("a bad restore marker '" + s + "'");
+  }
+  return m;
+}
+
+std::string TimeText(int64_t ms) { return FormatTime(ms / 1000, "%Y-%m-%d %H:%M:%S %z", false); }
+
+struct LogSet {
+  LogWindow window;
+  LogCheckpoint checkpoint;
+  std::vector<LogFileInfo> files;  // by from_rev
+};
+
+Result<LogSet> ReadLogSet(ObjectStore* log) {
+  LogSet s;
+  auto ck = log->Get(logpath::Checkpoint(1));
+  if (ck.status().Is(Code::kNotFound)) {
+    return Status::NotFound(log->Describe() + " holds no log backup (no " + logpath::Checkpoint(1) +
+                            ")");
+  }
+  JFS_RETURN_IF_ERROR(ck.status());
+  auto c = DecodeCheckpoint(*ck);
+  if (!c.ok()) return c.status().Annotate(logpath::Checkpoint(1));
+  s.checkpoint = *c;
+  s.window.checkpoint = c->revision;
+  s.window.checkpoint_time_ms = c->time_ms;
+  if (auto sp = log->Get(logpath::kSafepoint); sp.ok()) {
+    s.window.safepoint = strtoull(sp->c_str(), nullptr, 10);
+  } else if (!sp.status().Is(Code::kNotFound)) {
+    return sp.status();
+  }
+  auto task = log->Get(logpath::kTask);
+  if (!task.ok()) return task.status().Annotate(logpath::kTask);
+  auto info = DecodeTaskInfo(*task);
+  if (!info.ok()) return info.status().Annotate(logpath::kTask);
+  s.window.start_rev = info->start_rev;
+  JFS_ASSIGN_OR_RETURN(auto metas, ListAll(log, logpath::kMetaDir));
+  for (const auto& o : metas) {
+    JFS_ASSIGN_OR_RETURN(std::string text, log->Get(o.key));
+    auto m = DecodeLogMeta(text);
+    if (!m.ok()) return m.status().Annotate("log meta file " + o.key);
+    for (auto& f : m->files) {
+      s.window.files++;
+      s.window.bytes += f.size;
+      s.files.push_back(std::move(f));
+    }
+  }
+  std::sort(s.files.begin(), s.files.end(), [](const LogFileInfo& a, const LogFileInfo& b) {
+    return a.from_rev != b.from_rev ? a.from_rev < b.from_rev : a.to_rev < b.to_rev;
+  });
+  return s;
+}
+
+// The revision a wall-clock time means: the newest time mark at or before it.
+Result<uint64_t> RevisionAt(ObjectStore* log, const LogSet& s, int64_t time_ms) {
+  if (time_ms > s.checkpoint.time_ms) {
+    return Status::InvalidArgument("the log backup reaches " + TimeText(s.checkpoint.time_ms) +
+                                   " (its global checkpoint); " + TimeText(time_ms) +
+                                   " is after it");
+  }
+  uint64_t best = s.checkpoint.time_ms <= time_ms ? s.checkpoint.revision : 0;
+  for (const auto& f : s.files) {
+    if (f.min_time_ms > time_ms || f.max_rev <= best) continue;
+    JFS_RETURN_IF_ERROR(ReadLogFile(log, f, [&](LogRecord&& r) {
+      if (r.changes.empty() && r.time_ms <= time_ms) best = std::max(best, r.revision);
+      return Status::OK();
+    }));
+  }
+  if (best == 0) {
+    return Status::NotFound("the log backup has no time mark at or before " + TimeText(time_ms));
+  }
+  return best;
+}
+
+// Every revision in (from, to] must be in some file.
+Status CheckCoverage(const LogSet& s, uint64_t from, uint64_t to) {
+  uint64_t end = std::min(to, s.checkpoint.last_data_rev);
+  uint64_t cursor = from;
+  for (const auto& f : s.files) {
+    if (cursor >= end) break;
+    if (f.to_rev <= cursor) continue;
+    if (f.from_rev > cursor) {
+      return Status::Corruption("the log backup has no file for revisions " +
+                                std::to_string(cursor + 1) + " to " + std::to_string(f.from_rev) +
+                                " (a data or meta file is missing)");
+    }
+    cursor = f.to_rev;
+  }
+  if (cursor < end) {
+    return Status::Corruption("the log backup has no file for revisions " +
+                              std::to_string(cursor + 1) + " to " + std::to_string(end) +
+                              " (its checkpoint says they were written)");
+  }
+  return Status::OK();
+}
+
+// Clears every key of target (an interrupted full restore).
+Status Clear(KvEngine* target) {
+  for (;;) {
+    WriteBatch b;
+    b.atomic = false;
+    JFS_RETURN_IF_ERROR(target->Scan("", "", [&](auto k, auto) {
+      b.Delete(std::string(k));
+      return b.ops.size() < 4096;
+    }));
+    if (b.empty()) return Status::OK();
+    JFS_RETURN_IF_ERROR(target->Commit(b));
+  }
+}
+
+// Applies revisions (applied, target] of the files, several whole revisions
+// per atomic commit with the marker's new position.
+class Replayer {
+ public:
+  Replayer(KvEngine* target, Marker* marker, PointRestoreResult* result,
+           const PointRestoreOptions& opts)
+      : target_(target), marker_(marker), result_(result), opts_(opts) {}
+
+  Status Add(LogRecord&& r) {
+    if (r.revision <= marker_->applied || r.revision > marker_->target) return Status::OK();
+    if (r.changes.empty()) return Status::OK();  // a time mark
+    for (auto& c : r.changes) {
+      std::string key = c.key == keys::Setting() ? kHeldSettingKey : std::move(c.key);
+      if (c.value) {
+        batch_.Put(std::move(key), std::move(*c.value));
+      } else {
+        batch_.Delete(std::move(key));
+      }
+    }
+    pending_rev_ = r.revision;
+    pending_revisions_++;
+    if (batch_.ops.size() >= 1000) return Commit();
+    return Status::OK();
+  }
+
+  Status Commit() {
+    if (batch_.empty()) return Status::OK();
+    Marker next = *marker_;
+    next.applied = pending_rev_;
+    batch_.Put(kMarkerKey, EncodeMarker(next));
+    JFS_RETURN_IF_ERROR(target_->Commit(batch_));
+    *marker_ = next;
+    result_->revisions += pending_revisions_;
+    result_->changes += batch_.ops.size() - 1;
+    if (opts_.progress) opts_.progress(result_->changes);
+    batch_ = WriteBatch();
+    pending_revisions_ = 0;
+    return Status::OK();
+  }
+
+ private:
+  KvEngine* target_;
+  Marker* marker_;
+  PointRestoreResult* result_;
+  const PointRestoreOptions& opts_;
+  WriteBatch batch_;
+  uint64_t pending_rev_ = 0, pending_revisions_ = 0;
+};
+
+}  // namespace
+
+Result<LogWindow> ReadLogWindow(ObjectStore* log_storage) {
+  JFS_ASSIGN_OR_RETURN(LogSet s, ReadLogSet(log_storage));
+  return s.window;
+}
+
+Result<PointRestoreResult> RestoreToPoint(ObjectStore* full_storage, ObjectStore* log_storage,
+                                          KvEngine* target, const PointRestoreOptions& opts) {
+  auto log = [&](const std::string& s) {
+    if (opts.log) opts.log(s);
+  };
+  JFS_ASSIGN_OR_RETURN(LogSet logs, ReadLogSet(log_storage));
+  PointRestoreResult res;
+  if (opts.revision) {
+    res.target_revision = *opts.revision;
+  } else if (opts.time_ms) {
+    JFS_ASSIGN_OR_RETURN(res.target_revision, RevisionAt(log_storage, logs, *opts.time_ms));
+    log("time " + TimeText(*opts.time_ms) + " is revision " + std::to_string(res.target_revision));
+  } else {
+    return Status::InvalidArgument("give the target as a time or a revision");
+  }
+  uint64_t t = res.target_revision;
+  if (t > logs.checkpoint.revision) {
+    return Status::InvalidArgument(
+        "revision " + std::to_string(t) + " is after the log backup's global checkpoint " +
+        std::to_string(logs.checkpoint.revision) + " (" + TimeText(logs.checkpoint.time_ms) + ")");
+  }
+  if (t < logs.window.safepoint) {
+    return Status::InvalidArgument("revision " + std::to_string(t) +
+                                   " is before the log backup's truncate safepoint " +
+                                   std::to_string(logs.window.safepoint));
+  }
+  uint64_t floor = std::max(logs.window.start_rev, logs.window.safepoint);
+  JFS_ASSIGN_OR_RETURN(auto backups, FindFullBackups(full_storage));
+  const FoundBackup* full = nullptr;
+  for (const auto& b : backups) {
+    if (b.meta.revision <= t && b.meta.revision >= floor) full = &b;
+  }
+  if (!full) {
+    return Status::NotFound("no full backup in " + full_storage->Describe() +
+                            " has a revision between " + std::to_string(floor) +
+                            " (where the log backup starts) and " + std::to_string(t));
+  }
+  res.full_backup = full->dir;
+  res.full_revision = full->meta.revision;
+  JFS_RETURN_IF_ERROR(CheckCoverage(logs, res.full_revision, t));
+
+  Marker marker{res.full_revision, t, res.full_revision, "full"};
+  JFS_ASSIGN_OR_RETURN(auto old, target->Get(kMarkerKey));
+  if (old) {
+    JFS_ASSIGN_OR_RETURN(Marker m, DecodeMarker(*old));
+    if (m.full != marker.full || m.target != marker.target) {
+      return Status::NotEmpty("the target holds an interrupted restore to revision " +
+                              std::to_string(m.target) + " from the full backup at revision " +
+                              std::to_string(m.full) +
+                              ": rerun that one, or restore into an empty target");
+    }
+    res.resumed = true;
+    if (m.phase == "log") {
+      marker = m;
+      log("resuming the replay after revision " + std::to_string(m.applied));
+    } else {
+      log("the full restore was interrupted: starting over");
+      JFS_RETURN_IF_ERROR(Clear(target));
+    }
+  } else {
+    bool empty = true;
+    JFS_RETURN_IF_ERROR(target->Scan("", "", [&](auto, auto) { return empty = false; }));
+    if (!empty) return Status::NotEmpty(target->Describe() + " is not empty");
+  }
+  if (marker.phase == "full") {
+    WriteBatch start;
+    start.Put(kMarkerKey, EncodeMarker(marker));
+    JFS_RETURN_IF_ERROR(target->Commit(start));
+    log("restoring the full backup " + (full->dir.empty() ? "." : full->dir) + " at revision " +
+        std::to_string(res.full_revision));
+    auto dir =
+        WithPrefix(std::shared_ptr<ObjectStore>(full_storage, [](ObjectStore*) {}), full->dir);
+    std::optional<std::string> setting;
+    FullRestoreOptions fo;
+    fo.concurrency = opts.concurrency;
+    fo.hold_setting = &setting;
+    fo.require_empty = false;
+    JFS_RETURN_IF_ERROR(RestoreFullBackup(dir.get(), full->meta, target, fo));
+    marker.phase = "log";
+    WriteBatch held;
+    held.Put(kHeldSettingKey, *setting);
+    held.Put(kMarkerKey, EncodeMarker(marker));
+    JFS_RETURN_IF_ERROR(target->Commit(held));
+  }
+  log("replaying the log from revision " + std::to_string(marker.applied + 1) + " to " +
+      std::to_string(t));
+  Replayer replay(target, &marker, &res, opts);
+  for (const auto& f : logs.files) {
+    if (f.to_rev <= marker.applied || f.from_rev >= t) continue;
+    JFS_RETURN_IF_ERROR(
+        ReadLogFile(log_storage, f, [&](LogRecord&& r) { return replay.Add(std::move(r)); }));
+    JFS_RETURN_IF_ERROR(replay.Commit());
+  }
+  JFS_ASSIGN_OR_RETURN(auto setting, target->Get(kHeldSettingKey));
+  WriteBatch last;
+  if (setting) {
+    last.Put(keys::Setting(), *setting);
+  } else {
+    last.Delete(keys::Setting());
+  }
+  last.Delete(kHeldSettingKey);
+  last.Delete(kMarkerKey);
+  JFS_RETURN_IF_ERROR(target->Commit(last));
+  return res;
+}
+
+}  // namespace jfsbr
+
+namespace jfsbr {
+
+Result<TruncateResult> TruncateLog(ObjectStore* log, uint64_t until) {
+  TruncateResult r;
+  uint64_t old = 0;
+  if (auto sp = log->Get(logpath::kSafepoint); sp.ok()) old = strtoull(sp->c_str(), nullptr, 10);
+  r.safepoint = std::max(old, until);
+  JFS_RETURN_IF_ERROR(log->Put(logpath::kSafepoint, std::to_string(r.safepoint)));
+  JFS_ASSIGN_OR_RETURN(auto metas, ListAll(log, logpath::kMetaDir));
+  for (const auto& o : metas) {
+    JFS_ASSIGN_OR_RETURN(std::string text, log->Get(o.key));
+    auto m = DecodeLogMeta(text);
+    if (!m.ok()) return m.status().Annotate("log meta file " + o.key);
+    bool old_enough = std::all_of(m->files.begin(), m->files.end(),
+                                  [&](const LogFileInfo& f) { return f.to_rev <= r.safepoint; });
+    if (!old_enough) continue;
+    JFS_RETURN_IF_ERROR(log->Delete(o.key));
+    r.metas_deleted++;
+    for (const auto& f : m->files) {
+      JFS_RETURN_IF_ERROR(log->Delete(f.path));
+      r.files_deleted++;
+      r.bytes_deleted += f.size;
+    }
+  }
+  return r;
+}
+
+}  // namespace jfsbr
