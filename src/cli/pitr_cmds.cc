@@ -27,8 +27,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
-std::string TimeText(int64_t ms) { return FormatTime(ms / 1000, "%Y-%m-%d %H:%M:%S %z", false); }
-
 // The unprefixed engine of META-URL and its volume's task.
 struct Opened {
   std::unique_ptr<KvEngine> root;
@@ -147,9 +145,9 @@ int RunStatus(const Args& a) {
   printf("status:      %s\n", state.c_str());
   printf("storage:     %s\n", (*info)->storage.c_str());
   printf("start:       revision %llu (%s)\n", static_cast<unsigned long long>((*info)->start_rev),
-         TimeText((*info)->created_ms).c_str());
+         LocalTimeText((*info)->created_ms).c_str());
   printf("checkpoint:  revision %llu (%s), lag %.1f s, %llu revisions behind\n",
-         static_cast<unsigned long long>(ck->revision), TimeText(ck->time_ms).c_str(),
+         static_cast<unsigned long long>(ck->revision), LocalTimeText(ck->time_ms).c_str(),
          (UnixMillis() - ck->time_ms) / 1000.0,
          static_cast<unsigned long long>(*now - std::min(*now, ck->revision)));
   printf("capture:     %s\n",
@@ -186,7 +184,7 @@ int RunPauseResumeStop(const Args& a) {
   if (sub == "pause") {
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
-    st = o->task->Pause("since " + TimeText(UnixMillis()) + " by " + host + " pid " +
+    st = o->task->Pause("since " + LocalTimeText(UnixMillis()) + " by " + host + " pid " +
                         std::to_string(getpid()));
   } else if (sub == "resume") {
     auto ck = o->task->Checkpoint();

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 
 #include "model/keys.h"
 #include "model/setting.h"
@@ -29,19 +28,6 @@ std::vector<KeyRange> BackupRanges() {
   }
   ranges.push_back({begin, ""});
   return ranges;
-}
-
-Result<std::string> Unhex(std::string_view hex) {
-  if (hex.size() % 2) return Status::Corruption("odd-length hex '" + std::string(hex) + "'");
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    unsigned v = 0;
-    if (sscanf(std::string(hex.substr(i, 2)).c_str(), "%2x", &v) != 1) {
-      return Status::Corruption("bad hex '" + std::string(hex) + "'");
-    }
-    out.push_back(static_cast<char>(v));
-  }
-  return out;
 }
 
 class Counters {
@@ -152,35 +138,24 @@ Result<FullBackupMeta> DecodeFullBackupMeta(std::string_view json) {
   JFS_ASSIGN_OR_RETURN(JsonValue v, ParseJson(json));
   using K = JsonValue::Kind;
   if (v.kind != K::kObject) return Status::Corruption("backupmeta is not a JSON object");
-  auto str = [](const JsonValue& o, const char* k) -> Result<std::string> {
-    const JsonValue* f = o.Find(k);
-    if (!f || f->kind != K::kString) return Status::Corruption(std::string("no \"") + k + "\"");
-    return f->text;
-  };
-  auto num = [](const JsonValue& o, const char* k) -> Result<uint64_t> {
-    const JsonValue* f = o.Find(k);
-    if (!f) return Status::Corruption(std::string("no \"") + k + "\"");
-    return f->AsUint();
-  };
-  auto hex = [&](const JsonValue& o, const char* k) -> Result<std::string> {
-    JFS_ASSIGN_OR_RETURN(std::string h, str(o, k));
-    return Unhex(h);
+  auto hex = [](const JsonValue& o, const char* k) -> Result<std::string> {
+    JFS_ASSIGN_OR_RETURN(std::string h, StringMember(o, k));
+    return HexDecode(h);
   };
   FullBackupMeta m;
-  JFS_ASSIGN_OR_RETURN(uint64_t version, num(v, "version"));
+  JFS_ASSIGN_OR_RETURN(uint64_t version, UintMember(v, "version"));
   if (version != FullBackupMeta::kVersion) {
     return Status::NotSupported("backupmeta version " + std::to_string(version) +
                                 " (this jfsbr reads version 1)");
   }
-  JFS_ASSIGN_OR_RETURN(m.volume, str(v, "volume"));
-  JFS_ASSIGN_OR_RETURN(m.source, str(v, "source"));
+  JFS_ASSIGN_OR_RETURN(m.volume, StringMember(v, "volume"));
+  JFS_ASSIGN_OR_RETURN(m.source, StringMember(v, "source"));
   JFS_ASSIGN_OR_RETURN(m.key_prefix, hex(v, "key_prefix"));
-  JFS_ASSIGN_OR_RETURN(m.revision, num(v, "revision"));
-  JFS_ASSIGN_OR_RETURN(uint64_t t, num(v, "time_ms"));
-  m.time_ms = static_cast<int64_t>(t);
-  JFS_ASSIGN_OR_RETURN(m.total_kvs, num(v, "total_kvs"));
-  JFS_ASSIGN_OR_RETURN(m.total_raw_bytes, num(v, "total_raw_bytes"));
-  JFS_ASSIGN_OR_RETURN(m.total_size, num(v, "total_size"));
+  JFS_ASSIGN_OR_RETURN(m.revision, UintMember(v, "revision"));
+  JFS_ASSIGN_OR_RETURN(m.time_ms, IntMember(v, "time_ms"));
+  JFS_ASSIGN_OR_RETURN(m.total_kvs, UintMember(v, "total_kvs"));
+  JFS_ASSIGN_OR_RETURN(m.total_raw_bytes, UintMember(v, "total_raw_bytes"));
+  JFS_ASSIGN_OR_RETURN(m.total_size, UintMember(v, "total_size"));
   const JsonValue* ranges = v.Find("ranges");
   const JsonValue* files = v.Find("files");
   if (!ranges || ranges->kind != K::kArray || !files || files->kind != K::kArray) {
@@ -189,21 +164,21 @@ Result<FullBackupMeta> DecodeFullBackupMeta(std::string_view json) {
   for (const JsonValue& r : ranges->items) {
     if (r.kind != K::kArray || r.items.size() != 2) return Status::Corruption("bad range");
     KeyRange kr;
-    JFS_ASSIGN_OR_RETURN(kr.begin, Unhex(r.items[0].text));
-    JFS_ASSIGN_OR_RETURN(kr.end, Unhex(r.items[1].text));
+    JFS_ASSIGN_OR_RETURN(kr.begin, HexDecode(r.items[0].text));
+    JFS_ASSIGN_OR_RETURN(kr.end, HexDecode(r.items[1].text));
     m.ranges.push_back(std::move(kr));
   }
   for (const JsonValue& f : files->items) {
     KvFileInfo info;
-    JFS_ASSIGN_OR_RETURN(info.name, str(f, "name"));
+    JFS_ASSIGN_OR_RETURN(info.name, StringMember(f, "name"));
     JFS_ASSIGN_OR_RETURN(info.first_key, hex(f, "first_key"));
     JFS_ASSIGN_OR_RETURN(info.last_key, hex(f, "last_key"));
-    JFS_ASSIGN_OR_RETURN(info.kvs, num(f, "kvs"));
-    JFS_ASSIGN_OR_RETURN(info.raw_bytes, num(f, "raw_bytes"));
-    JFS_ASSIGN_OR_RETURN(info.size, num(f, "size"));
-    JFS_ASSIGN_OR_RETURN(uint64_t crc, num(f, "crc32"));
+    JFS_ASSIGN_OR_RETURN(info.kvs, UintMember(f, "kvs"));
+    JFS_ASSIGN_OR_RETURN(info.raw_bytes, UintMember(f, "raw_bytes"));
+    JFS_ASSIGN_OR_RETURN(info.size, UintMember(f, "size"));
+    JFS_ASSIGN_OR_RETURN(uint64_t crc, UintMember(f, "crc32"));
     info.crc32 = static_cast<uint32_t>(crc);
-    JFS_ASSIGN_OR_RETURN(info.sha256, str(f, "sha256"));
+    JFS_ASSIGN_OR_RETURN(info.sha256, StringMember(f, "sha256"));
     m.files.push_back(std::move(info));
   }
   return m;

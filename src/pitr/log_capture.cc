@@ -57,7 +57,6 @@ class Session {
 
   LogFileBuilder buffer_;
   bool has_data_ = false;
-  uint64_t first_rev_ = 0;  // of the buffer
   LogRecord last_mark_;     // the newest heartbeat seen
   uint64_t watermark_ = 0;  // every change up to it is in buffer_ or storage
   LogCheckpoint saved_;     // the last checkpoint written
@@ -114,7 +113,6 @@ bool Session::OnChanges(ChangeSet&& set) {
     }
   }
   if (!rec.changes.empty() || mark) {
-    if (buffer_.empty()) first_rev_ = rec.revision;
     buffer_.Add(rec);
     if (!rec.changes.empty()) {
       has_data_ = true;
@@ -155,7 +153,7 @@ Status Session::Flush() {
   LogCheckpoint c = saved_;
   if (has_data_) {
     int64_t now = UnixMillis();
-    std::string path = logpath::DataFile(opts_.store_id, now, first_rev_, NewUuid());
+    std::string path = logpath::DataFile(opts_.store_id, now, buffer_.min_rev(), NewUuid());
     JFS_ASSIGN_OR_RETURN(LogFileInfo info,
                          buffer_.Upload(storage_, path, saved_.last_data_rev, watermark_));
     LogMeta meta;
@@ -172,10 +170,7 @@ Status Session::Flush() {
   } else {
     // Only time marks: keep the newest for the next data file.
     buffer_ = LogFileBuilder();
-    if (last_mark_.revision > saved_.last_data_rev) {
-      buffer_.Add(last_mark_);
-      first_rev_ = last_mark_.revision;
-    }
+    if (last_mark_.revision > saved_.last_data_rev) buffer_.Add(last_mark_);
   }
   c.revision = watermark_;
   if (last_mark_.revision) c.time_ms = last_mark_.time_ms;

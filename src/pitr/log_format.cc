@@ -129,42 +129,31 @@ Result<LogMeta> DecodeLogMeta(std::string_view json) {
   JFS_ASSIGN_OR_RETURN(JsonValue v, ParseJson(json));
   using K = JsonValue::Kind;
   if (v.kind != K::kObject) return Status::Corruption("not a JSON object");
-  auto num = [](const JsonValue& o, const char* k) -> Result<uint64_t> {
-    const JsonValue* f = o.Find(k);
-    if (!f) return Status::Corruption(std::string("no \"") + k + "\"");
-    return f->AsUint();
-  };
   LogMeta m;
-  JFS_ASSIGN_OR_RETURN(uint64_t version, num(v, "version"));
+  JFS_ASSIGN_OR_RETURN(uint64_t version, UintMember(v, "version"));
   if (version != LogMeta::kVersion) {
     return Status::NotSupported("log meta version " + std::to_string(version));
   }
-  JFS_ASSIGN_OR_RETURN(m.store, num(v, "store"));
-  JFS_ASSIGN_OR_RETURN(m.flush_rev, num(v, "flush_rev"));
-  JFS_ASSIGN_OR_RETURN(uint64_t t, num(v, "flush_time_ms"));
-  m.flush_time_ms = static_cast<int64_t>(t);
+  JFS_ASSIGN_OR_RETURN(m.store, UintMember(v, "store"));
+  JFS_ASSIGN_OR_RETURN(m.flush_rev, UintMember(v, "flush_rev"));
+  JFS_ASSIGN_OR_RETURN(m.flush_time_ms, IntMember(v, "flush_time_ms"));
   const JsonValue* files = v.Find("files");
   if (!files || files->kind != K::kArray) return Status::Corruption("no \"files\"");
   for (const JsonValue& f : files->items) {
     LogFileInfo i;
-    const JsonValue* path = f.Find("path");
-    const JsonValue* sha = f.Find("sha256");
-    if (!path || !sha) return Status::Corruption("a file without \"path\" or \"sha256\"");
-    i.path = path->text;
-    i.sha256 = sha->text;
-    JFS_ASSIGN_OR_RETURN(i.from_rev, num(f, "from_rev"));
-    JFS_ASSIGN_OR_RETURN(i.to_rev, num(f, "to_rev"));
-    JFS_ASSIGN_OR_RETURN(i.min_rev, num(f, "min_rev"));
-    JFS_ASSIGN_OR_RETURN(i.max_rev, num(f, "max_rev"));
-    JFS_ASSIGN_OR_RETURN(uint64_t t0, num(f, "min_time_ms"));
-    JFS_ASSIGN_OR_RETURN(uint64_t t1, num(f, "max_time_ms"));
-    i.min_time_ms = static_cast<int64_t>(t0);
-    i.max_time_ms = static_cast<int64_t>(t1);
-    JFS_ASSIGN_OR_RETURN(i.records, num(f, "records"));
-    JFS_ASSIGN_OR_RETURN(i.changes, num(f, "changes"));
-    JFS_ASSIGN_OR_RETURN(i.raw_bytes, num(f, "raw_bytes"));
-    JFS_ASSIGN_OR_RETURN(i.size, num(f, "size"));
-    JFS_ASSIGN_OR_RETURN(uint64_t crc, num(f, "crc32"));
+    JFS_ASSIGN_OR_RETURN(i.path, StringMember(f, "path"));
+    JFS_ASSIGN_OR_RETURN(i.sha256, StringMember(f, "sha256"));
+    JFS_ASSIGN_OR_RETURN(i.from_rev, UintMember(f, "from_rev"));
+    JFS_ASSIGN_OR_RETURN(i.to_rev, UintMember(f, "to_rev"));
+    JFS_ASSIGN_OR_RETURN(i.min_rev, UintMember(f, "min_rev"));
+    JFS_ASSIGN_OR_RETURN(i.max_rev, UintMember(f, "max_rev"));
+    JFS_ASSIGN_OR_RETURN(i.min_time_ms, IntMember(f, "min_time_ms"));
+    JFS_ASSIGN_OR_RETURN(i.max_time_ms, IntMember(f, "max_time_ms"));
+    JFS_ASSIGN_OR_RETURN(i.records, UintMember(f, "records"));
+    JFS_ASSIGN_OR_RETURN(i.changes, UintMember(f, "changes"));
+    JFS_ASSIGN_OR_RETURN(i.raw_bytes, UintMember(f, "raw_bytes"));
+    JFS_ASSIGN_OR_RETURN(i.size, UintMember(f, "size"));
+    JFS_ASSIGN_OR_RETURN(uint64_t crc, UintMember(f, "crc32"));
     i.crc32 = static_cast<uint32_t>(crc);
     if (i.from_rev >= i.to_rev || i.min_rev <= i.from_rev || i.max_rev > i.to_rev ||
         i.min_rev > i.max_rev) {

@@ -81,6 +81,7 @@ class LogFileBuilder {
  public:
   void Add(const LogRecord& r);
   bool empty() const { return info_.records == 0; }
+  uint64_t min_rev() const { return info_.min_rev; }
   uint64_t raw_bytes() const { return frames_.size(); }
   // Writes the file (zstd) at path and returns its description.
   Result<LogFileInfo> Upload(ObjectStore* store, const std::string& path, uint64_t from_rev,

@@ -51,15 +51,10 @@ std::string EncodeTaskInfo(const LogTaskInfo& t) {
 Result<LogTaskInfo> DecodeTaskInfo(std::string_view json) {
   JFS_ASSIGN_OR_RETURN(JsonValue v, ParseJson(json));
   LogTaskInfo t;
-  const JsonValue* vol = v.Find("volume");
-  const JsonValue* storage = v.Find("storage");
-  const JsonValue* start = v.Find("start_rev");
-  const JsonValue* created = v.Find("created_ms");
-  if (!vol || !storage || !start || !created) return Status::Corruption("a bad log task record");
-  t.volume = vol->text;
-  t.storage = storage->text;
-  JFS_ASSIGN_OR_RETURN(t.start_rev, start->AsUint());
-  JFS_ASSIGN_OR_RETURN(t.created_ms, created->AsInt());
+  JFS_ASSIGN_OR_RETURN(t.volume, StringMember(v, "volume"));
+  JFS_ASSIGN_OR_RETURN(t.storage, StringMember(v, "storage"));
+  JFS_ASSIGN_OR_RETURN(t.start_rev, UintMember(v, "start_rev"));
+  JFS_ASSIGN_OR_RETURN(t.created_ms, IntMember(v, "created_ms"));
   return t;
 }
 

@@ -35,8 +35,6 @@ Result<Marker> DecodeMarker(const std::string& s) {
   return m;
 }
 
-std::string TimeText(int64_t ms) { return FormatTime(ms / 1000, "%Y-%m-%d %H:%M:%S %z", false); }
-
 struct LogSet {
   LogWindow window;
   LogCheckpoint checkpoint;
@@ -86,8 +84,8 @@ Result<LogSet> ReadLogSet(ObjectStore* log) {
 // The revision a wall-clock time means: the newest time mark at or before it.
 Result<uint64_t> RevisionAt(ObjectStore* log, const LogSet& s, int64_t time_ms) {
   if (time_ms > s.checkpoint.time_ms) {
-    return Status::InvalidArgument("the log backup reaches " + TimeText(s.checkpoint.time_ms) +
-                                   " (its global checkpoint); " + TimeText(time_ms) +
+    return Status::InvalidArgument("the log backup reaches " + LocalTimeText(s.checkpoint.time_ms) +
+                                   " (its global checkpoint); " + LocalTimeText(time_ms) +
                                    " is after it");
   }
   uint64_t best = s.checkpoint.time_ms <= time_ms ? s.checkpoint.revision : 0;
@@ -99,7 +97,8 @@ Result<uint64_t> RevisionAt(ObjectStore* log, const LogSet& s, int64_t time_ms) 
     }));
   }
   if (best == 0) {
-    return Status::NotFound("the log backup has no time mark at or before " + TimeText(time_ms));
+    return Status::NotFound("the log backup has no time mark at or before " +
+                            LocalTimeText(time_ms));
   }
   return best;
 }
@@ -207,15 +206,17 @@ Result<PointRestoreResult> RestoreToPoint(ObjectStore* full_storage, ObjectStore
     res.target_revision = *opts.revision;
   } else if (opts.time_ms) {
     JFS_ASSIGN_OR_RETURN(res.target_revision, RevisionAt(log_storage, logs, *opts.time_ms));
-    log("time " + TimeText(*opts.time_ms) + " is revision " + std::to_string(res.target_revision));
+    log("time " + LocalTimeText(*opts.time_ms) + " is revision " +
+        std::to_string(res.target_revision));
   } else {
     return Status::InvalidArgument("give the target as a time or a revision");
   }
   uint64_t t = res.target_revision;
   if (t > logs.checkpoint.revision) {
-    return Status::InvalidArgument(
-        "revision " + std::to_string(t) + " is after the log backup's global checkpoint " +
-        std::to_string(logs.checkpoint.revision) + " (" + TimeText(logs.checkpoint.time_ms) + ")");
+    return Status::InvalidArgument("revision " + std::to_string(t) +
+                                   " is after the log backup's global checkpoint " +
+                                   std::to_string(logs.checkpoint.revision) + " (" +
+                                   LocalTimeText(logs.checkpoint.time_ms) + ")");
   }
   if (t < logs.window.safepoint) {
     return Status::InvalidArgument("revision " + std::to_string(t) +

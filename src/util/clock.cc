@@ -26,6 +26,10 @@ std::string FormatTime(int64_t sec, const char* fmt, bool utc) {
   return std::string(buf, n);
 }
 
+std::string LocalTimeText(int64_t unix_ms) {
+  return FormatTime(unix_ms / 1000, "%Y-%m-%d %H:%M:%S %z", false);
+}
+
 Result<int64_t> ParseTime(const std::string& text) {
   auto bad = [&] {
     return Status::InvalidArgument("cannot read the time '" + text +

@@ -14,6 +14,9 @@ int64_t UnixMillis();
 // strftime(fmt) of unix time `sec`, in UTC or in the local zone.
 std::string FormatTime(int64_t sec, const char* fmt, bool utc);
 
+// Unix milliseconds as "2026-11-21 10:42:17 +0800" (local zone), for messages.
+std::string LocalTimeText(int64_t unix_ms);
+
 // A time as people give it: "2026-11-21 10:42:17" (local), RFC 3339
 // ("2026-11-21T10:42:17Z", "...+08:00"), or "@1763721737" (unix seconds).
 // Returns unix milliseconds (the end of the given second).

@@ -13,4 +13,22 @@ std::string HexString(std::string_view bytes) {
   return out;
 }
 
+Result<std::string> HexDecode(std::string_view hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2) return Status::Corruption("odd-length hex '" + std::string(hex) + "'");
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return Status::Corruption("bad hex '" + std::string(hex) + "'");
+    out.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return out;
+}
+
 }  // namespace jfsbr

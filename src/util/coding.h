@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/result.h"
+
 namespace jfsbr {
 
 inline void PutBE16(std::string* dst, uint16_t v) {
@@ -77,5 +79,7 @@ class BEReader {
 
 // Bytes as lowercase hex, for messages and tests.
 std::string HexString(std::string_view bytes);
+// The bytes a HexString spells (either case); kCorruption otherwise.
+Result<std::string> HexDecode(std::string_view hex);
 
 }  // namespace jfsbr

@@ -329,6 +329,35 @@ Result<T> ParseInteger(const JsonValue& v, std::string_view what) {
 
 }  // namespace
 
+namespace {
+
+Result<const JsonValue*> Member(const JsonValue& o, std::string_view name, JsonValue::Kind kind) {
+  const JsonValue* f = o.Find(name);
+  if (!f || f->kind != kind) {
+    return Status::Corruption("no " +
+                              std::string(kind == JsonValue::Kind::kString ? "string" : "number") +
+                              " member \"" + std::string(name) + "\"");
+  }
+  return f;
+}
+
+}  // namespace
+
+Result<std::string> StringMember(const JsonValue& o, std::string_view name) {
+  JFS_ASSIGN_OR_RETURN(const JsonValue* f, Member(o, name, JsonValue::Kind::kString));
+  return f->text;
+}
+
+Result<uint64_t> UintMember(const JsonValue& o, std::string_view name) {
+  JFS_ASSIGN_OR_RETURN(const JsonValue* f, Member(o, name, JsonValue::Kind::kNumber));
+  return f->AsUint();
+}
+
+Result<int64_t> IntMember(const JsonValue& o, std::string_view name) {
+  JFS_ASSIGN_OR_RETURN(const JsonValue* f, Member(o, name, JsonValue::Kind::kNumber));
+  return f->AsInt();
+}
+
 Result<int64_t> JsonValue::AsInt() const { return ParseInteger<int64_t>(*this, "an integer"); }
 Result<uint64_t> JsonValue::AsUint() const {
   return ParseInteger<uint64_t>(*this, "an unsigned integer");

@@ -89,6 +89,11 @@ struct JsonMember {
   JsonValue value;
 };
 
+// Required members of an object: kCorruption naming a missing or mistyped one.
+Result<std::string> StringMember(const JsonValue& object, std::string_view name);
+Result<uint64_t> UintMember(const JsonValue& object, std::string_view name);
+Result<int64_t> IntMember(const JsonValue& object, std::string_view name);
+
 // Decodes the escape sequence at the start of s (which begins with '\\'),
 // appending its UTF-8 bytes to out and setting *used to the bytes consumed.
 // A \uD800-\uDBFF followed by a low surrogate makes one code point; a lone
