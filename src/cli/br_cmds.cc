@@ -17,15 +17,10 @@ double Since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-Result<std::shared_ptr<ObjectStore>> Storage(const Args& a) {
-  if (!a.Has("storage")) return Status::InvalidArgument("--storage URL is required");
-  return OpenStoreUrl(a.Get("storage"));
-}
-
 int RunBackup(const Args& a) {
   if (a.pos.size() != 2)
     return Fail(a, Status::InvalidArgument("usage: jfsbr br backup META-URL --storage URL"));
-  auto store = Storage(a);
+  auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
   auto engine = OpenEngine(a.pos[1]);
   if (!engine.ok()) return Fail(a, engine.status());
@@ -61,7 +56,7 @@ int RunBackup(const Args& a) {
 int RunRestore(const Args& a) {
   if (a.pos.size() != 2)
     return Fail(a, Status::InvalidArgument("usage: jfsbr br restore --storage URL META-URL"));
-  auto store = Storage(a);
+  auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
   auto meta = ReadFullBackupMeta(store->get());
   if (!meta.ok()) return Fail(a, meta.status());
@@ -93,7 +88,7 @@ int RunRestore(const Args& a) {
 int RunValidate(const Args& a) {
   if (a.pos.size() != 1)
     return Fail(a, Status::InvalidArgument("usage: jfsbr br validate --storage URL"));
-  auto store = Storage(a);
+  auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
   auto meta = ReadFullBackupMeta(store->get());
   if (!meta.ok()) return Fail(a, meta.status());

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "kv/registry.h"
+#include "store/registry.h"
 
 namespace jfsbr::cli {
 
@@ -41,6 +42,11 @@ Result<std::chrono::milliseconds> Args::GetDuration(std::string_view flag,
                                    " needs a duration like 30s, 10m, 1h or 1d, not '" + s + "'");
   }
   return std::chrono::milliseconds(static_cast<int64_t>(v * ms));
+}
+
+Result<std::shared_ptr<ObjectStore>> OpenStorageFlag(const Args& a, std::string_view flag) {
+  if (!a.Has(flag)) return Status::InvalidArgument("--" + std::string(flag) + " URL is required");
+  return OpenStoreUrl(a.Get(flag));
 }
 
 std::string Args::Get(std::string_view name, std::string_view def) const {

@@ -58,6 +58,8 @@ Result<std::unique_ptr<Volume>> OpenVolume(const std::string& meta_url);
 // inode and attr; the first error is reported and ends the command.
 using PathFn = std::function<Status(Volume*, const std::string&, Ino, const Attr&)>;
 int ForEachPath(const Args& a, const PathFn& fn);
+// The object store a required URL flag (--storage) names.
+Result<std::shared_ptr<ObjectStore>> OpenStorageFlag(const Args& a, std::string_view flag);
 // "123 Bytes" or "1.50 MiB (1572864 Bytes)", as JuiceFS prints sizes.
 std::string FormatBytes(uint64_t n);
 

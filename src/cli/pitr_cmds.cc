@@ -47,11 +47,6 @@ Result<Opened> OpenTask(const std::string& url) {
   return o;
 }
 
-Result<std::shared_ptr<ObjectStore>> Storage(const Args& a, const std::string& flag = "storage") {
-  if (!a.Has(flag)) return Status::InvalidArgument("--" + flag + " URL is required");
-  return OpenStoreUrl(a.Get(flag));
-}
-
 void Say(const std::string& s) {
   fprintf(stderr, "%s log: %s\n", FormatTime(UnixSeconds(), "%H:%M:%S", false).c_str(), s.c_str());
 }
@@ -59,7 +54,7 @@ void Say(const std::string& s) {
 int RunStart(const Args& a) {
   auto o = OpenTask(a.pos[1]);
   if (!o.ok()) return Fail(a, o.status());
-  auto store = Storage(a);
+  auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
   auto info = o->task->Info();
   if (!info.ok()) return Fail(a, info.status());
@@ -219,7 +214,7 @@ Result<std::pair<std::optional<uint64_t>, std::optional<int64_t>>> Point(const s
 }
 
 int RunTruncate(const Args& a) {
-  auto store = Storage(a);
+  auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
   if (!a.Has("until")) return Fail(a, Status::InvalidArgument("--until REVISION|TIME is required"));
   auto rev = a.GetUint("until", 0);
@@ -279,9 +274,9 @@ int RunGc(const Args& a) {
 }  // namespace
 
 int RunRestorePoint(const Args& a) {
-  auto full = Storage(a, "full-backup-storage");
+  auto full = OpenStorageFlag(a, "full-backup-storage");
   if (!full.ok()) return Fail(a, full.status());
-  auto logs = Storage(a);
+  auto logs = OpenStorageFlag(a, "storage");
   if (!logs.ok()) return Fail(a, logs.status());
   if (!a.Has("to")) return Fail(a, Status::InvalidArgument("--to META-URL is required"));
   PointRestoreOptions o;
