@@ -216,7 +216,7 @@ Result<std::pair<std::optional<uint64_t>, std::optional<int64_t>>> Point(const s
 int RunTruncate(const Args& a) {
   auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
-  if (!a.Has("until")) return Fail(a, Status::InvalidArgument("--until REVISION|TIME is required"));
+  if (!a.Has("until")) return Fail(a, Status::InvalidArgument("--until REVISION is required"));
   auto rev = a.GetUint("until", 0);
   if (!rev.ok()) return Fail(a, rev.status());
   auto r = TruncateLog(store->get(), *rev);
