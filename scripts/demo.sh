@@ -35,12 +35,14 @@ diff -r --no-dereference /usr/share/doc "$W/export-etcd"
 "$J" backup list "$META"
 "$J" restore "$META" --from latest --to "rocksdb://$W/restored"
 "$J" dump "rocksdb://$W/restored" | cmp - <("$J" dump "$META")
-# Point-in-time recovery on etcd: a full backup, the log backup running while the volume
-# changes, then the volume restored as it was at a revision in between.
+# Point-in-time recovery on etcd: the log backup started first (it captures what comes
+# after its start revision), then a full backup, changes, and the volume restored as it was
+# at a revision in between.
 ET="etcd://$EP/myjfs"
-"$J" br backup "$ET" -s "file://$W/full/b1"
 "$J" log start "$ET" -s "file://$W/log" --flush-interval 1s 2>"$W/log-capture.txt" &
 CAPTURE=$!
+sleep 1
+"$J" br backup "$ET" -s "file://$W/full/b1"
 "$J" mkdir "$ET" /pitr-before
 sleep 2
 "$J" dump "$ET" > "$W/at-point.json"

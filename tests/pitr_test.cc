@@ -137,11 +137,13 @@ TEST(PitrTest, RestoresExactlyEveryRecordedRevisionThroughLeaderAndCaptureFailur
   ASSERT_TRUE(vol.ok());
   Workload work(vol->get(), 42);
   for (int i = 0; i < 60; i++) work.Step();
+  auto root = OpenEngineUnprefixed(meta);
+  ASSERT_TRUE(root.ok());
+  Capture a, b;
+  a.Start(meta, logs, d.Sub("capture-a.log"));  // the log backup first, then the full backup
+  ASSERT_GT(WaitForCheckpoint(root->get(), "/pitr\xFD", 0), 0u);
   CmdResult b1 = Jfsbr("br backup " + meta + " -s " + full + "/b1", d);
   ASSERT_EQ(b1.code, 0) << b1.err;
-  Capture a, b;
-  a.Start(meta, logs, d.Sub("capture-a.log"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   b.Start(meta, logs, d.Sub("capture-b.log"));  // a standby
 
   std::vector<std::pair<uint64_t, std::string>> points;
@@ -184,8 +186,6 @@ TEST(PitrTest, RestoresExactlyEveryRecordedRevisionThroughLeaderAndCaptureFailur
   }
   ASSERT_GE(points.size(), 8u);
 
-  auto root = OpenEngineUnprefixed(meta);
-  ASSERT_TRUE(root.ok());
   auto last = view->Version();
   ASSERT_TRUE(last.ok());
   ASSERT_GE(WaitForCheckpoint(root->get(), "/pitr\xFD", *last), *last);

@@ -93,7 +93,8 @@ int RunStart(const Args& a) {
     if (!st.ok() && !st.Is(Code::kExists)) return Fail(a, st);
     if (st.ok())
       Say("registered the task of volume " + t.volume + " from revision " +
-          std::to_string(t.start_rev) + " into " + (*store)->Describe());
+          std::to_string(t.start_rev) + " into " + (*store)->Describe() +
+          "; restore points need a full backup (br backup) taken at or after it");
   } else if ((*info)->storage != a.Get("storage")) {
     return Fail(a, Status::InvalidArgument("this volume's log backup task writes to " +
                                            (*info)->storage + ", not " + a.Get("storage")));
