@@ -7,15 +7,17 @@
 
 #include "kv/registry.h"
 #include "store/registry.h"
+#include "util/clock.h"
 
 namespace jfsbr::cli {
 
 std::span<const Command> Commands() {
   static const Command* const kAll[] = {
-      &kFormatCommand, &kImportCommand,  &kExportCommand, &kDumpCommand, &kLoadCommand,
-      &kCheckCommand,  &kStatusCommand,  &kLsCommand,     &kStatCommand, &kCatCommand,
-      &kBackupCommand, &kRestoreCommand, &kMkdirCommand,  &kRmCommand,   &kInfoCommand,
-      &kBenchCommand,  &kBrCommand,      &kLogCommand,    &kGcCommand,
+      &kFormatCommand,       &kImportCommand,  &kExportCommand, &kDumpCommand, &kLoadCommand,
+      &kCheckCommand,        &kStatusCommand,  &kLsCommand,     &kStatCommand, &kCatCommand,
+      &kBackupCommand,       &kRestoreCommand, &kMkdirCommand,  &kRmCommand,   &kInfoCommand,
+      &kBenchCommand,        &kBrCommand,      &kLogCommand,    &kGcCommand,   &kFsckCommand,
+      &kRestoreTrashCommand,
   };
   static const std::vector<Command> table = [] {
     std::vector<Command> t;
@@ -94,6 +96,16 @@ int ForEachPath(const Args& a, const PathFn& fn) {
     if (!st.ok()) return Fail(a, st.Annotate(a.pos[i]));
   }
   return 0;
+}
+
+Result<Moment> ParseMoment(const std::string& s) {
+  Moment m;
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+    m.revision = std::stoull(s);
+  } else {
+    JFS_ASSIGN_OR_RETURN(m.time_ms, ParseTime(s));
+  }
+  return m;
 }
 
 std::string FormatBytes(uint64_t n) {

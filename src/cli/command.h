@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,12 @@ using PathFn = std::function<Status(Volume*, const std::string&, Ino, const Attr
 int ForEachPath(const Args& a, const PathFn& fn);
 // The object store a required URL flag (--storage) names.
 Result<std::shared_ptr<ObjectStore>> OpenStorageFlag(const Args& a, std::string_view flag);
+// A moment as the PITR flags take it: a revision ("123") or a time (ParseTime).
+struct Moment {
+  std::optional<uint64_t> revision;
+  std::optional<int64_t> time_ms;
+};
+Result<Moment> ParseMoment(const std::string& text);
 // "123 Bytes" or "1.50 MiB (1572864 Bytes)", as JuiceFS prints sizes.
 std::string FormatBytes(uint64_t n);
 
@@ -67,7 +74,7 @@ std::string FormatBytes(uint64_t n);
 extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand, kLsCommand,
     kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand, kDumpCommand, kLoadCommand,
     kCheckCommand, kBenchCommand, kBackupCommand, kRestoreCommand, kBrCommand, kLogCommand,
-    kGcCommand;
+    kGcCommand, kFsckCommand, kRestoreTrashCommand;
 // restore point (pitr_cmds.cc), reached through the restore command.
 int RunRestorePoint(const Args& a);
 

@@ -1,5 +1,5 @@
-// log (start, status, pause, resume, stop, truncate), gc compact and restore
-// point: continuous log backup of an etcd volume and point-in-time restore.
+// log (start, status, pause, resume, stop, truncate) and restore point:
+// continuous log backup of an etcd volume and point-in-time restore.
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,7 +15,6 @@
 #include "kv/registry.h"
 #include "model/keys.h"
 #include "model/setting.h"
-#include "pitr/compact.h"
 #include "pitr/log_capture.h"
 #include "pitr/restore_point.h"
 #include "store/registry.h"
@@ -205,24 +204,31 @@ int RunPauseResumeStop(const Args& a) {
   return 0;
 }
 
-// A revision ("123") or a time.
-Result<std::pair<std::optional<uint64_t>, std::optional<int64_t>>> Point(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
-    return std::make_pair(std::optional<uint64_t>(std::stoull(s)), std::optional<int64_t>());
-  }
-  JFS_ASSIGN_OR_RETURN(int64_t ms, ParseTime(s));
-  return std::make_pair(std::optional<uint64_t>(), std::optional<int64_t>(ms));
-}
-
 int RunTruncate(const Args& a) {
   auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
-  if (!a.Has("until")) return Fail(a, Status::InvalidArgument("--until REVISION is required"));
-  auto rev = a.GetUint("until", 0);
-  if (!rev.ok()) return Fail(a, rev.status());
-  auto r = TruncateLog(store->get(), *rev);
+  if (!a.Has("until")) {
+    return Fail(a, Status::InvalidArgument("--until TIME|REVISION is required"));
+  }
+  auto until = ParseMoment(a.Get("until"));
+  if (!until.ok()) return Fail(a, until.status());
+  uint64_t rev;
+  if (until->revision) {
+    rev = *until->revision;
+  } else {
+    auto logs = ReadLogCatalog(store->get());
+    if (!logs.ok()) return Fail(a, logs.status());
+    auto at = RevisionAtTime(store->get(), *logs, *until->time_ms);
+    if (!at.ok()) return Fail(a, at.status());
+    rev = *at;
+    fprintf(stderr, "%s is revision %llu\n", LocalTimeText(*until->time_ms).c_str(),
+            static_cast<unsigned long long>(rev));
+  }
+  auto r = TruncateLog(store->get(), rev);
   if (!r.ok()) return Fail(a, r.status());
-  fprintf(stderr, "truncated the log before revision %llu: %llu meta files, %llu data files (%s)\n",
+  fprintf(stderr,
+          "truncated the log before revision %llu: %llu meta files, %llu data files (%s); "
+          "restores to later points need a full backup taken at or after it\n",
           static_cast<unsigned long long>(r->safepoint),
           static_cast<unsigned long long>(r->metas_deleted),
           static_cast<unsigned long long>(r->files_deleted), FormatBytes(r->bytes_deleted).c_str());
@@ -242,36 +248,6 @@ int RunLog(const Args& a) {
   return Fail(a, Status::InvalidArgument("unknown log command '" + sub + "'"));
 }
 
-int RunGc(const Args& a) {
-  if (a.pos.size() != 2 || a.pos[0] != "compact") {
-    return Fail(a, Status::InvalidArgument("usage: jfsbr gc compact META-URL --keep DURATION"));
-  }
-  if (!a.Has("keep")) return Fail(a, Status::InvalidArgument("--keep DURATION is required"));
-  auto keep = a.GetDuration("keep", "");
-  if (!keep.ok()) return Fail(a, keep.status());
-  auto root = OpenEngineUnprefixed(a.pos[1]);
-  if (!root.ok()) return Fail(a, root.status());
-  auto r = CompactHistory(root->get(), *keep);
-  if (!r.ok()) return Fail(a, r.status());
-  std::string hold = r->task_hold ? "; log backup tasks hold revision " +
-                                        std::to_string(r->task_hold) + " and after"
-                                  : "";
-  if (r->compacted_to) {
-    fprintf(stderr, "compacted etcd history to revision %llu (was %llu; current %llu)%s\n",
-            static_cast<unsigned long long>(r->compacted_to),
-            static_cast<unsigned long long>(r->before), static_cast<unsigned long long>(r->current),
-            hold.c_str());
-  } else {
-    fprintf(stderr,
-            "nothing to compact: history starts at revision %llu; the newest revision known to "
-            "be older than --keep is %llu (each run records one; run it periodically)%s\n",
-            static_cast<unsigned long long>(r->before), static_cast<unsigned long long>(r->by_keep),
-            hold.c_str());
-  }
-  printf("%llu\n", static_cast<unsigned long long>(r->compacted_to));
-  return 0;
-}
-
 }  // namespace
 
 int RunRestorePoint(const Args& a) {
@@ -286,12 +262,18 @@ int RunRestorePoint(const Args& a) {
     if (!r.ok()) return Fail(a, r.status());
     o.revision = *r;
   } else if (a.Has("restored-ts")) {
-    auto p = Point(a.Get("restored-ts"));
+    auto p = ParseMoment(a.Get("restored-ts"));
     if (!p.ok()) return Fail(a, p.status());
-    o.revision = p->first;
-    o.time_ms = p->second;
+    o.revision = p->revision;
+    o.time_ms = p->time_ms;
   } else {
     return Fail(a, Status::InvalidArgument("give --restored-ts TIME or --restored-revision N"));
+  }
+  auto plan = PlanPointRestore(full->get(), logs->get(), o);
+  if (!plan.ok()) return Fail(a, plan.status().Annotate("restore point refused"));
+  if (o.time_ms) {
+    fprintf(stderr, "restore point: %s is revision %llu\n", LocalTimeText(*o.time_ms).c_str(),
+            static_cast<unsigned long long>(plan->target_revision));
   }
   auto target = OpenEngine(a.Get("to"), /*create=*/true);
   if (!target.ok()) return Fail(a, target.status());
@@ -302,7 +284,7 @@ int RunRestorePoint(const Args& a) {
     fprintf(stderr, "restore point: %s\n", s.c_str());
   };
   auto start = std::chrono::steady_clock::now();
-  auto r = RestoreToPoint(full->get(), logs->get(), target->get(), o);
+  auto r = RestoreToPoint(*plan, full->get(), logs->get(), target->get(), o);
   progress.Clear();
   if (!r.ok()) {
     return Fail(a, r.status().Annotate("restore point failed (the target has no volume setting; "
@@ -326,7 +308,7 @@ int RunRestorePoint(const Args& a) {
 
 const Command kLogCommand = {
     "log",
-    "start|status|pause|resume|stop META-URL | truncate --storage URL --until REV",
+    "start|status|pause|resume|stop META-URL | truncate --storage URL --until TIME|REV",
     "Continuous log backup of an etcd volume's changes (TiDB's layout): start runs the capture "
     "until SIGTERM (one holder per task, others stand by); truncate drops old log files",
     {{"storage", 's', "URL", "the log storage (file:///dir, s3://host/bucket/path)"},
@@ -334,19 +316,11 @@ const Command kLogCommand = {
      {"flush-interval", 0, "DURATION", "start: how often captured changes are written", "5s"},
      {"flush-mib", 0, "N", "start: write sooner when this much is buffered", "64"},
      {"lease-ttl", 0, "DURATION", "start: a dead capture's lease frees after this", "10s"},
-     {"until", 0, "REVISION", "truncate: delete files holding only revisions up to it"}},
+     {"until", 0, "TIME|REV",
+      "truncate: delete files holding only changes up to it (\"2026-11-21 10:42:17\", RFC 3339, "
+      "@UNIX or a revision)"}},
     1,
     2,
     RunLog};
-
-const Command kGcCommand = {
-    "gc",
-    "compact META-URL --keep DURATION",
-    "Compact etcd's history, keeping at least DURATION of it and never what a log backup task "
-    "has not captured yet",
-    {{"keep", 0, "DURATION", "history to keep (1h, 1d)"}},
-    2,
-    2,
-    RunGc};
 
 }  // namespace jfsbr::cli

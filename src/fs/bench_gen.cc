@@ -1,9 +1,14 @@
 #include "fs/bench_gen.h"
 
+#include <atomic>
+#include <mutex>
+#include <thread>
+
 #include "fs/internal.h"
 #include "fs/volume.h"
 #include "kv/batch_writer.h"
 #include "model/attr.h"
+#include "model/block.h"
 #include "model/keys.h"
 #include "model/records.h"
 
@@ -183,6 +188,68 @@ Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int 
   o.trash_days = 0;
   JFS_RETURN_IF_ERROR(FormatVolume(engine, o).status());
   return Generator(engine, files, threads).Run();
+}
+
+Result<BenchObjectStats> WriteBenchObjects(Volume* vol, int threads, uint64_t leaked,
+                                           const std::function<void(uint64_t)>& progress) {
+  struct Block {
+    uint64_t id;
+    uint32_t index, len;
+  };
+  std::vector<Block> blocks;
+  const uint64_t bs = vol->block_bytes();
+  const bool hashed = vol->format().hash_prefix;
+  JFS_ASSIGN_OR_RETURN(auto snap, vol->engine()->Snapshot());
+  Status bad;
+  JFS_RETURN_IF_ERROR(snap->Scan("A", "B", [&](auto k, auto v) {
+    if (keys::Parse(k).kind != keys::ParsedKey::Kind::kChunk) return true;
+    auto records = DecodeChunk(v);
+    if (!records.ok()) {
+      bad = records.status();
+      return false;
+    }
+    for (const auto& r : *records) {
+      for (uint32_t i = 0; r.id != 0 && i < BlockCount(r.size, bs); i++) {
+        blocks.push_back({r.id, i, BlockLen(r.size, i, bs)});
+      }
+    }
+    return true;
+  }));
+  JFS_RETURN_IF_ERROR(bad);
+  JFS_ASSIGN_OR_RETURN(int64_t next, vol->Counter("nextChunk"));
+  for (uint64_t i = 0; i < leaked; i++) {
+    blocks.push_back({static_cast<uint64_t>(next) + 1000 + i, 0, 4096});
+  }
+  BenchObjectStats st;
+  std::atomic<size_t> cursor{0};
+  std::atomic<uint64_t> done{0}, bytes{0};
+  std::mutex mu;
+  Status first;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(threads, 1); t++) {
+    workers.emplace_back([&] {
+      std::string zeros;
+      for (size_t i = cursor++; i < blocks.size(); i = cursor++) {
+        const Block& b = blocks[i];
+        zeros.assign(b.len, '\0');
+        Status s = vol->store()->Put(BlockKey(b.id, b.index, b.len, hashed), zeros);
+        if (!s.ok()) {
+          std::lock_guard l(mu);
+          if (first.ok()) first = s;
+          return;
+        }
+        bytes += b.len;
+        uint64_t n = ++done;
+        if (progress && n % 4096 == 0) progress(n);
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  JFS_RETURN_IF_ERROR(first);
+  st.objects = done;
+  st.bytes = bytes;
+  st.leaked = leaked;
+  return st;
 }
 
 }  // namespace jfsbr

@@ -6,6 +6,8 @@
 // `check`.
 #pragma once
 
+#include <functional>
+
 #include "fs/volume.h"
 #include "kv/engine.h"
 
@@ -19,5 +21,14 @@ struct BenchGenStats {
 // o gives the volume's store (storage "mem" unless a bucket is set).
 Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int threads,
                                           FormatOptions o = {});
+
+struct BenchObjectStats {
+  uint64_t objects = 0, bytes = 0, leaked = 0;
+};
+// Writes the block objects of every slice the volume's files use (zeros of
+// each block's length), plus `leaked` objects of slices nothing uses (ids
+// past nextChunk): a bucket for the gc and fsck benchmarks.
+Result<BenchObjectStats> WriteBenchObjects(Volume* vol, int threads, uint64_t leaked,
+                                           const std::function<void(uint64_t)>& progress);
 
 }  // namespace jfsbr

@@ -63,6 +63,24 @@ class Checker {
     if (report_.problem_count++ < max_) report_.problems.push_back(std::move(line));
   }
 
+  // Proposes writing `fixed` (nullopt: deleting) at key.
+  void Propose(std::string key, std::optional<std::string> fixed, std::string what) {
+    auto seen = r_->Get(key);
+    if (seen.ok()) report_.repairs.push_back({std::move(key), *seen, std::move(fixed), what});
+  }
+
+  void ProposeNlink(Ino ino, uint32_t nlink) {
+    auto v = r_->Get(keys::Attr(ino));
+    if (!v.ok() || !*v) return;
+    auto a = DecodeAttr(**v);
+    if (!a.ok()) return;
+    uint32_t old = a->nlink;
+    a->nlink = nlink;
+    report_.repairs.push_back({keys::Attr(ino), *v, EncodeAttr(*a),
+                               "inode " + std::to_string(ino) + ": nlink " + std::to_string(old) +
+                                   " -> " + std::to_string(nlink)});
+  }
+
   Status Collect() {
     Status bad;
     JFS_RETURN_IF_ERROR(r_->Scan("", "", [&](std::string_view k, std::string_view v) {
@@ -180,6 +198,7 @@ class Checker {
         if (n.nlink != count && count > 0) {
           Problem(id + " has nlink " + std::to_string(n.nlink) + " but " + std::to_string(count) +
                   " entries");
+          ProposeNlink(n.ino, static_cast<uint32_t>(count));
         }
         CheckParents(n, links, id);
       } else if (count > 1) {
@@ -208,6 +227,9 @@ class Checker {
       if (have != c) {
         Problem(id + " has " + std::to_string(c) + " entries in dir " + std::to_string(p) +
                 " but its parent counter says " + std::to_string(have));
+        Propose(keys::Parent(n.ino, p), EncodeCounterLE(c),
+                id + ": parent counter in dir " + std::to_string(p) + " " + std::to_string(have) +
+                    " -> " + std::to_string(c));
       }
     }
   }
@@ -231,15 +253,21 @@ class Checker {
       uint32_t want = IsTrashInode(n.ino) ? 2 : 2 + subdirs[n.ino];
       if (n.nlink != want) {
         Problem(id + " has nlink " + std::to_string(n.nlink) + ", want " + std::to_string(want));
+        ProposeNlink(n.ino, want);
       }
       if (!dir_stats_) continue;
       auto u = dir_stat_.find(n.ino);
       DirStat want_stat = sums[n.ino];
-      if (u == dir_stat_.end()) {
+      bool missing = u == dir_stat_.end();
+      if (missing) {
         Problem(id + " has no usage record (U)");
       } else if (!(u->second == want_stat)) {
         Problem(id + " usage record says " + Show(u->second) + ", its entries add up to " +
                 Show(want_stat));
+      }
+      if (missing || !(u->second == want_stat)) {
+        Propose(keys::DirStat(n.ino), EncodeDirStat(want_stat),
+                id + ": usage record -> " + Show(want_stat));
       }
     }
   }
@@ -260,6 +288,10 @@ class Checker {
       if (have != n - 1) {
         Problem("slice " + std::to_string(refs_[i].id) + " is used " + std::to_string(n) +
                 " times but its ref record says " + std::to_string(have + 1));
+        Propose(keys::SliceRef(refs_[i].id, refs_[i].size),
+                n == 1 ? std::nullopt : std::optional<std::string>(EncodeCounterLE(n - 1)),
+                "slice " + std::to_string(refs_[i].id) + ": refs " + std::to_string(have + 1) +
+                    " -> " + std::to_string(n));
       }
       if (it != k_refs_.end()) k_refs_.erase(it);
       report_.slices++;
@@ -282,10 +314,16 @@ class Checker {
       inodes++;
       if (!IsTrashInode(n.ino)) max_ino = std::max(max_ino, n.ino);
     }
+    auto fix = [&](const char* name, int64_t want) {
+      Propose(keys::Counter(name), EncodeCounterLE(want),
+              std::string("counter ") + name + " " + std::to_string(counters_[name]) + " -> " +
+                  std::to_string(want));
+    };
     auto expect = [&](const char* name, int64_t want) {
       if (counters_[name] != want) {
         Problem(std::string("counter ") + name + " is " + std::to_string(counters_[name]) +
                 ", the volume holds " + std::to_string(want));
+        fix(name, want);
       }
     };
     expect("usedSpace", space);
@@ -293,10 +331,12 @@ class Checker {
     if (counters_["nextInode"] <= static_cast<int64_t>(max_ino)) {
       Problem("counter nextInode is " + std::to_string(counters_["nextInode"]) +
               ", not above inode " + std::to_string(max_ino));
+      fix("nextInode", static_cast<int64_t>(max_ino) + 1);
     }
     if (counters_["nextChunk"] <= static_cast<int64_t>(max_slice_)) {
       Problem("counter nextChunk is " + std::to_string(counters_["nextChunk"]) +
               ", not above slice " + std::to_string(max_slice_));
+      fix("nextChunk", static_cast<int64_t>(max_slice_) + 1);
     }
   }
 
@@ -320,6 +360,28 @@ class Checker {
 
 Result<CheckReport> CheckVolume(KvReader* snapshot, size_t max_problems, bool require_setting) {
   return Checker(snapshot, max_problems, require_setting).Run();
+}
+
+Result<RepairResult> ApplyRepairs(KvEngine* engine, const std::vector<Repair>& repairs) {
+  RepairResult r;
+  for (const auto& fix : repairs) {
+    WriteBatch b;
+    b.Expect(fix.key, fix.seen);
+    if (fix.fixed) {
+      b.Put(fix.key, *fix.fixed);
+    } else {
+      b.Delete(fix.key);
+    }
+    Status st = engine->Commit(b);
+    if (st.Is(Code::kConflict)) {
+      r.skipped.push_back(fix.what);
+    } else if (!st.ok()) {
+      return st.Annotate(fix.what);
+    } else {
+      r.applied.push_back(fix.what);
+    }
+  }
+  return r;
 }
 
 }  // namespace jfsbr

@@ -11,6 +11,7 @@
 // take ~60 MB. Problems are reported as one line each.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,23 @@
 
 namespace jfsbr {
 
+// A fix for a problem the metadata itself can settle (nlink, a usage
+// record, a counter, a slice ref or parent counter): the record's value in
+// the checked snapshot and the value it should have.
+struct Repair {
+  std::string key;
+  std::optional<std::string> seen;   // nullopt: absent
+  std::optional<std::string> fixed;  // nullopt: delete the record
+  std::string what;                  // one line for people
+};
+
 struct CheckReport {
   uint64_t inodes = 0;
   uint64_t entries = 0;
   uint64_t slices = 0;
   uint64_t problem_count = 0;
   std::vector<std::string> problems;  // the first max_problems, one line each
+  std::vector<Repair> repairs;        // for every problem that has one
   bool ok() const { return problem_count == 0; }
 };
 
@@ -31,5 +43,13 @@ struct CheckReport {
 // (a load verifying what it wrote before it writes the setting).
 Result<CheckReport> CheckVolume(KvReader* snapshot, size_t max_problems = 100,
                                 bool require_setting = true);
+
+struct RepairResult {
+  std::vector<std::string> applied;
+  std::vector<std::string> skipped;  // the record changed since the check
+};
+// Applies each repair only if its record still holds the value the check saw
+// (a volume in use may have moved on; rerun check then).
+Result<RepairResult> ApplyRepairs(KvEngine* engine, const std::vector<Repair>& repairs);
 
 }  // namespace jfsbr

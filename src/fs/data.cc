@@ -219,7 +219,7 @@ Status Volume::Truncate(Ino ino, uint64_t length) {
   });
 }
 
-Status Volume::DeleteFileData(Ino ino, uint64_t length) {
+Status Volume::DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned) {
   std::vector<std::string> chunk_keys;
   std::string prefix = keys::InodePrefix(ino) + "C";
   JFS_RETURN_IF_ERROR(engine_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
@@ -236,30 +236,30 @@ Status Volume::DeleteFileData(Ino ino, uint64_t length) {
       tx.Delete(ck);
       for (const auto& r : records) {
         if (r.id == 0) continue;
-        // K holds refs-1 (absent: one ref); below zero nothing uses the slice.
-        std::string kkey = keys::SliceRef(r.id, r.size);
-        JFS_ASSIGN_OR_RETURN(auto kv, tx.Get(kkey));
-        int64_t refs_minus_one = 0;
-        if (kv) {
-          JFS_ASSIGN_OR_RETURN(refs_minus_one, DecodeCounterLE(*kv));
-        }
-        tx.Put(kkey, EncodeCounterLE(refs_minus_one - 1));
-        if (refs_minus_one - 1 < 0) unreferenced.push_back({r.id, r.size});
+        JFS_ASSIGN_OR_RETURN(bool unused, fsi::DropSliceRef(tx, {r.id, r.size}));
+        if (unused) unreferenced.push_back({r.id, r.size});
       }
       return Status::OK();
     }));
-    for (const auto& s : unreferenced) {
-      for (uint32_t i = 0; i < BlockCount(s.size, block_bytes()); i++) {
-        JFS_RETURN_IF_ERROR(store_->Delete(
-            BlockKey(s.id, i, BlockLen(s.size, i, block_bytes()), format_.hash_prefix)));
-      }
-      WriteBatch b;
-      b.Delete(keys::SliceRef(s.id, s.size));
-      JFS_RETURN_IF_ERROR(engine_->Commit(b));
-    }
+    for (const auto& s : unreferenced) JFS_RETURN_IF_ERROR(DropSlice(s, cleaned));
   }
   WriteBatch b;
   b.Delete(keys::DelFile(ino, length));
+  return engine_->Commit(b);
+}
+
+Status Volume::DropSlice(const SliceId& s, Cleaned* cleaned) {
+  if (keep_objects_ && keep_objects_(s.id)) {
+    if (cleaned) cleaned->kept++;
+  } else {
+    for (uint32_t i = 0; i < BlockCount(s.size, block_bytes()); i++) {
+      JFS_RETURN_IF_ERROR(store_->Delete(
+          BlockKey(s.id, i, BlockLen(s.size, i, block_bytes()), format_.hash_prefix)));
+    }
+    if (cleaned) cleaned->slices++, cleaned->bytes += s.size;
+  }
+  WriteBatch b;
+  b.Delete(keys::SliceRef(s.id, s.size));
   return engine_->Commit(b);
 }
 

@@ -63,6 +63,15 @@ class Exporter {
 
   TreeProgress progress() { return progress_.Get(); }
 
+  // One non-directory node written at path, here and now.
+  Status Single(Ino ino, const Attr& a, const std::string& path) {
+    unlink(path.c_str());
+    if (a.type != FileType::kFile) return CreateOther(ino, a, path);
+    JFS_RETURN_IF_ERROR(WriteFile(ino, a.length, path));
+    progress_.Add(&TreeProgress::files);
+    return Finish(ino, a, path);
+  }
+
  private:
   // Ownership, mode, xattrs and times of a node already created at path.
   Status Finish(Ino ino, const Attr& a, const std::string& path) {
@@ -180,10 +189,15 @@ Result<TreeProgress> ExportTree(Volume* vol, const std::string& local_dir,
                                 const ExportOptions& opts) {
   JFS_ASSIGN_OR_RETURN(Ino src, vol->Resolve(opts.path));
   JFS_ASSIGN_OR_RETURN(Attr a, vol->GetAttr(src));
-  if (!a.IsDir()) return Status::NotDirectory(opts.path + " is not a directory in the volume");
   if (mkdir(local_dir.c_str(), 0755) != 0 && errno != EEXIST)
     return ErrnoStatus("mkdir", local_dir);
   Exporter ex(vol, opts);
+  if (!a.IsDir()) {  // a single file (or link) goes into local_dir under its name
+    std::string name = opts.path.substr(opts.path.rfind('/') + 1);
+    JFS_RETURN_IF_ERROR(ex.Single(src, a, local_dir + "/" + name));
+    if (opts.progress) opts.progress(ex.progress());
+    return ex.progress();
+  }
   SubtreeDone::Ref top = ex.OpenDir(nullptr, src, a, local_dir);
   Status walked = ex.Dir(src, local_dir, top);
   if (walked.ok()) ex.Release(top);

@@ -115,6 +115,17 @@ Result<std::vector<std::pair<Ino, int64_t>>> Parents(Txn& tx, Ino ino, const Att
   return counted;
 }
 
+Result<bool> DropSliceRef(Txn& tx, const SliceId& s) {
+  std::string kkey = keys::SliceRef(s.id, s.size);
+  JFS_ASSIGN_OR_RETURN(auto kv, tx.Get(kkey));
+  int64_t refs_minus_one = 0;
+  if (kv) {
+    JFS_ASSIGN_OR_RETURN(refs_minus_one, DecodeCounterLE(*kv));
+  }
+  tx.Put(kkey, EncodeCounterLE(refs_minus_one - 1));
+  return refs_minus_one - 1 < 0;
+}
+
 }  // namespace jfsbr::fsi
 
 namespace jfsbr {

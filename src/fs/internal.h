@@ -41,4 +41,8 @@ inline void AddUsage(Txn& tx, int64_t space, int64_t inodes) {
   if (inodes != 0) tx.AddLE64(keys::Counter("totalInodes"), inodes);
 }
 
+// Drops one reference of slice s (K holds refs-1; absent means one ref).
+// Returns true when nothing uses the slice any more (K went below zero).
+Result<bool> DropSliceRef(Txn& tx, const SliceId& s);
+
 }  // namespace jfsbr::fsi

@@ -333,7 +333,7 @@ Result<Ino> Volume::TrashDirFor(Ino parent) {
   return hourly;
 }
 
-Status Volume::Remove(Ino parent, std::string_view name, bool want_dir) {
+Status Volume::Remove(Ino parent, std::string_view name, bool want_dir, Cleaned* cleaned) {
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
   JFS_ASSIGN_OR_RETURN(Ino trash, TrashDirFor(parent));
   std::optional<uint64_t> deleted_length;
@@ -361,7 +361,7 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir) {
 
     return Discard(tx, format_, parent, name, *entry, d, a, trash, &deleted_length);
   }));
-  if (deleted_length) return DeleteFileData(victim, *deleted_length);
+  if (deleted_length) return DeleteFileData(victim, *deleted_length, cleaned);
   return Status::OK();
 }
 

@@ -36,11 +36,12 @@ Result<TreeProgress> ImportTree(Volume* vol, const std::string& local_dir,
                                 const ImportOptions& opts);
 
 struct ExportOptions {
-  std::string path = "/";  // a directory of the volume
+  std::string path = "/";  // a directory (its contents) or a file of the volume
   int threads = 4;         // files written at once
   ProgressFn progress;     // called from the calling thread
 };
-// Exports the contents of opts.path into local_dir (created if missing).
+// Exports the contents of opts.path into local_dir (created if missing); a
+// file is written into local_dir under its name.
 Result<TreeProgress> ExportTree(Volume* vol, const std::string& local_dir,
                                 const ExportOptions& opts);
 

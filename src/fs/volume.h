@@ -165,6 +165,39 @@ class Volume {
   // Counters (usedSpace, totalInodes, nextInode, ...); absent reads as 0.
   Result<int64_t> Counter(std::string_view name);
 
+  // Cleanup (gc --delete). Each returns how many records it finished and the
+  // slices whose objects it deleted.
+  struct Cleaned {
+    uint64_t records = 0;
+    uint64_t slices = 0, bytes = 0;  // objects deleted
+    uint64_t kept = 0;               // slices whose objects the keeper kept
+  };
+  // Slices `keep` returns true for keep their objects when nothing in the
+  // volume uses them any more (a retained backup does); their records still go.
+  void SetObjectKeeper(std::function<bool(uint64_t slice_id)> keep);
+  // Every pending deleted file (D keys): its chunks dropped, slice refs
+  // decremented, the objects of slices left unused deleted.
+  Result<Cleaned> CleanupDeletedFiles();
+  // K keys below zero: the slice's objects, then the key; K keys at zero: the key.
+  Result<Cleaned> CleanupPendingSlices();
+  // L keys (slices replaced by compaction) older than before_sec: refs
+  // decremented, the L key removed, slices left unused deleted.
+  Result<Cleaned> PurgeDelayedSlices(int64_t before_sec);
+  // Hourly trash dirs whose hour starts before before_sec, and everything in them.
+  Result<Cleaned> PurgeTrash(int64_t before_sec);
+  // Compaction (gc --compact): a chunk with several slice records becomes one
+  // new slice holding what a reader sees (holes as zeros), written first;
+  // then, if the chunk still starts with the records read, they are swapped
+  // for the new one in one transaction (records appended meanwhile stay
+  // after it). The replaced slices go to an L record when the volume keeps a
+  // trash, else lose a reference (and their objects when unused).
+  struct Compacted {
+    uint64_t records = 0;  // slice records replaced
+    uint64_t bytes = 0;    // written into the new slice
+    bool changed = false;  // false: nothing to do, or the chunk moved on
+  };
+  Result<Compacted> CompactChunk(Ino ino, uint32_t index);
+
   // Internal to fs/: id allocation and block I/O shared by its files.
   Result<Ino> NextInode();
   Result<uint64_t> NextSliceId();
@@ -180,9 +213,12 @@ class Volume {
   Result<Ino> CreateNode(Ino parent, std::string_view name, FileType type, const NodeSpec& spec,
                          std::string_view target, uint64_t length,
                          const std::vector<ChunkSlice>& slices);
-  Status Remove(Ino parent, std::string_view name, bool want_dir);
+  Status Remove(Ino parent, std::string_view name, bool want_dir, Cleaned* cleaned = nullptr);
   Result<Ino> TrashDirFor(Ino parent);
-  Status DeleteFileData(Ino ino, uint64_t length);
+  Status DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned = nullptr);
+  // Deletes the objects of a slice nothing uses, then its K key.
+  Status DropSlice(const SliceId& s, Cleaned* cleaned);
+  Status RemoveTree(Ino dir, Cleaned* cleaned);
   Status ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t len, char* dst);
 
   std::unique_ptr<KvEngine> engine_;
@@ -190,6 +226,7 @@ class Volume {
   VolumeFormat format_;
   std::mutex alloc_mu_;
   Batch inodes_, slices_;
+  std::function<bool(uint64_t)> keep_objects_;
 };
 
 // Checks a single path component: non-empty, no '/', no NUL, at most 255 bytes.

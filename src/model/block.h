@@ -8,10 +8,16 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace jfsbr {
 
 std::string BlockKey(uint64_t slice_id, uint32_t index, uint32_t block_len, bool hash_prefix);
+
+// Cut points that split "chunks/" into ~100 key ranges of similar size for
+// parallel listing (ListRanges): the leading digits of both directory
+// levels, or the 256 hash prefixes. Sorted, distinct.
+std::vector<std::string> ChunkListingBoundaries(bool hash_prefix);
 
 inline uint32_t BlockCount(uint32_t slice_size, uint64_t block_bytes) {
   return slice_size == 0 ? 0 : static_cast<uint32_t>((slice_size - 1) / block_bytes + 1);

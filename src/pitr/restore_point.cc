@@ -35,14 +35,8 @@ Result<Marker> DecodeMarker(const std::string& s) {
   return m;
 }
 
-struct LogSet {
-  LogWindow window;
-  LogCheckpoint checkpoint;
-  std::vector<LogFileInfo> files;  // by from_rev
-};
-
-Result<LogSet> ReadLogSet(ObjectStore* log) {
-  LogSet s;
+Result<LogCatalog> ReadCatalog(ObjectStore* log) {
+  LogCatalog s;
   auto ck = log->Get(logpath::Checkpoint(1));
   if (ck.status().Is(Code::kNotFound)) {
     return Status::NotFound(log->Describe() + " holds no log backup (no " + logpath::Checkpoint(1) +
@@ -81,30 +75,8 @@ Result<LogSet> ReadLogSet(ObjectStore* log) {
   return s;
 }
 
-// The revision a wall-clock time means: the newest time mark at or before it.
-Result<uint64_t> RevisionAt(ObjectStore* log, const LogSet& s, int64_t time_ms) {
-  if (time_ms > s.checkpoint.time_ms) {
-    return Status::InvalidArgument("the log backup reaches " + LocalTimeText(s.checkpoint.time_ms) +
-                                   " (its global checkpoint); " + LocalTimeText(time_ms) +
-                                   " is after it");
-  }
-  uint64_t best = s.checkpoint.time_ms <= time_ms ? s.checkpoint.revision : 0;
-  for (const auto& f : s.files) {
-    if (f.min_time_ms > time_ms || f.max_rev <= best) continue;
-    JFS_RETURN_IF_ERROR(ReadLogFile(log, f, [&](LogRecord&& r) {
-      if (r.changes.empty() && r.time_ms <= time_ms) best = std::max(best, r.revision);
-      return Status::OK();
-    }));
-  }
-  if (best == 0) {
-    return Status::NotFound("the log backup has no time mark at or before " +
-                            LocalTimeText(time_ms));
-  }
-  return best;
-}
-
 // Every revision in (from, to] must be in some file.
-Status CheckCoverage(const LogSet& s, uint64_t from, uint64_t to) {
+Status CheckCoverage(const LogCatalog& s, uint64_t from, uint64_t to) {
   uint64_t end = std::min(to, s.checkpoint.last_data_rev);
   uint64_t cursor = from;
   for (const auto& f : s.files) {
@@ -190,28 +162,47 @@ class Replayer {
 
 }  // namespace
 
+Result<LogCatalog> ReadLogCatalog(ObjectStore* log_storage) { return ReadCatalog(log_storage); }
+
 Result<LogWindow> ReadLogWindow(ObjectStore* log_storage) {
-  JFS_ASSIGN_OR_RETURN(LogSet s, ReadLogSet(log_storage));
+  JFS_ASSIGN_OR_RETURN(LogCatalog s, ReadCatalog(log_storage));
   return s.window;
 }
 
-Result<PointRestoreResult> RestoreToPoint(ObjectStore* full_storage, ObjectStore* log_storage,
-                                          KvEngine* target, const PointRestoreOptions& opts) {
-  auto log = [&](const std::string& s) {
-    if (opts.log) opts.log(s);
-  };
-  JFS_ASSIGN_OR_RETURN(LogSet logs, ReadLogSet(log_storage));
-  PointRestoreResult res;
+Result<uint64_t> RevisionAtTime(ObjectStore* log, const LogCatalog& s, int64_t time_ms) {
+  if (time_ms > s.checkpoint.time_ms) {
+    return Status::InvalidArgument("the log backup reaches " + LocalTimeText(s.checkpoint.time_ms) +
+                                   " (its global checkpoint); " + LocalTimeText(time_ms) +
+                                   " is after it");
+  }
+  uint64_t best = s.checkpoint.time_ms <= time_ms ? s.checkpoint.revision : 0;
+  for (auto f = s.files.rbegin(); f != s.files.rend(); ++f) {
+    if (f->min_time_ms > time_ms || f->max_rev <= best) continue;
+    JFS_RETURN_IF_ERROR(ReadLogFile(log, *f, [&](LogRecord&& r) {
+      if (r.changes.empty() && r.time_ms <= time_ms) best = std::max(best, r.revision);
+      return Status::OK();
+    }));
+  }
+  if (best == 0) {
+    return Status::NotFound("the log backup has no time mark at or before " +
+                            LocalTimeText(time_ms));
+  }
+  return best;
+}
+
+Result<PointRestorePlan> PlanPointRestore(ObjectStore* full_storage, ObjectStore* log_storage,
+                                          const PointRestoreOptions& opts) {
+  PointRestorePlan plan;
+  JFS_ASSIGN_OR_RETURN(plan.logs, ReadCatalog(log_storage));
+  const LogCatalog& logs = plan.logs;
   if (opts.revision) {
-    res.target_revision = *opts.revision;
+    plan.target_revision = *opts.revision;
   } else if (opts.time_ms) {
-    JFS_ASSIGN_OR_RETURN(res.target_revision, RevisionAt(log_storage, logs, *opts.time_ms));
-    log("time " + LocalTimeText(*opts.time_ms) + " is revision " +
-        std::to_string(res.target_revision));
+    JFS_ASSIGN_OR_RETURN(plan.target_revision, RevisionAtTime(log_storage, logs, *opts.time_ms));
   } else {
     return Status::InvalidArgument("give the target as a time or a revision");
   }
-  uint64_t t = res.target_revision;
+  uint64_t t = plan.target_revision;
   if (t > logs.checkpoint.revision) {
     return Status::InvalidArgument("revision " + std::to_string(t) +
                                    " is after the log backup's global checkpoint " +
@@ -234,10 +225,24 @@ Result<PointRestoreResult> RestoreToPoint(ObjectStore* full_storage, ObjectStore
                             " has a revision between " + std::to_string(floor) +
                             " (where the log backup starts) and " + std::to_string(t));
   }
+  plan.full = *full;
+  JFS_RETURN_IF_ERROR(CheckCoverage(logs, full->meta.revision, t));
+  return plan;
+}
+
+Result<PointRestoreResult> RestoreToPoint(const PointRestorePlan& plan, ObjectStore* full_storage,
+                                          ObjectStore* log_storage, KvEngine* target,
+                                          const PointRestoreOptions& opts) {
+  auto log = [&](const std::string& s) {
+    if (opts.log) opts.log(s);
+  };
+  const FoundBackup* full = &plan.full;
+  const LogCatalog& logs = plan.logs;
+  uint64_t t = plan.target_revision;
+  PointRestoreResult res;
+  res.target_revision = t;
   res.full_backup = full->dir;
   res.full_revision = full->meta.revision;
-  JFS_RETURN_IF_ERROR(CheckCoverage(logs, res.full_revision, t));
-
   Marker marker{res.full_revision, t, res.full_revision, "full"};
   JFS_ASSIGN_OR_RETURN(auto old, target->Get(kMarkerKey));
   if (old) {

@@ -14,6 +14,8 @@
 #include <string>
 
 #include "kv/engine.h"
+#include "pitr/full_backup.h"
+#include "pitr/log_format.h"
 #include "store/object_store.h"
 
 namespace jfsbr {
@@ -26,6 +28,37 @@ struct PointRestoreOptions {
   std::function<void(uint64_t changes)> progress;
 };
 
+// The log storage's restorable window, for messages and `log status`.
+struct LogWindow {
+  uint64_t start_rev = 0, safepoint = 0, checkpoint = 0;
+  int64_t checkpoint_time_ms = 0;
+  uint64_t files = 0, bytes = 0;
+};
+Result<LogWindow> ReadLogWindow(ObjectStore* log_storage);
+
+// Every data file the log storage's meta files list, by from_rev.
+struct LogCatalog {
+  LogWindow window;
+  LogCheckpoint checkpoint;
+  std::vector<LogFileInfo> files;
+};
+Result<LogCatalog> ReadLogCatalog(ObjectStore* log_storage);
+
+// The revision a wall-clock time means: the newest time mark at or before
+// it. Reads the newest data files first and stops at the first that has one.
+Result<uint64_t> RevisionAtTime(ObjectStore* log_storage, const LogCatalog& logs, int64_t time_ms);
+
+// A restore checked against both storages before any target is touched:
+// the target revision is in the log's window, a full backup at or before it
+// exists, and the log has every revision between the two.
+struct PointRestorePlan {
+  LogCatalog logs;
+  FoundBackup full;
+  uint64_t target_revision = 0;
+};
+Result<PointRestorePlan> PlanPointRestore(ObjectStore* full_storage, ObjectStore* log_storage,
+                                          const PointRestoreOptions& opts);
+
 struct PointRestoreResult {
   std::string full_backup;  // its directory in the full-backup storage
   uint64_t full_revision = 0;
@@ -34,16 +67,9 @@ struct PointRestoreResult {
   bool resumed = false;
 };
 
-Result<PointRestoreResult> RestoreToPoint(ObjectStore* full_storage, ObjectStore* log_storage,
-                                          KvEngine* target, const PointRestoreOptions& opts);
-
-// The log storage's restorable window, for messages and `log status`.
-struct LogWindow {
-  uint64_t start_rev = 0, safepoint = 0, checkpoint = 0;
-  int64_t checkpoint_time_ms = 0;
-  uint64_t files = 0, bytes = 0;
-};
-Result<LogWindow> ReadLogWindow(ObjectStore* log_storage);
+Result<PointRestoreResult> RestoreToPoint(const PointRestorePlan& plan, ObjectStore* full_storage,
+                                          ObjectStore* log_storage, KvEngine* target,
+                                          const PointRestoreOptions& opts);
 
 }  // namespace jfsbr
 
@@ -55,7 +81,8 @@ struct TruncateResult {
 };
 // Deletes the log files holding only revisions up to `until` (the meta file
 // first, then its data), after writing `until` as the truncate safepoint so
-// no restore to an earlier point is tried.
+// no restore to an earlier point is tried. Restores to later points then
+// need a full backup taken at or after `until`.
 Result<TruncateResult> TruncateLog(ObjectStore* log_storage, uint64_t until);
 
 }  // namespace jfsbr

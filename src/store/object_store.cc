@@ -1,8 +1,11 @@
 #include "store/object_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <future>
+#include <mutex>
+#include <thread>
 
 namespace jfsbr {
 namespace {
@@ -109,6 +112,44 @@ Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& p
     after = all.back().key;
   }
   return all;
+}
+
+Status ListRanges(ObjectStore* store, const std::string& prefix,
+                  const std::vector<std::string>& bounds, int threads,
+                  const std::function<Status(const ObjectInfo&)>& fn) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  Status first;
+  auto range = [&](size_t i) -> Status {
+    std::string cursor = i == 0 ? std::string() : bounds[i - 1];
+    const std::string* end = i < bounds.size() ? &bounds[i] : nullptr;
+    while (!failed) {
+      JFS_ASSIGN_OR_RETURN(ListPage page, store->List(prefix, cursor, 1000));
+      for (const auto& o : page.objects) {
+        if (end && o.key > *end) return Status::OK();
+        JFS_RETURN_IF_ERROR(fn(o));
+        cursor = o.key;
+      }
+      if (!page.truncated || page.objects.empty()) return Status::OK();
+    }
+    return Status::OK();
+  };
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(threads, 1); t++) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i <= bounds.size() && !failed; i = next++) {
+        Status st = range(i);
+        if (!st.ok()) {
+          std::lock_guard l(mu);
+          if (first.ok()) first = st;
+          failed = true;
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return first;
 }
 
 std::unique_ptr<ObjectStore> WithPrefix(std::shared_ptr<ObjectStore> base, std::string prefix) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,6 +57,15 @@ Result<std::unique_ptr<Source>> OpenObject(ObjectStore* store, const std::string
 
 // Every object of a store under prefix, paging through List.
 Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& prefix);
+
+// Every object under prefix, listed in parallel key ranges: with boundaries
+// b1 < b2 < ... (keys under prefix), range i holds the keys k with
+// b(i) < k <= b(i+1) (b0: none, the last range: no end). fn is called from
+// `threads` threads at once; the first error (of a listing or of fn) stops
+// every range and is returned. OK means every object was seen exactly once.
+Status ListRanges(ObjectStore* store, const std::string& prefix,
+                  const std::vector<std::string>& boundaries, int threads,
+                  const std::function<Status(const ObjectInfo&)>& fn);
 
 // A view of `base` in which every key is relative to prefix (e.g. "myjfs/").
 std::unique_ptr<ObjectStore> WithPrefix(std::shared_ptr<ObjectStore> base, std::string prefix);

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "store/registry.h"
@@ -143,6 +145,40 @@ TEST_P(StoreTest, KeysWithAwkwardBytes) {
   std::vector<std::string> sorted = keys;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(Keys("v/"), sorted);
+}
+
+TEST_P(StoreTest, ListRangesSeesEveryObjectOnceAndStopsAtAnError) {
+  // Keys on and around the cut points, and one range large enough to page.
+  // A key equal to a cut point that is also a directory ("chunks/0") only
+  // exists where keys are not files (s3rver keeps them as files too).
+  std::vector<std::string> keys = {
+      "chunks/0/0/1_0_5", "chunks/0/1/1000_0_5", "chunks/0/19/x", "chunks/0/9z", "chunks/0a",
+      "chunks/9/9/9",     "chunks/A/b",          "chunks/~",      "other/x"};
+  if (GetParam() == "mem") keys.insert(keys.end(), {"chunks/0", "chunks/0/1"});
+  for (int i = 0; i < 1100; i++) keys.push_back("chunks/0/5/" + std::to_string(i));
+  for (const auto& k : keys) ASSERT_TRUE(store_->Put(k, "v").ok()) << k;
+  std::vector<std::string> bounds = {"chunks/0", "chunks/0/1", "chunks/0/5", "chunks/0/9",
+                                     "chunks/1"};
+  std::mutex mu;
+  std::vector<std::string> seen;
+  Status st = ListRanges(store_.get(), "chunks/", bounds, 3, [&](const ObjectInfo& o) {
+    std::lock_guard l(mu);
+    seen.push_back(o.key);
+    return Status::OK();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  std::sort(seen.begin(), seen.end());
+  std::vector<std::string> want = keys;
+  want.erase(std::remove(want.begin(), want.end(), "other/x"), want.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(seen, want);
+  std::atomic<int> calls{0};
+  st = ListRanges(store_.get(), "chunks/", bounds, 2, [&](const ObjectInfo& o) {
+    calls++;
+    return o.key == "chunks/0/5/100" ? Status::IOError("injected") : Status::OK();
+  });
+  EXPECT_FALSE(st.ok());
+  EXPECT_LT(calls.load(), static_cast<int>(want.size()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("file", "mem", "s3"));

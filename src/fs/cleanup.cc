@@ -1,0 +1,126 @@
+// What gc --delete finishes: pending deleted files (D), slices waiting for
+// deletion (K < 0), slices replaced by compaction (L) and expired trash.
+#include <ctime>
+
+#include "fs/internal.h"
+#include "fs/volume.h"
+#include "model/chunk.h"
+
+namespace jfsbr {
+namespace {
+
+// Every key of [prefix, PrefixEnd(prefix)) with its value.
+Result<std::vector<std::pair<std::string, std::string>>> ScanAll(KvEngine* e,
+                                                                 const std::string& prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  JFS_RETURN_IF_ERROR(e->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
+    out.emplace_back(k, v);
+    return true;
+  }));
+  return out;
+}
+
+// The start of an hourly trash dir's hour ("2026-11-21-10", UTC); -1 if the
+// name is not one.
+int64_t HourStart(const std::string& name) {
+  struct tm tm = {};
+  const char* end = strptime(name.c_str(), "%Y-%m-%d-%H", &tm);
+  if (end == nullptr || *end != '\0') return -1;
+  return timegm(&tm);
+}
+
+}  // namespace
+
+void Volume::SetObjectKeeper(std::function<bool(uint64_t)> keep) {
+  keep_objects_ = std::move(keep);
+}
+
+Result<Volume::Cleaned> Volume::CleanupDeletedFiles() {
+  Cleaned c;
+  JFS_ASSIGN_OR_RETURN(auto files, ScanAll(engine_.get(), "D"));
+  for (const auto& [k, v] : files) {
+    auto p = keys::Parse(k);
+    if (p.kind != keys::ParsedKey::Kind::kDelFile) continue;
+    JFS_RETURN_IF_ERROR(DeleteFileData(p.ino, p.id, &c));
+    c.records++;
+  }
+  return c;
+}
+
+Result<Volume::Cleaned> Volume::CleanupPendingSlices() {
+  Cleaned c;
+  JFS_ASSIGN_OR_RETURN(auto refs, ScanAll(engine_.get(), "K"));
+  for (const auto& [k, v] : refs) {
+    auto p = keys::Parse(k);
+    if (p.kind != keys::ParsedKey::Kind::kSliceRef) continue;
+    JFS_ASSIGN_OR_RETURN(int64_t refs_minus_one, DecodeCounterLE(v));
+    if (refs_minus_one < 0) {
+      JFS_RETURN_IF_ERROR(DropSlice({p.id, p.index}, &c));
+      c.records++;
+    } else if (refs_minus_one == 0) {  // one reference: the key is redundant
+      JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+        JFS_ASSIGN_OR_RETURN(auto now, tx.Get(k));
+        if (now && *now == v) tx.Delete(k);
+        return Status::OK();
+      }));
+      c.records++;
+    }
+  }
+  return c;
+}
+
+Result<Volume::Cleaned> Volume::PurgeDelayedSlices(int64_t before_sec) {
+  Cleaned c;
+  JFS_ASSIGN_OR_RETURN(auto delayed, ScanAll(engine_.get(), "L"));
+  for (const auto& [k, v] : delayed) {
+    auto p = keys::Parse(k);
+    if (p.kind != keys::ParsedKey::Kind::kDelayedSlices || p.ts >= before_sec) continue;
+    std::vector<SliceId> unused;
+    JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+      unused.clear();
+      JFS_ASSIGN_OR_RETURN(auto now, tx.Get(k));
+      if (!now) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(auto slices, DecodeDelayedSlices(*now));
+      for (const auto& s : slices) {
+        JFS_ASSIGN_OR_RETURN(bool gone, fsi::DropSliceRef(tx, s));
+        if (gone) unused.push_back(s);
+      }
+      tx.Delete(k);
+      return Status::OK();
+    }));
+    for (const auto& s : unused) JFS_RETURN_IF_ERROR(DropSlice(s, &c));
+    c.records++;
+  }
+  return c;
+}
+
+Result<Volume::Cleaned> Volume::PurgeTrash(int64_t before_sec) {
+  Cleaned c;
+  auto hours = ReadDir(kTrashInode);
+  if (hours.status().Is(Code::kNotFound)) return c;  // no trash
+  JFS_RETURN_IF_ERROR(hours.status());
+  for (const auto& h : *hours) {
+    int64_t start = HourStart(h.name);
+    if (start < 0 || start >= before_sec) continue;
+    JFS_RETURN_IF_ERROR(RemoveTree(h.dentry.ino, &c));
+    JFS_RETURN_IF_ERROR(Rmdir(kTrashInode, h.name));
+    c.records++;
+  }
+  return c;
+}
+
+// Removes everything under dir (inside the trash, so for good).
+Status Volume::RemoveTree(Ino dir, Cleaned* c) {
+  JFS_ASSIGN_OR_RETURN(auto entries, ReadDir(dir));
+  for (const auto& e : entries) {
+    if (e.dentry.type == FileType::kDirectory) {
+      JFS_RETURN_IF_ERROR(RemoveTree(e.dentry.ino, c));
+      JFS_RETURN_IF_ERROR(Rmdir(dir, e.name));
+    } else {
+      JFS_RETURN_IF_ERROR(Remove(dir, e.name, false, c));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,97 @@
+#include "gc/classify.h"
+
+#include <charconv>
+
+#include "model/block.h"
+
+namespace jfsbr {
+namespace {
+
+template <typename T>
+bool ParseNumber(std::string_view s, T* out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+}  // namespace
+
+std::optional<BlockName> ParseBlockName(std::string_view key) {
+  constexpr std::string_view kChunks = "chunks/";
+  if (key.substr(0, kChunks.size()) != kChunks) return std::nullopt;
+  key.remove_prefix(kChunks.size());
+  size_t a = key.find('/');
+  if (a == std::string_view::npos) return std::nullopt;
+  size_t b = key.find('/', a + 1);
+  if (b == std::string_view::npos || key.find('/', b + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view base = key.substr(b + 1);
+  size_t u1 = base.find('_');
+  size_t u2 = u1 == std::string_view::npos ? u1 : base.find('_', u1 + 1);
+  if (u2 == std::string_view::npos) return std::nullopt;
+  BlockName n;
+  if (!ParseNumber(base.substr(0, u1), &n.id) ||
+      !ParseNumber(base.substr(u1 + 1, u2 - u1 - 1), &n.index) ||
+      !ParseNumber(base.substr(u2 + 1), &n.len)) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+void SliceInventory::Add(uint64_t id, uint32_t size, SliceUse use) {
+  auto [it, inserted] = slices_.try_emplace(id, SliceMark{size, use});
+  if (!inserted && use < it->second.use) it->second = SliceMark{size, use};
+}
+
+const SliceMark* SliceInventory::Find(uint64_t id) const {
+  auto it = slices_.find(id);
+  return it == slices_.end() ? nullptr : &it->second;
+}
+
+const char* ObjectClassName(ObjectClass c) {
+  switch (c) {
+    case ObjectClass::kValid:
+      return "valid";
+    case ObjectClass::kPendingDelete:
+      return "pending delete";
+    case ObjectClass::kCompacted:
+      return "compacted";
+    case ObjectClass::kBackup:
+      return "kept for backups";
+    case ObjectClass::kLeaked:
+      return "leaked";
+    case ObjectClass::kSkipped:
+      return "skipped";
+    case ObjectClass::kForeign:
+      return "foreign";
+  }
+  return "?";
+}
+
+ObjectClass ClassifyObject(std::string_view key, int64_t mtime, const SliceInventory& inv,
+                           const VolumeLayout& layout, int64_t cutoff) {
+  if (mtime > cutoff) return ObjectClass::kSkipped;
+  auto name = ParseBlockName(key);
+  if (!name || BlockKey(name->id, name->index, name->len, layout.hash_prefix) != key) {
+    return ObjectClass::kForeign;
+  }
+  const uint64_t bs = layout.block_bytes;
+  const SliceMark* m = inv.Find(name->id);
+  if (m == nullptr) return ObjectClass::kLeaked;
+  switch (m->use) {
+    case SliceUse::kUsed:
+    case SliceUse::kBackup: {
+      uint64_t start = uint64_t{name->index} * bs;
+      bool inside = name->len == bs ? start + bs <= m->size : start + name->len == m->size;
+      if (!inside || name->len == 0) return ObjectClass::kLeaked;
+      return m->use == SliceUse::kUsed ? ObjectClass::kValid : ObjectClass::kBackup;
+    }
+    case SliceUse::kPending:
+      return ObjectClass::kPendingDelete;
+    case SliceUse::kTrash:
+      return ObjectClass::kCompacted;
+  }
+  return ObjectClass::kLeaked;
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,297 @@
+#include "gc/gc.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "backup/backup.h"
+#include "model/block.h"
+#include "model/keys.h"
+#include "model/records.h"
+#include "util/clock.h"
+
+namespace jfsbr {
+namespace {
+
+using Kind = keys::ParsedKey::Kind;
+
+// A write-only engine that records the slices of the chunk keys loaded into
+// it: how a backup's slices are read with the dump loaders, storing nothing.
+class SliceCollector final : public KvEngine {
+ public:
+  explicit SliceCollector(SliceInventory* inv) : inv_(inv) {}
+  Result<std::optional<std::string>> Get(std::string_view) override {
+    return std::optional<std::string>();
+  }
+  Status Scan(std::string_view, std::string_view, const ScanFn&) override { return Status::OK(); }
+  Status Commit(const WriteBatch& batch) override {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& op : batch.ops) {
+      if (op.kind != WriteBatch::OpKind::kPut || op.key.empty() || op.key[0] != 'A') continue;
+      if (keys::Parse(op.key).kind != Kind::kChunk) continue;
+      JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(op.value));
+      for (const auto& r : records) {
+        if (r.id != 0) inv_->Add(r.id, r.size, SliceUse::kBackup);
+      }
+    }
+    return Status::OK();
+  }
+  Result<std::unique_ptr<KvSnapshot>> Snapshot() override {
+    return Status::NotSupported("a slice collector keeps nothing to read");
+  }
+  Result<uint64_t> Version() override { return uint64_t{0}; }
+  std::string Describe() const override { return "slice collector"; }
+
+ private:
+  std::mutex mu_;
+  SliceInventory* inv_;
+};
+
+// The slices the volume's metadata uses, from one snapshot.
+Status ReadInventory(KvEngine* engine, SliceInventory* inv, GcReport* r) {
+  JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
+  Status bad;
+  Status st = snap->Scan("", "", [&](std::string_view k, std::string_view v) {
+    char c = k.empty() ? 0 : k[0];
+    if (c != 'A' && c != 'K' && c != 'L' && c != 'D') return true;
+    auto p = keys::Parse(k);
+    if (p.kind == Kind::kChunk) {
+      auto records = DecodeChunk(v);
+      if (!records.ok()) {
+        bad = records.status().Annotate("chunk of inode " + std::to_string(p.ino));
+        return false;
+      }
+      for (const auto& s : *records) {
+        if (s.id != 0) inv->Add(s.id, s.size, SliceUse::kUsed);
+      }
+    } else if (p.kind == Kind::kSliceRef) {
+      auto refs = DecodeCounterLE(v);
+      if (!refs.ok()) {
+        bad = refs.status().Annotate("slice ref " + std::to_string(p.id));
+        return false;
+      }
+      if (*refs < 0) inv->Add(p.id, p.index, SliceUse::kPending);
+    } else if (p.kind == Kind::kDelayedSlices) {
+      auto slices = DecodeDelayedSlices(v);
+      if (!slices.ok()) {
+        bad = slices.status().Annotate("delayed slices at " + std::to_string(p.ts));
+        return false;
+      }
+      for (const auto& s : *slices) inv->Add(s.id, s.size, SliceUse::kTrash);
+    } else if (p.kind == Kind::kDelFile) {
+      r->delfiles++;
+    }
+    return true;
+  });
+  JFS_RETURN_IF_ERROR(st);
+  return bad;
+}
+
+void CountInventory(const SliceInventory& inv, uint64_t bs, GcReport* r) {
+  for (const auto& [id, m] : inv.slices()) {
+    switch (m.use) {
+      case SliceUse::kUsed:
+        r->used_slices++, r->used_bytes += m.size;
+        r->expected_objects += BlockCount(m.size, bs);
+        break;
+      case SliceUse::kPending:
+        r->pending_slices++, r->pending_bytes += m.size;
+        break;
+      case SliceUse::kTrash:
+        r->trash_slices++, r->trash_bytes += m.size;
+        break;
+      case SliceUse::kBackup:
+        r->backup_slices++;
+        break;
+    }
+  }
+}
+
+constexpr size_t kExamples = 10;
+
+// Lists and classifies every object under chunks/, in parallel ranges.
+class Lister {
+ public:
+  Lister(ObjectStore* store, const SliceInventory& inv, VolumeLayout layout, int64_t cutoff,
+         GcProgress* progress, GcReport* report)
+      : store_(store),
+        inv_(inv),
+        layout_(layout),
+        cutoff_(cutoff),
+        progress_(progress),
+        report_(report) {}
+
+  Status Run(int threads) {
+    Status st = ListRanges(store_, "chunks/", ChunkListingBoundaries(layout_.hash_prefix), threads,
+                           [this](const ObjectInfo& o) { return Classify(o); });
+    return st.Annotate("listing " + store_->Describe() + " chunks/");
+  }
+  std::vector<ObjectInfo>& leaked() { return leaked_; }
+
+ private:
+  Status Classify(ObjectInfo o) {
+    if (o.size == 0 || o.mtime == 0) {  // some stores list these unreliably: ask again
+      auto h = store_->Head(o.key);
+      if (h.ok()) {
+        o = *h;
+      } else if (!h.status().Is(Code::kNotFound)) {
+        return h.status();
+      } else {
+        return Status::OK();  // deleted meanwhile
+      }
+    }
+    ObjectClass c = ClassifyObject(o.key, o.mtime, inv_, layout_, cutoff_);
+    int ci = static_cast<int>(c);
+    progress_->objects[ci]++;
+    progress_->bytes[ci] += o.size;
+    progress_->listed++;
+    if (c == ObjectClass::kLeaked || c == ObjectClass::kForeign) {
+      std::lock_guard<std::mutex> l(mu_);
+      auto& examples =
+          c == ObjectClass::kLeaked ? report_->leaked_examples : report_->foreign_examples;
+      if (examples.size() < kExamples) examples.push_back(o.key);
+      if (c == ObjectClass::kLeaked) leaked_.push_back(std::move(o));
+    }
+    return Status::OK();
+  }
+
+  ObjectStore* store_;
+  const SliceInventory& inv_;
+  VolumeLayout layout_;
+  int64_t cutoff_;
+  GcProgress* progress_;
+  GcReport* report_;
+  std::mutex mu_;
+  std::vector<ObjectInfo> leaked_;
+};
+
+// Compacts every chunk holding several slice records, `threads` at a time.
+Status CompactChunks(Volume* vol, int threads, GcReport* r) {
+  std::vector<std::pair<Ino, uint32_t>> chunks;
+  {
+    JFS_ASSIGN_OR_RETURN(auto snap, vol->engine()->Snapshot());
+    JFS_RETURN_IF_ERROR(snap->Scan("A", "B", [&](auto k, auto v) {
+      if (v.size() <= kSliceRecordBytes) return true;
+      auto p = keys::Parse(k);
+      if (p.kind == Kind::kChunk) chunks.emplace_back(p.ino, p.index);
+      return true;
+    }));
+  }
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(threads, 1); t++) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < chunks.size(); i = next++) {
+        auto c = vol->CompactChunk(chunks[i].first, chunks[i].second);
+        std::lock_guard l(mu);
+        if (!c.ok()) {
+          if (first.ok())
+            first = c.status().Annotate("compacting inode " + std::to_string(chunks[i].first));
+          return;
+        }
+        if (c->changed) {
+          r->chunks_compacted++;
+          r->records_compacted += c->records;
+          r->compacted_bytes += c->bytes;
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return first;
+}
+
+Status DeleteLeaked(ObjectStore* store, const std::vector<ObjectInfo>& leaked, int threads,
+                    GcProgress* progress, GcReport* r) {
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> bytes{0};
+  std::mutex mu;
+  Status first;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(threads, 1); t++) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < leaked.size(); i = next++) {
+        Status st = store->Delete(leaked[i].key);
+        if (!st.ok()) {
+          std::lock_guard<std::mutex> l(mu);
+          if (first.ok()) first = st.Annotate("deleting leaked object " + leaked[i].key);
+          return;
+        }
+        progress->deleted++;
+        bytes += leaked[i].size;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  r->leaked_deleted = progress->deleted;
+  r->leaked_deleted_bytes = bytes;
+  return first;
+}
+
+}  // namespace
+
+Status AddBackupSlices(ObjectStore* store, const std::string& name, SliceInventory* inv) {
+  SliceCollector collector(inv);
+  LoadOptions o;
+  o.verify = false;
+  o.threads = 1;
+  auto r = RestoreBackup(store, name, &collector, o);
+  if (!r.ok()) return r.status().Annotate("reading the slices of backup " + name);
+  return Status::OK();
+}
+
+Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress) {
+  auto log = [&](const std::string& s) {
+    if (opts.log) opts.log(s);
+  };
+  GcReport r;
+  int64_t now = opts.now ? opts.now : UnixSeconds();
+  if (opts.compact) JFS_RETURN_IF_ERROR(CompactChunks(vol, opts.threads, &r));
+  SliceInventory backups;
+  if (opts.keep_backup_slices) {
+    JFS_ASSIGN_OR_RETURN(auto list, ListBackups(vol->store()));
+    for (const auto& b : list) {
+      JFS_RETURN_IF_ERROR(AddBackupSlices(vol->store(), b.name, &backups));
+      r.backups++;
+    }
+    if (r.backups) {
+      log("kept the slices of " + std::to_string(r.backups) + " retained backups (" +
+          std::to_string(backups.size()) + " slices)");
+    }
+  }
+  SliceInventory inv;
+  JFS_RETURN_IF_ERROR(ReadInventory(vol->engine(), &inv, &r));
+  for (const auto& [id, m] : backups.slices()) inv.Add(id, m.size, SliceUse::kBackup);
+  CountInventory(inv, vol->block_bytes(), &r);
+
+  VolumeLayout layout{vol->block_bytes(), vol->format().hash_prefix};
+  Lister lister(vol->store(), inv, layout, now - opts.skip_newer_sec, progress, &r);
+  Status listed = lister.Run(opts.threads);
+  r.listed = progress->listed;
+  for (int c = 0; c < kObjectClasses; c++) {
+    r.objects[c] = progress->objects[c];
+    r.bytes[c] = progress->bytes[c];
+  }
+  if (!listed.ok()) {
+    return listed.Annotate(opts.remove ? "nothing was deleted" : "gc incomplete");
+  }
+  if (opts.remove) {  // cleanups only drop references: leaked objects stay leaked
+    vol->SetObjectKeeper([&](uint64_t id) { return backups.Find(id) != nullptr; });
+    struct Unset {
+      Volume* v;
+      ~Unset() { v->SetObjectKeeper(nullptr); }
+    } unset{vol};
+    int64_t trash_secs = vol->format().trash_days * 86400;
+    JFS_ASSIGN_OR_RETURN(r.trash_purged, vol->PurgeTrash(now - trash_secs));
+    JFS_ASSIGN_OR_RETURN(r.files_cleaned, vol->CleanupDeletedFiles());
+    JFS_ASSIGN_OR_RETURN(r.pending_cleaned, vol->CleanupPendingSlices());
+    JFS_ASSIGN_OR_RETURN(r.delayed_purged, vol->PurgeDelayedSlices(now - trash_secs));
+    JFS_RETURN_IF_ERROR(DeleteLeaked(vol->store(), lister.leaked(), opts.threads, progress, &r));
+  }
+  return r;
+}
+
+}  // namespace jfsbr
