@@ -18,6 +18,7 @@
 #include "testing/etcd_cluster.h"
 #include "testing/process.h"
 #include "tests/cli_util.h"
+#include "util/clock.h"
 #include "util/sha256.h"
 
 namespace jfsbr {
@@ -162,6 +163,8 @@ TEST(PitrTest, RestoresExactlyEveryRecordedRevisionThroughLeaderAndCaptureFailur
     }
   };
   run(80);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const int64_t early_time = UnixSeconds();  // for log truncate --until TIME
   int leader = (*cluster)->Leader();
   ASSERT_GE(leader, 0);
   (*cluster)->Kill(leader);  // the workload and the capture ride over the election
@@ -206,6 +209,20 @@ TEST(PitrTest, RestoresExactlyEveryRecordedRevisionThroughLeaderAndCaptureFailur
                                                            << r.err;
   }
 
+  // export --at reads the volume as it was: the same tree as the restored copy.
+  {
+    size_t i = points.size() / 3;
+    std::string at = d.Sub("export-at"), copy = d.Sub("export-copy");
+    CmdResult ex = Jfsbr("export " + meta + " " + at + " --at " + std::to_string(points[i].first) +
+                             " --full-backup-storage " + full + " -s " + logs,
+                         d);
+    ASSERT_EQ(ex.code, 0) << ex.err;
+    ASSERT_EQ(Jfsbr("export rocksdb://" + d.Sub("r" + std::to_string(i)) + " " + copy, d).code, 0);
+    CmdResult diff = RunShell("diff -r --no-dereference " + at + " " + copy, d);
+    EXPECT_EQ(diff.code, 0) << diff.out;
+    EXPECT_FALSE(fs::is_empty(at));
+  }
+
   // Damage: a flipped byte in a data file, a missing meta file; targets
   // outside the window.
   uint64_t mid = points[points.size() / 2].first;
@@ -220,6 +237,7 @@ TEST(PitrTest, RestoresExactlyEveryRecordedRevisionThroughLeaderAndCaptureFailur
   EXPECT_NE(late.code, 0);
   EXPECT_NE(late.err.find("after the log backup's global checkpoint"), std::string::npos)
       << late.err;
+  EXPECT_FALSE(fs::exists(d.Sub("bad0")));  // a refused restore creates no target
   std::vector<fs::path> data_files, meta_files;
   for (auto& e : fs::recursive_directory_iterator(d.Sub("log"))) {
     if (e.path().extension() == ".log") data_files.push_back(e.path());
@@ -244,6 +262,10 @@ TEST(PitrTest, RestoresExactlyEveryRecordedRevisionThroughLeaderAndCaptureFailur
   CmdResult gap = restore_from(d.Sub("log-gap"), std::to_string(*last));
   EXPECT_NE(gap.code, 0);
   EXPECT_NE(gap.err.find("has no file for revisions"), std::string::npos) << gap.err;
+  CmdResult by_time =
+      Jfsbr("log truncate -s " + logs + " --until @" + std::to_string(early_time), d);
+  ASSERT_EQ(by_time.code, 0) << by_time.err;
+  EXPECT_NE(by_time.err.find(" is revision "), std::string::npos) << by_time.err;
   CmdResult truncated = Jfsbr("log truncate -s " + logs + " --until " + std::to_string(mid), d);
   ASSERT_EQ(truncated.code, 0) << truncated.err;
   CmdResult early = restore_from(d.Sub("log"), std::to_string(mid - 1));

@@ -1,8 +1,6 @@
 #include "fs/bench_gen.h"
 
 #include <atomic>
-#include <mutex>
-#include <thread>
 
 #include "fs/internal.h"
 #include "fs/volume.h"
@@ -11,6 +9,7 @@
 #include "model/block.h"
 #include "model/keys.h"
 #include "model/records.h"
+#include "util/task_group.h"
 
 namespace jfsbr {
 namespace {
@@ -221,31 +220,16 @@ Result<BenchObjectStats> WriteBenchObjects(Volume* vol, int threads, uint64_t le
     blocks.push_back({static_cast<uint64_t>(next) + 1000 + i, 0, 4096});
   }
   BenchObjectStats st;
-  std::atomic<size_t> cursor{0};
   std::atomic<uint64_t> done{0}, bytes{0};
-  std::mutex mu;
-  Status first;
-  std::vector<std::thread> workers;
-  for (int t = 0; t < std::max(threads, 1); t++) {
-    workers.emplace_back([&] {
-      std::string zeros;
-      for (size_t i = cursor++; i < blocks.size(); i = cursor++) {
-        const Block& b = blocks[i];
-        zeros.assign(b.len, '\0');
-        Status s = vol->store()->Put(BlockKey(b.id, b.index, b.len, hashed), zeros);
-        if (!s.ok()) {
-          std::lock_guard l(mu);
-          if (first.ok()) first = s;
-          return;
-        }
-        bytes += b.len;
-        uint64_t n = ++done;
-        if (progress && n % 4096 == 0) progress(n);
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  JFS_RETURN_IF_ERROR(first);
+  JFS_RETURN_IF_ERROR(ParallelFor(blocks.size(), threads, [&](size_t i) {
+    const Block& b = blocks[i];
+    JFS_RETURN_IF_ERROR(
+        vol->store()->Put(BlockKey(b.id, b.index, b.len, hashed), std::string(b.len, '\0')));
+    bytes += b.len;
+    uint64_t n = ++done;
+    if (progress && n % 4096 == 0) progress(n);
+    return Status::OK();
+  }));
   st.objects = done;
   st.bytes = bytes;
   st.leaked = leaked;

@@ -3,12 +3,12 @@
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "model/block.h"
 #include "model/keys.h"
+#include "util/task_group.h"
 
 namespace jfsbr {
 namespace {
@@ -97,21 +97,8 @@ class BlockChecker {
   // listed: block key -> its size in the listing, -1 if not listed.
   using Listed = std::unordered_map<std::string_view, int64_t>;
   Status Run(const std::vector<Block>& blocks, const Listed* listed) {
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < std::max(opts_.threads, 1); t++) {
-      workers.emplace_back([&] {
-        for (size_t i = next++; i < blocks.size() && error_.ok(); i = next++) {
-          Status st = CheckOne(blocks[i], listed);
-          if (!st.ok()) {
-            std::lock_guard l(mu_);
-            if (error_.ok()) error_ = st;
-          }
-        }
-      });
-    }
-    for (auto& w : workers) w.join();
-    return error_;
+    return ParallelFor(blocks.size(), opts_.threads,
+                       [&](size_t i) { return CheckOne(blocks[i], listed); });
   }
 
   std::map<Ino, uint64_t>& broken() { return broken_; }
@@ -158,7 +145,6 @@ class BlockChecker {
   const FsckOptions& opts_;
   FsckReport* r_;
   std::mutex mu_;
-  Status error_;
   std::atomic<uint64_t> checked_{0};
   std::map<Ino, uint64_t> broken_;
 };

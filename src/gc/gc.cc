@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
-#include <thread>
 
 #include "backup/backup.h"
 #include "model/block.h"
 #include "model/keys.h"
 #include "model/records.h"
 #include "util/clock.h"
+#include "util/task_group.h"
 
 namespace jfsbr {
 namespace {
@@ -178,57 +178,33 @@ Status CompactChunks(Volume* vol, int threads, GcReport* r) {
       return true;
     }));
   }
-  std::atomic<size_t> next{0};
   std::mutex mu;
-  Status first;
-  std::vector<std::thread> workers;
-  for (int t = 0; t < std::max(threads, 1); t++) {
-    workers.emplace_back([&] {
-      for (size_t i = next++; i < chunks.size(); i = next++) {
-        auto c = vol->CompactChunk(chunks[i].first, chunks[i].second);
-        std::lock_guard l(mu);
-        if (!c.ok()) {
-          if (first.ok())
-            first = c.status().Annotate("compacting inode " + std::to_string(chunks[i].first));
-          return;
-        }
-        if (c->changed) {
-          r->chunks_compacted++;
-          r->records_compacted += c->records;
-          r->compacted_bytes += c->bytes;
-        }
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  return first;
+  return ParallelFor(chunks.size(), threads, [&](size_t i) -> Status {
+    auto c = vol->CompactChunk(chunks[i].first, chunks[i].second);
+    if (!c.ok()) return c.status().Annotate("compacting inode " + std::to_string(chunks[i].first));
+    std::lock_guard l(mu);
+    if (c->changed) {
+      r->chunks_compacted++;
+      r->records_compacted += c->records;
+      r->compacted_bytes += c->bytes;
+    }
+    return Status::OK();
+  });
 }
 
 Status DeleteLeaked(ObjectStore* store, const std::vector<ObjectInfo>& leaked, int threads,
                     GcProgress* progress, GcReport* r) {
-  std::atomic<size_t> next{0};
   std::atomic<uint64_t> bytes{0};
-  std::mutex mu;
-  Status first;
-  std::vector<std::thread> workers;
-  for (int t = 0; t < std::max(threads, 1); t++) {
-    workers.emplace_back([&] {
-      for (size_t i = next++; i < leaked.size(); i = next++) {
-        Status st = store->Delete(leaked[i].key);
-        if (!st.ok()) {
-          std::lock_guard<std::mutex> l(mu);
-          if (first.ok()) first = st.Annotate("deleting leaked object " + leaked[i].key);
-          return;
-        }
-        progress->deleted++;
-        bytes += leaked[i].size;
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
+  Status st = ParallelFor(leaked.size(), threads, [&](size_t i) {
+    JFS_RETURN_IF_ERROR(
+        store->Delete(leaked[i].key).Annotate("deleting leaked object " + leaked[i].key));
+    progress->deleted++;
+    bytes += leaked[i].size;
+    return Status::OK();
+  });
   r->leaked_deleted = progress->deleted;
   r->leaked_deleted_bytes = bytes;
-  return first;
+  return st;
 }
 
 }  // namespace

@@ -4,8 +4,8 @@
 #include <atomic>
 #include <cstring>
 #include <future>
-#include <mutex>
-#include <thread>
+
+#include "util/task_group.h"
 
 namespace jfsbr {
 namespace {
@@ -117,10 +117,7 @@ Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& p
 Status ListRanges(ObjectStore* store, const std::string& prefix,
                   const std::vector<std::string>& bounds, int threads,
                   const std::function<Status(const ObjectInfo&)>& fn) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
-  Status first;
+  std::atomic<bool> failed{false};  // stops the other ranges between pages
   auto range = [&](size_t i) -> Status {
     std::string cursor = i == 0 ? std::string() : bounds[i - 1];
     const std::string* end = i < bounds.size() ? &bounds[i] : nullptr;
@@ -135,21 +132,11 @@ Status ListRanges(ObjectStore* store, const std::string& prefix,
     }
     return Status::OK();
   };
-  std::vector<std::thread> workers;
-  for (int t = 0; t < std::max(threads, 1); t++) {
-    workers.emplace_back([&] {
-      for (size_t i = next++; i <= bounds.size() && !failed; i = next++) {
-        Status st = range(i);
-        if (!st.ok()) {
-          std::lock_guard l(mu);
-          if (first.ok()) first = st;
-          failed = true;
-        }
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  return first;
+  return ParallelFor(bounds.size() + 1, threads, [&](size_t i) {
+    Status st = range(i);
+    if (!st.ok()) failed = true;
+    return st;
+  });
 }
 
 std::unique_ptr<ObjectStore> WithPrefix(std::shared_ptr<ObjectStore> base, std::string prefix) {

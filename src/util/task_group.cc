@@ -1,5 +1,8 @@
 #include "util/task_group.h"
 
+#include <algorithm>
+#include <atomic>
+
 namespace jfsbr {
 
 TaskGroup::TaskGroup(int threads) : limit_(threads < 1 ? 1 : static_cast<size_t>(threads)) {
@@ -47,6 +50,29 @@ void TaskGroup::Worker() {
     pending_--;
     done_cv_.notify_all();
   }
+}
+
+Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  Status first;
+  std::vector<std::thread> workers;
+  size_t count = std::min<size_t>(n, static_cast<size_t>(std::max(threads, 1)));
+  for (size_t t = 0; t < count; t++) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < n && !failed; i = next++) {
+        Status st = fn(i);
+        if (!st.ok()) {
+          std::lock_guard l(mu);
+          if (first.ok()) first = st;
+          failed = true;
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return first;
 }
 
 }  // namespace jfsbr

@@ -41,4 +41,8 @@ class TaskGroup {
   std::vector<std::thread> threads_;
 };
 
+// Calls fn(i) for every i in [0, n) on `threads` threads (i in any order).
+// After the first error no new i starts; returns that error.
+Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn);
+
 }  // namespace jfsbr

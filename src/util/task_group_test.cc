@@ -48,5 +48,23 @@ TEST(TaskGroupTest, FirstErrorStopsTheRest) {
   EXPECT_LT(ran.load(), 100);
 }
 
+TEST(ParallelForTest, EveryIndexOnceAndTheFirstErrorStopsTheRest) {
+  std::vector<std::atomic<int>> hits(1000);
+  ASSERT_TRUE(ParallelFor(hits.size(), 4, [&](size_t i) {
+                hits[i]++;
+                return Status::OK();
+              }).ok());
+  for (const auto& h : hits) EXPECT_EQ(h.load(), 1);
+  std::atomic<int> ran{0};
+  Status st = ParallelFor(1000, 3, [&](size_t i) {
+    ran++;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    return i == 5 ? Status::IOError("index 5") : Status::OK();
+  });
+  EXPECT_EQ(st.message(), "index 5");
+  EXPECT_LT(ran.load(), 1000);
+  EXPECT_TRUE(ParallelFor(0, 4, [](size_t) { return Status::IOError("never"); }).ok());
+}
+
 }  // namespace
 }  // namespace jfsbr
