@@ -271,6 +271,19 @@ TEST_F(GcTest, PlantedObjectsAreClassifiedExactlyAndOnlyLeakedOnesDeleted) {
   EXPECT_TRUE(Exists(valid0));
 }
 
+TEST_F(GcTest, AMetadataReadErrorDeletesNothing) {
+  Plant(BlockKey(900003, 0, 4096, false), 4096);  // leaked
+  Put(keys::SliceRef(900001, 4096), EncodeCounterLE(-1));
+  Plant(BlockKey(900001, 0, 4096, false), 4096);  // pending delete
+  Put(keys::Chunk(77, 0), std::string(30, 'x'));  // not a whole number of slice records
+  auto r = Gc(true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().ToString().find("inode 77"), std::string::npos) << r.status().ToString();
+  EXPECT_TRUE(Exists(BlockKey(900003, 0, 4096, false)));
+  EXPECT_TRUE(Exists(BlockKey(900001, 0, 4096, false)));
+  EXPECT_TRUE(vol_->engine()->Get(keys::SliceRef(900001, 4096))->has_value());
+}
+
 TEST_F(GcTest, ObjectsOfRetainedBackupsAreKept) {
   std::string before(300000, 'b'), after(300000, 'a');
   Ino f = Create("doc", before);
