@@ -83,6 +83,9 @@ int RunObjectGc(const Args& a) {
   GcOptions o;
   o.remove = a.Has("delete");
   o.compact = a.Has("compact");
+  if (a.Has("keep-backup-slices") && a.Has("no-keep-backup-slices")) {
+    return Fail(a, Status::InvalidArgument("give --keep-backup-slices or --no-keep-backup-slices"));
+  }
   o.keep_backup_slices = !a.Has("no-keep-backup-slices");
   auto threads = a.GetThreads(10);
   std::string skip_text = a.Get("skip-newer", "1h");
@@ -191,6 +194,8 @@ const Command kGcCommand = {
      {"compact", 0, "", "merge the slices of every chunk that has several into one"},
      {"threads", 'p', "N", "listings and deletions at once", "10"},
      {"skip-newer", 0, "DURATION", "skip objects younger than this (being written)", "1h"},
+     {"keep-backup-slices", 0, "",
+      "keep the objects of slices that retained metadata backups use (the default)"},
      {"no-keep-backup-slices", 0, "",
       "let gc delete objects that only retained metadata backups use"},
      {"keep", 0, "DURATION", "compact: history to keep (1h, 1d)"}},
