@@ -1,6 +1,7 @@
 #include "pitr/restore_point.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -9,6 +10,8 @@
 #include "pitr/log_format.h"
 #include "pitr/log_task.h"
 #include "util/clock.h"
+#include "util/coding.h"
+#include "util/crc32.h"
 
 namespace jfsbr {
 namespace {
@@ -119,9 +122,26 @@ class Replayer {
            const PointRestoreOptions& opts)
       : target_(target), marker_(marker), result_(result), opts_(opts) {}
 
+  // Files come by from_rev; a file only holds revisions after its from_rev.
+  void StartFile(const LogFileInfo& f) {
+    file_ = &f;
+    digests_.erase(digests_.begin(), digests_.upper_bound(f.from_rev));
+  }
+
   Status Add(LogRecord&& r) {
-    if (r.revision <= marker_->applied || r.revision > marker_->target) return Status::OK();
-    if (r.changes.empty()) return Status::OK();  // a time mark
+    if (r.revision > marker_->target || r.changes.empty()) return Status::OK();  // marks too
+    uint32_t digest = Digest(r);
+    if (r.revision <= marker_->applied) {  // again, in a file a takeover wrote: the same bytes?
+      auto it = digests_.find(r.revision);
+      if (it != digests_.end() && it->second != digest) {
+        return Status::Corruption("log file " + file_->path + " holds revision " +
+                                  std::to_string(r.revision) +
+                                  " with other changes than an earlier file: the log backup "
+                                  "disagrees with itself");
+      }
+      return Status::OK();
+    }
+    digests_[r.revision] = digest;
     for (auto& c : r.changes) {
       std::string key = c.key == keys::Setting() ? kHeldSettingKey : std::move(c.key);
       if (c.value) {
@@ -152,10 +172,24 @@ class Replayer {
   }
 
  private:
+  static uint32_t Digest(const LogRecord& r) {
+    uint32_t crc = 0;
+    for (const auto& c : r.changes) {
+      std::string head;  // lengths keep key/value boundaries apart
+      PutLE32(&head, static_cast<uint32_t>(c.key.size()));
+      PutLE32(&head, c.value ? static_cast<uint32_t>(c.value->size()) : 0xFFFFFFFFu);
+      crc = Crc32(Crc32(crc, head), c.key);
+      if (c.value) crc = Crc32(crc, *c.value);
+    }
+    return crc;
+  }
+
   KvEngine* target_;
   Marker* marker_;
   PointRestoreResult* result_;
   const PointRestoreOptions& opts_;
+  const LogFileInfo* file_ = nullptr;
+  std::map<uint64_t, uint32_t> digests_;  // revisions applied in this run, by revision
   WriteBatch batch_;
   uint64_t pending_rev_ = 0, pending_revisions_ = 0;
 };
@@ -291,6 +325,7 @@ Result<PointRestoreResult> RestoreToPoint(const PointRestorePlan& plan, ObjectSt
   Replayer replay(target, &marker, &res, opts);
   for (const auto& f : logs.files) {
     if (f.to_rev <= marker.applied || f.from_rev >= t) continue;
+    replay.StartFile(f);
     JFS_RETURN_IF_ERROR(
         ReadLogFile(log_storage, f, [&](LogRecord&& r) { return replay.Add(std::move(r)); }));
     JFS_RETURN_IF_ERROR(replay.Commit());
