@@ -1,5 +1,6 @@
 #include "gc/classify.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "model/block.h"
@@ -38,14 +39,20 @@ std::optional<BlockName> ParseBlockName(std::string_view key) {
   return n;
 }
 
-void SliceInventory::Add(uint64_t id, uint32_t size, SliceUse use) {
-  auto [it, inserted] = slices_.try_emplace(id, SliceMark{size, use});
-  if (!inserted && use < it->second.use) it->second = SliceMark{size, use};
+void SliceInventory::Seal() {
+  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+    return a.id != b.id ? a.id < b.id : a.mark.use < b.mark.use;
+  });
+  entries_.erase(std::unique(entries_.begin(), entries_.end(),
+                             [](const Entry& a, const Entry& b) { return a.id == b.id; }),
+                 entries_.end());
+  entries_.shrink_to_fit();
 }
 
 const SliceMark* SliceInventory::Find(uint64_t id) const {
-  auto it = slices_.find(id);
-  return it == slices_.end() ? nullptr : &it->second;
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
+                             [](const Entry& e, uint64_t v) { return e.id < v; });
+  return it != entries_.end() && it->id == id ? &it->mark : nullptr;
 }
 
 const char* ObjectClassName(ObjectClass c) {

@@ -89,7 +89,7 @@ Status ReadInventory(KvEngine* engine, SliceInventory* inv, GcReport* r) {
 }
 
 void CountInventory(const SliceInventory& inv, uint64_t bs, GcReport* r) {
-  for (const auto& [id, m] : inv.slices()) {
+  for (const auto& [id, m] : inv.entries()) {
     switch (m.use) {
       case SliceUse::kUsed:
         r->used_slices++, r->used_bytes += m.size;
@@ -231,8 +231,10 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
     JFS_ASSIGN_OR_RETURN(auto list, ListBackups(vol->store()));
     for (const auto& b : list) {
       JFS_RETURN_IF_ERROR(AddBackupSlices(vol->store(), b.name, &backups));
+      backups.Seal();  // backups share most slices: keep one entry each
       r.backups++;
     }
+    backups.Seal();  // even with no backup: Find needs it
     if (r.backups) {
       log("kept the slices of " + std::to_string(r.backups) + " retained backups (" +
           std::to_string(backups.size()) + " slices)");
@@ -240,7 +242,8 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
   }
   SliceInventory inv;
   JFS_RETURN_IF_ERROR(ReadInventory(vol->engine(), &inv, &r));
-  for (const auto& [id, m] : backups.slices()) inv.Add(id, m.size, SliceUse::kBackup);
+  for (const auto& [id, m] : backups.entries()) inv.Add(id, m.size, SliceUse::kBackup);
+  inv.Seal();
   CountInventory(inv, vol->block_bytes(), &r);
 
   VolumeLayout layout{vol->block_bytes(), vol->format().hash_prefix};

@@ -46,6 +46,8 @@ TEST(ClassifyTest, JuiceFsRules) {
   inv.Add(13, 4096, SliceUse::kBackup);
   inv.Add(12, 4096, SliceUse::kUsed);  // a stronger use wins
   inv.Add(10, 5 << 20, SliceUse::kTrash);
+  inv.Seal();
+  EXPECT_EQ(inv.size(), 4u);
   VolumeLayout l{kBs, false};
   auto c = [&](const std::string& key, int64_t mtime = 100) {
     return ClassifyObject(key, mtime, inv, l, /*cutoff=*/1000);
