@@ -137,6 +137,15 @@ int RunObjectGc(const Args& a) {
           static_cast<unsigned long long>(r->backup_slices),
           static_cast<unsigned long long>(r->backups));
   uint64_t leaked = r->objects[static_cast<int>(ObjectClass::kLeaked)];
+  if (o.remove && r->raised_next_chunk) {
+    Say(std::to_string(r->unallocated) + " leaked objects have slice ids never handed out " +
+        "(at or past nextChunk " + std::to_string(r->next_chunk) + "): nextChunk raised to " +
+        std::to_string(r->raised_next_chunk) + " first, so no client can be given them");
+  }
+  if (o.remove && r->unallocated_kept) {
+    Say(std::to_string(r->unallocated) + " leaked objects with slice ids at or past nextChunk " +
+        std::to_string(r->next_chunk) + " were kept: ids were handed out during gc (run it again)");
+  }
   if (o.remove) {
     Say("deleted " + std::to_string(r->leaked_deleted) + " leaked objects (" +
         FormatBytes(r->leaked_deleted_bytes) + ")");

@@ -54,7 +54,18 @@ Status ReadInventory(KvEngine* engine, SliceInventory* inv, GcReport* r) {
   Status bad;
   Status st = snap->Scan("", "", [&](std::string_view k, std::string_view v) {
     char c = k.empty() ? 0 : k[0];
-    if (c != 'A' && c != 'K' && c != 'L' && c != 'D') return true;
+    if (c != 'A' && c != 'K' && c != 'L' && c != 'D' && c != 'C') return true;
+    if (c == 'C') {
+      if (k == keys::Counter("nextChunk")) {
+        auto n = DecodeCounterLE(v);
+        if (!n.ok()) {
+          bad = n.status().Annotate("counter nextChunk");
+          return false;
+        }
+        r->next_chunk = static_cast<uint64_t>(*n);
+      }
+      return true;
+    }
     auto p = keys::Parse(k);
     if (p.kind == Kind::kChunk) {
       auto records = DecodeChunk(v);
@@ -192,9 +203,42 @@ Status CompactChunks(Volume* vol, int threads, GcReport* r) {
   });
 }
 
-Status DeleteLeaked(ObjectStore* store, const std::vector<ObjectInfo>& leaked, int threads,
-                    GcProgress* progress, GcReport* r) {
+// Raises nextChunk from `seen` (what the inventory read) to `past`, only if
+// it still is `seen`; false if ids were handed out meanwhile.
+Result<bool> ReserveSliceIds(KvEngine* engine, uint64_t seen, uint64_t past) {
+  WriteBatch b;
+  b.Expect(keys::Counter("nextChunk"), EncodeCounterLE(static_cast<int64_t>(seen)));
+  b.Put(keys::Counter("nextChunk"), EncodeCounterLE(static_cast<int64_t>(past)));
+  Status st = engine->Commit(b);
+  if (st.Is(Code::kConflict)) return false;
+  JFS_RETURN_IF_ERROR(st);
+  return true;
+}
+
+Status DeleteLeaked(Volume* vol, std::vector<ObjectInfo> leaked, int threads, GcProgress* progress,
+                    GcReport* r) {
+  // Objects of ids never handed out go last, once no client can get those ids.
+  uint64_t max_id = 0;
+  auto unallocated = std::partition(leaked.begin(), leaked.end(), [&](const ObjectInfo& o) {
+    auto n = ParseBlockName(o.key);
+    if (n && n->id >= r->next_chunk) {
+      max_id = std::max(max_id, n->id);
+      return false;
+    }
+    return true;
+  });
+  r->unallocated = static_cast<uint64_t>(leaked.end() - unallocated);
+  if (r->unallocated > 0) {
+    JFS_ASSIGN_OR_RETURN(bool reserved, ReserveSliceIds(vol->engine(), r->next_chunk, max_id + 1));
+    if (reserved) {
+      r->raised_next_chunk = max_id + 1;
+    } else {
+      r->unallocated_kept = true;
+      leaked.erase(unallocated, leaked.end());
+    }
+  }
   std::atomic<uint64_t> bytes{0};
+  ObjectStore* store = vol->store();
   Status st = ParallelFor(leaked.size(), threads, [&](size_t i) {
     JFS_RETURN_IF_ERROR(
         store->Delete(leaked[i].key).Annotate("deleting leaked object " + leaked[i].key));
@@ -268,7 +312,7 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
     JFS_ASSIGN_OR_RETURN(r.files_cleaned, vol->CleanupDeletedFiles());
     JFS_ASSIGN_OR_RETURN(r.pending_cleaned, vol->CleanupPendingSlices());
     JFS_ASSIGN_OR_RETURN(r.delayed_purged, vol->PurgeDelayedSlices(now - trash_secs));
-    JFS_RETURN_IF_ERROR(DeleteLeaked(vol->store(), lister.leaked(), opts.threads, progress, &r));
+    JFS_RETURN_IF_ERROR(DeleteLeaked(vol, std::move(lister.leaked()), opts.threads, progress, &r));
   }
   return r;
 }

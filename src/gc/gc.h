@@ -53,6 +53,15 @@ struct GcReport {
   // With remove.
   Volume::Cleaned trash_purged, files_cleaned, pending_cleaned, delayed_purged;
   uint64_t leaked_deleted = 0, leaked_deleted_bytes = 0;
+  // Leaked objects whose slice id was never handed out (at or past nextChunk:
+  // metadata restored from an earlier state, or another writer's objects). A
+  // client could be given that id and write the same name, so they are
+  // deleted only after nextChunk is raised past them by a transaction that
+  // proves no id was handed out since the inventory was read.
+  uint64_t unallocated = 0;
+  uint64_t next_chunk = 0;         // as the inventory read it
+  uint64_t raised_next_chunk = 0;  // to this (0: not raised)
+  bool unallocated_kept = false;   // ids were handed out meanwhile: not deleted
   // With compact.
   uint64_t chunks_compacted = 0, records_compacted = 0, compacted_bytes = 0;
 };

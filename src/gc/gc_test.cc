@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "backup/backup.h"
 #include "fs/check.h"
@@ -93,6 +94,7 @@ class FailingListStore final : public ObjectStore {
   Result<ObjectInfo> Head(const std::string& k) override { return base_->Head(k); }
   Result<ListPage> List(const std::string& prefix, const std::string& after,
                         size_t limit) override {
+    if (on_list && prefix == "chunks/") std::exchange(on_list, nullptr)();
     if (after >= fail_after_) return Status::IOError("injected listing failure after " + after);
     return base_->List(prefix, after, limit);
   }
@@ -102,6 +104,7 @@ class FailingListStore final : public ObjectStore {
   }
   std::string Describe() const override { return "failing(" + base_->Describe() + ")"; }
   int deletes_ = 0;
+  std::function<void()> on_list;  // once, at the first listing of chunks/
 
  private:
   std::unique_ptr<ObjectStore> base_;
@@ -124,7 +127,8 @@ class GcTest : public ::testing::Test {
     Reopen("");
   }
 
-  // Opens the volume, its store failing listings after fail_after (if set).
+  // Opens the volume, its store failing listings after fail_after (if set;
+  // "~" fails none but keeps the wrapper).
   void Reopen(const std::string& fail_after) {
     vol_.reset();
     auto e = OpenEngine(meta_);
@@ -255,6 +259,9 @@ TEST_F(GcTest, PlantedObjectsAreClassifiedExactlyAndOnlyLeakedOnesDeleted) {
   r = Gc(true);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->leaked_deleted, 3u);
+  EXPECT_EQ(r->unallocated, 1u);  // slice 900003 was never handed out
+  EXPECT_EQ(r->raised_next_chunk, 900004u);
+  EXPECT_EQ(*vol_->Counter("nextChunk"), 900004);
   EXPECT_EQ(r->pending_cleaned.slices, 1u);
   for (const auto& k : {deleted_slice, past_end, zero_size, pending}) EXPECT_FALSE(Exists(k)) << k;
   for (const auto& k : {valid0, valid1, compacted, young, foreign1, foreign2}) {
@@ -271,6 +278,32 @@ TEST_F(GcTest, PlantedObjectsAreClassifiedExactlyAndOnlyLeakedOnesDeleted) {
   EXPECT_EQ(r->delayed_purged.slices, 1u);
   EXPECT_FALSE(Exists(compacted));
   EXPECT_TRUE(Exists(valid0));
+}
+
+TEST_F(GcTest, ObjectsOfIdsNotHandedOutStayWhenAnIdIsHandedOutDuringGc) {
+  Ino f = Create("f", "data");
+  uint64_t id = (*vol_->ReadChunk(f, 0))[0].id;
+  Age(BlockKey(id, 0, 4, false), 7200);
+  const std::string ahead = BlockKey(5000000, 0, 4096, false);  // an id never handed out
+  const std::string behind = BlockKey(id, 1, 4096, false);      // past the end of a used slice
+  Plant(ahead, 4096);
+  Plant(behind, 4096);
+  Reopen("~");
+  failing_->on_list = [&] {  // a client takes ids while gc lists
+    ASSERT_TRUE(vol_->NextSliceId().ok());
+  };
+  auto r = Gc(true);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(N(*r, ObjectClass::kLeaked), 2u);
+  EXPECT_TRUE(r->unallocated_kept);
+  EXPECT_EQ(r->leaked_deleted, 1u);
+  EXPECT_TRUE(Exists(ahead));
+  EXPECT_FALSE(Exists(behind));
+  // Undisturbed, the next gc raises nextChunk past it and deletes it.
+  r = Gc(true);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->raised_next_chunk, 5000001u);
+  EXPECT_FALSE(Exists(ahead));
 }
 
 TEST_F(GcTest, AMetadataReadErrorDeletesNothing) {
