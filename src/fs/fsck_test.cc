@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "kv/registry.h"
@@ -87,6 +88,26 @@ TEST_F(FsckTest, DeletedBlockNamesTheBrokenFile) {
   auto r = MustFsck();
   EXPECT_EQ(r.wrong_size, 1u);
   EXPECT_EQ(r.lost_blocks, 1u);
+}
+
+TEST_F(FsckTest, ADamagedSharedSliceBreaksEveryFileUsingIt) {
+  auto recs = vol_->ReadChunk(file_, 0);
+  ASSERT_TRUE(recs.ok());
+  // A second file on the same slice (as a clone makes it), with its second reference.
+  auto twin = vol_->CreateFile(kRootInode, "twin", {.mode = 0644}, 5 << 20,
+                               {ChunkSlice{0, (*recs)[0]}});
+  ASSERT_TRUE(twin.ok()) << twin.status().ToString();
+  WriteBatch b;
+  b.Put(keys::SliceRef((*recs)[0].id, (*recs)[0].size), EncodeCounterLE(1));
+  ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+  ASSERT_TRUE(MustFsck().ok());
+  ASSERT_TRUE(vol_->store()->Delete(BlockKey((*recs)[0].id, 0, 4 << 20, false)).ok());
+  auto r = MustFsck();
+  EXPECT_EQ(r.lost_blocks, 1u);
+  ASSERT_EQ(r.broken.size(), 2u);
+  std::vector<std::string> paths = {r.broken[0].path, r.broken[1].path};
+  std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths, (std::vector<std::string>{"/d/f", "/twin"}));
 }
 
 TEST_F(FsckTest, RepairFixesNlinkAndDirStat) {

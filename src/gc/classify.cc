@@ -1,44 +1,10 @@
 #include "gc/classify.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "model/block.h"
 
 namespace jfsbr {
-namespace {
-
-template <typename T>
-bool ParseNumber(std::string_view s, T* out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && end == s.data() + s.size();
-}
-
-}  // namespace
-
-std::optional<BlockName> ParseBlockName(std::string_view key) {
-  constexpr std::string_view kChunks = "chunks/";
-  if (key.substr(0, kChunks.size()) != kChunks) return std::nullopt;
-  key.remove_prefix(kChunks.size());
-  size_t a = key.find('/');
-  if (a == std::string_view::npos) return std::nullopt;
-  size_t b = key.find('/', a + 1);
-  if (b == std::string_view::npos || key.find('/', b + 1) != std::string_view::npos) {
-    return std::nullopt;
-  }
-  std::string_view base = key.substr(b + 1);
-  size_t u1 = base.find('_');
-  size_t u2 = u1 == std::string_view::npos ? u1 : base.find('_', u1 + 1);
-  if (u2 == std::string_view::npos) return std::nullopt;
-  BlockName n;
-  if (!ParseNumber(base.substr(0, u1), &n.id) ||
-      !ParseNumber(base.substr(u1 + 1, u2 - u1 - 1), &n.index) ||
-      !ParseNumber(base.substr(u2 + 1), &n.len)) {
-    return std::nullopt;
-  }
-  return n;
-}
-
 void SliceInventory::Seal() {
   std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
     return a.id != b.id ? a.id < b.id : a.mark.use < b.mark.use;

@@ -4,19 +4,12 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string_view>
 #include <vector>
 
-namespace jfsbr {
+#include "model/block.h"
 
-// "chunks/{a}/{b}/{id}_{index}_{len}", a key relative to "<volume>/".
-struct BlockName {
-  uint64_t id = 0;
-  uint32_t index = 0;
-  uint32_t len = 0;
-};
-std::optional<BlockName> ParseBlockName(std::string_view key);
+namespace jfsbr {
 
 // Where the metadata (or a retained backup) mentions a slice. When several
 // apply, the first in this order wins.

@@ -7,12 +7,24 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jfsbr {
 
 std::string BlockKey(uint64_t slice_id, uint32_t index, uint32_t block_len, bool hash_prefix);
+
+// "chunks/{a}/{b}/{id}_{index}_{len}" taken apart (3 path parts under chunks/,
+// 3 numbers); whether {a}/{b} is where the volume puts that id is for the
+// caller to check against BlockKey.
+struct BlockName {
+  uint64_t id = 0;
+  uint32_t index = 0;
+  uint32_t len = 0;
+};
+std::optional<BlockName> ParseBlockName(std::string_view key);
 
 // Cut points that split "chunks/" into ~100 key ranges of similar size for
 // parallel listing (ListRanges): the leading digits of both directory
