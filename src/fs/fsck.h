@@ -3,11 +3,13 @@
 // repair what the metadata can settle (nlink, usage records, counters, refs)
 // is rewritten.
 //
-// The whole volume: chunks/ is listed once and every expected block looked
-// up in that listing (a block missing from it is asked for again by HEAD
-// before it is called lost). A path: the blocks of that file, or of every
-// file under that directory with recursive, asked for by HEAD in parallel.
-// Files waiting for deletion (D keys) are not checked.
+// The whole volume: chunks/ is listed once, in parallel key ranges, and each
+// listed block of the right name and size is counted off its slice (a sorted
+// array, 28 bytes a slice); the blocks of slices not fully seen are asked for
+// by HEAD before any is called lost, and a damaged slice names every file
+// that uses it. A path: the blocks of that file, or of every file under that
+// directory with recursive, asked for by HEAD in parallel. Files waiting for
+// deletion (D keys) are not checked.
 #pragma once
 
 #include <functional>
