@@ -274,6 +274,8 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
   if (opts.keep_backup_slices) {
     JFS_ASSIGN_OR_RETURN(auto list, ListBackups(vol->store()));
     for (const auto& b : list) {
+      log("reading the slices of backup " + b.name + " (" + std::to_string(r.backups + 1) + "/" +
+          std::to_string(list.size()) + ")");
       JFS_RETURN_IF_ERROR(AddBackupSlices(vol->store(), b.name, &backups));
       backups.Seal();  // backups share most slices: keep one entry each
       r.backups++;
