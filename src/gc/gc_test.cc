@@ -341,6 +341,14 @@ TEST_F(GcTest, ObjectsOfRetainedBackupsAreKept) {
   EXPECT_EQ(r->trash_purged.records, 1u);
   EXPECT_EQ(r->trash_purged.slices, 1u);
   EXPECT_EQ(r->trash_purged.kept, 1u);
+  {
+    auto snap = vol_->engine()->Snapshot();
+    ASSERT_TRUE(snap.ok());
+    auto check = CheckVolume(snap->get());  // the purge kept links, usage and counters right
+    ASSERT_TRUE(check.ok());
+    EXPECT_TRUE(check->ok()) << check->problems[0];
+    EXPECT_TRUE(vol_->ReadDir(kTrashInode)->empty());
+  }
   auto left = ListAll(vol_->store(), "chunks/");
   ASSERT_TRUE(left.ok());
   ASSERT_EQ(left->size(), 1u);
@@ -396,6 +404,11 @@ TEST_F(GcTest, CompactMergesOverlappingSlicesAndKeepsTheBytes) {
   EXPECT_EQ(r->delayed_purged.slices, 6u);
   EXPECT_EQ(ListAll(vol_->store(), "chunks/")->size(), 2u);  // the new slice's two blocks
   EXPECT_EQ(*vol_->Read(f, 0, data.size()), data);
+  snap = vol_->engine()->Snapshot();
+  ASSERT_TRUE(snap.ok());
+  check = CheckVolume(snap->get());  // refs of the replaced slices dropped exactly
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->ok()) << check->problems[0];
 }
 
 }  // namespace
