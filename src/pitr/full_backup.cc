@@ -112,12 +112,8 @@ std::string EncodeFullBackupMeta(const FullBackupMeta& m) {
     out += "]";
   }
   out += "\n  ]";
-  o.Key("files");
-  out += "[";
-  for (size_t i = 0; i < m.files.size(); i++) {
+  o.ObjectArray("files", m.files.size(), [&](size_t i, GoObjectWriter& fo) {
     const KvFileInfo& f = m.files[i];
-    out += i ? ",\n    " : "\n    ";
-    GoObjectWriter fo(&out, "  ", 2);
     fo.String("name", f.name);
     fo.String("first_key", HexString(f.first_key));
     fo.String("last_key", HexString(f.last_key));
@@ -126,9 +122,7 @@ std::string EncodeFullBackupMeta(const FullBackupMeta& m) {
     fo.Uint("size", f.size);
     fo.Uint("crc32", f.crc32);
     fo.String("sha256", f.sha256);
-    fo.End();
-  }
-  out += "\n  ]";
+  });
   o.End();
   out += "\n";
   return out;

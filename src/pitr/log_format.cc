@@ -98,12 +98,8 @@ std::string EncodeLogMeta(const LogMeta& m) {
   o.Uint("store", m.store);
   o.Uint("flush_rev", m.flush_rev);
   o.Int("flush_time_ms", m.flush_time_ms);
-  o.Key("files");
-  out += "[";
-  for (size_t i = 0; i < m.files.size(); i++) {
+  o.ObjectArray("files", m.files.size(), [&](size_t i, GoObjectWriter& fo) {
     const LogFileInfo& f = m.files[i];
-    out += i ? ",\n    " : "\n    ";
-    GoObjectWriter fo(&out, "  ", 2);
     fo.String("path", f.path);
     fo.Uint("from_rev", f.from_rev);
     fo.Uint("to_rev", f.to_rev);
@@ -117,9 +113,7 @@ std::string EncodeLogMeta(const LogMeta& m) {
     fo.Uint("size", f.size);
     fo.Uint("crc32", f.crc32);
     fo.String("sha256", f.sha256);
-    fo.End();
-  }
-  out += "\n  ]";
+  });
   o.End();
   out += "\n";
   return out;

@@ -50,6 +50,21 @@ class GoObjectWriter {
     Key(name);
     out_->append(v ? "true" : "false");
   }
+  // name: [{...}, ...], one object per item; fill(i, writer) writes item i's members.
+  template <typename Fill>
+  void ObjectArray(std::string_view name, size_t n, Fill&& fill) {
+    Key(name);
+    out_->push_back('[');
+    for (size_t i = 0; i < n; i++) {
+      if (i) out_->push_back(',');
+      Newline(depth_ + 2);
+      GoObjectWriter item(out_, indent_, depth_ + 2);
+      fill(i, item);
+      item.End();
+    }
+    Newline(depth_ + 1);
+    out_->push_back(']');
+  }
   void End() {
     if (!first_) Newline(depth_);
     out_->push_back('}');
