@@ -40,13 +40,7 @@ class RecoveryTest : public ::testing::TestWithParam<std::string> {
     return v.ok() ? std::move(*v) : nullptr;
   }
   Ino Create(Volume* v, Ino parent, const std::string& name, const std::string& data) {
-    SliceWriter w(v, 0);
-    EXPECT_TRUE(w.Append(data).ok());
-    auto slices = w.Finish();
-    EXPECT_TRUE(slices.ok());
-    auto ino = v->CreateFile(parent, name, {.mode = 0640}, data.size(), *slices);
-    EXPECT_TRUE(ino.ok()) << ino.status().ToString();
-    return ino.ok() ? *ino : 0;
+    return CreateTestFile(v, parent, name, data, 0640);
   }
   CmdResult J(const std::string& args) { return Jfsbr(args, dir_); }
 

@@ -10,6 +10,7 @@
 #include "kv/registry.h"
 #include "model/block.h"
 #include "model/keys.h"
+#include "testing/test_volume.h"
 #include "util/test_util.h"
 
 namespace jfsbr {
@@ -36,13 +37,7 @@ class FsckTest : public ::testing::Test {
   }
 
   Ino Create(Ino parent, const std::string& name, const std::string& data) {
-    SliceWriter w(vol_.get(), 0);
-    EXPECT_TRUE(w.Append(data).ok());
-    auto slices = w.Finish();
-    EXPECT_TRUE(slices.ok());
-    auto ino = vol_->CreateFile(parent, name, {.mode = 0644}, data.size(), *slices);
-    EXPECT_TRUE(ino.ok()) << ino.status().ToString();
-    return ino.ok() ? *ino : 0;
+    return CreateTestFile(vol_.get(), parent, name, data);
   }
 
   FsckReport MustFsck(FsckOptions o = {}) {
@@ -94,8 +89,8 @@ TEST_F(FsckTest, ADamagedSharedSliceBreaksEveryFileUsingIt) {
   auto recs = vol_->ReadChunk(file_, 0);
   ASSERT_TRUE(recs.ok());
   // A second file on the same slice (as a clone makes it), with its second reference.
-  auto twin = vol_->CreateFile(kRootInode, "twin", {.mode = 0644}, 5 << 20,
-                               {ChunkSlice{0, (*recs)[0]}});
+  auto twin =
+      vol_->CreateFile(kRootInode, "twin", {.mode = 0644}, 5 << 20, {ChunkSlice{0, (*recs)[0]}});
   ASSERT_TRUE(twin.ok()) << twin.status().ToString();
   WriteBatch b;
   b.Put(keys::SliceRef((*recs)[0].id, (*recs)[0].size), EncodeCounterLE(1));

@@ -50,13 +50,7 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
   }
 
   Ino MustCreate(Ino parent, const std::string& name, const std::string& data) {
-    SliceWriter w(vol_.get(), 0);
-    EXPECT_TRUE(w.Append(data).ok());
-    auto slices = w.Finish();
-    EXPECT_TRUE(slices.ok());
-    auto ino = vol_->CreateFile(parent, name, {.mode = 0644}, data.size(), *slices);
-    EXPECT_TRUE(ino.ok()) << ino.status().ToString();
-    return ino.ok() ? *ino : 0;
+    return CreateTestFile(vol_.get(), parent, name, data);
   }
 
   std::string ReadAll(Ino ino) {

@@ -147,13 +147,7 @@ class GcTest : public ::testing::Test {
   }
 
   Ino Create(const std::string& name, const std::string& data) {
-    SliceWriter w(vol_.get(), 0);
-    EXPECT_TRUE(w.Append(data).ok());
-    auto slices = w.Finish();
-    EXPECT_TRUE(slices.ok());
-    auto ino = vol_->CreateFile(kRootInode, name, {.mode = 0644}, data.size(), *slices);
-    EXPECT_TRUE(ino.ok()) << ino.status().ToString();
-    return ino.ok() ? *ino : 0;
+    return CreateTestFile(vol_.get(), kRootInode, name, data);
   }
 
   // Writes an object into the bucket, `age` seconds old.

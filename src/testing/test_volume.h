@@ -59,4 +59,18 @@ inline void UseFreshStore(const std::string& kind, const std::string& dir, Forma
   o->bucket = dir + "/bucket-" + id;
 }
 
+// Creates file `name` in parent holding data (uploaded as slices, then the
+// inode in one transaction). Returns its inode, or 0 after a test failure.
+inline Ino CreateTestFile(Volume* v, Ino parent, const std::string& name, const std::string& data,
+                          uint16_t mode = 0644) {
+  SliceWriter w(v, 0);
+  EXPECT_TRUE(w.Append(data).ok());
+  auto slices = w.Finish();
+  EXPECT_TRUE(slices.ok());
+  if (!slices.ok()) return 0;
+  auto ino = v->CreateFile(parent, name, {.mode = mode}, data.size(), *slices);
+  EXPECT_TRUE(ino.ok()) << ino.status().ToString();
+  return ino.ok() ? *ino : 0;
+}
+
 }  // namespace jfsbr
