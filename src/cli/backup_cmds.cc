@@ -21,9 +21,6 @@
 namespace jfsbr::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
-
 // The engine and the volume's store of META-URL.
 struct Opened {
   std::unique_ptr<KvEngine> engine;
@@ -106,12 +103,10 @@ int RunDaemon(const Args& a) {
                      std::to_string(metrics.port()) + ")")
               << std::endl;
   }
-  signal(SIGTERM, OnSignal);
-  signal(SIGINT, OnSignal);
   std::cerr << Log("backing up volume " + v->format.name + " every " +
                    std::to_string(d.interval.count()) + " s into " + v->store->Describe() + "meta/")
             << std::endl;
-  Status st = daemon.Run(g_stop);
+  Status st = daemon.Run(StopOnSignals());
   if (!st.ok()) return Fail(a, st);
   std::cerr << Log("stopped") << std::endl;
   return 0;

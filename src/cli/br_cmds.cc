@@ -53,13 +53,24 @@ int RunBackup(const Args& a) {
   return 0;
 }
 
+// The --storage flag's full backup: its storage and backupmeta.
+struct FoundFull {
+  std::shared_ptr<ObjectStore> store;
+  FullBackupMeta meta;
+};
+Result<FoundFull> OpenFullBackup(const Args& a) {
+  FoundFull f;
+  JFS_ASSIGN_OR_RETURN(f.store, OpenStorageFlag(a, "storage"));
+  JFS_ASSIGN_OR_RETURN(f.meta, ReadFullBackupMeta(f.store.get()));
+  return f;
+}
+
 int RunRestore(const Args& a) {
   if (a.pos.size() != 2)
     return Fail(a, Status::InvalidArgument("usage: jfsbr br restore --storage URL META-URL"));
-  auto store = OpenStorageFlag(a, "storage");
-  if (!store.ok()) return Fail(a, store.status());
-  auto meta = ReadFullBackupMeta(store->get());
-  if (!meta.ok()) return Fail(a, meta.status());
+  auto full = OpenFullBackup(a);
+  if (!full.ok()) return Fail(a, full.status());
+  const FullBackupMeta& meta = full->meta;
   auto target = OpenEngine(a.pos[1], /*create=*/true);
   if (!target.ok()) return Fail(a, target.status());
   FullRestoreOptions o;
@@ -69,7 +80,7 @@ int RunRestore(const Args& a) {
   CountProgress progress("restored keys");
   o.progress = [&](const FullBackupProgress& p) { progress.Update(p.kvs); };
   auto start = std::chrono::steady_clock::now();
-  Status st = RestoreFullBackup(store->get(), *meta, target->get(), o);
+  Status st = RestoreFullBackup(full->store.get(), meta, target->get(), o);
   progress.Clear();
   if (!st.ok()) {
     if (!st.Is(Code::kNotEmpty))
@@ -79,26 +90,25 @@ int RunRestore(const Args& a) {
   double secs = Since(start);
   fprintf(stderr,
           "restored volume %s at revision %llu: %llu keys in %.2f s (%.0f keys/s) into %s\n",
-          meta->volume.c_str(), static_cast<unsigned long long>(meta->revision),
-          static_cast<unsigned long long>(meta->total_kvs), secs,
-          meta->total_kvs / std::max(secs, 0.001), (*target)->Describe().c_str());
+          meta.volume.c_str(), static_cast<unsigned long long>(meta.revision),
+          static_cast<unsigned long long>(meta.total_kvs), secs,
+          meta.total_kvs / std::max(secs, 0.001), (*target)->Describe().c_str());
   return 0;
 }
 
 int RunValidate(const Args& a) {
   if (a.pos.size() != 1)
     return Fail(a, Status::InvalidArgument("usage: jfsbr br validate --storage URL"));
-  auto store = OpenStorageFlag(a, "storage");
-  if (!store.ok()) return Fail(a, store.status());
-  auto meta = ReadFullBackupMeta(store->get());
-  if (!meta.ok()) return Fail(a, meta.status());
+  auto full = OpenFullBackup(a);
+  if (!full.ok()) return Fail(a, full.status());
+  const FullBackupMeta& meta = full->meta;
   auto start = std::chrono::steady_clock::now();
-  Status st = ValidateFullBackup(store->get(), *meta, 4);
+  Status st = ValidateFullBackup(full->store.get(), meta, 4);
   if (!st.ok()) return Fail(a, st);
-  fprintf(stderr, "validated %zu files, %llu keys in %.2f s\n", meta->files.size(),
-          static_cast<unsigned long long>(meta->total_kvs), Since(start));
-  printf("backup of volume %s at revision %llu OK\n", meta->volume.c_str(),
-         static_cast<unsigned long long>(meta->revision));
+  fprintf(stderr, "validated %zu files, %llu keys in %.2f s\n", meta.files.size(),
+          static_cast<unsigned long long>(meta.total_kvs), Since(start));
+  printf("backup of volume %s at revision %llu OK\n", meta.volume.c_str(),
+         static_cast<unsigned long long>(meta.revision));
   return 0;
 }
 

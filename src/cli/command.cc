@@ -1,5 +1,7 @@
 #include "cli/command.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -96,6 +98,17 @@ int ForEachPath(const Args& a, const PathFn& fn) {
     if (!st.ok()) return Fail(a, st.Annotate(a.pos[i]));
   }
   return 0;
+}
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnStopSignal(int) { g_stop = true; }
+}  // namespace
+
+std::atomic<bool>& StopOnSignals() {
+  signal(SIGTERM, OnStopSignal);
+  signal(SIGINT, OnStopSignal);
+  return g_stop;
 }
 
 Result<Moment> ParseMoment(const std::string& s) {

@@ -2,6 +2,7 @@
 // library. main.cc dispatches and generates --help from the table.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -61,6 +62,9 @@ using PathFn = std::function<Status(Volume*, const std::string&, Ino, const Attr
 int ForEachPath(const Args& a, const PathFn& fn);
 // The object store a required URL flag (--storage) names.
 Result<std::shared_ptr<ObjectStore>> OpenStorageFlag(const Args& a, std::string_view flag);
+// Turns SIGTERM and SIGINT into a stop request: the returned flag becomes
+// true (for the long-running commands: backup daemon, log start).
+std::atomic<bool>& StopOnSignals();
 // A moment as the PITR flags take it: a revision ("123") or a time (ParseTime).
 struct Moment {
   std::optional<uint64_t> revision;

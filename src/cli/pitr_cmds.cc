@@ -23,14 +23,12 @@
 namespace jfsbr::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
-
 // The unprefixed engine of META-URL and its volume's task.
 struct Opened {
   std::unique_ptr<KvEngine> root;
   std::unique_ptr<LogTask> task;
   std::string prefix;
+  LogTaskInfo info;  // OpenRegisteredTask only
 };
 
 Result<Opened> OpenTask(const std::string& url) {
@@ -43,6 +41,15 @@ Result<Opened> OpenTask(const std::string& url) {
   }
   JFS_ASSIGN_OR_RETURN(o.root, OpenEngineUnprefixed(url));
   o.task = std::make_unique<LogTask>(o.root.get(), o.prefix);
+  return o;
+}
+
+// OpenTask, for a volume that has a task registered.
+Result<Opened> OpenRegisteredTask(const std::string& url) {
+  JFS_ASSIGN_OR_RETURN(Opened o, OpenTask(url));
+  JFS_ASSIGN_OR_RETURN(auto info, o.task->Info());
+  if (!info) return Status::NotFound("this volume has no log backup task");
+  o.info = std::move(*info);
   return o;
 }
 
@@ -108,10 +115,8 @@ int RunStart(const Args& a) {
   co.flush_interval = *flush;
   co.lease_ttl = *ttl;
   co.flush_bytes = std::max<uint64_t>(*mib, 1) << 20;
-  co.stop = &g_stop;
+  co.stop = &StopOnSignals();
   co.log = Say;
-  signal(SIGTERM, OnSignal);
-  signal(SIGINT, OnSignal);
   Status st = RunLogCapture(o->root.get(), o->task.get(), store->get(), co);
   if (!st.ok()) return Fail(a, st);
   Say("stopped");
@@ -119,11 +124,9 @@ int RunStart(const Args& a) {
 }
 
 int RunStatus(const Args& a) {
-  auto o = OpenTask(a.pos[1]);
+  auto o = OpenRegisteredTask(a.pos[1]);
   if (!o.ok()) return Fail(a, o.status());
-  auto info = o->task->Info();
-  if (!info.ok()) return Fail(a, info.status());
-  if (!*info) return Fail(a, Status::NotFound("this volume has no log backup task"));
+  const LogTaskInfo& info = o->info;
   auto ck = o->task->Checkpoint();
   auto paused = o->task->PauseNote();
   auto error = o->task->LastError();
@@ -136,11 +139,11 @@ int RunStatus(const Args& a) {
   if (!now.ok()) return Fail(a, now.status());
   bool lost = *oldest > ck->revision + 1;
   std::string state = lost ? "ERROR" : paused.ok() && !paused->empty() ? "PAUSED" : "NORMAL";
-  printf("task:        %s\n", (*info)->volume.c_str());
+  printf("task:        %s\n", info.volume.c_str());
   printf("status:      %s\n", state.c_str());
-  printf("storage:     %s\n", (*info)->storage.c_str());
-  printf("start:       revision %llu (%s)\n", static_cast<unsigned long long>((*info)->start_rev),
-         LocalTimeText((*info)->created_ms).c_str());
+  printf("storage:     %s\n", info.storage.c_str());
+  printf("start:       revision %llu (%s)\n", static_cast<unsigned long long>(info.start_rev),
+         LocalTimeText(info.created_ms).c_str());
   printf("checkpoint:  revision %llu (%s), lag %.1f s, %llu revisions behind\n",
          static_cast<unsigned long long>(ck->revision), LocalTimeText(ck->time_ms).c_str(),
          (UnixMillis() - ck->time_ms) / 1000.0,
@@ -150,7 +153,7 @@ int RunStatus(const Args& a) {
              ? holder->holder.c_str()
              : "none running");
   printf("compacted:   revision %llu\n", static_cast<unsigned long long>(*oldest));
-  if (auto store = OpenStoreUrl((*info)->storage); store.ok()) {
+  if (auto store = OpenStoreUrl(info.storage); store.ok()) {
     if (auto w = ReadLogWindow(store->get()); w.ok()) {
       printf("stored:      %llu files, %s\n", static_cast<unsigned long long>(w->files),
              FormatBytes(w->bytes).c_str());
@@ -169,11 +172,9 @@ int RunStatus(const Args& a) {
 }
 
 int RunPauseResumeStop(const Args& a) {
-  auto o = OpenTask(a.pos[1]);
+  auto o = OpenRegisteredTask(a.pos[1]);
   if (!o.ok()) return Fail(a, o.status());
-  auto info = o->task->Info();
-  if (!info.ok()) return Fail(a, info.status());
-  if (!*info) return Fail(a, Status::NotFound("this volume has no log backup task"));
+  const LogTaskInfo& info = o->info;
   const std::string& sub = a.pos[0];
   Status st;
   if (sub == "pause") {
@@ -197,7 +198,7 @@ int RunPauseResumeStop(const Args& a) {
     st = o->task->Stop();
   }
   if (!st.ok()) return Fail(a, st);
-  fprintf(stderr, "log backup task of %s: %s\n", (*info)->volume.c_str(),
+  fprintf(stderr, "log backup task of %s: %s\n", info.volume.c_str(),
           sub == "pause"    ? "paused (history is kept from its checkpoint)"
           : sub == "resume" ? "resumed"
                             : "stopped and removed; it no longer holds etcd history");
