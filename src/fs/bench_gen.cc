@@ -199,22 +199,17 @@ Result<BenchObjectStats> WriteBenchObjects(Volume* vol, int threads, uint64_t le
   const uint64_t bs = vol->block_bytes();
   const bool hashed = vol->format().hash_prefix;
   JFS_ASSIGN_OR_RETURN(auto snap, vol->engine()->Snapshot());
-  Status bad;
-  JFS_RETURN_IF_ERROR(snap->Scan("A", "B", [&](auto k, auto v) {
-    if (keys::Parse(k).kind != keys::ParsedKey::Kind::kChunk) return true;
-    auto records = DecodeChunk(v);
-    if (!records.ok()) {
-      bad = records.status();
-      return false;
-    }
-    for (const auto& r : *records) {
-      for (uint32_t i = 0; r.id != 0 && i < BlockCount(r.size, bs); i++) {
-        blocks.push_back({r.id, i, BlockLen(r.size, i, bs)});
-      }
-    }
-    return true;
-  }));
-  JFS_RETURN_IF_ERROR(bad);
+  JFS_RETURN_IF_ERROR(
+      ScanChecked(snap.get(), "A", "B", [&](std::string_view k, std::string_view v) -> Status {
+        if (keys::Parse(k).kind != keys::ParsedKey::Kind::kChunk) return Status::OK();
+        JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(v));
+        for (const auto& r : records) {
+          for (uint32_t i = 0; r.id != 0 && i < BlockCount(r.size, bs); i++) {
+            blocks.push_back({r.id, i, BlockLen(r.size, i, bs)});
+          }
+        }
+        return Status::OK();
+      }));
   JFS_ASSIGN_OR_RETURN(int64_t next, vol->Counter("nextChunk"));
   for (uint64_t i = 0; i < leaked; i++) {
     blocks.push_back({static_cast<uint64_t>(next) + 1000 + i, 0, 4096});

@@ -37,21 +37,16 @@ Result<std::unordered_set<Ino>> DeletedFiles(KvReader* snap) {
 // Calls fn(ino, record) for every slice record of every file not waiting for deletion.
 Status ForEachSliceRecord(KvReader* snap, const std::unordered_set<Ino>& deleted,
                           const std::function<void(Ino, const SliceRecord&)>& fn) {
-  Status bad;
-  JFS_RETURN_IF_ERROR(snap->Scan("A", "B", [&](auto k, auto v) {
+  return ScanChecked(snap, "A", "B", [&](std::string_view k, std::string_view v) -> Status {
     auto p = keys::Parse(k);
-    if (p.kind != Kind::kChunk || deleted.count(p.ino)) return true;
+    if (p.kind != Kind::kChunk || deleted.count(p.ino)) return Status::OK();
     auto records = DecodeChunk(v);
-    if (!records.ok()) {
-      bad = records.status().Annotate("chunk of inode " + std::to_string(p.ino));
-      return false;
-    }
+    if (!records.ok()) return records.status().Annotate("chunk of inode " + std::to_string(p.ino));
     for (const auto& r : *records) {
       if (r.id != 0) fn(p.ino, r);
     }
-    return true;
-  }));
-  return bad;
+    return Status::OK();
+  });
 }
 
 // Every slice the files use, sorted by id, one entry each: 24 bytes a slice.
@@ -70,23 +65,20 @@ Status CollectBlocks(KvReader* snap, const VolumeFormat& f, const std::vector<In
     if (deleted.count(ino)) continue;
     std::unordered_set<uint64_t> seen;
     std::string prefix = keys::InodePrefix(ino) + "C";
-    Status bad;
-    JFS_RETURN_IF_ERROR(snap->Scan(prefix, keys::PrefixEnd(prefix), [&](auto, auto v) {
-      auto records = DecodeChunk(v);
-      if (!records.ok()) {
-        bad = records.status().Annotate("chunk of inode " + std::to_string(ino));
-        return false;
-      }
-      for (const auto& r : *records) {
-        if (r.id == 0 || !seen.insert(r.id).second) continue;
-        for (uint32_t i = 0; i < BlockCount(r.size, bs); i++) {
-          blocks->push_back({BlockKey(r.id, i, BlockLen(r.size, i, bs), f.hash_prefix),
-                             BlockLen(r.size, i, bs), ino, r.id});
-        }
-      }
-      return true;
-    }));
-    JFS_RETURN_IF_ERROR(bad);
+    JFS_RETURN_IF_ERROR(ScanChecked(
+        snap, prefix, keys::PrefixEnd(prefix), [&](std::string_view, std::string_view v) -> Status {
+          auto records = DecodeChunk(v);
+          if (!records.ok())
+            return records.status().Annotate("chunk of inode " + std::to_string(ino));
+          for (const auto& r : *records) {
+            if (r.id == 0 || !seen.insert(r.id).second) continue;
+            for (uint32_t i = 0; i < BlockCount(r.size, bs); i++) {
+              blocks->push_back({BlockKey(r.id, i, BlockLen(r.size, i, bs), f.hash_prefix),
+                                 BlockLen(r.size, i, bs), ino, r.id});
+            }
+          }
+          return Status::OK();
+        }));
   }
   return Status::OK();
 }

@@ -51,52 +51,38 @@ class SliceCollector final : public KvEngine {
 // The slices the volume's metadata uses, from one snapshot.
 Status ReadInventory(KvEngine* engine, SliceInventory* inv, GcReport* r) {
   JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
-  Status bad;
-  Status st = snap->Scan("", "", [&](std::string_view k, std::string_view v) {
+  const std::string next_chunk = keys::Counter("nextChunk");
+  return ScanChecked(snap.get(), "", "", [&](std::string_view k, std::string_view v) -> Status {
     char c = k.empty() ? 0 : k[0];
-    if (c != 'A' && c != 'K' && c != 'L' && c != 'D' && c != 'C') return true;
-    if (c == 'C') {
-      if (k == keys::Counter("nextChunk")) {
-        auto n = DecodeCounterLE(v);
-        if (!n.ok()) {
-          bad = n.status().Annotate("counter nextChunk");
-          return false;
-        }
-        r->next_chunk = static_cast<uint64_t>(*n);
-      }
-      return true;
+    if (c == 'C' && k == next_chunk) {
+      JFS_ASSIGN_OR_RETURN(int64_t n, DecodeCounterLE(v));
+      r->next_chunk = static_cast<uint64_t>(n);
+      return Status::OK();
     }
+    if (c != 'A' && c != 'K' && c != 'L' && c != 'D') return Status::OK();
     auto p = keys::Parse(k);
     if (p.kind == Kind::kChunk) {
       auto records = DecodeChunk(v);
-      if (!records.ok()) {
-        bad = records.status().Annotate("chunk of inode " + std::to_string(p.ino));
-        return false;
-      }
+      if (!records.ok())
+        return records.status().Annotate("chunk of inode " + std::to_string(p.ino));
       for (const auto& s : *records) {
         if (s.id != 0) inv->Add(s.id, s.size, SliceUse::kUsed);
       }
     } else if (p.kind == Kind::kSliceRef) {
       auto refs = DecodeCounterLE(v);
-      if (!refs.ok()) {
-        bad = refs.status().Annotate("slice ref " + std::to_string(p.id));
-        return false;
-      }
+      if (!refs.ok()) return refs.status().Annotate("slice ref " + std::to_string(p.id));
       if (*refs < 0) inv->Add(p.id, p.index, SliceUse::kPending);
     } else if (p.kind == Kind::kDelayedSlices) {
       auto slices = DecodeDelayedSlices(v);
       if (!slices.ok()) {
-        bad = slices.status().Annotate("delayed slices at " + std::to_string(p.ts));
-        return false;
+        return slices.status().Annotate("delayed slices at " + std::to_string(p.ts));
       }
       for (const auto& s : *slices) inv->Add(s.id, s.size, SliceUse::kTrash);
     } else if (p.kind == Kind::kDelFile) {
       r->delfiles++;
     }
-    return true;
+    return Status::OK();
   });
-  JFS_RETURN_IF_ERROR(st);
-  return bad;
 }
 
 void CountInventory(const SliceInventory& inv, uint64_t bs, GcReport* r) {

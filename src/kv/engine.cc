@@ -5,6 +5,16 @@
 #include "model/records.h"
 
 namespace jfsbr {
+
+Status ScanChecked(KvReader* reader, std::string_view begin, std::string_view end,
+                   const CheckedScanFn& fn) {
+  Status failed;
+  JFS_RETURN_IF_ERROR(reader->Scan(begin, end, [&](std::string_view k, std::string_view v) {
+    failed = fn(k, v);
+    return failed.ok();
+  }));
+  return failed;
+}
 namespace {
 
 class Borrowed final : public KvEngine {

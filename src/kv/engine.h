@@ -46,6 +46,12 @@ class KvReader {
   virtual Status ScanRanges(const std::vector<KeyRange>& ranges, const RangeScanFn& fn);
 };
 
+// A scan whose callback can fail: the first error fn returns ends the scan
+// and is returned (a scan error likewise).
+using CheckedScanFn = std::function<Status(std::string_view key, std::string_view value)>;
+Status ScanChecked(KvReader* reader, std::string_view begin, std::string_view end,
+                   const CheckedScanFn& fn);
+
 // A read view that does not change while it is held.
 class KvSnapshot : public KvReader {
  public:

@@ -132,19 +132,17 @@ Result<std::string> LogTask::LastError() {
 
 Result<std::vector<uint64_t>> AllTaskCheckpoints(KvEngine* root) {
   std::vector<uint64_t> out;
-  Status bad;
   const std::string suffix = "/checkpoint";
-  JFS_RETURN_IF_ERROR(root->Scan(kTasksRoot, keys::PrefixEnd(kTasksRoot), [&](auto k, auto v) {
-    if (k.size() < suffix.size() || k.substr(k.size() - suffix.size()) != suffix) return true;
-    auto c = ParseCheckpointText(std::string(v));
-    if (!c.ok()) {
-      bad = c.status();
-      return false;
-    }
-    out.push_back(c->revision);
-    return true;
-  }));
-  JFS_RETURN_IF_ERROR(bad);
+  JFS_RETURN_IF_ERROR(
+      ScanChecked(root, kTasksRoot, keys::PrefixEnd(kTasksRoot),
+                  [&](std::string_view k, std::string_view v) -> Status {
+                    if (k.size() < suffix.size() || k.substr(k.size() - suffix.size()) != suffix) {
+                      return Status::OK();
+                    }
+                    JFS_ASSIGN_OR_RETURN(auto c, ParseCheckpointText(std::string(v)));
+                    out.push_back(c.revision);
+                    return Status::OK();
+                  }));
   return out;
 }
 
