@@ -166,10 +166,14 @@ TEST_F(DumpGoldenTest, GoldenLoadsIntoEveryEngineAndDumpsBackIdentically) {
     DumpOptions sub;
     sub.subdir = "/docs";
     EXPECT_EQ(Dump(e.get(), sub), ReadFile(kGoldenSub)) << kind;
-    // Single-threaded reading gives the same bytes.
+    // Single-threaded reading gives the same bytes, and so does reading the
+    // tree entry by entry instead of through the spill.
     DumpOptions one;
     one.threads = 1;
     EXPECT_EQ(Dump(e.get(), one), golden) << kind;
+    DumpOptions tree;
+    tree.spill = false;
+    EXPECT_EQ(Dump(e.get(), tree), golden) << kind;
   }
 }
 

@@ -39,9 +39,15 @@ int HexValue(char c) {
 }  // namespace
 
 std::string Escape(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size());
+  AppendEscaped(&out, s);
+  return out;
+}
+
+void AppendEscaped(std::string* out_str, std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string& out = *out_str;
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     size_t n = ValidRuneLen(s, i);
@@ -56,7 +62,6 @@ std::string Escape(std::string_view s) {
     out.append(s.substr(i, n));
     i += n;
   }
-  return out;
 }
 
 std::string Unescape(std::string_view s) {

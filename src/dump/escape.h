@@ -15,6 +15,8 @@
 namespace jfsbr {
 
 std::string Escape(std::string_view s);
+// Escape(s), appended to out.
+void AppendEscaped(std::string* out, std::string_view s);
 std::string Unescape(std::string_view s);
 
 }  // namespace jfsbr

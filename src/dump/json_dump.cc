@@ -1,11 +1,14 @@
 #include "dump/json_dump.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <deque>
 #include <future>
 
 #include "dump/json_render.h"
 #include "dump/node.h"
+#include "dump/tree_spill.h"
 #include "model/keys.h"
 #include "model/setting.h"
 #include "util/json.h"
@@ -17,10 +20,11 @@ namespace {
 constexpr size_t kPageSize = 1024;  // directory entries listed and prefetched at a time
 constexpr size_t kJobSize = 128;    // entries read (one etcd transaction) and rendered by one job
 
-struct Child {
-  std::string name;
-  Dentry dentry;
-};
+// A directory's records in the spill are read into memory at once up to this
+// size; a larger one keeps 16 bytes a child and reads each child alone.
+constexpr uint64_t kDirInMemory = 4 << 20;
+// The spill's write buffers, shared by the scanning threads.
+constexpr size_t kSpillMemory = 8 << 20;
 
 // The counters JuiceFS dumps, in its order and with its (plural) names.
 constexpr std::pair<const char*, const char*> kCounters[] = {
@@ -70,6 +74,7 @@ class JsonDumper {
     JFS_ASSIGN_OR_RETURN(VolumeFormat format, DecodeSetting(*setting));
     JFS_ASSIGN_OR_RETURN(Ino root, ResolveRoot());
     bool full = root == kRootInode;
+    if (full && opts_.spill) JFS_RETURN_IF_ERROR(Spill());
     std::string header;
     JFS_RETURN_IF_ERROR(Header(format, full, &header));
     JFS_RETURN_IF_ERROR(Write(header));
@@ -91,6 +96,21 @@ class JsonDumper {
   Status Write(std::string_view s) {
     stats_.bytes += s.size();
     return out_->Write(s);
+  }
+
+  // Files every inode under its parent in a temporary file (a scan in key
+  // order), so that the walk reads each directory's children in one go.
+  Status Spill() {
+    std::string dir = opts_.spill_dir;
+    if (dir.empty()) dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    JFS_ASSIGN_OR_RETURN(spill_, KeySpill::Create(dir));
+    size_t threads = static_cast<size_t>(std::max(1, opts_.threads));
+    size_t buffer = std::max<size_t>(1 << 20, kSpillMemory / threads);
+    JFS_RETURN_IF_ERROR(
+        SpillInodes(snap_, opts_.threads, buffer, spill_.get(), opts_.scan_progress));
+    stats_.spilled_bytes = spill_->bytes();
+    malloc_trim(0);  // the scan's buffers: back to the system before the walk
+    return Status::OK();
   }
 
   Result<DumpedNode> ReadDir(Ino ino) {
@@ -249,81 +269,175 @@ class JsonDumper {
     return Status::OK();
   }
 
-  // Up to kPageSize entries of dir after the entry key `after` (all if empty).
-  Result<std::vector<Child>> ListPage(Ino dir, std::string* after) {
-    std::string prefix = keys::EntryPrefix(dir);
-    std::string begin = after->empty() ? prefix : *after + std::string(1, '\0');
-    std::vector<Child> page;
-    Status bad;
-    JFS_RETURN_IF_ERROR(snap_->Scan(begin, keys::PrefixEnd(prefix), [&](auto k, auto v) {
-      auto d = DecodeDentry(v);
-      if (!d.ok()) {
-        bad = d.status().Annotate("entry of inode " + std::to_string(dir));
-        return false;
+  using NodeFn = std::function<Status(size_t i, DumpedNode& node)>;
+
+  // Where a directory's entries and their nodes come from.
+  class Children {
+   public:
+    virtual ~Children() = default;
+    // The next entries in name order (none at the end).
+    virtual Result<std::vector<DirChild>> NextPage() = 0;
+    // Calls fn with the node of page[i] for each i in [begin, end), in
+    // order; called from the pool's threads.
+    virtual Status ForEachNode(const std::vector<DirChild>& page, size_t begin, size_t end,
+                               const NodeFn& fn) = 0;
+  };
+
+  // Entries listed a page at a time and nodes read from the snapshot.
+  class SnapshotChildren : public Children {
+   public:
+    SnapshotChildren(JsonDumper* d, Ino dir) : d_(d), dir_(dir) {}
+    Result<std::vector<DirChild>> NextPage() override {
+      std::vector<DirChild> page;
+      if (done_) return page;
+      std::string prefix = keys::EntryPrefix(dir_);
+      std::string begin = after_.empty() ? prefix : after_ + std::string(1, '\0');
+      Status bad;
+      JFS_RETURN_IF_ERROR(d_->snap_->Scan(begin, keys::PrefixEnd(prefix), [&](auto k, auto v) {
+        auto dentry = DecodeDentry(v);
+        if (!dentry.ok()) {
+          bad = dentry.status().Annotate("entry of inode " + std::to_string(dir_));
+          return false;
+        }
+        page.push_back({std::string(k.substr(prefix.size())), *dentry});
+        after_ = std::string(k);
+        return page.size() < kPageSize;
+      }));
+      JFS_RETURN_IF_ERROR(bad);
+      done_ = page.size() < kPageSize;
+      return page;
+    }
+    Status ForEachNode(const std::vector<DirChild>& page, size_t begin, size_t end,
+                       const NodeFn& fn) override {
+      std::vector<NodeRef> refs;
+      for (size_t i = begin; i < end; i++)
+        refs.push_back({page[i].dentry.ino, page[i].dentry.type});
+      JFS_ASSIGN_OR_RETURN(auto nodes, ReadDumpedNodes(d_->snap_, &d_->acls_, refs));
+      for (size_t i = begin; i < end; i++) JFS_RETURN_IF_ERROR(fn(i, nodes[i - begin]));
+      return Status::OK();
+    }
+
+   private:
+    JsonDumper* d_;
+    Ino dir_;
+    std::string after_;
+    bool done_ = false;
+  };
+
+  // A directory's records read back from the spill in one go; a child the
+  // spill does not have under it is read from the snapshot.
+  class SpillChildren : public Children {
+   public:
+    SpillChildren(JsonDumper* d, SpilledDir dir) : d_(d), dir_(std::move(dir)) {}
+    Result<std::vector<DirChild>> NextPage() override { return dir_.NextChildren(kPageSize); }
+    Status ForEachNode(const std::vector<DirChild>& page, size_t begin, size_t end,
+                       const NodeFn& fn) override {
+      DumpedNode n;  // reused: its vectors keep their memory
+      std::string scratch;
+      for (size_t i = begin; i < end; i++) {
+        const Dentry& d = page[i].dentry;
+        JFS_ASSIGN_OR_RETURN(std::string_view rec, dir_.Node(d.ino, &scratch));
+        if (rec.empty()) {
+          JFS_ASSIGN_OR_RETURN(auto read,
+                               ReadDumpedNodes(d_->snap_, &d_->acls_, {{d.ino, d.type}}));
+          JFS_RETURN_IF_ERROR(fn(i, read[0]));
+          continue;
+        }
+        n.ino = d.ino;
+        n.found = true;
+        n.symlink.clear();
+        n.xattrs.clear();
+        n.chunks.clear();
+        std::optional<std::string> attr;
+        JFS_RETURN_IF_ERROR(DecodeSpilledNode(rec, &n, &attr));
+        JFS_RETURN_IF_ERROR(FinishNode(&d_->acls_, d.type, attr, &n));
+        JFS_RETURN_IF_ERROR(fn(i, n));
       }
-      page.push_back({std::string(k.substr(prefix.size())), *d});
-      *after = std::string(k);
-      return page.size() < kPageSize;
-    }));
-    JFS_RETURN_IF_ERROR(bad);
-    return page;
+      return Status::OK();
+    }
+
+   private:
+    JsonDumper* d_;
+    SpilledDir dir_;
+  };
+
+  Result<std::unique_ptr<Children>> OpenChildren(Ino dir) {
+    if (spill_) {
+      JFS_ASSIGN_OR_RETURN(SpilledDir d, SpilledDir::Read(*spill_, dir, kDirInMemory));
+      return std::unique_ptr<Children>(new SpillChildren(this, std::move(d)));
+    }
+    return std::unique_ptr<Children>(new SnapshotChildren(this, dir));
   }
 
+  // One job's output: its leaves rendered (each entry after the directory's
+  // first with the comma before it), and the directories among them, which
+  // the writer walks into at their place in the text.
   struct Prepared {
-    DumpedNode node;   // for directories
-    std::string leaf;  // rendered, for everything else
+    struct SubDir {
+      size_t at;     // offset in text
+      size_t index;  // in the page
+      DumpedNode node;
+    };
+    std::string text;
+    std::vector<SubDir> dirs;
+    uint64_t leaves = 0;
   };
 
   // Reads and renders children [begin, end) of a page (one job: per-entry
   // jobs would spend more on waking threads than on the work).
-  Result<std::vector<Prepared>> Prepare(const std::vector<Child>& page, size_t begin, size_t end,
-                                        int depth) {
-    std::vector<Prepared> out(end - begin);
-    std::vector<NodeRef> refs;
-    for (size_t i = begin; i < end; i++) refs.push_back({page[i].dentry.ino, page[i].dentry.type});
-    JFS_ASSIGN_OR_RETURN(std::vector<DumpedNode> nodes, ReadDumpedNodes(snap_, &acls_, refs));
-    for (size_t i = begin; i < end; i++) {
-      const Child& c = page[i];
-      DumpedNode& n = nodes[i - begin];
+  Result<Prepared> Prepare(Children* children, const std::vector<DirChild>& page, size_t begin,
+                           size_t end, bool first_in_dir, int depth) {
+    Prepared out;
+    JFS_RETURN_IF_ERROR(children->ForEachNode(page, begin, end, [&](size_t i, DumpedNode& n) {
+      if (i > begin || !first_in_dir) out.text.push_back(',');
       if (n.attr.IsDir()) {
-        out[i - begin].node = std::move(n);
+        out.dirs.push_back({out.text.size(), i, std::move(n)});
       } else {
-        out[i - begin].leaf = RenderLeafEntry(c.name, n, depth + 2);
+        AppendLeafEntry(&out.text, page[i].name, n, depth + 2);
+        out.leaves++;
       }
-    }
+      return Status::OK();
+    }));
     return out;
   }
 
   Status Dir(std::string_view name, const DumpedNode& node, int depth) {
     JFS_RETURN_IF_ERROR(Write(RenderDirHead(name, node, depth)));
-    Tick();
-    std::string after;
+    Tick(1);
+    JFS_ASSIGN_OR_RETURN(std::unique_ptr<Children> children, OpenChildren(node.ino));
     bool first = true;
     while (true) {
-      JFS_ASSIGN_OR_RETURN(std::vector<Child> page, ListPage(node.ino, &after));
+      JFS_ASSIGN_OR_RETURN(std::vector<DirChild> page, children->NextPage());
       if (page.empty()) break;
-      std::deque<std::future<Result<std::vector<Prepared>>>> ahead;
+      std::deque<std::future<Result<Prepared>>> ahead;
       for (size_t b = 0; b < page.size(); b += kJobSize) {
         size_t e = std::min(page.size(), b + kJobSize);
-        ahead.push_back(
-            pool_.Submit([this, &page, b, e, depth] { return Prepare(page, b, e, depth); }));
+        bool first_in_dir = first && b == 0;
+        Children* c = children.get();
+        ahead.push_back(pool_.Submit([this, c, &page, b, e, first_in_dir, depth] {
+          return Prepare(c, page, b, e, first_in_dir, depth);
+        }));
       }
+      first = false;
       for (size_t j = 0; j < ahead.size(); j++) {
-        Result<std::vector<Prepared>> batch = ahead[j].get();
-        if (!batch.ok()) return Drain(&ahead, j + 1, batch.status());
-        for (size_t k = 0; k < batch->size(); k++) {
-          Prepared& p = (*batch)[k];
-          if (!first) JFS_RETURN_IF_ERROR(Write(","));
-          first = false;
-          Status st =
-              p.leaf.empty() ? Dir(page[j * kJobSize + k].name, p.node, depth + 2) : Write(p.leaf);
-          if (!st.ok()) return Drain(&ahead, j + 1, st);
-          if (!p.leaf.empty()) Tick();
-        }
+        Result<Prepared> job = ahead[j].get();
+        Status st = job.ok() ? WriteJob(&*job, page, depth) : job.status();
+        if (!st.ok()) return Drain(&ahead, j + 1, st);
       }
-      if (page.size() < kPageSize) break;
     }
     return Write(RenderDirTail(depth));
+  }
+
+  Status WriteJob(Prepared* job, const std::vector<DirChild>& page, int depth) {
+    size_t at = 0;
+    for (auto& sub : job->dirs) {
+      JFS_RETURN_IF_ERROR(Write(std::string_view(job->text).substr(at, sub.at - at)));
+      JFS_RETURN_IF_ERROR(Dir(page[sub.index].name, sub.node, depth + 2));
+      at = sub.at;
+    }
+    JFS_RETURN_IF_ERROR(Write(std::string_view(job->text).substr(at)));
+    Tick(job->leaves);
+    return Status::OK();
   }
 
   // Waits for the jobs still running (they use this object) and returns st.
@@ -333,12 +447,14 @@ class JsonDumper {
     return st;
   }
 
-  void Tick() {
-    stats_.entries++;
-    if (opts_.progress && stats_.entries % 4096 == 0) opts_.progress(stats_.entries);
+  void Tick(uint64_t n) {
+    uint64_t before = stats_.entries;
+    stats_.entries += n;
+    if (opts_.progress && before / 4096 != stats_.entries / 4096) opts_.progress(stats_.entries);
   }
 
   KvSnapshot* snap_;
+  std::unique_ptr<KeySpill> spill_;  // null: every directory is read from the snapshot
   Sink* out_;
   const DumpOptions& opts_;
   AclCache acls_;

@@ -20,14 +20,23 @@ struct DumpOptions {
   bool keep_secret = false;  // else SecretKey/SessionToken become "removed"
   bool skip_trash = false;
   int threads = 10;
+  // Full dumps first read every inode in key order into a temporary file in
+  // spill_dir ($TMPDIR or /tmp when empty), about half the JSON's size, then
+  // walk the tree from it; false: read the tree from the engine entry by
+  // entry (no temporary space, slower).
+  bool spill = true;
+  std::string spill_dir;
+  // Called now and then with the number of keys read into the spill.
+  std::function<void(uint64_t keys)> scan_progress;
   // Called now and then with the number of entries written so far.
   std::function<void(uint64_t entries)> progress;
 };
 
 struct DumpStats {
-  uint64_t version = 0;  // the engine version of the snapshot dumped
-  uint64_t entries = 0;  // tree entries written (FSTree and Trash included)
-  uint64_t bytes = 0;    // bytes of JSON written
+  uint64_t version = 0;        // the engine version of the snapshot dumped
+  uint64_t entries = 0;        // tree entries written (FSTree and Trash included)
+  uint64_t bytes = 0;          // bytes of JSON written
+  uint64_t spilled_bytes = 0;  // temporary space used
 };
 
 // Dumps the volume as of `snapshot` into out (not closed).

@@ -1,5 +1,7 @@
 #include "dump/json_render.h"
 
+#include <charconv>
+
 #include "dump/escape.h"
 #include "util/json.h"
 
@@ -8,23 +10,35 @@ namespace {
 
 void Indent(std::string* out, int depth) { out->append(static_cast<size_t>(depth) * 2, ' '); }
 
+template <typename T>
+void Num(std::string* out, T v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, r.ptr);
+}
+
 // Appends ,"key":value for an unsigned value, or nothing if omitempty and 0.
 void Field(std::string* out, std::string_view key, uint64_t v, bool omit_zero = false) {
   if (omit_zero && v == 0) return;
-  out->append(",\"").append(key).append("\":").append(std::to_string(v));
+  out->append(",\"").append(key).append("\":");
+  Num(out, v);
 }
 
 void AppendAttr(std::string* out, const DumpedNode& n) {
   const Attr& a = n.attr;
-  out->append("{\"inode\":").append(std::to_string(n.ino));
+  out->append("{\"inode\":");
+  Num(out, n.ino);
   Field(out, "flags", a.flags, true);
   out->append(",\"type\":\"").append(FileTypeName(a.type)).append("\"");
   Field(out, "mode", a.mode);
   Field(out, "uid", a.uid);
   Field(out, "gid", a.gid);
-  out->append(",\"atime\":").append(std::to_string(a.atime));
-  out->append(",\"mtime\":").append(std::to_string(a.mtime));
-  out->append(",\"ctime\":").append(std::to_string(a.ctime));
+  out->append(",\"atime\":");
+  Num(out, a.atime);
+  out->append(",\"mtime\":");
+  Num(out, a.mtime);
+  out->append(",\"ctime\":");
+  Num(out, a.ctime);
   Field(out, "atimensec", a.atimensec, true);
   Field(out, "mtimensec", a.mtimensec, true);
   Field(out, "ctimensec", a.ctimensec, true);
@@ -54,14 +68,18 @@ void AppendAclEntries(std::string* out, const std::vector<AclEntry>& list) {
   }
   out->push_back('[');
   for (size_t i = 0; i < list.size(); i++) {
-    out->append(i ? ",{\"id\":" : "{\"id\":").append(std::to_string(list[i].id));
-    out->append(",\"perm\":").append(std::to_string(list[i].perm)).push_back('}');
+    out->append(i ? ",{\"id\":" : "{\"id\":");
+    Num(out, list[i].id);
+    out->append(",\"perm\":");
+    Num(out, list[i].perm);
+    out->push_back('}');
   }
   out->push_back(']');
 }
 
 void AppendAcl(std::string* out, const AclRule& r) {
-  out->append("{\"owner\":").append(std::to_string(r.owner));
+  out->append("{\"owner\":");
+  Num(out, r.owner);
   Field(out, "group", r.group);
   Field(out, "other", r.other);
   Field(out, "mask", r.mask);
@@ -73,10 +91,13 @@ void AppendAcl(std::string* out, const AclRule& r) {
 }
 
 void AppendChunk(std::string* out, uint32_t index, const std::vector<SliceRecord>& slices) {
-  out->append("{\"index\":").append(std::to_string(index)).append(",\"slices\":[");
+  out->append("{\"index\":");
+  Num(out, index);
+  out->append(",\"slices\":[");
   for (size_t i = 0; i < slices.size(); i++) {
     const SliceRecord& s = slices[i];
-    out->append(i ? ",{\"id\":" : "{\"id\":").append(std::to_string(s.id));
+    out->append(i ? ",{\"id\":" : "{\"id\":");
+    Num(out, s.id);
     Field(out, "pos", s.pos, true);
     Field(out, "size", s.size);
     Field(out, "off", s.off, true);
@@ -90,7 +111,9 @@ void AppendChunk(std::string* out, uint32_t index, const std::vector<SliceRecord
 void AppendHead(std::string* out, std::string_view name, const DumpedNode& n, int depth) {
   out->push_back('\n');
   Indent(out, depth);
-  out->append("\"").append(Escape(name)).append("\": {\n");
+  out->push_back('"');
+  AppendEscaped(out, name);
+  out->append("\": {\n");
   Indent(out, depth + 1);
   out->append("\"attr\": ");
   AppendAttr(out, n);
@@ -101,7 +124,9 @@ void AppendHead(std::string* out, std::string_view name, const DumpedNode& n, in
   };
   if (n.attr.type == FileType::kSymlink && !n.symlink.empty()) {
     field("symlink");
-    out->append("\"").append(Escape(n.symlink)).append("\"");
+    out->push_back('"');
+    AppendEscaped(out, n.symlink);
+    out->push_back('"');
   }
   if (!n.xattrs.empty()) {
     field("xattrs");
@@ -119,8 +144,8 @@ void AppendHead(std::string* out, std::string_view name, const DumpedNode& n, in
 
 }  // namespace
 
-std::string RenderLeafEntry(std::string_view name, const DumpedNode& n, int depth) {
-  std::string out;
+void AppendLeafEntry(std::string* out_str, std::string_view name, const DumpedNode& n, int depth) {
+  std::string& out = *out_str;
   AppendHead(&out, name, n, depth);
   if (n.chunks.size() == 1) {
     out.append(",\n");
@@ -144,7 +169,6 @@ std::string RenderLeafEntry(std::string_view name, const DumpedNode& n, int dept
   out.push_back('\n');
   Indent(&out, depth);
   out.push_back('}');
-  return out;
 }
 
 std::string RenderDirHead(std::string_view name, const DumpedNode& n, int depth) {

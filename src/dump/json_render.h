@@ -10,8 +10,8 @@
 
 namespace jfsbr {
 
-// A non-directory entry at nesting depth `depth`, starting with its newline.
-std::string RenderLeafEntry(std::string_view name, const DumpedNode& n, int depth);
+// Appends a non-directory entry at nesting depth `depth`, starting with its newline.
+void AppendLeafEntry(std::string* out, std::string_view name, const DumpedNode& n, int depth);
 // A directory entry up to and including `"entries": {`.
 std::string RenderDirHead(std::string_view name, const DumpedNode& n, int depth);
 // What closes a directory entry opened by RenderDirHead at `depth`.

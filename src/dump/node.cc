@@ -1,6 +1,7 @@
 #include "dump/node.h"
 
 #include "model/keys.h"
+#include "util/coding.h"
 
 namespace jfsbr {
 
@@ -18,14 +19,9 @@ Result<std::optional<AclRule>> AclCache::Get(uint32_t id) {
   return std::optional<AclRule>(rule);
 }
 
-namespace {
-
-// Adds one of the inode's keys: C (chunk), I (attr), S (symlink), X (xattr).
-Status AddKey(std::string_view k, std::string_view v, DumpedNode* n,
-              std::optional<std::string>* attr) {
-  if (k.size() < 10) return Status::OK();
-  std::string_view rest = k.substr(10);
-  switch (k[9]) {
+Status AddNodeKey(char type, std::string_view rest, std::string_view v, DumpedNode* n,
+                  std::optional<std::string>* attr) {
+  switch (type) {
     case 'I':
       if (rest.empty()) *attr = std::string(v);
       break;
@@ -39,7 +35,7 @@ Status AddKey(std::string_view k, std::string_view v, DumpedNode* n,
       if (rest.size() != 4) break;
       auto records = DecodeChunk(v);
       if (!records.ok()) return records.status().Annotate("inode " + std::to_string(n->ino));
-      n->chunks.emplace_back(keys::Parse(k).index, std::move(*records));
+      n->chunks.emplace_back(GetBE32(rest.data()), std::move(*records));
       break;
     }
     default:
@@ -48,8 +44,8 @@ Status AddKey(std::string_view k, std::string_view v, DumpedNode* n,
   return Status::OK();
 }
 
-Status Finish(AclCache* acls, FileType type, const std::optional<std::string>& attr,
-              DumpedNode* n) {
+Status FinishNode(AclCache* acls, FileType type, const std::optional<std::string>& attr,
+                  DumpedNode* n) {
   if (attr) {
     auto a = DecodeAttr(*attr);
     if (!a.ok()) return a.status().Annotate("inode " + std::to_string(n->ino));
@@ -70,8 +66,6 @@ Status Finish(AclCache* acls, FileType type, const std::optional<std::string>& a
   return Status::OK();
 }
 
-}  // namespace
-
 Result<std::vector<DumpedNode>> ReadDumpedNodes(KvReader* reader, AclCache* acls,
                                                 const std::vector<NodeRef>& refs) {
   std::vector<KeyRange> ranges;
@@ -87,11 +81,11 @@ Result<std::vector<DumpedNode>> ReadDumpedNodes(KvReader* reader, AclCache* acls
   for (size_t i = 0; i < refs.size(); i++) nodes[i].ino = refs[i].ino;
   Status bad;
   JFS_RETURN_IF_ERROR(reader->ScanRanges(ranges, [&](size_t i, auto k, auto v) {
-    if (bad.ok()) bad = AddKey(k, v, &nodes[i], &attrs[i]);
+    if (bad.ok() && k.size() >= 10) bad = AddNodeKey(k[9], k.substr(10), v, &nodes[i], &attrs[i]);
   }));
   JFS_RETURN_IF_ERROR(bad);
   for (size_t i = 0; i < refs.size(); i++) {
-    JFS_RETURN_IF_ERROR(Finish(acls, refs[i].type, attrs[i], &nodes[i]));
+    JFS_RETURN_IF_ERROR(FinishNode(acls, refs[i].type, attrs[i], &nodes[i]));
   }
   return nodes;
 }

@@ -42,6 +42,16 @@ struct NodeRef {
   FileType type;  // what the dentry says
 };
 
+// Adds one of an inode's keys (its type letter, what follows it, the value):
+// C (chunk), I (attr, kept in *attr), S (symlink), X (xattr); others are ignored.
+Status AddNodeKey(char type, std::string_view rest, std::string_view value, DumpedNode* n,
+                  std::optional<std::string>* attr);
+// Completes n once its keys are added: decodes the attr (or makes one up of
+// the dentry's type, as JuiceFS does, when there is none), drops the chunks
+// past the length and looks up the ACL rules.
+Status FinishNode(AclCache* acls, FileType type, const std::optional<std::string>& attr,
+                  DumpedNode* n);
+
 // Reads the inodes refs name from reader (a dump's snapshot) in one
 // ScanRanges. Directories' entries are not read here (they are streamed
 // separately).

@@ -22,6 +22,10 @@ inline void PutBE32(std::string* dst, uint32_t v) {
 inline void PutBE64(std::string* dst, uint64_t v) {
   for (int s = 56; s >= 0; s -= 8) dst->push_back(static_cast<char>(v >> s));
 }
+inline void PutLE16(std::string* dst, uint16_t v) {
+  dst->push_back(static_cast<char>(v));
+  dst->push_back(static_cast<char>(v >> 8));
+}
 inline void PutLE32(std::string* dst, uint32_t v) {
   for (int s = 0; s < 32; s += 8) dst->push_back(static_cast<char>(v >> s));
 }
@@ -38,6 +42,10 @@ inline uint32_t GetBE32(const char* p) {
   return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
 }
 inline uint64_t GetBE64(const char* p) { return (uint64_t{GetBE32(p)} << 32) | GetBE32(p + 4); }
+inline uint16_t GetLE16(const char* p) {
+  auto u = reinterpret_cast<const unsigned char*>(p);
+  return static_cast<uint16_t>(u[0] | (u[1] << 8));
+}
 inline uint32_t GetLE32(const char* p) {
   auto u = reinterpret_cast<const unsigned char*>(p);
   return (uint32_t{u[3]} << 24) | (uint32_t{u[2]} << 16) | (uint32_t{u[1]} << 8) | u[0];

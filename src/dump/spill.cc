@@ -1,0 +1,139 @@
+#include "dump/spill.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "util/coding.h"
+
+namespace jfsbr {
+namespace {
+
+constexpr size_t kHeader = 12;         // key u64 + length u32 in a writer's buffer
+constexpr size_t kStaging = 1u << 20;  // bytes gathered before each pwrite
+
+Status Errno(const std::string& what, int err) {
+  return Status::IOError(what + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KeySpill>> KeySpill::Create(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    std::string name = dir + "/jfsbr-spill-XXXXXX";  // no O_TMPFILE: unlink at once
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(name.c_str());
+  }
+  if (fd < 0) return Errno("cannot create a temporary file in " + dir, errno);
+  return std::unique_ptr<KeySpill>(new KeySpill(fd, dir));
+}
+
+KeySpill::~KeySpill() { ::close(fd_); }
+
+std::unique_ptr<KeySpill::Writer> KeySpill::NewWriter(size_t buffer_bytes) {
+  return std::unique_ptr<Writer>(new Writer(this, buffer_bytes));
+}
+
+Status KeySpill::Writer::Add(uint64_t key, std::string_view payload) {
+  if (!buf_.empty() && buf_.size() + kHeader + payload.size() > limit_) {
+    JFS_RETURN_IF_ERROR(spill_->WriteRun(&buf_, &at_));
+  }
+  if (buf_.capacity() < limit_) buf_.reserve(limit_);
+  at_.emplace_back(key, static_cast<uint32_t>(buf_.size()));
+  PutLE64(&buf_, key);
+  PutLE32(&buf_, static_cast<uint32_t>(payload.size()));
+  buf_.append(payload);
+  return Status::OK();
+}
+
+Status KeySpill::Writer::Flush() {
+  Status st = buf_.empty() ? Status::OK() : spill_->WriteRun(&buf_, &at_);
+  std::string().swap(buf_);  // give the memory back
+  decltype(at_)().swap(at_);
+  return st;
+}
+
+Status KeySpill::PWrite(std::string_view data, uint64_t offset) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Errno("writing the dump's temporary file in " + dir_ + " (at " +
+                       std::to_string(offset >> 20) + " MiB; --spill-dir picks another place)",
+                   errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::OK();
+}
+
+// Sorts a writer's buffer by key (records of a key keep their order) and
+// writes it as [len u32][payload]... in one range of the file.
+Status KeySpill::WriteRun(std::string* buf, std::vector<std::pair<uint64_t, uint32_t>>* at) {
+  std::sort(at->begin(), at->end());
+  uint64_t size = buf->size() - at->size() * sizeof(uint64_t);
+  uint64_t base = end_.fetch_add(size);
+  std::vector<Piece> index;
+  std::string staging;
+  staging.reserve(kStaging + (64 << 10));
+  uint64_t flushed = 0;
+  for (const auto& [key, off] : *at) {
+    uint32_t len = GetLE32(buf->data() + off + sizeof(uint64_t));
+    uint64_t pos = base + flushed + staging.size();
+    if (index.empty() || index.back().key != key) index.push_back({key, pos, 0});
+    index.back().length += 4 + len;
+    staging.append(*buf, off + sizeof(uint64_t), 4 + len);
+    if (staging.size() >= kStaging) {
+      JFS_RETURN_IF_ERROR(PWrite(staging, base + flushed));
+      flushed += staging.size();
+      staging.clear();
+    }
+  }
+  JFS_RETURN_IF_ERROR(PWrite(staging, base + flushed));
+  buf->clear();
+  at->clear();
+  std::lock_guard l(mu_);
+  index_entries_ += index.size();
+  runs_.push_back(std::move(index));
+  return Status::OK();
+}
+
+namespace {
+const auto kByKey = [](const auto& piece, uint64_t key) { return piece.key < key; };
+}  // namespace
+
+std::vector<KeySpill::Extent> KeySpill::Find(uint64_t key) const {
+  std::vector<Extent> out;
+  for (const auto& run : runs_) {
+    auto it = std::lower_bound(run.begin(), run.end(), key, kByKey);
+    if (it != run.end() && it->key == key) out.push_back({it->offset, it->length});
+  }
+  return out;
+}
+
+Status KeySpill::Read(uint64_t offset, size_t n, char* out) const {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return Errno("reading the dump's temporary file in " + dir_, r < 0 ? errno : EIO);
+    done += static_cast<size_t>(r);
+  }
+  return Status::OK();
+}
+
+Status KeySpill::Get(uint64_t key, std::string* out) const {
+  for (const Extent& e : Find(key)) {
+    size_t at = out->size();
+    out->resize(at + e.length);
+    JFS_RETURN_IF_ERROR(Read(e.offset, e.length, out->data() + at));
+  }
+  return Status::OK();
+}
+
+}  // namespace jfsbr
