@@ -24,15 +24,22 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 void PrintDumpSummary(const Args& a, const DumpStats& s, double secs) {
-  char line[256];
+  char line[320];
   auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
   if (a.Has("json")) {
     snprintf(line, sizeof(line),
-             "{\"version\": %llu, \"entries\": %llu, \"bytes\": %llu, \"seconds\": %.3f}\n",
-             u(s.version), u(s.entries), u(s.bytes), secs);
+             "{\"version\": %llu, \"entries\": %llu, \"bytes\": %llu, \"seconds\": %.3f, "
+             "\"spilled_bytes\": %llu}\n",
+             u(s.version), u(s.entries), u(s.bytes), secs, u(s.spilled_bytes));
   } else {
-    snprintf(line, sizeof(line), "dumped %llu %s (%llu bytes) in %.2fs at version %llu\n",
-             u(s.entries), a.Has("binary") ? "records" : "entries", u(s.bytes), secs, u(s.version));
+    char spilled[64] = "";
+    if (s.spilled_bytes) {
+      snprintf(spilled, sizeof(spilled), ", %.1f MiB of temporary space",
+               static_cast<double>(s.spilled_bytes) / (1 << 20));
+    }
+    snprintf(line, sizeof(line), "dumped %llu %s (%llu bytes) in %.2fs at version %llu%s\n",
+             u(s.entries), a.Has("binary") ? "records" : "entries", u(s.bytes), secs, u(s.version),
+             spilled);
   }
   std::cerr << line;
 }
@@ -57,6 +64,8 @@ int RunDump(const Args& a) {
   o.subdir = a.Get("subdir");
   o.keep_secret = a.Has("keep-secret-key");
   o.skip_trash = a.Has("skip-trash");
+  o.spill = !a.Has("no-spill");
+  o.spill_dir = a.Get("spill-dir");
   auto threads = a.GetThreads(DefaultThreads());
   if (!threads.ok()) return Fail(a, threads.status());
   o.threads = *threads;
@@ -64,8 +73,12 @@ int RunDump(const Args& a) {
   auto file = OpenFileSink(path);
   if (!file.ok()) return Fail(a, file.status());
   auto sink = CompressingSink(std::move(*file), CompressionForName(path));
-  CountProgress progress("dumped entries");
-  o.progress = [&](uint64_t n) { progress.Update(n); };
+  CountProgress scanned("keys read"), progress("dumped entries");
+  o.scan_progress = [&](uint64_t n) { scanned.Update(n); };
+  o.progress = [&](uint64_t n) {
+    scanned.Clear();
+    progress.Update(n);
+  };
   auto start = std::chrono::steady_clock::now();
   Result<DumpStats> stats = DumpStats();
   if (a.Has("binary")) {
@@ -76,6 +89,7 @@ int RunDump(const Args& a) {
   } else {
     stats = DumpJson(snap->get(), sink.get(), o);
   }
+  scanned.Clear();
   progress.Clear();
   if (!stats.ok()) return Fail(a, stats.status());
   if (Status st = sink->Close(); !st.ok()) return Fail(a, st);
@@ -168,6 +182,10 @@ const Command kDumpCommand = {
      {"keep-secret-key", 0, "", "keep SecretKey and SessionToken (else \"removed\")"},
      {"skip-trash", 0, "", "leave out the trash"},
      {"threads", 'p', "N", "threads reading entries", "the number of cores"},
+     {"spill-dir", 0, "DIR",
+      "where a full JSON dump keeps its temporary file (about half the dump's size)",
+      "$TMPDIR or /tmp"},
+     {"no-spill", 0, "", "read the tree entry by entry instead (no temporary file; slower)"},
      {"json", 0, "", "print the summary (with the snapshot version) as JSON on stderr"},
      {"at-version", 0, "N", "dump the volume as it was at this earlier version (etcd revision)"},
      {"binary", 0, "", "JuiceFS's binary format (V2) instead of JSON"}},

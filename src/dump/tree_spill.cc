@@ -148,24 +148,25 @@ Status SpillInodes(KvReader* reader, int threads, size_t buffer_bytes, KeySpill*
   });
 }
 
-using ReadFn = std::function<Status(uint64_t offset, size_t n, char* out)>;
+// Gives n bytes at offset (n may be cut at the end of what there is).
+using ViewFn = std::function<Result<std::string_view>(uint64_t offset, size_t n)>;
 
 // Calls fn(offset, payload head, payload length) for each record of the
-// extent (records are [len u32][payload]), reading it in chunks with read;
+// extent (records are [len u32][payload]), viewing it in chunks with view;
 // the head is the payload's first 9 bytes, or all of it if shorter.
-Status WalkExtent(const ReadFn& read, KeySpill::Extent e,
+Status WalkExtent(const ViewFn& view, KeySpill::Extent e,
                   const std::function<Status(uint64_t, std::string_view, uint32_t)>& fn) {
   constexpr size_t kChunk = 1 << 20, kHead = 4 + 9;
-  std::string buf;
-  uint64_t buf_at = e.offset, pos = e.offset, end = e.offset + e.length;
+  std::string_view chunk;
+  uint64_t chunk_at = e.offset, pos = e.offset, end = e.offset + e.length;
   while (pos < end) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(kHead, end - pos));
-    if (pos + want > buf_at + buf.size()) {
-      buf_at = pos;
-      buf.resize(static_cast<size_t>(std::min<uint64_t>(kChunk, end - pos)));
-      JFS_RETURN_IF_ERROR(read(pos, buf.size(), buf.data()));
+    if (pos + want > chunk_at + chunk.size()) {
+      chunk_at = pos;
+      JFS_ASSIGN_OR_RETURN(chunk,
+                           view(pos, static_cast<size_t>(std::min<uint64_t>(kChunk, end - pos))));
     }
-    std::string_view at(buf.data() + (pos - buf_at), want);
+    std::string_view at = chunk.substr(pos - chunk_at, want);
     if (at.size() < 4) return BadSpill("a record is cut short");
     uint32_t len = GetLE32(at.data());
     if (len > end - pos - 4) return BadSpill("a record is cut short");
@@ -183,17 +184,21 @@ Result<SpilledDir> SpilledDir::Read(const KeySpill& spill, Ino dir, uint64_t max
   uint64_t total = 0;
   for (const auto& e : extents) total += e.length;
   d.in_memory_ = total <= max_in_memory;
-  ReadFn read = [&](uint64_t offset, size_t n, char* out) { return spill.Read(offset, n, out); };
+  std::string buf;
+  ViewFn view = [&](uint64_t offset, size_t n) -> Result<std::string_view> {
+    buf.resize(n);
+    JFS_RETURN_IF_ERROR(spill.Read(offset, n, buf.data()));
+    return std::string_view(buf);
+  };
   if (d.in_memory_) {
     JFS_RETURN_IF_ERROR(spill.Get(dir, &d.data_));
     extents = {{0, static_cast<uint32_t>(d.data_.size())}};
-    read = [&](uint64_t offset, size_t n, char* out) {
-      d.data_.copy(out, n, offset);
-      return Status::OK();
+    view = [&](uint64_t offset, size_t n) -> Result<std::string_view> {
+      return std::string_view(d.data_).substr(offset, n);
     };
   }
   for (const auto& e : extents) {
-    JFS_RETURN_IF_ERROR(WalkExtent(read, e, [&](uint64_t at, std::string_view head, uint32_t len) {
+    JFS_RETURN_IF_ERROR(WalkExtent(view, e, [&](uint64_t at, std::string_view head, uint32_t len) {
       if (head.size() >= 5 && head[0] == 'E') {
         d.parts_.push_back({GetLE32(head.data() + 1), at + 5, len - 5});
       } else if (head.size() == 9 && head[0] == 'N') {

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <future>
 
 namespace jfsbr {
 namespace {
@@ -49,6 +51,102 @@ class FdSink final : public Sink {
  private:
   int fd_;
   std::string path_, tmp_;
+};
+
+// A new regular file written with O_DIRECT: whole aligned blocks go from
+// our buffers to the device, without the copy into the page cache, which on
+// this kind of machine costs more CPU than rendering a dump does (measured:
+// 0.7-1.1 s of kernel time for a 353 MB dump). One buffer fills while the
+// other is being written. Like FdSink: FILE.tmp, fsync, rename at Close.
+class DirectSink final : public Sink {
+ public:
+  static constexpr size_t kBuffer = 2 << 20, kAlign = 4096;
+
+  DirectSink(int fd, std::string path, std::string tmp)
+      : fd_(fd), path_(std::move(path)), tmp_(std::move(tmp)) {
+    for (auto& b : bufs_) b = static_cast<char*>(std::aligned_alloc(kAlign, kBuffer));
+  }
+  ~DirectSink() override {
+    if (pending_.valid()) pending_.wait();
+    for (char* b : bufs_) std::free(b);
+    if (fd_ >= 0) {  // never closed: discard the partial file
+      close(fd_);
+      unlink(tmp_.c_str());
+    }
+  }
+  bool ok() const { return bufs_[0] && bufs_[1]; }
+
+  Status Write(std::string_view data) override {
+    while (!data.empty()) {
+      size_t n = std::min(data.size(), kBuffer - used_);
+      memcpy(bufs_[cur_] + used_, data.data(), n);
+      used_ += n;
+      data.remove_prefix(n);
+      if (used_ == kBuffer) JFS_RETURN_IF_ERROR(Submit(kBuffer));
+    }
+    return Status::OK();
+  }
+
+  Status Close() override {
+    // The tail, zero-padded to a whole block, then cut back to its size.
+    size_t size = used_;
+    size_t padded = (size + kAlign - 1) / kAlign * kAlign;
+    memset(bufs_[cur_] + size, 0, padded - size);
+    Status st = Submit(padded);
+    if (st.ok()) st = Wait();
+    off_t length = static_cast<off_t>(offset_ - padded + size);
+    int fd = fd_;
+    fd_ = -1;
+    if (st.ok() && (ftruncate(fd, length) != 0 || fsync(fd) != 0)) st = ErrnoStatus("flush", tmp_);
+    if (close(fd) != 0 && st.ok()) st = ErrnoStatus("flush", tmp_);
+    if (st.ok() && rename(tmp_.c_str(), path_.c_str()) != 0) {
+      st = ErrnoStatus("rename to " + path_, tmp_);
+    }
+    if (!st.ok()) unlink(tmp_.c_str());
+    return st;
+  }
+
+ private:
+  Status Wait() { return pending_.valid() ? pending_.get() : Status::OK(); }
+
+  // Hands the current buffer's first n bytes to a writer thread once the
+  // previous one is written, and goes on with the other buffer.
+  Status Submit(size_t n) {
+    JFS_RETURN_IF_ERROR(Wait());
+    pending_ = std::async(std::launch::async, [this, buf = bufs_[cur_], n, at = offset_] {
+      return WriteAt(buf, n, at);
+    });
+    offset_ += n;
+    cur_ ^= 1;
+    used_ = 0;
+    return Status::OK();
+  }
+
+  Status WriteAt(const char* buf, size_t n, uint64_t at) {
+    while (n > 0) {
+      ssize_t w = pwrite(fd_, buf, n, static_cast<off_t>(at));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINVAL && !buffered_) {  // no direct I/O here after all
+        buffered_ = true;
+        fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_DIRECT);
+        continue;
+      }
+      if (w < 0) return ErrnoStatus("write", tmp_);
+      buf += w;
+      n -= static_cast<size_t>(w);
+      at += static_cast<uint64_t>(w);
+    }
+    return Status::OK();
+  }
+
+  int fd_;
+  std::string path_, tmp_;
+  char* bufs_[2] = {nullptr, nullptr};
+  int cur_ = 0;
+  size_t used_ = 0;
+  uint64_t offset_ = 0;  // where the next buffer goes
+  bool buffered_ = false;
+  std::future<Status> pending_;
 };
 
 class FdSource final : public Source {
@@ -107,7 +205,14 @@ Result<std::unique_ptr<Sink>> OpenFileSink(const std::string& path) {
     return std::unique_ptr<Sink>(new FdSink(STDOUT_FILENO, "stdout", ""));
   }
   std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644);
+  if (fd >= 0) {
+    auto direct = std::make_unique<DirectSink>(fd, path, tmp);
+    if (direct->ok()) return std::unique_ptr<Sink>(std::move(direct));
+    return Status::IOError("out of memory for the write buffers of " + tmp);
+  }
+  // Not a regular file on a file system with direct I/O (a pipe, tmpfs).
+  fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("create", tmp);
   return std::unique_ptr<Sink>(new FdSink(fd, path, tmp));
 }
