@@ -32,8 +32,11 @@ void PrintDumpSummary(const Args& a, const DumpStats& s, double secs) {
              "\"spilled_bytes\": %llu}\n",
              u(s.version), u(s.entries), u(s.bytes), secs, u(s.spilled_bytes));
   } else {
-    char spilled[64] = "";
-    if (s.spilled_bytes) {
+    char spilled[128] = "";
+    if (s.spill_given_up) {
+      snprintf(spilled, sizeof(spilled),
+               " (too many directories for the temporary file's index: read entry by entry)");
+    } else if (s.spilled_bytes) {
       snprintf(spilled, sizeof(spilled), ", %.1f MiB of temporary space",
                static_cast<double>(s.spilled_bytes) / (1 << 20));
     }

@@ -103,11 +103,17 @@ class JsonDumper {
   Status Spill() {
     std::string dir = opts_.spill_dir;
     if (dir.empty()) dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    JFS_ASSIGN_OR_RETURN(spill_, KeySpill::Create(dir));
+    JFS_ASSIGN_OR_RETURN(spill_, KeySpill::Create(dir, opts_.spill_index_limit));
     size_t threads = static_cast<size_t>(std::max(1, opts_.threads));
     size_t buffer = std::max<size_t>(1 << 20, kSpillMemory / threads);
-    JFS_RETURN_IF_ERROR(
-        SpillInodes(snap_, opts_.threads, buffer, spill_.get(), opts_.scan_progress));
+    Status st = SpillInodes(snap_, opts_.threads, buffer, spill_.get(), opts_.scan_progress);
+    if (st.Is(Code::kNotSupported)) {  // the index outgrew its limit
+      spill_.reset();
+      stats_.spill_given_up = true;
+      malloc_trim(0);
+      return Status::OK();
+    }
+    JFS_RETURN_IF_ERROR(st);
     stats_.spilled_bytes = spill_->bytes();
     malloc_trim(0);  // the scan's buffers: back to the system before the walk
     return Status::OK();

@@ -26,6 +26,10 @@ struct DumpOptions {
   // entry (no temporary space, slower).
   bool spill = true;
   std::string spill_dir;
+  // The spill's index holds an entry per directory per 8 MiB of the file;
+  // past this many (a volume of many millions of files in many
+  // directories), the dump gives the spill up and reads entry by entry.
+  size_t spill_index_limit = size_t{1} << 20;
   // Called now and then with the number of keys read into the spill.
   std::function<void(uint64_t keys)> scan_progress;
   // Called now and then with the number of entries written so far.
@@ -33,10 +37,11 @@ struct DumpOptions {
 };
 
 struct DumpStats {
-  uint64_t version = 0;        // the engine version of the snapshot dumped
-  uint64_t entries = 0;        // tree entries written (FSTree and Trash included)
-  uint64_t bytes = 0;          // bytes of JSON written
-  uint64_t spilled_bytes = 0;  // temporary space used
+  uint64_t version = 0;         // the engine version of the snapshot dumped
+  uint64_t entries = 0;         // tree entries written (FSTree and Trash included)
+  uint64_t bytes = 0;           // bytes of JSON written
+  uint64_t spilled_bytes = 0;   // temporary space used
+  bool spill_given_up = false;  // the spill outgrew its index: read entry by entry
 };
 
 // Dumps the volume as of `snapshot` into out (not closed).

@@ -21,7 +21,7 @@ Status Errno(const std::string& what, int err) {
 
 }  // namespace
 
-Result<std::unique_ptr<KeySpill>> KeySpill::Create(const std::string& dir) {
+Result<std::unique_ptr<KeySpill>> KeySpill::Create(const std::string& dir, size_t max_index) {
   int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
     std::string name = dir + "/jfsbr-spill-XXXXXX";  // no O_TMPFILE: unlink at once
@@ -29,7 +29,7 @@ Result<std::unique_ptr<KeySpill>> KeySpill::Create(const std::string& dir) {
     if (fd >= 0) ::unlink(name.c_str());
   }
   if (fd < 0) return Errno("cannot create a temporary file in " + dir, errno);
-  return std::unique_ptr<KeySpill>(new KeySpill(fd, dir));
+  return std::unique_ptr<KeySpill>(new KeySpill(fd, dir, max_index));
 }
 
 KeySpill::~KeySpill() { ::close(fd_); }
@@ -98,6 +98,10 @@ Status KeySpill::WriteRun(std::string* buf, std::vector<std::pair<uint64_t, uint
   buf->clear();
   at->clear();
   std::lock_guard l(mu_);
+  if (index_entries_ + index.size() > max_index_) {
+    return Status::NotSupported("the temporary file's index would pass " +
+                                std::to_string(max_index_) + " entries");
+  }
   index_entries_ += index.size();
   runs_.push_back(std::move(index));
   return Status::OK();

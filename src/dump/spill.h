@@ -28,7 +28,10 @@ namespace jfsbr {
 class KeySpill {
  public:
   // A spill in an unnamed temporary file in dir (nothing is left behind).
-  static Result<std::unique_ptr<KeySpill>> Create(const std::string& dir);
+  // Writing a run fails with kNotSupported once the runs' in-memory index
+  // would pass max_index entries (one per distinct key per run).
+  static Result<std::unique_ptr<KeySpill>> Create(const std::string& dir,
+                                                  size_t max_index = size_t{1} << 20);
   ~KeySpill();
 
   class Writer {
@@ -72,12 +75,14 @@ class KeySpill {
     uint64_t key, offset;
     uint32_t length;
   };
-  KeySpill(int fd, std::string dir) : fd_(fd), dir_(std::move(dir)) {}
+  KeySpill(int fd, std::string dir, size_t max_index)
+      : fd_(fd), dir_(std::move(dir)), max_index_(max_index) {}
   Status WriteRun(std::string* buf, std::vector<std::pair<uint64_t, uint32_t>>* at);
   Status PWrite(std::string_view data, uint64_t offset);
 
   int fd_;
   std::string dir_;
+  size_t max_index_;
   std::atomic<uint64_t> end_{0};
   std::mutex mu_;
   std::vector<std::vector<Piece>> runs_;  // each sorted by key
