@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include "cli/command.h"
 #include "cli/progress.h"
@@ -78,8 +79,9 @@ int RunDump(const Args& a) {
   auto sink = CompressingSink(std::move(*file), CompressionForName(path));
   CountProgress scanned("keys read"), progress("dumped entries");
   o.scan_progress = [&](uint64_t n) { scanned.Update(n); };
+  bool scanning = true;
   o.progress = [&](uint64_t n) {
-    scanned.Clear();
+    if (std::exchange(scanning, false)) scanned.Clear();  // the walk has begun
     progress.Update(n);
   };
   auto start = std::chrono::steady_clock::now();

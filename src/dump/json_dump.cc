@@ -107,15 +107,14 @@ class JsonDumper {
     size_t threads = static_cast<size_t>(std::max(1, opts_.threads));
     size_t buffer = std::max<size_t>(1 << 20, kSpillMemory / threads);
     Status st = SpillInodes(snap_, opts_.threads, buffer, spill_.get(), opts_.scan_progress);
+    malloc_trim(0);                    // the scan's buffers: back to the system before the walk
     if (st.Is(Code::kNotSupported)) {  // the index outgrew its limit
       spill_.reset();
       stats_.spill_given_up = true;
-      malloc_trim(0);
       return Status::OK();
     }
     JFS_RETURN_IF_ERROR(st);
     stats_.spilled_bytes = spill_->bytes();
-    malloc_trim(0);  // the scan's buffers: back to the system before the walk
     return Status::OK();
   }
 

@@ -5,19 +5,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "util/coding.h"
+#include "util/io.h"
 
 namespace jfsbr {
 namespace {
 
 constexpr size_t kHeader = 12;         // key u64 + length u32 in a writer's buffer
 constexpr size_t kStaging = 1u << 20;  // bytes gathered before each pwrite
-
-Status Errno(const std::string& what, int err) {
-  return Status::IOError(what + ": " + std::strerror(err));
-}
 
 }  // namespace
 
@@ -28,7 +24,7 @@ Result<std::unique_ptr<KeySpill>> KeySpill::Create(const std::string& dir, size_
     fd = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd >= 0) ::unlink(name.c_str());
   }
-  if (fd < 0) return Errno("cannot create a temporary file in " + dir, errno);
+  if (fd < 0) return ErrnoStatus("cannot create a temporary file in", dir);
   return std::unique_ptr<KeySpill>(new KeySpill(fd, dir, max_index));
 }
 
@@ -58,18 +54,9 @@ Status KeySpill::Writer::Flush() {
 }
 
 Status KeySpill::PWrite(std::string_view data, uint64_t offset) {
-  while (!data.empty()) {
-    ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return Errno("writing the dump's temporary file in " + dir_ + " (at " +
-                       std::to_string(offset >> 20) + " MiB; --spill-dir picks another place)",
-                   errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-    offset += static_cast<uint64_t>(n);
-  }
-  return Status::OK();
+  if (PWriteFull(fd_, data.data(), data.size(), offset)) return Status::OK();
+  return ErrnoStatus("writing the dump's temporary file (--spill-dir picks another place) in",
+                     dir_);
 }
 
 // Sorts a writer's buffer by key (records of a key keep their order) and
@@ -121,23 +108,8 @@ std::vector<KeySpill::Extent> KeySpill::Find(uint64_t key) const {
 }
 
 Status KeySpill::Read(uint64_t offset, size_t n, char* out) const {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return Errno("reading the dump's temporary file in " + dir_, r < 0 ? errno : EIO);
-    done += static_cast<size_t>(r);
-  }
-  return Status::OK();
-}
-
-Status KeySpill::Get(uint64_t key, std::string* out) const {
-  for (const Extent& e : Find(key)) {
-    size_t at = out->size();
-    out->resize(at + e.length);
-    JFS_RETURN_IF_ERROR(Read(e.offset, e.length, out->data() + at));
-  }
-  return Status::OK();
+  if (PReadFull(fd_, out, n, offset)) return Status::OK();
+  return ErrnoStatus("reading the dump's temporary file in", dir_);
 }
 
 }  // namespace jfsbr

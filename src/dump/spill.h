@@ -63,8 +63,6 @@ class KeySpill {
   std::vector<Extent> Find(uint64_t key) const;
   // Reads n bytes at offset into out. Thread-safe.
   Status Read(uint64_t offset, size_t n, char* out) const;
-  // Appends every record filed under key to out.
-  Status Get(uint64_t key, std::string* out) const;
 
   uint64_t bytes() const { return end_.load(); }  // written to the file
   size_t runs() const { return runs_.size(); }

@@ -191,8 +191,13 @@ Result<SpilledDir> SpilledDir::Read(const KeySpill& spill, Ino dir, uint64_t max
     return std::string_view(buf);
   };
   if (d.in_memory_) {
-    JFS_RETURN_IF_ERROR(spill.Get(dir, &d.data_));
-    extents = {{0, static_cast<uint32_t>(d.data_.size())}};
+    d.data_.resize(total);
+    size_t at = 0;
+    for (const auto& e : extents) {
+      JFS_RETURN_IF_ERROR(spill.Read(e.offset, e.length, d.data_.data() + at));
+      at += e.length;
+    }
+    extents = {{0, static_cast<uint32_t>(total)}};
     view = [&](uint64_t offset, size_t n) -> Result<std::string_view> {
       return std::string_view(d.data_).substr(offset, n);
     };

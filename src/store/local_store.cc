@@ -17,6 +17,7 @@
 
 #include "model/keys.h"
 #include "store/backends.h"
+#include "util/io.h"
 
 namespace jfsbr {
 namespace {
@@ -99,16 +100,11 @@ class LocalStore final : public ObjectStore {
     uint64_t size = static_cast<uint64_t>(st.st_size);
     uint64_t end = len < 0 ? size : std::min(size, off + static_cast<uint64_t>(len));
     std::string out(end > off ? end - off : 0, '\0');
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(off + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        Status s = n < 0 ? ErrnoStatus("read", path) : Status::IOError("short read of " + path);
-        close(fd);
-        return s;
-      }
-      done += static_cast<size_t>(n);
+    if (!PReadFull(fd, out.data(), out.size(), off)) {
+      Status s =
+          errno == ENODATA ? Status::IOError("short read of " + path) : ErrnoStatus("read", path);
+      close(fd);
+      return s;
     }
     close(fd);
     return out;

@@ -11,6 +11,17 @@
 namespace jfsbr {
 namespace {
 
+// Makes tmp (written through fd) the file path: fsync, close, rename. On
+// any failure tmp is removed. fd is closed either way.
+Status CommitTempFile(int fd, const std::string& tmp, const std::string& path) {
+  Status st;
+  if (fsync(fd) != 0) st = ErrnoStatus("flush", tmp);
+  if (close(fd) != 0 && st.ok()) st = ErrnoStatus("flush", tmp);
+  if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = ErrnoStatus("rename to " + path, tmp);
+  if (!st.ok()) unlink(tmp.c_str());
+  return st;
+}
+
 class FdSink final : public Sink {
  public:
   // tmp empty: writes to fd directly (stdout).
@@ -35,17 +46,7 @@ class FdSink final : public Sink {
     if (tmp_.empty()) return Status::OK();
     int fd = fd_;
     fd_ = -1;
-    if (fsync(fd) != 0 || close(fd) != 0) {
-      Status st = ErrnoStatus("flush", tmp_);
-      unlink(tmp_.c_str());
-      return st;
-    }
-    if (rename(tmp_.c_str(), path_.c_str()) != 0) {
-      Status st = ErrnoStatus("rename to " + path_, tmp_);
-      unlink(tmp_.c_str());
-      return st;
-    }
-    return Status::OK();
+    return CommitTempFile(fd, tmp_, path_);
   }
 
  private:
@@ -97,12 +98,10 @@ class DirectSink final : public Sink {
     off_t length = static_cast<off_t>(offset_ - padded + size);
     int fd = fd_;
     fd_ = -1;
-    if (st.ok() && (ftruncate(fd, length) != 0 || fsync(fd) != 0)) st = ErrnoStatus("flush", tmp_);
-    if (close(fd) != 0 && st.ok()) st = ErrnoStatus("flush", tmp_);
-    if (st.ok() && rename(tmp_.c_str(), path_.c_str()) != 0) {
-      st = ErrnoStatus("rename to " + path_, tmp_);
-    }
-    if (!st.ok()) unlink(tmp_.c_str());
+    if (st.ok() && ftruncate(fd, length) != 0) st = ErrnoStatus("flush", tmp_);
+    if (st.ok()) return CommitTempFile(fd, tmp_, path_);
+    close(fd);
+    unlink(tmp_.c_str());
     return st;
   }
 
@@ -123,20 +122,13 @@ class DirectSink final : public Sink {
   }
 
   Status WriteAt(const char* buf, size_t n, uint64_t at) {
-    while (n > 0) {
-      ssize_t w = pwrite(fd_, buf, n, static_cast<off_t>(at));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && errno == EINVAL && !buffered_) {  // no direct I/O here after all
-        buffered_ = true;
-        fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_DIRECT);
-        continue;
-      }
-      if (w < 0) return ErrnoStatus("write", tmp_);
-      buf += w;
-      n -= static_cast<size_t>(w);
-      at += static_cast<uint64_t>(w);
+    if (PWriteFull(fd_, buf, n, at)) return Status::OK();
+    if (errno == EINVAL && !buffered_) {  // no direct I/O here after all: again, buffered
+      buffered_ = true;
+      fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_DIRECT);
+      if (PWriteFull(fd_, buf, n, at)) return Status::OK();
     }
-    return Status::OK();
+    return ErrnoStatus("write", tmp_);
   }
 
   int fd_;
@@ -224,6 +216,33 @@ Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", path);
   return std::unique_ptr<Source>(new FdSource(fd, path, true));
+}
+
+bool PReadFull(int fd, char* buf, size_t n, uint64_t offset) {
+  while (n > 0) {
+    ssize_t r = pread(fd, buf, n, static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      if (r == 0) errno = ENODATA;  // the file ended first
+      return false;
+    }
+    buf += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+  return true;
+}
+
+bool PWriteFull(int fd, const char* buf, size_t n, uint64_t offset) {
+  while (n > 0) {
+    ssize_t w = pwrite(fd, buf, n, static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return false;
+    buf += w;
+    n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
+  }
+  return true;
 }
 
 std::unique_ptr<Sink> StringSink(std::string* out) { return std::make_unique<StrSink>(out); }

@@ -32,6 +32,11 @@ class Source {
 Result<std::unique_ptr<Sink>> OpenFileSink(const std::string& path);
 Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path);
 
+// pread/pwrite of all n bytes at offset, retrying interrupted and short
+// transfers. false with errno set on failure (ENODATA: the file ended first).
+bool PReadFull(int fd, char* buf, size_t n, uint64_t offset);
+bool PWriteFull(int fd, const char* buf, size_t n, uint64_t offset);
+
 // A sink that appends to a string (tests) and a source over a string.
 std::unique_ptr<Sink> StringSink(std::string* out);
 std::unique_ptr<Source> StringSource(std::string data);
