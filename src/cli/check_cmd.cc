@@ -18,9 +18,11 @@ int RunCheck(const Args& a) {
   auto report = CheckVolume(snap->get(), *max);
   if (!report.ok()) return Fail(a, report.status());
   for (const auto& p : report->problems) std::cout << p << "\n";
+  for (const auto& w : report->warnings) std::cout << "warning: " << w << "\n";
   std::cout << (report->ok() ? "volume OK: " : "volume BROKEN: ") << report->inodes << " inodes, "
             << report->entries << " entries, " << report->slices << " slices, "
-            << report->problem_count << " problems (version " << (*snap)->version() << ")\n";
+            << report->problem_count << " problems, " << report->warning_count
+            << " warnings (version " << (*snap)->version() << ")\n";
   return report->ok() ? 0 : 1;
 }
 

@@ -29,6 +29,7 @@ int RunFsck(const Args& a) {
     fprintf(stderr, "fsck: ... and %llu more metadata problems\n",
             static_cast<unsigned long long>(r->check.problem_count - r->check.problems.size()));
   }
+  for (const auto& w : r->check.warnings) fprintf(stderr, "fsck: warning: %s\n", w.c_str());
   for (const auto& d : r->damaged_examples) fprintf(stderr, "fsck: object %s\n", d.c_str());
   if (!r->broken.empty()) {
     fprintf(stderr,
@@ -54,10 +55,12 @@ int RunFsck(const Args& a) {
     for (const auto& p : after->problems) fprintf(stderr, "fsck: still: %s\n", p.c_str());
   }
   bool objects_ok = r->lost_blocks == 0 && r->wrong_size == 0;
-  std::string hint =
-      !metadata_ok && !o.repair && !r->check.repairs.empty()
-          ? " (--repair fixes " + std::to_string(r->check.repairs.size()) + " of them)"
-          : "";
+  std::string hint = r->check.warning_count > 0
+                         ? ", " + std::to_string(r->check.warning_count) + " warnings"
+                         : "";
+  if (!o.repair && !r->check.repairs.empty()) {
+    hint += " (--repair rewrites " + std::to_string(r->check.repairs.size()) + " records)";
+  }
   fprintf(stderr,
           "fsck: %llu files, %llu blocks checked: %s; metadata (%llu inodes, %llu entries): %s%s\n",
           static_cast<unsigned long long>(r->files), static_cast<unsigned long long>(r->blocks),

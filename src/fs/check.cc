@@ -26,11 +26,15 @@ struct Edge {
   FileType type;
 };
 
+// One use of a slice: by a chunk record, or by a delayed-slices (L) record,
+// which holds a ref until it expires (JuiceFS's compaction on a volume with
+// trash keeps the replaced slices' refs until then).
 struct SliceRef {
   uint64_t id;
   uint32_t size;
+  bool delayed;
   bool operator<(const SliceRef& o) const { return std::tie(id, size) < std::tie(o.id, o.size); }
-  bool operator==(const SliceRef& o) const = default;
+  bool Same(const SliceRef& o) const { return id == o.id && size == o.size; }
 };
 
 class Checker {
@@ -61,6 +65,9 @@ class Checker {
  private:
   void Problem(std::string line) {
     if (report_.problem_count++ < max_) report_.problems.push_back(std::move(line));
+  }
+  void Warning(std::string line) {
+    if (report_.warning_count++ < max_) report_.warnings.push_back(std::move(line));
   }
 
   // Proposes writing `fixed` (nullopt: deleting) at key.
@@ -143,11 +150,24 @@ class Checker {
         }
         for (const auto& r : *records) {
           if (r.id == 0) continue;
-          refs_.push_back({r.id, r.size});
+          refs_.push_back({r.id, r.size, false});
           max_slice_ = std::max(max_slice_, r.id);
         }
         break;
       }
+      case K::kDelayedSlices: {
+        auto slices = DecodeDelayedSlices(v);
+        if (!slices.ok()) {
+          Problem("delayed slices at " + std::to_string(p.ts) + ": " +
+                  slices.status().message());
+          break;
+        }
+        for (const auto& s : *slices) refs_.push_back({s.id, s.size, true});
+        break;
+      }
+      case K::kDetached:
+        detached_.push_back(p.ino);
+        break;
       case K::kDirStat:
         if (auto s = DecodeDirStat(v); s.ok())
           dir_stat_[p.ino] = *s;
@@ -201,7 +221,12 @@ class Checker {
       bool special = n.ino == kRootInode || n.ino == kTrashInode;
       if (count == 0 && !special &&
           std::find(sustained_.begin(), sustained_.end(), n.ino) == sustained_.end()) {
-        Problem(id + " is not reachable: no entry names it");
+        if (std::find(detached_.begin(), detached_.end(), n.ino) != detached_.end()) {
+          Warning(id + " is detached: the top of a clone that did not finish (gc --delete "
+                       "removes it after a day)");
+        } else {
+          Problem(id + " is not reachable: no entry names it");
+        }
       }
       if (n.type != FileType::kDirectory) {
         if (n.nlink != count && count > 0) {
@@ -269,10 +294,10 @@ class Checker {
       DirStat want_stat = sums[n.ino];
       bool missing = u == dir_stat_.end();
       if (missing) {
-        Problem(id + " has no usage record (U)");
+        Warning(id + " has no usage record (U) yet: JuiceFS builds it on first use");
       } else if (!(u->second == want_stat)) {
-        Problem(id + " usage record says " + Show(u->second) + ", its entries add up to " +
-                Show(want_stat));
+        Warning(id + " usage record says " + Show(u->second) + ", its entries add up to " +
+                Show(want_stat) + " (JuiceFS flushes these in the background)");
       }
       if (missing || !(u->second == want_stat)) {
         Propose(keys::DirStat(n.ino), EncodeDirStat(want_stat),
@@ -286,21 +311,32 @@ class Checker {
            std::to_string(s.inodes);
   }
 
-  // K keys hold refs-1 for slices used more than once.
+  // K keys hold refs-1, where the refs are the chunk records using the slice
+  // plus the delayed-slices records listing it. Too few refs is a problem: the
+  // slice's objects go when one use drops its ref while others still read
+  // them. More refs than uses only keeps objects longer (a binary dump carries
+  // K records but not the L records that held them): a warning, never
+  // lowered by a repair, since a use we cannot see would then lose data.
   void CheckRefs() {
     for (size_t i = 0; i < refs_.size();) {
       size_t j = i;
-      while (j < refs_.size() && refs_[j] == refs_[i]) j++;
+      int64_t delayed = 0;
+      for (; j < refs_.size() && refs_[j].Same(refs_[i]); j++) delayed += refs_[j].delayed;
       int64_t n = static_cast<int64_t>(j - i);
+      const std::string slice = "slice " + std::to_string(refs_[i].id);
+      const std::string uses =
+          std::to_string(n - delayed) + " times" +
+          (delayed > 0 ? " (+" + std::to_string(delayed) + " delayed by a compaction)" : "");
       auto it = k_refs_.find({refs_[i].id, refs_[i].size});
       int64_t have = it == k_refs_.end() ? 0 : it->second;
-      if (have != n - 1) {
-        Problem("slice " + std::to_string(refs_[i].id) + " is used " + std::to_string(n) +
-                " times but its ref record says " + std::to_string(have + 1));
-        Propose(keys::SliceRef(refs_[i].id, refs_[i].size),
-                n == 1 ? std::nullopt : std::optional<std::string>(EncodeCounterLE(n - 1)),
-                "slice " + std::to_string(refs_[i].id) + ": refs " + std::to_string(have + 1) +
-                    " -> " + std::to_string(n));
+      if (have < n - 1) {
+        Problem(slice + " is used " + uses + " but its ref record says " +
+                std::to_string(have + 1));
+        Propose(keys::SliceRef(refs_[i].id, refs_[i].size), EncodeCounterLE(n - 1),
+                slice + ": refs " + std::to_string(have + 1) + " -> " + std::to_string(n));
+      } else if (have > n - 1) {
+        Warning(slice + " is used " + uses + " but its ref record says " +
+                std::to_string(have + 1) + ": its objects are kept longer than needed");
       }
       if (it != k_refs_.end()) k_refs_.erase(it);
       report_.slices++;
@@ -308,8 +344,8 @@ class Checker {
     }
     for (const auto& [k, v] : k_refs_) {
       if (v > 0) {
-        Problem("slice " + std::to_string(k.first) + " has " + std::to_string(v + 1) +
-                " refs recorded but no chunk uses it");
+        Warning("slice " + std::to_string(k.first) + " has " + std::to_string(v + 1) +
+                " refs recorded but nothing uses it: its objects are kept");
       }
     }
   }
@@ -328,10 +364,12 @@ class Checker {
               std::string("counter ") + name + " " + std::to_string(counters_[name]) + " -> " +
                   std::to_string(want));
     };
+    // JuiceFS adds to these in the background, so they lag after a crash.
     auto expect = [&](const char* name, int64_t want) {
       if (counters_[name] != want) {
-        Problem(std::string("counter ") + name + " is " + std::to_string(counters_[name]) +
-                ", the volume holds " + std::to_string(want));
+        Warning(std::string("counter ") + name + " is " + std::to_string(counters_[name]) +
+                ", the volume holds " + std::to_string(want) +
+                " (JuiceFS flushes it in the background)");
         fix(name, want);
       }
     };
@@ -358,6 +396,7 @@ class Checker {
   std::vector<Edge> edges_;
   std::vector<SliceRef> refs_;
   std::vector<Ino> sustained_;
+  std::vector<Ino> detached_;
   std::map<std::pair<Ino, Ino>, int64_t> parent_counters_;
   std::map<std::pair<uint64_t, uint32_t>, int64_t> k_refs_;
   std::unordered_map<Ino, DirStat> dir_stat_;

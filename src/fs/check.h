@@ -5,7 +5,16 @@
 // entries naming it, and its parent field or A ino P counters say where they
 // are; each directory's usage record (U) equals the sum over its children;
 // usedSpace/totalInodes equal the totals; nextInode and nextChunk are above
-// every id in use; K refs match the chunk records; every inode is reachable.
+// every id in use; K refs match the chunk records plus the delayed (L)
+// records; every inode is reachable.
+//
+// Some differences are normal on a volume JuiceFS writes and are warnings,
+// not problems: usage records and the usedSpace/totalInodes counters lag
+// (JuiceFS flushes them in the background), a missing usage record (built on
+// first use), a detached node (the top dir of an interrupted clone), more
+// refs recorded than uses (objects kept longer, never lost). A warning's
+// record may still have a repair; a problem is an inconsistency that can
+// lose or misreport data.
 //
 // Memory: ~60 bytes per inode and entry (sorted flat arrays), so 1 M files
 // take ~60 MB. Problems are reported as one line each.
@@ -35,6 +44,8 @@ struct CheckReport {
   uint64_t slices = 0;
   uint64_t problem_count = 0;
   std::vector<std::string> problems;  // the first max_problems, one line each
+  uint64_t warning_count = 0;
+  std::vector<std::string> warnings;  // the first max_problems, one line each
   std::vector<Repair> repairs;        // for every problem that has one
   bool ok() const { return problem_count == 0; }
 };
