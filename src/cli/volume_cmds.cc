@@ -4,13 +4,16 @@
 #include <charconv>
 #include <climits>
 #include <ctime>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <sstream>
 
 #include "cli/command.h"
 #include "kv/registry.h"
 #include "model/keys.h"
 #include "util/clock.h"
+#include "util/crypto.h"
 #include "util/json.h"
 
 namespace jfsbr::cli {
@@ -41,6 +44,19 @@ int RunFormat(const Args& a) {
   o.trash_days = static_cast<int64_t>(*trash);
   o.hash_prefix = a.Has("hash-prefix");
   o.force = a.Has("force");
+  o.compression = a.Get("compress", "none");
+  o.encrypt_algo = a.Get("encrypt-algo", "aes256gcm-rsa");
+  if (std::string path = a.Get("encrypt-rsa-key"); !path.empty()) {
+    std::ifstream in(path);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in) return Fail(a, Status::IOError("cannot read the key file " + path));
+    o.encrypt_key_pem = pem.str();
+    // Checked now, so a volume is never formatted with a key it cannot use.
+    const char* pass = getenv("JFS_RSA_PASSPHRASE");
+    auto key = RsaKey::FromPem(o.encrypt_key_pem, pass ? pass : "");
+    if (!key.ok()) return Fail(a, key.status());
+  }
   // Check what can be checked before a database is created.
   if (Status st = CheckVolumeName(o.name); !st.ok()) return Fail(a, st);
   auto engine = OpenEngine(a.pos[0], /*create=*/true);
@@ -253,6 +269,11 @@ const Command kFormatCommand = {
      {"block-size", 0, "KiB", "block size, rounded down to a power of two in [64, 16384]", "4096"},
      {"trash-days", 0, "N", "days removed files stay in the trash (0: no trash)", "1"},
      {"hash-prefix", 0, "", "spread block objects over 256 hash prefixes"},
+     {"compress", 0, "ALGO", "compress blocks: none, lz4 or zstd", "none"},
+     {"encrypt-rsa-key", 0, "FILE",
+      "encrypt every object with this RSA private key (PEM; passphrase from $JFS_RSA_PASSPHRASE)"},
+     {"encrypt-algo", 0, "ALGO", "with --encrypt-rsa-key: aes256gcm-rsa or chacha20-rsa",
+      "aes256gcm-rsa"},
      {"force", 0, "", "rewrite the setting of an already formatted volume"}},
     2,
     2,

@@ -113,8 +113,11 @@ Result<std::vector<ChunkSlice>> SliceWriter::Finish() {
 }
 
 Status Volume::PutBlock(uint64_t id, uint32_t index, std::string_view data) {
+  JFS_RETURN_IF_ERROR(codec_status_);
   std::string key = BlockKey(id, index, static_cast<uint32_t>(data.size()), format_.hash_prefix);
-  return store_->Put(key, data);
+  if (codec_.identity()) return store_->Put(key, data);
+  JFS_ASSIGN_OR_RETURN(std::string stored, codec_.Encode(data));
+  return store_->Put(key, stored);
 }
 
 Status Volume::AttachSlices(Ino ino, const std::vector<ChunkSlice>& slices) {
@@ -152,8 +155,18 @@ Status Volume::ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t le
     uint32_t index = static_cast<uint32_t>(off / bs);
     uint32_t boff = static_cast<uint32_t>(off % bs);
     uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, bs - boff));
-    std::string key = BlockKey(id, index, BlockLen(size, index, bs), format_.hash_prefix);
-    JFS_ASSIGN_OR_RETURN(std::string data, store_->Get(key, boff, n));
+    const uint32_t blen = BlockLen(size, index, bs);
+    std::string key = BlockKey(id, index, blen, format_.hash_prefix);
+    JFS_RETURN_IF_ERROR(codec_status_);
+    std::string data;
+    if (codec_.identity()) {
+      JFS_ASSIGN_OR_RETURN(data, store_->Get(key, boff, n));
+    } else {  // a compressed block is read whole
+      JFS_ASSIGN_OR_RETURN(std::string stored, store_->Get(key));
+      auto block = codec_.Decode(stored, blen);
+      if (!block.ok()) return block.status().Annotate("object " + key);
+      data = block->substr(boff, n);
+    }
     if (data.size() != n) {
       return Status::Corruption("object " + key + " is shorter than its name says");
     }

@@ -3,7 +3,10 @@
 
 #include "fs/internal.h"
 #include "fs/volume.h"
+#include "model/secrets.h"
+#include "store/encrypted.h"
 #include "store/registry.h"
+#include "store/sharded.h"
 
 namespace jfsbr {
 namespace {
@@ -79,8 +82,14 @@ Result<VolumeFormat> Reformat(KvEngine* engine, const std::string& old_json,
   }
   f.trash_days = opts.trash_days;
   if (!opts.access_key.empty()) f.access_key = opts.access_key;
-  if (!opts.secret_key.empty()) f.secret_key = opts.secret_key;
-  if (!opts.session_token.empty()) f.session_token = opts.session_token;
+  if (!opts.secret_key.empty() || !opts.session_token.empty()) {
+    // As juicefs format: open the sealed secrets, replace, seal them again.
+    bool sealed = f.key_encrypted;
+    JFS_ASSIGN_OR_RETURN(f, OpenSecrets(std::move(f)));
+    if (!opts.secret_key.empty()) f.secret_key = opts.secret_key;
+    if (!opts.session_token.empty()) f.session_token = opts.session_token;
+    if (sealed) JFS_ASSIGN_OR_RETURN(f, SealSecrets(std::move(f)));
+  }
   WriteBatch b;
   b.Expect(keys::Setting(), old_json);
   b.Put(keys::Setting(), EncodeSetting(f));
@@ -129,7 +138,10 @@ Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
   f.secret_key = opts.secret_key;
   f.session_token = opts.session_token;
   f.block_size = static_cast<int64_t>(FixBlockSize(opts.block_size_kib << 10) >> 10);
-  f.compression = "none";
+  JFS_RETURN_IF_ERROR(BlockCodec::ForSetting(opts.compression).status());
+  f.compression = opts.compression;
+  f.encrypt_key = opts.encrypt_key_pem;
+  f.encrypt_algo = opts.encrypt_algo;
   f.hash_prefix = opts.hash_prefix;
   f.trash_days = opts.trash_days;
   f.meta_version = 1;
@@ -138,6 +150,7 @@ Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
 
   JFS_RETURN_IF_ERROR(
       CreateBucket({f.storage, f.bucket, f.access_key, f.secret_key, f.session_token}));
+  JFS_ASSIGN_OR_RETURN(f, SealSecrets(std::move(f)));  // as juicefs format stores them
   JFS_ASSIGN_OR_RETURN(auto store, OpenVolumeStore(f));
   JFS_RETURN_IF_ERROR(CheckStore(store.get()));
   JFS_RETURN_IF_ERROR(store->Put("juicefs_uuid", f.uuid).Annotate("write juicefs_uuid"));
@@ -175,11 +188,51 @@ Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine) {
   return Open(std::move(engine), std::move(*store));
 }
 
-Result<std::unique_ptr<ObjectStore>> OpenVolumeStore(const VolumeFormat& f) {
-  JFS_ASSIGN_OR_RETURN(
-      std::shared_ptr<ObjectStore> base,
-      OpenStore({f.storage, f.bucket, f.access_key, f.secret_key, f.session_token}));
-  return WithPrefix(std::move(base), f.name + "/");
+namespace {
+
+Result<std::shared_ptr<ObjectStore>> OpenBuckets(const VolumeFormat& f) {
+  StoreConfig c{f.storage, f.bucket, f.access_key, f.secret_key, f.session_token};
+  if (f.shards <= 1) return OpenStore(c);
+  std::vector<std::shared_ptr<ObjectStore>> shards;
+  for (int i = 0; i < f.shards; i++) {
+    JFS_ASSIGN_OR_RETURN(c.bucket, FormatShardName(f.bucket, i));
+    JFS_ASSIGN_OR_RETURN(auto s, OpenStore(c));
+    shards.push_back(std::move(s));
+  }
+  return std::shared_ptr<ObjectStore>(Sharded(std::move(shards)));
+}
+
+// The cipher of an encrypted volume, or why there is none.
+Result<std::shared_ptr<ObjectCipher>> VolumeCipher(const VolumeFormat& f) {
+  if (f.encrypt_key == "removed") {
+    return Status::InvalidArgument(
+        "the volume's encryption key was removed (the setting came from a dump without secrets)");
+  }
+  const char* pass = getenv("JFS_RSA_PASSPHRASE");
+  JFS_ASSIGN_OR_RETURN(auto key, RsaKey::FromPem(f.encrypt_key, pass ? pass : ""));
+  return ObjectCipher::Make(std::move(key), f.encrypt_algo);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectStore>> OpenVolumeStore(const VolumeFormat& sealed) {
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, OpenSecrets(sealed));
+  JFS_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> base, OpenBuckets(f));
+  auto store = WithPrefix(std::move(base), f.name + "/");
+  if (f.encrypt_key.empty()) return store;
+  auto cipher = VolumeCipher(f);
+  if (!cipher.ok()) return WithEncryption(std::move(store), nullptr, cipher.status());
+  return WithEncryption(std::move(store), std::move(*cipher));
+}
+
+Volume::Volume(std::unique_ptr<KvEngine> e, std::unique_ptr<ObjectStore> s, VolumeFormat f)
+    : engine_(std::move(e)), store_(std::move(s)), format_(std::move(f)) {
+  auto codec = BlockCodec::ForSetting(format_.compression);
+  if (codec.ok()) {
+    codec_ = *codec;
+  } else {
+    codec_status_ = codec.status();
+  }
 }
 
 Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine,

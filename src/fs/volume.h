@@ -19,6 +19,7 @@
 #include "model/attr.h"
 #include "model/records.h"
 #include "model/setting.h"
+#include "store/block_codec.h"
 #include "store/object_store.h"
 
 namespace jfsbr {
@@ -27,7 +28,10 @@ struct FormatOptions {
   std::string name;
   std::string storage = "file";
   std::string bucket;
-  std::string access_key, secret_key, session_token;  // s3 (kept in the setting, as JuiceFS)
+  std::string access_key, secret_key, session_token;  // s3 (kept in the setting, sealed)
+  std::string compression = "none";                   // of blocks: none, lz4, zstd
+  std::string encrypt_key_pem;                        // an RSA private key: every object encrypted
+  std::string encrypt_algo = "aes256gcm-rsa";         // or chacha20-rsa
   uint64_t block_size_kib = 4096;  // rounded down to a power of two in [64 KiB, 16 MiB]
   int64_t trash_days = 1;
   bool hash_prefix = false;
@@ -41,7 +45,10 @@ struct FormatOptions {
 // other keys, and an object store prefix that already holds objects.
 Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts);
 // The volume's object store as its setting describes it, with every key
-// under "<name>/".
+// under "<name>/": its secrets opened, its shards joined, and, when the
+// volume is encrypted, every object encrypted with its key (a passphrase
+// from JFS_RSA_PASSPHRASE). A key that cannot be opened gives a store whose
+// reads and writes fail saying why, so metadata-only commands still work.
 Result<std::unique_ptr<ObjectStore>> OpenVolumeStore(const VolumeFormat& f);
 // Tests: the volume clock returns start_sec and one second more on each call,
 // so that a fixed script builds a byte-identical volume; and back.
@@ -204,8 +211,7 @@ class Volume {
   Status PutBlock(uint64_t id, uint32_t index, std::string_view data);
 
  private:
-  Volume(std::unique_ptr<KvEngine> e, std::unique_ptr<ObjectStore> s, VolumeFormat f)
-      : engine_(std::move(e)), store_(std::move(s)), format_(std::move(f)) {}
+  Volume(std::unique_ptr<KvEngine> e, std::unique_ptr<ObjectStore> s, VolumeFormat f);
   struct Batch {
     uint64_t next = 0, end = 0;
   };
@@ -224,6 +230,8 @@ class Volume {
   std::unique_ptr<KvEngine> engine_;
   std::unique_ptr<ObjectStore> store_;
   VolumeFormat format_;
+  BlockCodec codec_;
+  Status codec_status_;  // not OK: blocks cannot be read or written (the reason)
   std::mutex alloc_mu_;
   Batch inodes_, slices_;
   std::function<bool(uint64_t)> keep_objects_;

@@ -12,6 +12,7 @@
 #include "kv/registry.h"
 #include "model/block.h"
 #include "model/keys.h"
+#include "model/secrets.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
 
@@ -380,6 +381,36 @@ TEST(VolumeOpenTest, UnformattedAndBadName) {
   o.name = "Bad_Name";
   o.bucket = "/tmp/x";
   EXPECT_TRUE(FormatVolume(e2->get(), o).status().Is(Code::kInvalidArgument));
+}
+
+// As juicefs format: secrets are sealed in the setting, and a --force with a
+// new secret key replaces it sealed (it used to be written in plain text
+// beside KeyEncrypted: true, which JuiceFS cannot mount).
+TEST(VolumeOpenTest, FormatSealsSecretsAndForceKeepsThemSealed) {
+  TempDir dir;
+  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
+  ASSERT_TRUE(e.ok());
+  FormatOptions o;
+  o.name = "sealed";
+  o.bucket = dir.Sub("bucket");
+  o.access_key = "AK";
+  o.secret_key = "first-secret";
+  auto f = FormatVolume(e->get(), o);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto stored = DecodeSetting(*(*e)->Get(keys::Setting()).value());
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->key_encrypted);
+  EXPECT_NE(stored->secret_key, "first-secret");
+  EXPECT_EQ(OpenSecrets(*stored)->secret_key, "first-secret");
+  o.force = true;
+  o.secret_key = "second-secret";
+  ASSERT_TRUE(FormatVolume(e->get(), o).ok());
+  stored = DecodeSetting(*(*e)->Get(keys::Setting()).value());
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->key_encrypted);
+  EXPECT_EQ(stored->secret_key.find("second"), std::string::npos);
+  EXPECT_EQ(OpenSecrets(*stored)->secret_key, "second-secret");
+  EXPECT_EQ(stored->access_key, "AK");
 }
 
 }  // namespace

@@ -86,6 +86,9 @@ class PrefixedStore final : public ObjectStore {
     return page;
   }
   Status Delete(const std::string& key) override { return base_->Delete(prefix_ + key); }
+  Result<std::unique_ptr<Source>> Open(const std::string& key, size_t piece) override {
+    return base_->Open(prefix_ + key, piece);
+  }
   std::string Describe() const override { return base_->Describe() + prefix_; }
 
  private:
@@ -95,11 +98,15 @@ class PrefixedStore final : public ObjectStore {
 
 }  // namespace
 
+Result<std::unique_ptr<Source>> ObjectStore::Open(const std::string& key, size_t piece) {
+  JFS_ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
+  return std::unique_ptr<Source>(
+      new ObjectSource(this, key, info.size, std::max<size_t>(piece, 1)));
+}
+
 Result<std::unique_ptr<Source>> OpenObject(ObjectStore* store, const std::string& key,
                                            size_t piece) {
-  JFS_ASSIGN_OR_RETURN(ObjectInfo info, store->Head(key));
-  return std::unique_ptr<Source>(
-      new ObjectSource(store, key, info.size, std::max<size_t>(piece, 1)));
+  return store->Open(key, piece);
 }
 
 Result<std::vector<ObjectInfo>> ListAll(ObjectStore* store, const std::string& prefix) {

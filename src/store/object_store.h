@@ -46,12 +46,15 @@ class ObjectStore {
                                 size_t limit) = 0;
   // Removing an absent object is not an error.
   virtual Status Delete(const std::string& key) = 0;
+  // The whole object as a stream (OpenObject); by default ranged Gets of
+  // `piece` bytes, the next fetched ahead. kNotFound if absent.
+  virtual Result<std::unique_ptr<Source>> Open(const std::string& key, size_t piece);
   // Kind and location for people (never a secret).
   virtual std::string Describe() const = 0;
 };
 
-// Reads an object as a stream, in ranged Gets of `piece` bytes with the next
-// piece fetched ahead. The store must outlive the source. kNotFound if absent.
+// Reads an object as a stream (ObjectStore::Open). The store must outlive the
+// source. kNotFound if absent.
 Result<std::unique_ptr<Source>> OpenObject(ObjectStore* store, const std::string& key,
                                            size_t piece = 8 << 20);
 
