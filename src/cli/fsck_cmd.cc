@@ -55,9 +55,8 @@ int RunFsck(const Args& a) {
     for (const auto& p : after->problems) fprintf(stderr, "fsck: still: %s\n", p.c_str());
   }
   bool objects_ok = r->lost_blocks == 0 && r->wrong_size == 0;
-  std::string hint = r->check.warning_count > 0
-                         ? ", " + std::to_string(r->check.warning_count) + " warnings"
-                         : "";
+  std::string hint =
+      r->check.warning_count > 0 ? ", " + std::to_string(r->check.warning_count) + " warnings" : "";
   if (!o.repair && !r->check.repairs.empty()) {
     hint += " (--repair rewrites " + std::to_string(r->check.repairs.size()) + " records)";
   }

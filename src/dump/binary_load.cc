@@ -193,7 +193,23 @@ class BinaryLoader {
       return Put(std::move(key),
                  EncodeQuota({q.maxspace(), q.maxinodes(), q.usedspace(), q.usedinodes()}));
     };
-    for (const auto& q : b.quotas()) JFS_RETURN_IF_ERROR(quota(q, keys::DirQuota(q.key())));
+    // JuiceFS 1.4.0-beta1/beta2 kept user and group quotas in this list too,
+    // told apart by their type.
+    for (const auto& q : b.quotas()) {
+      switch (q.type()) {
+        case 0:
+          JFS_RETURN_IF_ERROR(quota(q, keys::DirQuota(q.key())));
+          break;
+        case 1:
+          JFS_RETURN_IF_ERROR(quota(q, keys::UserQuota(q.key())));
+          break;
+        case 2:
+          JFS_RETURN_IF_ERROR(quota(q, keys::GroupQuota(q.key())));
+          break;
+        default:
+          return Status::Corruption("quota of unknown type " + std::to_string(q.type()));
+      }
+    }
     for (const auto& q : b.userquotas()) JFS_RETURN_IF_ERROR(quota(q, keys::UserQuota(q.key())));
     for (const auto& q : b.groupquotas()) JFS_RETURN_IF_ERROR(quota(q, keys::GroupQuota(q.key())));
     for (const auto& a : b.acls()) {

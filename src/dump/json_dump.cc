@@ -153,7 +153,7 @@ class JsonDumper {
     }
     IndentedList top(out, 0, '{');
     top.Key("Setting");
-    AppendFormatJson(out, format, "  ", 1);
+    AppendFormatJson(out, format, "  ", 1, GoJson::kGoccy);  // as juicefs dump
     top.Key("Counters");
     IndentedList counters(out, 1, '{');
     for (const auto& [shown, stored] : kCounters) {

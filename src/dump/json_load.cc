@@ -83,6 +83,7 @@ class JsonLoader {
         auto f = SettingFromJson(v);
         if (!f.ok()) return f.status().Annotate("dump Setting");
         setting_ = EncodeSetting(*f);
+        trash_days_ = f->trash_days;
       } else if (key == "Counters") {
         JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
         if (v.kind != JsonValue::Kind::kObject) return reader_.Error("a Counters object");
@@ -104,7 +105,9 @@ class JsonLoader {
         seen_tree_ = true;
         JFS_RETURN_IF_ERROR(Entry(0).status());
       } else if (key == "Trash") {
+        in_trash_ = true;
         JFS_RETURN_IF_ERROR(Entry(kRootInode, kTrashInode).status());
+        in_trash_ = false;
       } else {  // Sustained (ignored by design, as JuiceFS), ChangeLog, unknown
         JFS_RETURN_IF_ERROR(reader_.Skip());
       }
@@ -327,6 +330,23 @@ class JsonLoader {
     return info;
   }
 
+  // User/group quota usage as JuiceFS rebuilds it after a load: a file counts
+  // its aligned length, a directory 4 KiB, each one inode; symlinks and
+  // special files count nothing, but their owners get a usage record too; the
+  // trash counts only on a volume with trash days.
+  void CountOwnerUsage(const Attr& a) {
+    if (in_trash_ && trash_days_ <= 0) return;
+    int64_t space = 0, inodes = 0;
+    if (a.type == FileType::kFile || a.IsDir()) {
+      space = Align4K(a.IsDir() ? 0 : a.length);
+      inodes = 1;
+    }
+    for (UgUsage* x : {&user_usage_[a.uid], &group_usage_[a.gid]}) {
+      x->space += space;
+      x->inodes += inodes;
+    }
+  }
+
   // Counts the inode when first seen; false for a repeated hard link, which
   // must agree with the first occurrence.
   Result<bool> FirstOccurrence(Ino ino, const Attr& a, Ino parent) {
@@ -346,12 +366,7 @@ class JsonLoader {
     if (ino > kRootInode && ino != kTrashInode) {
       used_space_ += Align4K(a.type == FileType::kFile ? a.length : 0);
       used_inodes_++;
-      UgUsage& u = user_usage_[a.uid];
-      UgUsage& g = group_usage_[a.gid];
-      for (UgUsage* x : {&u, &g}) {
-        x->space += Align4K(a.type == FileType::kFile ? a.length : 0);
-        x->inodes++;
-      }
+      CountOwnerUsage(a);
     }
     if (ino < kTrashInode)
       next_inode_ = std::max<int64_t>(next_inode_, static_cast<int64_t>(ino) + 1);
@@ -427,10 +442,17 @@ class JsonLoader {
     for (const auto& [encoded, id] : acl_ids_) b.Put(keys::AclRule(id), encoded);
     if (!acl_ids_.empty()) b.Put(keys::Counter("aclMaxId"), EncodeCounterLE(acl_ids_.size()));
     for (const auto& [ino, q] : dir_quotas_) b.Put(keys::DirQuota(ino), EncodeQuota(q));
+    // With any user or group quota, every owner gets a record (no limits,
+    // -1, unless the dump set some) holding its usage, as JuiceFS's rebuild.
+    const bool owner_usage = !user_quotas_.empty() || !group_quotas_.empty();
     for (auto [quotas, usage, key] :
          {std::tuple{&user_quotas_, &user_usage_, &keys::UserQuota},
           std::tuple{&group_quotas_, &group_usage_, &keys::GroupQuota}}) {
-      for (auto [id, q] : *quotas) {
+      std::map<uint64_t, Quota> all = *quotas;
+      if (owner_usage) {
+        for (const auto& [id, u] : *usage) all.try_emplace(id, Quota{-1, -1, 0, 0});
+      }
+      for (auto [id, q] : all) {
         auto u = usage->find(static_cast<uint32_t>(id));
         if (u != usage->end()) q.used_space = u->second.space, q.used_inodes = u->second.inodes;
         b.Put(key(id), EncodeQuota(q));
@@ -494,6 +516,8 @@ class JsonLoader {
   std::map<std::string, uint32_t> acl_ids_;
   std::map<uint64_t, Quota> dir_quotas_, user_quotas_, group_quotas_;
   std::map<uint32_t, UgUsage> user_usage_, group_usage_;
+  int64_t trash_days_ = 0;
+  bool in_trash_ = false;  // reading the "Trash" tree
 };
 
 }  // namespace

@@ -158,8 +158,7 @@ class Checker {
       case K::kDelayedSlices: {
         auto slices = DecodeDelayedSlices(v);
         if (!slices.ok()) {
-          Problem("delayed slices at " + std::to_string(p.ts) + ": " +
-                  slices.status().message());
+          Problem("delayed slices at " + std::to_string(p.ts) + ": " + slices.status().message());
           break;
         }
         for (const auto& s : *slices) refs_.push_back({s.id, s.size, true});
@@ -222,8 +221,9 @@ class Checker {
       if (count == 0 && !special &&
           std::find(sustained_.begin(), sustained_.end(), n.ino) == sustained_.end()) {
         if (std::find(detached_.begin(), detached_.end(), n.ino) != detached_.end()) {
-          Warning(id + " is detached: the top of a clone that did not finish (gc --delete "
-                       "removes it after a day)");
+          Warning(id +
+                  " is detached: the top of a clone that did not finish (gc --delete "
+                  "removes it after a day)");
         } else {
           Problem(id + " is not reachable: no entry names it");
         }

@@ -4,6 +4,7 @@
 
 #include "fs/internal.h"
 #include "fs/volume.h"
+#include "fs/write_rules.h"
 #include "model/block.h"
 #include "model/chunk.h"
 
@@ -66,6 +67,7 @@ Status SliceWriter::Append(std::string_view data) {
   const uint64_t bs = vol_->block_bytes();
   while (!data.empty()) {
     if (!open_) {
+      JFS_RETURN_IF_ERROR(vol_->writable());  // before any block is uploaded
       JFS_ASSIGN_OR_RETURN(cur_.record.id, vol_->NextSliceId());
       cur_.index = static_cast<uint32_t>(offset_ / kChunkSize);
       cur_.record.pos = static_cast<uint32_t>(offset_ % kChunkSize);
@@ -122,8 +124,14 @@ Status Volume::PutBlock(uint64_t id, uint32_t index, std::string_view data) {
 
 Status Volume::AttachSlices(Ino ino, const std::vector<ChunkSlice>& slices) {
   if (slices.empty()) return Status::OK();
+  JFS_RETURN_IF_ERROR(write_refusal_);
+  uint64_t start = UINT64_MAX;
+  for (const auto& s : slices) {
+    start = std::min(start, uint64_t{s.index} * kChunkSize + s.record.pos);
+  }
   return RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr a, GetFileAttr(tx, ino));
+    JFS_RETURN_IF_ERROR(fsi::CheckWrite(ino, a, start));
     uint64_t end = a.length;
     for (const auto& s : slices) {
       JFS_RETURN_IF_ERROR(AppendRecordTx(tx, ino, s.index, s.record));
@@ -198,8 +206,10 @@ Result<std::string> Volume::Read(Ino ino, uint64_t offset, uint64_t len) {
 }
 
 Status Volume::Truncate(Ino ino, uint64_t length) {
+  JFS_RETURN_IF_ERROR(write_refusal_);
   return RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr a, GetFileAttr(tx, ino));
+    JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "truncate"));
     if (length == a.length) return Status::OK();
     // Zero-slices cover [left, right), the range between old and new length.
     uint64_t left = std::min(a.length, length), right = std::max(a.length, length);

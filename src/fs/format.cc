@@ -3,6 +3,7 @@
 
 #include "fs/internal.h"
 #include "fs/volume.h"
+#include "fs/write_rules.h"
 #include "model/secrets.h"
 #include "store/encrypted.h"
 #include "store/registry.h"
@@ -240,7 +241,14 @@ Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine,
   JFS_ASSIGN_OR_RETURN(auto setting, engine->Get(keys::Setting()));
   if (!setting) return Status::NotFound("database is not formatted");
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
-  return std::unique_ptr<Volume>(new Volume(std::move(engine), std::move(store), std::move(f)));
+  bool quotas = false;  // any QD, QU or QG record
+  JFS_RETURN_IF_ERROR(engine->Scan("Q", keys::PrefixEnd("Q"), [&](auto, auto) {
+    quotas = true;
+    return false;
+  }));
+  std::unique_ptr<Volume> vol(new Volume(std::move(engine), std::move(store), std::move(f)));
+  vol->write_refusal_ = fsi::QuotaRefusal(vol->format_.user_group_quota, quotas);
+  return vol;
 }
 
 Result<uint64_t> Volume::Allocate(Batch* b, std::string_view counter, uint64_t size) {

@@ -3,6 +3,7 @@
 
 #include "fs/internal.h"
 #include "fs/volume.h"
+#include "fs/write_rules.h"
 #include "util/clock.h"
 
 namespace jfsbr {
@@ -189,9 +190,11 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
   if (IsTrashInode(parent)) return Status::Permission("cannot create inside the trash");
   for (const auto& x : spec.xattrs) JFS_RETURN_IF_ERROR(CheckXattr(x.first, x.second));
+  JFS_RETURN_IF_ERROR(write_refusal_);
   JFS_ASSIGN_OR_RETURN(Ino ino, NextInode());
   JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
+    JFS_RETURN_IF_ERROR(fsi::CheckCreateIn(parent, pattr, type));
     std::string ekey = keys::Entry(parent, name);
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
     if (existing) return Status::Exists(std::string(name));
@@ -211,6 +214,7 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
                : type == FileType::kSymlink ? target.size()
                                             : length;
     a.parent = parent;
+    fsi::Inherit(pattr, &a);
     tx.Put(ekey, EncodeDentry({type, ino}));
     PutAttr(tx, ino, a);
     if (type == FileType::kSymlink) tx.Put(keys::Symlink(ino), std::string(target));
@@ -266,10 +270,13 @@ Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
   JFS_RETURN_IF_ERROR(CheckName(new_name));
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(new_parent, new_name));
   if (IsTrashInode(new_parent)) return Status::Permission("cannot link into the trash");
+  JFS_RETURN_IF_ERROR(write_refusal_);
   return RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, new_parent));
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
     if (a.IsDir()) return Status::Permission("hard links to directories are not allowed");
+    JFS_RETURN_IF_ERROR(fsi::CheckCreateIn(new_parent, pattr, FileType::kSymlink));
+    JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "link"));
     std::string ekey = keys::Entry(new_parent, new_name);
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
     if (existing) return Status::Exists(std::string(new_name));
@@ -335,6 +342,7 @@ Result<Ino> Volume::TrashDirFor(Ino parent) {
 
 Status Volume::Remove(Ino parent, std::string_view name, bool want_dir, Cleaned* cleaned) {
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
+  JFS_RETURN_IF_ERROR(write_refusal_);
   JFS_ASSIGN_OR_RETURN(Ino trash, TrashDirFor(parent));
   std::optional<uint64_t> deleted_length;
   Ino victim = 0;
@@ -350,6 +358,8 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir, Cleaned*
     if (want_dir && !is_dir) return Status::NotDirectory(std::string(name));
     if (!want_dir && is_dir) return Status::IsDirectory(std::string(name));
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, d.ino));
+    JFS_RETURN_IF_ERROR(fsi::CheckRemoveFrom(parent, pattr));
+    JFS_RETURN_IF_ERROR(fsi::CheckChange(d.ino, a, "remove"));
     if (is_dir) JFS_RETURN_IF_ERROR(CheckEmptyDir(tx, d.ino));
     auto now = fsi::Now();
     tx.Delete(ekey);
@@ -374,6 +384,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(parent, name));
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(new_parent, new_name));
   if (IsTrashInode(new_parent)) return Status::Permission("cannot move into the trash");
+  JFS_RETURN_IF_ERROR(write_refusal_);
   // A replaced target goes to the trash; make the hourly dir only if one exists.
   Ino trash = 0;
   JFS_ASSIGN_OR_RETURN(auto peek, engine_->Get(keys::Entry(new_parent, new_name)));
@@ -397,6 +408,11 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
     if (skey == dkey) return Status::OK();
     JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*entry));
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, d.ino));
+    JFS_RETURN_IF_ERROR(fsi::CheckRemoveFrom(parent, sp));
+    if ((dp.flags & kFlagImmutable) != 0) {
+      return Status::Permission("dir " + std::to_string(new_parent) + " is immutable");
+    }
+    JFS_RETURN_IF_ERROR(fsi::CheckChange(d.ino, a, "rename"));
     bool is_dir = a.IsDir();
     if (is_dir && !same_dir) {  // refuse moving a directory below itself
       for (Ino up = new_parent; up != kRootInode && up != 0;) {
@@ -410,6 +426,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
       JFS_ASSIGN_OR_RETURN(Dentry td, DecodeDentry(*target));
       if (td.ino == d.ino) return Status::OK();  // two links of one inode: nothing to do
       JFS_ASSIGN_OR_RETURN(Attr ta, fsi::GetAttr(tx, td.ino));
+      JFS_RETURN_IF_ERROR(fsi::CheckChange(td.ino, ta, "replace"));
       replaced = td.ino;
       if (ta.IsDir()) {
         if (!is_dir) return Status::IsDirectory(std::string(new_name));
@@ -456,8 +473,11 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
 }
 
 Status Volume::SetAttr(Ino ino, uint32_t mask, const Attr& in) {
+  JFS_RETURN_IF_ERROR(write_refusal_);
   return RunTxn(engine_.get(), [&](Txn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
+    JFS_RETURN_IF_ERROR(fsi::CheckSetAttr(ino, a, mask == kSetFlags,
+                                          (mask & kSetMode) && (in.mode & 07777) != a.mode));
     if (mask & kSetMode) a.mode = in.mode & 07777;
     if (mask & kSetUid) a.uid = in.uid;
     if (mask & kSetGid) a.gid = in.gid;
@@ -472,8 +492,10 @@ Status Volume::SetAttr(Ino ino, uint32_t mask, const Attr& in) {
 
 Status Volume::SetXattr(Ino ino, std::string_view name, std::string_view value) {
   JFS_RETURN_IF_ERROR(CheckXattr(name, value));
+  JFS_RETURN_IF_ERROR(write_refusal_);
   return RunTxn(engine_.get(), [&](Txn& tx) {
-    JFS_RETURN_IF_ERROR(fsi::GetAttr(tx, ino).status());
+    JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
+    JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "set xattr"));
     tx.Put(keys::Xattr(ino, name), std::string(value));
     return Status::OK();
   });
@@ -498,7 +520,10 @@ Result<std::vector<std::string>> Volume::ListXattr(Ino ino) {
 
 Status Volume::RemoveXattr(Ino ino, std::string_view name) {
   JFS_RETURN_IF_ERROR(CheckXattrName(name));
+  JFS_RETURN_IF_ERROR(write_refusal_);
   return RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
+    JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "remove xattr"));
     std::string key = keys::Xattr(ino, name);
     JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
     if (!v) return Status::NotFound("no xattr " + std::string(name));

@@ -129,6 +129,9 @@ class Volume {
                                               std::unique_ptr<ObjectStore> store);
 
   const VolumeFormat& format() const { return format_; }
+  // Not OK when the volume has features our writes would leave wrong
+  // (quotas): every namespace and data write returns it.
+  const Status& writable() const { return write_refusal_; }
   KvEngine* engine() { return engine_.get(); }
   ObjectStore* store() { return store_.get(); }
   uint64_t block_bytes() const { return format_.BlockBytes(); }
@@ -231,7 +234,8 @@ class Volume {
   std::unique_ptr<ObjectStore> store_;
   VolumeFormat format_;
   BlockCodec codec_;
-  Status codec_status_;  // not OK: blocks cannot be read or written (the reason)
+  Status codec_status_;   // not OK: blocks cannot be read or written (the reason)
+  Status write_refusal_;  // not OK: the volume has what our writes do not keep (quotas)
   std::mutex alloc_mu_;
   Batch inodes_, slices_;
   std::function<bool(uint64_t)> keep_objects_;

@@ -120,7 +120,10 @@ Result<EtcdUrl> ParseEtcdUrl(std::string_view rest) {
   }
   auto slash = rest.find('/');
   std::string_view hosts = rest.substr(0, slash);
-  if (slash != std::string_view::npos) u.name = std::string(rest.substr(slash));
+  // JuiceFS takes the key prefix from Go's url.Path, which is percent-decoded.
+  if (slash != std::string_view::npos) {
+    JFS_ASSIGN_OR_RETURN(u.name, PercentDecode(rest.substr(slash)));
+  }
   if (hosts.empty()) return Bad("no host (expected etcd://HOST[:PORT][,HOST...]/NAME)");
   size_t pos = 0;
   while (pos <= hosts.size()) {

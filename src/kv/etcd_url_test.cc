@@ -22,6 +22,11 @@ TEST(EtcdUrlTest, HostsPortsAndName) {
   auto e = ParseEngineUrl("etcd://h1:2000,h2/myjfs?max-txn-ops=256");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(JuiceFsKeyPrefix(*e), "/myjfs\xFD");
+  // The path is percent-decoded, as Go's url.Path that JuiceFS takes it from.
+  auto pct = ParseEtcdUrl("h1/my%2Djfs%20x");
+  ASSERT_TRUE(pct.ok());
+  EXPECT_EQ(pct->name, "/my-jfs x");
+  EXPECT_FALSE(ParseEtcdUrl("h1/bad%2").ok());
 }
 
 TEST(EtcdUrlTest, CredentialsOptionsAndRedaction) {

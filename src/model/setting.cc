@@ -9,15 +9,15 @@ namespace jfsbr {
 namespace {
 
 void AppendTiers(std::string* out, const std::map<int, StorageTier>& tiers, std::string_view indent,
-                 int depth) {
+                 GoJson flavor, int depth) {
   // Go sorts map keys by their encoded text: "10" sorts before "2".
   std::vector<std::pair<std::string, const StorageTier*>> sorted;
   for (const auto& [id, t] : tiers) sorted.emplace_back(std::to_string(id), &t);
   std::sort(sorted.begin(), sorted.end());
-  GoObjectWriter w(out, indent, depth);
+  GoObjectWriter w(out, indent, depth, flavor);
   for (const auto& [key, t] : sorted) {
     w.Key(key);
-    GoObjectWriter tw(out, indent, depth + 1);
+    GoObjectWriter tw(out, indent, depth + 1, flavor);
     tw.Int("ID", t->id);
     tw.String("StorageClass", t->storage_class);
     tw.String("Tag", t->tag);
@@ -28,8 +28,9 @@ void AppendTiers(std::string* out, const std::map<int, StorageTier>& tiers, std:
 
 }  // namespace
 
-void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent, int depth) {
-  GoObjectWriter w(out, indent, depth);
+void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent, int depth,
+                      GoJson flavor) {
+  GoObjectWriter w(out, indent, depth, flavor);
   auto opt_str = [&](std::string_view k, const std::string& v) {
     if (!v.empty()) w.String(k, v);
   };
@@ -45,7 +46,7 @@ void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view 
   opt_str("StorageClass", f.storage_class);
   w.Key("Tiers");
   if (f.tiers)
-    AppendTiers(out, *f.tiers, indent, depth + 1);
+    AppendTiers(out, *f.tiers, indent, flavor, depth + 1);
   else
     out->append("null");
   w.String("Bucket", f.bucket);

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/json.h"
 #include "util/result.h"
 
 namespace jfsbr {
@@ -66,7 +67,8 @@ struct VolumeFormat {
 std::string EncodeSetting(const VolumeFormat& f);
 // Go MarshalIndent layout with the given indent unit, the object starting at
 // nesting depth `depth` (its members at depth+1).
-void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent, int depth);
+void AppendFormatJson(std::string* out, const VolumeFormat& f, std::string_view indent, int depth,
+                      GoJson flavor = GoJson::kEncodingJson);
 Result<VolumeFormat> DecodeSetting(std::string_view json);
 struct JsonValue;
 // The same from an already parsed JSON object (a dump's "Setting").

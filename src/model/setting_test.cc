@@ -101,3 +101,22 @@ TEST(SettingTest, DecodeErrors) {
 
 }  // namespace
 }  // namespace jfsbr
+
+namespace jfsbr {
+namespace {
+
+// juicefs 1.4.2, `format --access-key $'a\bb\fc<d'`: the stored setting
+// (encoding/json) and its dump header (goccy) quote it differently.
+TEST(SettingTest, BackspaceAndFormFeedAsEachOfJuicefsEncoders) {
+  VolumeFormat f;
+  f.name = "qvol";
+  f.access_key = "a\bb\fc<d";
+  std::string stored = EncodeSetting(f);
+  EXPECT_NE(stored.find(R"("AccessKey": "a\bb\fc\u003cd")"), std::string::npos) << stored;
+  std::string dumped;
+  AppendFormatJson(&dumped, f, "  ", 1, GoJson::kGoccy);
+  EXPECT_NE(dumped.find(R"("AccessKey": "a\u0008b\u000cc\u003cd")"), std::string::npos) << dumped;
+}
+
+}  // namespace
+}  // namespace jfsbr

@@ -1,5 +1,5 @@
 // Client-side encryption of every object, as JuiceFS does it for a volume
-// formatted with --encrypt-rsa-key (format in docs/format/encrypted-object.md):
+// formatted with --encrypt-rsa-key (docs/format/juicefs-blocks.md):
 // each object gets a random data key, sealed with RSA-OAEP (SHA-256, label
 // "keys") by the volume's key, and its bytes are AES-256-GCM or
 // ChaCha20-Poly1305 under that data key:
@@ -29,8 +29,8 @@ class ObjectCipher {
 
   // Streaming halves: a header (wrapped key, nonce) and a cipher stream.
   Result<std::string> NewHeader(std::string* data_key, std::string* nonce) const;
-  // Reads the header at the start of `head`; *used is its length. kNotFound
-  // style "need more" is reported as *used == 0.
+  // Reads the header at the start of `head`; *used is its length, or 0 when
+  // `head` does not hold all of it yet.
   Status ParseHeader(std::string_view head, size_t* used, std::string* data_key,
                      std::string* nonce) const;
   AeadKind kind() const { return kind_; }

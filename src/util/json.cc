@@ -247,7 +247,7 @@ bool DecodeJsonEscape(std::string_view s, std::string* out, size_t* used) {
   return true;
 }
 
-void AppendGoQuoted(std::string* out, std::string_view s) {
+void AppendGoQuoted(std::string* out, std::string_view s, GoJson flavor) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
@@ -262,10 +262,10 @@ void AppendGoQuoted(std::string* out, std::string_view s) {
           out->append("\\\\");
           continue;
         case '\b':
-          out->append("\\b");
+          out->append(flavor == GoJson::kGoccy ? "\\u0008" : "\\b");
           continue;
         case '\f':
-          out->append("\\f");
+          out->append(flavor == GoJson::kGoccy ? "\\u000c" : "\\f");
           continue;
         case '\n':
           out->append("\\n");

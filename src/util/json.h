@@ -15,15 +15,21 @@
 
 namespace jfsbr {
 
-// Appends s as a quoted JSON string the way Go's encoding/json does: `<`, `>`,
-// `&`, U+2028 and U+2029 escaped, invalid UTF-8 replaced by \ufffd.
-void AppendGoQuoted(std::string* out, std::string_view s);
+// Go's two JSON encoders in JuiceFS differ in one thing: encoding/json (the
+// stored setting; Go >= 1.22) writes backspace and form feed as \b and \f,
+// goccy/go-json (the dump header) as \u0008 and \u000c.
+enum class GoJson { kEncodingJson, kGoccy };
+
+// Appends s as a quoted JSON string the way Go's encoders do: `<`, `>`, `&`,
+// U+2028 and U+2029 escaped, invalid UTF-8 replaced by \ufffd.
+void AppendGoQuoted(std::string* out, std::string_view s, GoJson flavor = GoJson::kEncodingJson);
 
 // Emits one JSON object in Go's MarshalIndent layout.
 class GoObjectWriter {
  public:
-  GoObjectWriter(std::string* out, std::string_view indent, int depth)
-      : out_(out), indent_(indent), depth_(depth) {
+  GoObjectWriter(std::string* out, std::string_view indent, int depth,
+                 GoJson flavor = GoJson::kEncodingJson)
+      : out_(out), indent_(indent), depth_(depth), flavor_(flavor) {
     out_->push_back('{');
   }
 
@@ -31,12 +37,12 @@ class GoObjectWriter {
     out_->append(first_ ? "" : ",");
     first_ = false;
     Newline(depth_ + 1);
-    AppendGoQuoted(out_, name);
+    AppendGoQuoted(out_, name, flavor_);
     out_->append(": ");
   }
   void String(std::string_view name, std::string_view v) {
     Key(name);
-    AppendGoQuoted(out_, v);
+    AppendGoQuoted(out_, v, flavor_);
   }
   void Int(std::string_view name, int64_t v) {
     Key(name);
@@ -58,7 +64,7 @@ class GoObjectWriter {
     for (size_t i = 0; i < n; i++) {
       if (i) out_->push_back(',');
       Newline(depth_ + 2);
-      GoObjectWriter item(out_, indent_, depth_ + 2);
+      GoObjectWriter item(out_, indent_, depth_ + 2, flavor_);
       fill(i, item);
       item.End();
     }
@@ -80,6 +86,7 @@ class GoObjectWriter {
   std::string* out_;
   std::string_view indent_;
   int depth_;
+  GoJson flavor_;
   bool first_ = true;
 };
 

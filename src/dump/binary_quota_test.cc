@@ -1,0 +1,101 @@
+// Binary dumps of JuiceFS 1.4.0-beta1/beta2 kept user and group quotas in the
+// directory-quota list with a type field; 1.4.0 moved them to lists of their
+// own. Both load into the same QD/QU/QG records.
+#include <gtest/gtest.h>
+
+#include "backup.pb.h"
+#include "dump/binary.h"
+#include "fs/volume.h"
+#include "kv/registry.h"
+#include "model/keys.h"
+#include "model/records.h"
+#include "testing/test_volume.h"
+#include "util/coding.h"
+#include "util/test_util.h"
+
+namespace jfsbr {
+namespace {
+
+// The quota segment of a binary dump rewritten as the betas wrote it: every
+// quota in `quotas`, typed; the segment's length and the footer's offsets of
+// the segments after it follow.
+std::string AsBetaDump(const std::string& dump) {
+  size_t pos = 0;
+  while (pos + 12 <= dump.size()) {
+    uint32_t type = GetBE32(dump.data() + pos);
+    if (type == kBinaryMagic) break;
+    uint64_t len = GetBE64(dump.data() + pos + 4);
+    if (type != 13) {  // not the quota segment
+      pos += 12 + len;
+      continue;
+    }
+    pb::Batch b;
+    EXPECT_TRUE(b.ParseFromString(dump.substr(pos + 12, len)));
+    for (auto& q : *b.mutable_userquotas()) *b.add_quotas() = q;
+    for (auto& q : *b.mutable_groupquotas()) *b.add_quotas() = q;
+    b.clear_userquotas();
+    b.clear_groupquotas();
+    std::string body;
+    b.SerializeToString(&body);
+    std::string out = dump.substr(0, pos + 4);
+    PutBE64(&out, body.size());
+    out += body;
+    const int64_t shift = static_cast<int64_t>(body.size()) - static_cast<int64_t>(len);
+    uint64_t flen = GetBE64(dump.data() + dump.size() - 8);
+    size_t fpos = dump.size() - 8 - flen;
+    out += dump.substr(pos + 12 + len, fpos - (pos + 12 + len));  // the rest and EOS
+    pb::Footer f;
+    EXPECT_TRUE(f.ParseFromString(dump.substr(fpos, flen)));
+    for (auto& [name, info] : *f.mutable_infos()) {
+      for (auto& off : *info.mutable_offset()) {
+        if (off > pos) off += shift;
+      }
+    }
+    std::string footer;
+    f.SerializeToString(&footer);
+    out += footer;
+    PutBE64(&out, footer.size());
+    return out;
+  }
+  ADD_FAILURE() << "no quota segment";
+  return dump;
+}
+
+TEST(BinaryQuotaTest, BetaDumpsKeepUserAndGroupQuotas) {
+  TempDir dir;
+  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
+  ASSERT_TRUE(e.ok());
+  FormatOptions o;
+  o.name = "quotavol";
+  o.bucket = dir.Sub("bucket");
+  ASSERT_TRUE(FormatVolume(e->get(), o).ok());
+  WriteBatch w;
+  w.Put(keys::DirQuota(kRootInode), EncodeQuota({1 << 30, 100, 0, 1}));
+  w.Put(keys::UserQuota(501), EncodeQuota({1 << 20, 10, 4096, 1}));
+  w.Put(keys::GroupQuota(20), EncodeQuota({-1, -1, 8192, 2}));
+  ASSERT_TRUE((*e)->Commit(w).ok());
+  auto snap = (*e)->Snapshot();
+  ASSERT_TRUE(snap.ok());
+  std::string dump;
+  auto sink = StringSink(&dump);
+  ASSERT_TRUE(DumpBinary(snap->get(), sink.get(), {.keep_secret = true}).ok());
+  ASSERT_TRUE(sink->Close().ok());
+  std::string beta = AsBetaDump(dump);
+  ASSERT_NE(beta, dump);
+
+  for (const std::string* input : {&dump, &beta}) {
+    auto t = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
+    ASSERT_TRUE(t.ok());
+    auto src = StringSource(*input);
+    auto r = LoadBinary(src.get(), t->get(), {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (const std::string& k :
+         {keys::DirQuota(kRootInode), keys::UserQuota(501), keys::GroupQuota(20)}) {
+      EXPECT_EQ(*(*t)->Get(k), *(*e)->Get(k)) << (input == &beta ? "beta" : "1.4.0");
+    }
+    EXPECT_FALSE((*t)->Get(keys::DirQuota(501))->has_value()) << "a user quota became a dir quota";
+  }
+}
+
+}  // namespace
+}  // namespace jfsbr
