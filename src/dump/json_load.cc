@@ -184,9 +184,10 @@ class JsonLoader {
     return Status::OK();
   }
 
-  Result<uint32_t> ReadAcl() {
+  // An ACL rule, encoded as its R record ("" for null).
+  Result<std::string> ReadAcl() {
     JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
-    if (v.kind == JsonValue::Kind::kNull) return uint32_t{0};
+    if (v.kind == JsonValue::Kind::kNull) return std::string();
     if (v.kind != JsonValue::Kind::kObject) return reader_.Error("an ACL object");
     AclRule r;
     auto perm = [&](const char* name, uint16_t* dst) -> Status {
@@ -213,8 +214,14 @@ class JsonLoader {
         list->push_back(entry);
       }
     }
-    // Identical rules share an id; ids are handed out in the order first seen.
-    std::string encoded = EncodeAclRule(r);
+    return EncodeAclRule(r);
+  }
+
+  // Identical rules share an id; ids are handed out in the order JuiceFS's
+  // load hands them out: an entry's rules when the entry ends (after its
+  // children), its access rule before its default rule.
+  uint32_t AclId(const std::string& encoded) {
+    if (encoded.empty()) return 0;
     auto [it, inserted] = acl_ids_.emplace(encoded, static_cast<uint32_t>(acl_ids_.size() + 1));
     return it->second;
   }
@@ -266,7 +273,7 @@ class JsonLoader {
     Attr a;
     Ino ino = 0;
     bool have_attr = false, first = true;
-    std::string symlink, key;
+    std::string symlink, key, access_rule, default_rule;
     ChildInfo info;
     DirStat usage;
     uint32_t subdirs = 0;
@@ -294,9 +301,9 @@ class JsonLoader {
       } else if (key == "xattrs") {
         JFS_RETURN_IF_ERROR(Xattrs(ino, first));
       } else if (key == "posix_acl_access") {
-        JFS_ASSIGN_OR_RETURN(a.access_acl, ReadAcl());
+        JFS_ASSIGN_OR_RETURN(access_rule, ReadAcl());
       } else if (key == "posix_acl_default") {
-        JFS_ASSIGN_OR_RETURN(a.default_acl, ReadAcl());
+        JFS_ASSIGN_OR_RETURN(default_rule, ReadAcl());
       } else if (key == "chunks") {
         JFS_RETURN_IF_ERROR(Chunks(ino, first && a.type == FileType::kFile));
       } else if (key == "entries") {
@@ -325,7 +332,11 @@ class JsonLoader {
     info.ino = ino;
     info.type = a.type;
     info.length = a.type == FileType::kFile ? a.length : 0;
-    if (first) JFS_RETURN_IF_ERROR(WriteNode(ino, &a, symlink, usage, subdirs, info));
+    if (first) {
+      a.access_acl = AclId(access_rule);
+      a.default_acl = AclId(default_rule);
+      JFS_RETURN_IF_ERROR(WriteNode(ino, &a, symlink, usage, subdirs, info));
+    }
     if (++stats_.entries % 4096 == 0 && opts_.progress) opts_.progress(stats_.entries);
     return info;
   }

@@ -1,5 +1,7 @@
-// User/group quota usage after a JSON load, as JuiceFS 1.4 rebuilds it (seen
-// with the real juicefs load of such a dump: same QU/QG records): files
+// What a JSON load rebuilds as JuiceFS 1.4's load does (each seen with the
+// real juicefs load of such a dump, giving the same records).
+//
+// User/group quota usage (QU/QG): files
 // count their aligned length, directories 4 KiB, one inode each; symlinks
 // and special files count nothing but get their owner a record; hard links
 // count once; the trash counts on a volume with trash days.
@@ -23,7 +25,7 @@ Quota QuotaAt(KvEngine* e, const std::string& key) {
   return *DecodeQuota(**v);
 }
 
-TEST(JsonQuotaTest, OwnerUsageIsRebuiltAsJuicefsDoes) {
+TEST(JsonLoadRulesTest, OwnerUsageAsJuicefsRebuildsIt) {
   TempDir dir;
   auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
   ASSERT_TRUE(e.ok());
@@ -68,6 +70,56 @@ TEST(JsonQuotaTest, OwnerUsageIsRebuiltAsJuicefsDoes) {
   // a (once for its two links), the fifo (nothing), the trash's hour dir.
   EXPECT_EQ(QuotaAt(out, keys::UserQuota(0)), (Quota{-1, -1, 12288 + 4096, 2}));
   EXPECT_EQ(QuotaAt(out, keys::UserQuota(55)), (Quota{-1, -1, 4096, 1}));  // in the trash
+}
+
+// ACL ids: identical rules share one; ids go out as an entry ends, after its
+// children, the access rule before the default rule.
+TEST(JsonLoadRulesTest, AclIdsInJuicefsOrder) {
+  TempDir dir;
+  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
+  ASSERT_TRUE(e.ok());
+  FormatOptions o;
+  o.name = "aclvol";
+  o.bucket = dir.Sub("bucket");
+  ASSERT_TRUE(FormatVolume(e->get(), o).ok());
+  auto vol = std::move(*Volume::Open(std::move(*e)));
+  Ino d = *vol->Mkdir(kRootInode, "d", {.mode = 0755});
+  Ino f = CreateTestFile(vol.get(), d, "f", "x");
+  Ino g = CreateTestFile(vol.get(), d, "g", "y");
+  AclRule dir_access{7, 5, 5, 5, {{1000, 5}}, {}}, dir_default{7, 5, 7, 5, {}, {{50, 7}}};
+  AclRule file_access{6, 4, 6, 4, {{3000, 6}}, {}};
+  WriteBatch b;
+  b.Put(keys::AclRule(1), EncodeAclRule(dir_access));
+  b.Put(keys::AclRule(2), EncodeAclRule(dir_default));
+  b.Put(keys::AclRule(3), EncodeAclRule(file_access));
+  auto set = [&](Ino ino, uint32_t access, uint32_t dflt) {
+    Attr a = *vol->GetAttr(ino);
+    a.access_acl = access;
+    a.default_acl = dflt;
+    b.Put(keys::Attr(ino), EncodeAttr(a));
+  };
+  set(d, 1, 2);
+  set(f, 3, 0);
+  set(g, 3, 0);  // the same rule: one id
+  ASSERT_TRUE(vol->engine()->Commit(b).ok());
+
+  auto snap = vol->engine()->Snapshot();
+  ASSERT_TRUE(snap.ok());
+  std::string dump;
+  auto sink = StringSink(&dump);
+  ASSERT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
+  ASSERT_TRUE(sink->Close().ok());
+  auto t = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
+  ASSERT_TRUE(t.ok());
+  auto src = StringSource(dump);
+  ASSERT_TRUE(LoadJson(src.get(), t->get(), {}).ok());
+  auto attr = [&](Ino ino) { return *DecodeAttr(*(*t)->Get(keys::Attr(ino)).value()); };
+  EXPECT_EQ(attr(f).access_acl, 1u);
+  EXPECT_EQ(attr(g).access_acl, 1u);
+  EXPECT_EQ(attr(d).access_acl, 2u);
+  EXPECT_EQ(attr(d).default_acl, 3u);
+  EXPECT_EQ(*(*t)->Get(keys::AclRule(1)).value(), EncodeAclRule(file_access));
+  EXPECT_EQ(*(*t)->Get(keys::AclRule(3)).value(), EncodeAclRule(dir_default));
 }
 
 }  // namespace
