@@ -78,6 +78,7 @@ struct Blocks {
   const char* name;
   std::string format_flags;  // juicefs/jfsbr format flags
   bool passphrase;
+  bool sharded = false;  // --shards 3, the bucket a pattern
 };
 
 // juicefs formats and writes; jfsbr reads, checks and writes; juicefs reads
@@ -93,12 +94,14 @@ TEST_F(JuicefsInterop, CompressedAndEncryptedBlocksBothWays) {
       {"chacha20+lz4+passphrase",
        "--compress lz4 --encrypt-algo chacha20-rsa --encrypt-rsa-key " + dir_.Sub("keyp.pem"),
        true},
+      {"3 shards", "--shards 3", false, true},
   };
   for (const auto& v : variants) {
     SCOPED_TRACE(v.name);
     if (v.passphrase) setenv("JFS_RSA_PASSPHRASE", "sesame", 1);
     NewMeta();
-    const std::string bucket = dir_.Sub(std::string("bucket-") + std::to_string(n_));
+    const std::string bucket =
+        dir_.Sub(std::string("bucket-") + std::to_string(n_)) + (v.sharded ? "-%d" : "");
     CmdResult r = Juicefs("format " + Quote(meta_) + " " + name_ + " --storage file --bucket " +
                           bucket + " " + v.format_flags);
     ASSERT_EQ(r.code, 0) << r.err;
@@ -180,10 +183,14 @@ TEST_F(JuicefsInterop, SealedSecretsOnS3BothWays) {
 // slices, refs raised), then the original compacted on a volume with trash:
 // the replaced slices keep their refs in a delayed-slices record. jfsbr's
 // check must see no problem and fsck --repair must not lower those refs.
+// Then jfsbr compacts the clone (the volume is compressed and encrypted):
+// juicefs reads the new slice.
 TEST_F(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
   NewMeta();
+  MakeTestRsaKey(dir_, "key.pem");
   CmdResult r = Juicefs("format " + Quote(meta_) + " " + name_ + " --storage file --bucket " +
-                        dir_.Sub("bucket") + " --trash-days 1");
+                        dir_.Sub("bucket") + " --trash-days 1 --compress zstd --encrypt-rsa-key " +
+                        dir_.Sub("key.pem"));
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string mnt = dir_.Sub("mnt");
   fs::create_directories(mnt);
@@ -216,6 +223,22 @@ TEST_F(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("repaired slice"), std::string::npos) << r.err;
   r = RunShell("cmp " + mnt + "/a " + mnt + "/b", dir_);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  r = Juicefs("fsck " + Quote(meta_));
+  EXPECT_EQ(r.code, 0) << r.err;
+
+  r = Jfs("gc --compact " + Quote(meta_));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Jfs("dump " + Quote(meta_));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("\"pos\":1500000"), std::string::npos) << "b was not compacted";
+  r = Jfs("check " + Quote(meta_));
+  EXPECT_NE(r.out.find(" 0 problems"), std::string::npos) << r.out;
+  const std::string back = dir_.Sub("back");
+  fs::create_directories(back);
+  r = Juicefs("sync --no-https jfs://JFS_META_URL/ " + back + "/");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = RunShell("cmp " + back + "/a " + back + "/b", dir_);
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   r = Juicefs("fsck " + Quote(meta_));
   EXPECT_EQ(r.code, 0) << r.err;
