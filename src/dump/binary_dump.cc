@@ -139,6 +139,7 @@ class BinaryDumper {
     if (!setting) return Status::NotFound("database is not formatted: no volume to dump");
     JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
     if (!opts_.keep_secret) f = RedactSecrets(std::move(f), /*encrypt_key_too=*/true);
+    FillDefaultTiers(&f);
     pb::Format msg;
     msg.set_data(EncodeSetting(f));
     return w_.Write(kFormat, msg, 1);

@@ -148,9 +148,7 @@ class JsonDumper {
   // closing "\n}" and with a ',' instead.
   Status Header(VolumeFormat format, bool full, std::string* out) {
     if (!opts_.keep_secret) format = RedactSecrets(std::move(format), /*encrypt_key_too=*/false);
-    if (!format.tiers) {  // JuiceFS fills in the default tier of old volumes
-      format.tiers = std::map<int, StorageTier>{{0, StorageTier{0, format.storage_class, ""}}};
-    }
+    FillDefaultTiers(&format);
     IndentedList top(out, 0, '{');
     top.Key("Setting");
     AppendFormatJson(out, format, "  ", 1, GoJson::kGoccy);  // as juicefs dump

@@ -187,6 +187,10 @@ Result<VolumeFormat> SettingFromJson(const JsonValue& o) {
   return f;
 }
 
+void FillDefaultTiers(VolumeFormat* f) {
+  if (!f->tiers) f->tiers = std::map<int, StorageTier>{{0, StorageTier{0, f->storage_class, ""}}};
+}
+
 VolumeFormat RedactSecrets(VolumeFormat f, bool encrypt_key_too) {
   for (std::string* s : {&f.secret_key, &f.session_token}) {
     if (!s->empty()) *s = "removed";

@@ -74,6 +74,10 @@ struct JsonValue;
 // The same from an already parsed JSON object (a dump's "Setting").
 Result<VolumeFormat> SettingFromJson(const JsonValue& o);
 
+// JuiceFS gives a setting without Tiers (an older volume) the default tier
+// when it reads it, so its dumps show that tier.
+void FillDefaultTiers(VolumeFormat* f);
+
 // A copy with SecretKey/SessionToken (and EncryptKey if asked) set to
 // "removed" where non-empty: what may be shown or dumped.
 VolumeFormat RedactSecrets(VolumeFormat f, bool encrypt_key_too);

@@ -1,6 +1,5 @@
-// Binary dumps of JuiceFS 1.4.0-beta1/beta2 kept user and group quotas in the
-// directory-quota list with a type field; 1.4.0 moved them to lists of their
-// own. Both load into the same QD/QU/QG records.
+// Binary dumps as JuiceFS writes and reads them, where older JuiceFS states
+// differ: the 1.4.0 betas' typed quota list, a setting without tiers.
 #include <gtest/gtest.h>
 
 #include "backup.pb.h"
@@ -61,7 +60,7 @@ std::string AsBetaDump(const std::string& dump) {
   return dump;
 }
 
-TEST(BinaryQuotaTest, BetaDumpsKeepUserAndGroupQuotas) {
+TEST(BinaryCompatTest, BetaDumpsKeepUserAndGroupQuotas) {
   TempDir dir;
   auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
   ASSERT_TRUE(e.ok());
@@ -95,6 +94,38 @@ TEST(BinaryQuotaTest, BetaDumpsKeepUserAndGroupQuotas) {
     }
     EXPECT_FALSE((*t)->Get(keys::DirQuota(501))->has_value()) << "a user quota became a dir quota";
   }
+}
+
+// An older volume's setting has no Tiers; JuiceFS fills in the default tier
+// when it reads the setting, so its binary dump shows it (not null).
+TEST(BinaryCompatTest, ASettingWithoutTiersDumpsTheDefaultTier) {
+  TempDir dir;
+  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
+  ASSERT_TRUE(e.ok());
+  FormatOptions o;
+  o.name = "oldvol";
+  o.bucket = dir.Sub("bucket");
+  auto f = FormatVolume(e->get(), o);
+  ASSERT_TRUE(f.ok());
+  f->tiers.reset();
+  f->storage_class = "STANDARD_IA";
+  WriteBatch w;
+  w.Put(keys::Setting(), EncodeSetting(*f));
+  ASSERT_TRUE((*e)->Commit(w).ok());
+  ASSERT_NE(EncodeSetting(*f).find("\"Tiers\": null"), std::string::npos);
+  auto snap = (*e)->Snapshot();
+  ASSERT_TRUE(snap.ok());
+  std::string dump;
+  auto sink = StringSink(&dump);
+  ASSERT_TRUE(DumpBinary(snap->get(), sink.get(), {}).ok());
+  ASSERT_TRUE(sink->Close().ok());
+  ASSERT_EQ(GetBE32(dump.data()), 1u);  // the format segment comes first
+  pb::Format format;
+  ASSERT_TRUE(format.ParseFromString(dump.substr(12, GetBE64(dump.data() + 4))));
+  EXPECT_NE(format.data().find("\"Tiers\": {\n\"0\": {\n\"ID\": 0,\n\"StorageClass\": "
+                               "\"STANDARD_IA\""),
+            std::string::npos)
+      << format.data();
 }
 
 }  // namespace
