@@ -69,6 +69,27 @@ class JuicefsInterop : public ::testing::Test {
     EXPECT_EQ(d.code, 0) << d.out << d.err;
   }
 
+  // `juicefs mount` of the current volume at mnt for a scope (FUSE; no usage
+  // report: the machines have no internet).
+  class Mounted {
+   public:
+    Mounted(JuicefsInterop* t, std::string mnt) : t_(t), mnt_(std::move(mnt)) {
+      fs::create_directories(mnt_);
+      CmdResult r = t_->Juicefs("mount -d --no-usage-report " + Quote(t_->meta_) + " " + mnt_);
+      ok_ = r.code == 0;
+      EXPECT_TRUE(ok_) << r.err;
+    }
+    ~Mounted() {
+      if (ok_) t_->Juicefs("umount --force " + mnt_);
+    }
+    bool ok() const { return ok_; }
+
+   private:
+    JuicefsInterop* t_;
+    std::string mnt_;
+    bool ok_ = false;
+  };
+
   TempDir dir_;
   std::string meta_, name_;
   int n_ = 0;
@@ -193,14 +214,8 @@ TEST_F(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
                         dir_.Sub("key.pem"));
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string mnt = dir_.Sub("mnt");
-  fs::create_directories(mnt);
-  r = Juicefs("mount -d --no-usage-report " + Quote(meta_) + " " + mnt);
-  ASSERT_EQ(r.code, 0) << r.err;
-  struct Unmount {
-    JuicefsInterop* t;
-    std::string mnt;
-    ~Unmount() { t->Juicefs("umount --force " + mnt); }
-  } unmount{this, mnt};
+  Mounted mounted(this, mnt);
+  ASSERT_TRUE(mounted.ok());
   r = RunShell("head -c 3000000 /dev/urandom > " + mnt + "/a && sync && for i in 1 2 3; do " +
                    "dd if=/dev/urandom of=" + mnt + "/a bs=1000 seek=$((i*500)) count=300 " +
                    "conv=notrunc status=none && sync; done",
@@ -267,23 +282,17 @@ TEST_F(JuicefsInterop, JsonLoadRebuildsAclsAndQuotasAsJuicefs) {
                         dir_.Sub("bucket") + " --enable-acl");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string mnt = dir_.Sub("mnt");
-  fs::create_directories(mnt);
-  r = Juicefs("mount -d --no-usage-report " + Quote(meta_) + " " + mnt);
-  ASSERT_EQ(r.code, 0) << r.err;
   {
-    struct Unmount {
-      JuicefsInterop* t;
-      std::string mnt;
-      ~Unmount() { t->Juicefs("umount --force " + mnt); }
-    } unmount{this, mnt};
+    Mounted mounted(this, mnt);
+    ASSERT_TRUE(mounted.ok());
     const std::string m = mnt + "/";
     r = RunShell("mkdir -p " + m + "acl/sub " + m + "ud && echo hi > " + m + "ud/f && " +
-                     "chown -R 1234:4321 " + m + "ud && ln -s x " + m + "ud/s && chown -h 1234:777 " +
-                     m + "ud/s && mkfifo " + m + "p && head -c 10000 /dev/zero > " + m + "a && " +
-                     "ln " + m + "a " + m + "a2 && setfacl -m u:1000:rx " + m + "acl && " +
-                     "setfacl -d -m g:50:rwx " + m + "acl && setfacl -m u:2000:r " + m +
-                     "acl/sub && touch " + m + "acl/sub/file " + m + "acl/inherits && " +
-                     "setfacl -m u:3000:rw " + m + "acl/sub/file && sync",
+                     "chown -R 1234:4321 " + m + "ud && ln -s x " + m +
+                     "ud/s && chown -h 1234:777 " + m + "ud/s && mkfifo " + m +
+                     "p && head -c 10000 /dev/zero > " + m + "a && " + "ln " + m + "a " + m +
+                     "a2 && setfacl -m u:1000:rx " + m + "acl && " + "setfacl -d -m g:50:rwx " + m +
+                     "acl && setfacl -m u:2000:r " + m + "acl/sub && touch " + m + "acl/sub/file " +
+                     m + "acl/inherits && " + "setfacl -m u:3000:rw " + m + "acl/sub/file && sync",
                  dir_);
     ASSERT_EQ(r.code, 0) << r.err;
     r = Juicefs("quota set " + Quote(meta_) + " --uid 1234 --capacity 1");

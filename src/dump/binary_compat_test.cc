@@ -60,25 +60,28 @@ std::string AsBetaDump(const std::string& dump) {
   return dump;
 }
 
+// The binary dump of a volume's engine.
+std::string BinaryDump(KvEngine* e) {
+  auto snap = e->Snapshot();
+  EXPECT_TRUE(snap.ok());
+  std::string dump;
+  auto sink = StringSink(&dump);
+  EXPECT_TRUE(DumpBinary(snap->get(), sink.get(), {.keep_secret = true}).ok());
+  EXPECT_TRUE(sink->Close().ok());
+  return dump;
+}
+
 TEST(BinaryCompatTest, BetaDumpsKeepUserAndGroupQuotas) {
   TempDir dir;
-  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
-  ASSERT_TRUE(e.ok());
-  FormatOptions o;
-  o.name = "quotavol";
-  o.bucket = dir.Sub("bucket");
-  ASSERT_TRUE(FormatVolume(e->get(), o).ok());
+  auto vol = NewMemVolume(dir.path());
+  ASSERT_NE(vol, nullptr);
+  KvEngine* e = vol->engine();
   WriteBatch w;
   w.Put(keys::DirQuota(kRootInode), EncodeQuota({1 << 30, 100, 0, 1}));
   w.Put(keys::UserQuota(501), EncodeQuota({1 << 20, 10, 4096, 1}));
   w.Put(keys::GroupQuota(20), EncodeQuota({-1, -1, 8192, 2}));
-  ASSERT_TRUE((*e)->Commit(w).ok());
-  auto snap = (*e)->Snapshot();
-  ASSERT_TRUE(snap.ok());
-  std::string dump;
-  auto sink = StringSink(&dump);
-  ASSERT_TRUE(DumpBinary(snap->get(), sink.get(), {.keep_secret = true}).ok());
-  ASSERT_TRUE(sink->Close().ok());
+  ASSERT_TRUE(e->Commit(w).ok());
+  std::string dump = BinaryDump(e);
   std::string beta = AsBetaDump(dump);
   ASSERT_NE(beta, dump);
 
@@ -90,7 +93,7 @@ TEST(BinaryCompatTest, BetaDumpsKeepUserAndGroupQuotas) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     for (const std::string& k :
          {keys::DirQuota(kRootInode), keys::UserQuota(501), keys::GroupQuota(20)}) {
-      EXPECT_EQ(*(*t)->Get(k), *(*e)->Get(k)) << (input == &beta ? "beta" : "1.4.0");
+      EXPECT_EQ(*(*t)->Get(k), *e->Get(k)) << (input == &beta ? "beta" : "1.4.0");
     }
     EXPECT_FALSE((*t)->Get(keys::DirQuota(501))->has_value()) << "a user quota became a dir quota";
   }
@@ -100,25 +103,16 @@ TEST(BinaryCompatTest, BetaDumpsKeepUserAndGroupQuotas) {
 // when it reads the setting, so its binary dump shows it (not null).
 TEST(BinaryCompatTest, ASettingWithoutTiersDumpsTheDefaultTier) {
   TempDir dir;
-  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
-  ASSERT_TRUE(e.ok());
-  FormatOptions o;
-  o.name = "oldvol";
-  o.bucket = dir.Sub("bucket");
-  auto f = FormatVolume(e->get(), o);
-  ASSERT_TRUE(f.ok());
-  f->tiers.reset();
-  f->storage_class = "STANDARD_IA";
+  auto vol = NewMemVolume(dir.path());
+  ASSERT_NE(vol, nullptr);
+  VolumeFormat f = vol->format();
+  f.tiers.reset();
+  f.storage_class = "STANDARD_IA";
   WriteBatch w;
-  w.Put(keys::Setting(), EncodeSetting(*f));
-  ASSERT_TRUE((*e)->Commit(w).ok());
-  ASSERT_NE(EncodeSetting(*f).find("\"Tiers\": null"), std::string::npos);
-  auto snap = (*e)->Snapshot();
-  ASSERT_TRUE(snap.ok());
-  std::string dump;
-  auto sink = StringSink(&dump);
-  ASSERT_TRUE(DumpBinary(snap->get(), sink.get(), {}).ok());
-  ASSERT_TRUE(sink->Close().ok());
+  w.Put(keys::Setting(), EncodeSetting(f));
+  ASSERT_TRUE(vol->engine()->Commit(w).ok());
+  ASSERT_NE(EncodeSetting(f).find("\"Tiers\": null"), std::string::npos);
+  std::string dump = BinaryDump(vol->engine());
   ASSERT_EQ(GetBE32(dump.data()), 1u);  // the format segment comes first
   pb::Format format;
   ASSERT_TRUE(format.ParseFromString(dump.substr(12, GetBE64(dump.data() + 4))));

@@ -18,6 +18,22 @@
 namespace jfsbr {
 namespace {
 
+// A fresh engine holding the JSON dump of `from`, loaded.
+std::unique_ptr<KvEngine> DumpAndLoad(KvEngine* from, const std::string& dir) {
+  auto snap = from->Snapshot();
+  EXPECT_TRUE(snap.ok());
+  std::string dump;
+  auto sink = StringSink(&dump);
+  EXPECT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
+  EXPECT_TRUE(sink->Close().ok());
+  auto t = OpenEngine(FreshMetaUrl("memkv", dir), true);
+  EXPECT_TRUE(t.ok());
+  auto src = StringSource(dump);
+  auto r = LoadJson(src.get(), t->get(), {});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return std::move(*t);
+}
+
 Quota QuotaAt(KvEngine* e, const std::string& key) {
   auto v = e->Get(key);
   EXPECT_TRUE(v.ok() && v->has_value()) << "no quota record";
@@ -27,14 +43,8 @@ Quota QuotaAt(KvEngine* e, const std::string& key) {
 
 TEST(JsonLoadRulesTest, OwnerUsageAsJuicefsRebuildsIt) {
   TempDir dir;
-  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
-  ASSERT_TRUE(e.ok());
-  FormatOptions o;
-  o.name = "ugvol";
-  o.bucket = dir.Sub("bucket");
-  o.trash_days = 1;
-  ASSERT_TRUE(FormatVolume(e->get(), o).ok());
-  auto vol = std::move(*Volume::Open(std::move(*e)));
+  auto vol = NewMemVolume(dir.path(), {.trash_days = 1});
+  ASSERT_NE(vol, nullptr);
   Ino ud = *vol->Mkdir(kRootInode, "ud", {.mode = 0755, .uid = 1234, .gid = 4321});
   SliceWriter w(vol.get(), 0);
   ASSERT_TRUE(w.Append("hello").ok());
@@ -52,18 +62,8 @@ TEST(JsonLoadRulesTest, OwnerUsageAsJuicefsRebuildsIt) {
   q.Put(keys::UserQuota(1234), EncodeQuota({1 << 30, -1, 0, 0}));
   ASSERT_TRUE(vol->engine()->Commit(q).ok());
 
-  auto snap = vol->engine()->Snapshot();
-  ASSERT_TRUE(snap.ok());
-  std::string dump;
-  auto sink = StringSink(&dump);
-  ASSERT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
-  ASSERT_TRUE(sink->Close().ok());
-  auto t = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
-  ASSERT_TRUE(t.ok());
-  auto src = StringSource(dump);
-  auto r = LoadJson(src.get(), t->get(), {});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  KvEngine* out = t->get();
+  auto loaded = DumpAndLoad(vol->engine(), dir.path());
+  KvEngine* out = loaded.get();
   EXPECT_EQ(QuotaAt(out, keys::UserQuota(1234)), (Quota{1 << 30, -1, 8192, 2}));  // ud, f
   EXPECT_EQ(QuotaAt(out, keys::GroupQuota(4321)), (Quota{-1, -1, 8192, 2}));
   EXPECT_EQ(QuotaAt(out, keys::GroupQuota(777)), (Quota{-1, -1, 0, 0}));  // a symlink's
@@ -76,13 +76,8 @@ TEST(JsonLoadRulesTest, OwnerUsageAsJuicefsRebuildsIt) {
 // children, the access rule before the default rule.
 TEST(JsonLoadRulesTest, AclIdsInJuicefsOrder) {
   TempDir dir;
-  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
-  ASSERT_TRUE(e.ok());
-  FormatOptions o;
-  o.name = "aclvol";
-  o.bucket = dir.Sub("bucket");
-  ASSERT_TRUE(FormatVolume(e->get(), o).ok());
-  auto vol = std::move(*Volume::Open(std::move(*e)));
+  auto vol = NewMemVolume(dir.path());
+  ASSERT_NE(vol, nullptr);
   Ino d = *vol->Mkdir(kRootInode, "d", {.mode = 0755});
   Ino f = CreateTestFile(vol.get(), d, "f", "x");
   Ino g = CreateTestFile(vol.get(), d, "g", "y");
@@ -103,23 +98,14 @@ TEST(JsonLoadRulesTest, AclIdsInJuicefsOrder) {
   set(g, 3, 0);  // the same rule: one id
   ASSERT_TRUE(vol->engine()->Commit(b).ok());
 
-  auto snap = vol->engine()->Snapshot();
-  ASSERT_TRUE(snap.ok());
-  std::string dump;
-  auto sink = StringSink(&dump);
-  ASSERT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
-  ASSERT_TRUE(sink->Close().ok());
-  auto t = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
-  ASSERT_TRUE(t.ok());
-  auto src = StringSource(dump);
-  ASSERT_TRUE(LoadJson(src.get(), t->get(), {}).ok());
-  auto attr = [&](Ino ino) { return *DecodeAttr(*(*t)->Get(keys::Attr(ino)).value()); };
+  auto t = DumpAndLoad(vol->engine(), dir.path());
+  auto attr = [&](Ino ino) { return *DecodeAttr(*t->Get(keys::Attr(ino)).value()); };
   EXPECT_EQ(attr(f).access_acl, 1u);
   EXPECT_EQ(attr(g).access_acl, 1u);
   EXPECT_EQ(attr(d).access_acl, 2u);
   EXPECT_EQ(attr(d).default_acl, 3u);
-  EXPECT_EQ(*(*t)->Get(keys::AclRule(1)).value(), EncodeAclRule(file_access));
-  EXPECT_EQ(*(*t)->Get(keys::AclRule(3)).value(), EncodeAclRule(dir_default));
+  EXPECT_EQ(*t->Get(keys::AclRule(1)).value(), EncodeAclRule(file_access));
+  EXPECT_EQ(*t->Get(keys::AclRule(3)).value(), EncodeAclRule(dir_default));
 }
 
 }  // namespace

@@ -166,16 +166,9 @@ TEST_F(FsckTest, RepairSkipsARecordChangedSinceTheCheck) {
 // or the purge of the record deletes objects the clone still reads.
 TEST(FsckDelayedSlices, RepairAndPurgeKeepASharedSliceReadable) {
   TempDir dir;
-  auto e = OpenEngine("rocksdb://" + dir.path() + "/meta", /*create=*/true);
-  ASSERT_TRUE(e.ok());
-  FormatOptions o;
-  o.name = "trashvol";
-  o.bucket = dir.path() + "/bucket";
-  o.trash_days = 1;
-  ASSERT_TRUE(FormatVolume(e->get(), o).ok());
-  auto v = Volume::Open(std::move(*e));
-  ASSERT_TRUE(v.ok());
-  Volume* vol = v->get();
+  auto v = NewMemVolume(dir.path(), {.trash_days = 1});
+  ASSERT_NE(v, nullptr);
+  Volume* vol = v.get();
   Ino a = CreateTestFile(vol, kRootInode, "a", std::string(3000, 'a'));
   ASSERT_TRUE(vol->Write(a, 1000, std::string(1000, 'b')).ok());  // a second slice
   const std::string want = std::string(1000, 'a') + std::string(1000, 'b') + std::string(1000, 'a');

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "fs/volume.h"
+#include "kv/registry.h"
 #include "testing/etcd_cluster.h"
 #include "testing/s3_server.h"
 
@@ -57,6 +58,22 @@ inline void UseFreshStore(const std::string& kind, const std::string& dir, Forma
   }
   o->storage = "file";
   o->bucket = dir + "/bucket-" + id;
+}
+
+// A volume formatted with o (name and bucket filled in when empty) in a new
+// memkv engine, its bucket under dir. nullptr after a test failure.
+inline std::unique_ptr<Volume> NewMemVolume(const std::string& dir, FormatOptions o = {}) {
+  if (o.name.empty()) o.name = "testvol";
+  if (o.bucket.empty()) o.bucket = dir + "/bucket-" + UniqueTestId();
+  auto e = OpenEngine(FreshMetaUrl("memkv", dir), /*create=*/true);
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  if (!e.ok()) return nullptr;
+  auto f = FormatVolume(e->get(), o);
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  if (!f.ok()) return nullptr;
+  auto v = Volume::Open(std::move(*e));
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  return v.ok() ? std::move(*v) : nullptr;
 }
 
 // Creates file `name` in parent holding data (uploaded as slices, then the
