@@ -109,7 +109,11 @@ int RunObjectGc(const Args& a) {
         FormatBytes(r->compacted_bytes) + " written)");
   }
   if (o.remove) {
-    Say(Cleaned("expired trash dirs", r->trash_purged));
+    if (r->trash_kept_why.empty()) {
+      Say(Cleaned("expired trash dirs", r->trash_purged));
+    } else {
+      Say("expired trash kept: " + r->trash_kept_why);
+    }
     Say(Cleaned("pending deleted files", r->files_cleaned));
     Say(Cleaned("pending deleted slices", r->pending_cleaned));
     Say(Cleaned("expired delayed slices", r->delayed_purged));

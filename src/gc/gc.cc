@@ -296,7 +296,11 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
       ~Unset() { v->SetObjectKeeper(nullptr); }
     } unset{vol};
     int64_t trash_secs = vol->format().trash_days * 86400;
-    JFS_ASSIGN_OR_RETURN(r.trash_purged, vol->PurgeTrash(now - trash_secs));
+    if (vol->writable().ok()) {
+      JFS_ASSIGN_OR_RETURN(r.trash_purged, vol->PurgeTrash(now - trash_secs));
+    } else {
+      r.trash_kept_why = vol->writable().message();
+    }
     JFS_ASSIGN_OR_RETURN(r.files_cleaned, vol->CleanupDeletedFiles());
     JFS_ASSIGN_OR_RETURN(r.pending_cleaned, vol->CleanupPendingSlices());
     JFS_ASSIGN_OR_RETURN(r.delayed_purged, vol->PurgeDelayedSlices(now - trash_secs));

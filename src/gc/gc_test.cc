@@ -362,6 +362,23 @@ TEST_F(GcTest, ObjectsOfRetainedBackupsAreKept) {
   EXPECT_TRUE(ListAll(vol_->store(), "chunks/")->empty());
 }
 
+// On a volume with quotas our writes are refused (usage we do not keep), so
+// gc --delete keeps expired trash and says why, and still does the rest.
+TEST_F(GcTest, QuotasKeepExpiredTrashAndTheRestGoesOn) {
+  Create("doomed", std::string(5000, 'd'));
+  ASSERT_TRUE(vol_->Unlink(kRootInode, "doomed").ok());  // into the trash
+  WriteBatch b;
+  b.Put(keys::UserQuota(0), EncodeQuota({-1, -1, 0, 0}));
+  ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+  Reopen("");
+  ASSERT_FALSE(vol_->writable().ok());
+  auto r = Gc(true, time(nullptr) + 10 * 86400);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->trash_kept_why.find("quotas"), std::string::npos) << r->trash_kept_why;
+  EXPECT_EQ(r->trash_purged.records, 0u);
+  EXPECT_EQ(vol_->ReadDir(kTrashInode)->size(), 1u);  // the hour dir is still there
+}
+
 TEST_F(GcTest, CompactMergesOverlappingSlicesAndKeepsTheBytes) {
   std::string data(6 << 20, 'x');
   Ino f = Create("f", data);
