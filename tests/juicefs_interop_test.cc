@@ -144,6 +144,11 @@ TEST_F(JuicefsInterop, CompressedAndEncryptedBlocksBothWays) {
     ASSERT_EQ(Jfs("dump " + Quote(meta_) + " " + base + ".jfsbr.json").code, 0);
     r = RunShell("cmp " + base + ".juicefs.json " + base + ".jfsbr.json", dir_);
     EXPECT_EQ(r.code, 0) << r.out;
+    ASSERT_EQ(Juicefs("dump --subdir /d " + Quote(meta_) + " " + base + ".sub.juicefs.json").code,
+              0);
+    ASSERT_EQ(Jfs("dump --subdir /d " + Quote(meta_) + " " + base + ".sub.jfsbr.json").code, 0);
+    r = RunShell("cmp " + base + ".sub.juicefs.json " + base + ".sub.jfsbr.json", dir_);
+    EXPECT_EQ(r.code, 0) << r.out;
     ASSERT_EQ(Juicefs("dump --binary " + Quote(meta_) + " " + base + ".bin").code, 0);
     r = Jfs("load --binary rocksdb://" + base + ".db " + base + ".bin");
     EXPECT_EQ(r.code, 0) << r.err;
