@@ -98,7 +98,9 @@ TEST_P(BlockFormatTest, WriteReadCompactAndCheck) {
     EXPECT_EQ(stored.find(data.substr(5000000, 200)), std::string::npos)
         << "blocks stored as plain data";
   }
-  if (v.compression != "none" && v.algo.empty()) EXPECT_LT(stored.size(), data.size() / 4);
+  if (v.compression != "none" && v.algo.empty()) {
+    EXPECT_LT(stored.size(), data.size() / 4);
+  }
   if (v.shards > 0) {  // each object in bucket FNV-1a(key) mod N
     int objects = 0;
     for (int i = 0; i < v.shards; i++) {
