@@ -126,6 +126,44 @@ std::vector<std::string> SplitPoints(const std::string& from, const std::string&
   return {};
 }
 
+Status ScanPiece(EtcdClient* c, int64_t* rev, std::string from, const std::string& end,
+                 const ScanFn& fn, bool* stopped);
+
+// The pieces of a split range, in order, their key counts known: a big piece
+// is split again; runs of small ones are read whole, up to kBatchKeys keys in
+// one read-only transaction (one round trip instead of ~3 pages a piece:
+// 310 k keys 2.0 s -> see docs/benchmarks.md).
+Status ScanCountedPieces(EtcdClient* c, int64_t* rev, const std::vector<KeyRange>& pieces,
+                         const std::vector<int64_t>& counts, const ScanFn& fn, bool* stopped) {
+  constexpr int64_t kBatchKeys = 8192;
+  std::vector<KeyRange> batch;
+  int64_t batch_keys = 0;
+  auto flush = [&]() -> Status {
+    if (batch.empty() || *stopped) return Status::OK();
+    Status st = RangeTxns(c, *rev, batch, false, [&](size_t, const etcdpb::RangeResponse& r) {
+      for (const auto& kv : r.kvs()) {
+        if (*stopped) return;
+        if (!fn(kv.key(), kv.value())) *stopped = true;
+      }
+    });
+    batch.clear();
+    batch_keys = 0;
+    return st;
+  };
+  for (size_t i = 0; i < pieces.size() && !*stopped; i++) {
+    if (counts[i] == 0) continue;
+    if (counts[i] > c->url().scan_split_keys) {
+      JFS_RETURN_IF_ERROR(flush());
+      JFS_RETURN_IF_ERROR(ScanPiece(c, rev, pieces[i].begin, pieces[i].end, fn, stopped));
+      continue;
+    }
+    if (batch_keys + counts[i] > kBatchKeys) JFS_RETURN_IF_ERROR(flush());
+    batch.push_back(pieces[i]);
+    batch_keys += counts[i];
+  }
+  return flush();
+}
+
 // Every key in [begin, end) at *rev (0: the current one, then fixed by the
 // first page). Sets *stopped when fn returns false.
 Status ScanPiece(EtcdClient* c, int64_t* rev, std::string from, const std::string& end,
@@ -150,11 +188,7 @@ Status ScanPiece(EtcdClient* c, int64_t* rev, std::string from, const std::strin
         JFS_RETURN_IF_ERROR(
             RangeTxns(c, *rev, pieces, true,
                       [&](size_t i, const etcdpb::RangeResponse& r) { counts[i] = r.count(); }));
-        for (size_t i = 0; i < pieces.size() && !*stopped; i++) {
-          if (counts[i] == 0) continue;
-          JFS_RETURN_IF_ERROR(ScanPiece(c, rev, pieces[i].begin, pieces[i].end, fn, stopped));
-        }
-        return Status::OK();
+        return ScanCountedPieces(c, rev, pieces, counts, fn, stopped);
       }
     }
     for (const auto& kv : resp.kvs()) {
