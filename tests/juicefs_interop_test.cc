@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
 
 #include "kv/registry.h"
 #include "model/keys.h"
@@ -262,6 +263,47 @@ TEST_F(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   r = Juicefs("fsck " + Quote(meta_));
   EXPECT_EQ(r.code, 0) << r.err;
+}
+
+// The first number after each label in text ("6 objects" -> 6 for "objects").
+std::map<std::string, long> Counts(const std::string& text,
+                                   const std::vector<std::string>& labels) {
+  std::map<std::string, long> out;
+  for (const auto& l : labels) {
+    std::smatch m;
+    if (std::regex_search(text, m, std::regex("(\\d+) " + l))) out[l] = std::stol(m[1]);
+  }
+  return out;
+}
+
+// juicefs gc and jfsbr gc classify the objects of a juicefs volume alike:
+// valid, leaked (two planted where the volume would put those slices' blocks;
+// elsewhere jfsbr calls them foreign and never deletes them), and none
+// skipped once all are older than the skip window.
+TEST_F(JuicefsInterop, GcClassifiesAsJuicefsDoes) {
+  NewMeta();
+  const std::string bucket = dir_.Sub("bucket");
+  CmdResult r = Juicefs("format " + Quote(meta_) + " " + name_ + " --storage file --bucket " +
+                        bucket + " --trash-days 0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string src = MakeTree("src", 4);
+  ASSERT_EQ(Juicefs("sync --no-https " + src + "/ jfs://JFS_META_URL/").code, 0);
+  const std::string chunks = bucket + "/" + name_ + "/chunks/0/0/";
+  r = RunShell("head -c 1000 /dev/urandom > " + chunks + "900_0_1000 && head -c 4194304 " +
+                   "/dev/urandom > " + chunks + "901_0_4194304 && find " + bucket +
+                   " -type f -exec touch -d '2 hours ago' {} +",
+               dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Juicefs("gc " + Quote(meta_));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<std::string> labels = {"objects", "valid", "leaked", "skipped"};
+  auto want = Counts(r.err, labels);
+  ASSERT_EQ(want.size(), labels.size()) << r.err;
+  EXPECT_EQ(want["leaked"], 2);
+  EXPECT_EQ(want["skipped"], 0);
+  r = Jfs("gc " + Quote(meta_));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Counts(r.out + r.err, labels), want) << r.out << r.err;
 }
 
 // Every record under a key prefix (QU, QG, R, ...) of a volume.
