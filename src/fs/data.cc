@@ -158,6 +158,7 @@ Result<std::vector<SliceRecord>> Volume::ReadChunk(Ino ino, uint32_t index) {
 }
 
 Status Volume::ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t len, char* dst) {
+  JFS_RETURN_IF_ERROR(codec_status_);
   const uint64_t bs = block_bytes();
   while (len > 0) {
     uint32_t index = static_cast<uint32_t>(off / bs);
@@ -165,7 +166,6 @@ Status Volume::ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t le
     uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, bs - boff));
     const uint32_t blen = BlockLen(size, index, bs);
     std::string key = BlockKey(id, index, blen, format_.hash_prefix);
-    JFS_RETURN_IF_ERROR(codec_status_);
     std::string data;
     if (codec_.identity()) {
       JFS_ASSIGN_OR_RETURN(data, store_->Get(key, boff, n));

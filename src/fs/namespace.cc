@@ -275,7 +275,7 @@ Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, new_parent));
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
     if (a.IsDir()) return Status::Permission("hard links to directories are not allowed");
-    JFS_RETURN_IF_ERROR(fsi::CheckCreateIn(new_parent, pattr, FileType::kSymlink));
+    JFS_RETURN_IF_ERROR(fsi::CheckNotImmutable(new_parent, pattr));
     JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "link"));
     std::string ekey = keys::Entry(new_parent, new_name);
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
@@ -409,9 +409,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
     JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*entry));
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, d.ino));
     JFS_RETURN_IF_ERROR(fsi::CheckRemoveFrom(parent, sp));
-    if ((dp.flags & kFlagImmutable) != 0) {
-      return Status::Permission("dir " + std::to_string(new_parent) + " is immutable");
-    }
+    JFS_RETURN_IF_ERROR(fsi::CheckNotImmutable(new_parent, dp));
     JFS_RETURN_IF_ERROR(fsi::CheckChange(d.ino, a, "rename"));
     bool is_dir = a.IsDir();
     if (is_dir && !same_dir) {  // refuse moving a directory below itself

@@ -15,10 +15,15 @@ const char* LockName(const Attr& a) {
 
 }  // namespace
 
-Status CheckCreateIn(Ino parent, const Attr& pattr, FileType type) {
-  if ((pattr.flags & kFlagImmutable) != 0) {
-    return Status::Permission("dir " + std::to_string(parent) + " is immutable");
+Status CheckNotImmutable(Ino dir, const Attr& dattr) {
+  if ((dattr.flags & kFlagImmutable) != 0) {
+    return Status::Permission("dir " + std::to_string(dir) + " is immutable");
   }
+  return Status::OK();
+}
+
+Status CheckCreateIn(Ino parent, const Attr& pattr, FileType type) {
+  JFS_RETURN_IF_ERROR(CheckNotImmutable(parent, pattr));
   if (pattr.default_acl != 0 && type != FileType::kSymlink) {
     return Status::NotSupported("dir " + std::to_string(parent) +
                                 " has a default ACL, whose inheritance jfsbr does not compute "

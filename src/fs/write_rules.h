@@ -15,8 +15,10 @@
 
 namespace jfsbr::fsi {
 
-// A new entry in dir (parent attr pattr): not in an immutable directory, not
-// under a default ACL (whose inheritance we do not compute).
+// Any new entry in dir (a link, a rename's target): not in an immutable one.
+Status CheckNotImmutable(Ino dir, const Attr& dattr);
+// A new inode in dir: CheckNotImmutable, and not under a default ACL (whose
+// inheritance we do not compute) unless a symlink, which takes no ACL.
 Status CheckCreateIn(Ino parent, const Attr& pattr, FileType type);
 // Removing or renaming an entry of dir: not if it is immutable or append-only.
 Status CheckRemoveFrom(Ino parent, const Attr& pattr);

@@ -131,8 +131,8 @@ Status ScanPiece(EtcdClient* c, int64_t* rev, std::string from, const std::strin
 
 // The pieces of a split range, in order, their key counts known: a big piece
 // is split again; runs of small ones are read whole, up to kBatchKeys keys in
-// one read-only transaction (one round trip instead of ~3 pages a piece:
-// 310 k keys 2.0 s -> see docs/benchmarks.md).
+// one read-only transaction: one round trip instead of ~3 pages a piece
+// (310 k keys: 2.0 s -> 1.45 s).
 Status ScanCountedPieces(EtcdClient* c, int64_t* rev, const std::vector<KeyRange>& pieces,
                          const std::vector<int64_t>& counts, const ScanFn& fn, bool* stopped) {
   constexpr int64_t kBatchKeys = 8192;
