@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "backup/retention.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "testing/process.h"
 #include "testing/test_volume.h"
 #include "tests/cli_util.h"
@@ -32,7 +32,7 @@ struct S3Volume {
     auto c = s3->NewBucket("bk" + UniqueTestId());
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     store = *c;
-    auto e = OpenEngine(meta, true);
+    auto e = OpenMeta(meta, true);
     EXPECT_TRUE(e.ok());
     FormatOptions o;
     o.name = "bvol";
@@ -138,7 +138,7 @@ TEST(BackupTest, ManifestRoundTrip) {
 TEST(BackupTest, DamagedBackupIsRefusedBeforeTheSettingIsWritten) {
   TempDir d;
   S3Volume v(S3Server::Shared(), d, 50);
-  auto engine = *OpenEngine(v.meta);
+  auto engine = *OpenMeta(v.meta);
   auto store = v.Store();
   auto m = RunBackup(engine.get(), store.get(), {});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
@@ -146,10 +146,11 @@ TEST(BackupTest, DamagedBackupIsRefusedBeforeTheSettingIsWritten) {
   std::string bytes = *store->Get("meta/" + m->name);
   bytes[bytes.size() / 2] ^= 0x01;
   ASSERT_TRUE(store->Put("meta/" + m->name, bytes).ok());
-  auto target = *OpenEngine("memkv://damaged-" + UniqueTestId(), true);
+  auto target = *OpenMeta("memkv://damaged-" + UniqueTestId(), true);
   auto r = RestoreBackup(store.get(), m->name, target.get(), {});
   EXPECT_FALSE(r.ok());
-  EXPECT_FALSE((*target->Get("setting")).has_value()) << "a damaged restore looks like a volume";
+  EXPECT_FALSE((*target->Get(RecordKey::Setting())).has_value())
+      << "a damaged restore looks like a volume";
 }
 
 TEST(BackupTest, S3KilledMidUploadGivesAnErrorAndNoBackup) {
@@ -157,7 +158,7 @@ TEST(BackupTest, S3KilledMidUploadGivesAnErrorAndNoBackup) {
   auto server = S3Server::Start();
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   S3Volume v(server->get(), d, 4000);
-  auto engine = *OpenEngine(v.meta);
+  auto engine = *OpenMeta(v.meta);
   auto store = v.Store(/*part_size=*/16 << 10);  // a multipart upload of many parts
   BackupOptions o;
   bool killed = false;

@@ -13,8 +13,7 @@
 #include "dump/json_load.h"
 #include "fs/check.h"
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "testing/test_volume.h"
 #include "util/coding.h"
 #include "util/test_util.h"
@@ -36,10 +35,10 @@ void ExpectGolden(const std::string& got, const std::string& path) {
   EXPECT_EQ(got, ReadFile(path)) << "dump differs from " << path;
 }
 
-void Put(KvEngine* e, const std::string& k, const std::string& v) {
-  WriteBatch b;
+void Put(Meta* e, const RecordKey& k, const std::string& v) {
+  RecordBatch b;
   b.Put(k, v);
-  ASSERT_TRUE(e->Commit(b).ok());
+  ASSERT_TRUE(b.CommitTo(e).ok());
 }
 
 Ino MakeFile(Volume* v, Ino parent, const std::string& name, const std::string& data,
@@ -52,7 +51,7 @@ Ino MakeFile(Volume* v, Ino parent, const std::string& name, const std::string& 
   return ino.ok() ? *ino : 0;
 }
 
-void BuildGoldenVolume(KvEngine* engine) {
+void BuildGoldenVolume(Meta* engine) {
   TEST_UseFakeClock(1700000000);
   FormatOptions o;
   o.name = "golden";
@@ -60,7 +59,7 @@ void BuildGoldenVolume(KvEngine* engine) {
   o.bucket = "golden-bucket";
   o.uuid = "0a1b2c3d-0000-4000-8000-00000000beef";
   ASSERT_TRUE(FormatVolume(engine, o).ok());
-  auto opened = Volume::Open(BorrowEngine(engine));
+  auto opened = Volume::Open(BorrowMeta(engine));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Volume* v = opened->get();
   NodeSpec dir{.mode = 0755, .uid = 1000, .gid = 100};
@@ -92,24 +91,24 @@ void BuildGoldenVolume(KvEngine* engine) {
   Ino acl_file = MakeFile(v, kRootInode, "acl.txt", "acl");
   AclRule access{.owner = 6, .group = 4, .mask = 6, .other = 4, .users = {{1001, 6}}, .groups = {}};
   AclRule deflt{.owner = 7, .group = 5, .mask = 7, .other = 5, .users = {}, .groups = {{200, 7}}};
-  Put(engine, keys::AclRule(1), EncodeAclRule(access));
-  Put(engine, keys::AclRule(2), EncodeAclRule(deflt));
+  Put(engine, RecordKey::AclRule(1), EncodeAclRule(access));
+  Put(engine, RecordKey::AclRule(2), EncodeAclRule(deflt));
   for (auto [ino, acc, def] : {std::tuple{acl_file, 1u, 0u}, std::tuple{data, 1u, 2u}}) {
     Attr a = *v->GetAttr(ino);
     a.access_acl = acc;
     a.default_acl = def;
-    Put(engine, keys::Attr(ino), EncodeAttr(a));
+    Put(engine, RecordKey::Attr(ino), EncodeAttr(a));
   }
   // Quotas and a file whose data is still to be deleted.
-  Put(engine, keys::DirQuota(quota_dir), EncodeQuota({1 << 30, 100, 8192, 1}));
-  Put(engine, keys::UserQuota(1000), EncodeQuota({int64_t{2} << 30, 1000, 0, 0}));
-  Put(engine, keys::GroupQuota(100), EncodeQuota({int64_t{3} << 30, -1, 0, 0}));
-  Put(engine, keys::GroupQuota(7), EncodeQuota({-1, -1, 4096, 1}));  // usage only: not dumped
-  Put(engine, keys::DelFile(4000, 8192), EncodeDelFileTime(1700000123));
+  Put(engine, RecordKey::DirQuota(quota_dir), EncodeQuota({1 << 30, 100, 8192, 1}));
+  Put(engine, RecordKey::UserQuota(1000), EncodeQuota({int64_t{2} << 30, 1000, 0, 0}));
+  Put(engine, RecordKey::GroupQuota(100), EncodeQuota({int64_t{3} << 30, -1, 0, 0}));
+  Put(engine, RecordKey::GroupQuota(7), EncodeQuota({-1, -1, 4096, 1}));  // usage only: not dumped
+  Put(engine, RecordKey::DelFile(4000, 8192), EncodeDelFileTime(1700000123));
   TEST_UseRealClock();
 }
 
-std::string Dump(KvEngine* e, const DumpOptions& o = {}) {
+std::string Dump(Meta* e, const DumpOptions& o = {}) {
   auto snap = e->Snapshot();
   EXPECT_TRUE(snap.ok());
   std::string out;
@@ -119,13 +118,13 @@ std::string Dump(KvEngine* e, const DumpOptions& o = {}) {
   return out;
 }
 
-void Load(const std::string& dump, KvEngine* e) {
+void Load(const std::string& dump, Meta* e) {
   auto src = StringSource(dump);
   auto st = LoadJson(src.get(), e, {});
   ASSERT_TRUE(st.ok()) << st.status().ToString();
 }
 
-void ExpectCheckPasses(KvEngine* e) {
+void ExpectCheckPasses(Meta* e) {
   auto snap = e->Snapshot();
   auto r = CheckVolume(snap->get());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -136,8 +135,8 @@ void ExpectCheckPasses(KvEngine* e) {
 
 class DumpGoldenTest : public ::testing::Test {
  protected:
-  std::unique_ptr<KvEngine> Engine(const std::string& kind) {
-    auto e = OpenEngine(FreshMetaUrl(kind, dir_.path()), true);
+  std::unique_ptr<Meta> Engine(const std::string& kind) {
+    auto e = OpenMeta(FreshMetaUrl(kind, dir_.path()), true);
     EXPECT_TRUE(e.ok()) << e.status().ToString();
     return std::move(*e);
   }
@@ -222,10 +221,10 @@ TEST_F(DumpGoldenTest, SubdirDumpLoadsAsTheRootOfANewVolume) {
 TEST_F(DumpGoldenTest, SecretsAreRemovedUnlessKept) {
   auto e = Engine("memkv");
   Load(ReadFile(kGolden), e.get());
-  auto setting = DecodeSetting(**e->Get(keys::Setting()));
+  auto setting = DecodeSetting(**e->Get(RecordKey::Setting()));
   setting->secret_key = "s3cr3t";
   setting->session_token = "tok";
-  Put(e.get(), keys::Setting(), EncodeSetting(*setting));
+  Put(e.get(), RecordKey::Setting(), EncodeSetting(*setting));
   std::string dump = Dump(e.get());
   EXPECT_EQ(dump.find("s3cr3t"), std::string::npos);
   EXPECT_NE(dump.find("\"SecretKey\": \"removed\""), std::string::npos);

@@ -13,8 +13,7 @@
 #include "dump/json_load.h"
 #include "fs/check.h"
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "store/registry.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
@@ -26,18 +25,18 @@ std::string Golden() {
   return ReadFileOrEmpty(std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volume.json");
 }
 
-std::unique_ptr<KvEngine> MemEngine() {
+std::unique_ptr<Meta> MemEngine() {
   static std::atomic<int> n{0};
-  return std::move(*OpenEngine("memkv://safety-" + std::to_string(n++), true));
+  return std::move(*OpenMeta("memkv://safety-" + std::to_string(n++), true));
 }
 
-Status LoadString(const std::string& dump, KvEngine* e) {
+Status LoadString(const std::string& dump, Meta* e) {
   auto src = StringSource(dump);
   return LoadJson(src.get(), e, {}).status();
 }
 
 // A volume is there only if it has a setting and passes check.
-bool LooksLikeAVolume(KvEngine* e) {
+bool LooksLikeAVolume(Meta* e) {
   auto snap = e->Snapshot();
   auto r = CheckVolume(snap->get());
   return r.ok() && r->ok();
@@ -55,7 +54,7 @@ TEST(LoadSafetyTest, TruncatedInputIsRefusedAtEveryOffset) {
     EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
     EXPECT_NE(st.message().find("byte"), std::string::npos) << st.ToString();
     EXPECT_EQ(st.ToString().find('\n'), std::string::npos);
-    EXPECT_FALSE(e->Get(keys::Setting())->has_value()) << "cut at " << cut;
+    EXPECT_FALSE(e->Get(RecordKey::Setting())->has_value()) << "cut at " << cut;
     EXPECT_FALSE(LooksLikeAVolume(e.get()));
   }
 }
@@ -74,7 +73,7 @@ TEST(LoadSafetyTest, FlippedBytesFailCleanlyOrLoadAConsistentVolume) {
     if (!st.ok()) {
       refused++;
       EXPECT_EQ(st.ToString().find('\n'), std::string::npos);
-      EXPECT_FALSE(e->Get(keys::Setting())->has_value());
+      EXPECT_FALSE(e->Get(RecordKey::Setting())->has_value());
     } else {
       // JSON carries no checksum: a flip inside a name or a number can make
       // another valid dump, which must then load into a consistent volume.
@@ -94,7 +93,7 @@ std::string GoldenBinary() {
   return bin;
 }
 
-Status LoadBinaryString(const std::string& dump, KvEngine* e) {
+Status LoadBinaryString(const std::string& dump, Meta* e) {
   auto src = StringSource(dump);
   return LoadBinary(src.get(), e, {}).status();
 }
@@ -109,7 +108,7 @@ TEST(LoadSafetyTest, BinaryTruncatedOrFlippedIsRefusedOrConsistent) {
     Status st = LoadBinaryString(bin.substr(0, cut), e.get());
     ASSERT_FALSE(st.ok()) << "cut at " << cut;
     EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
-    EXPECT_FALSE(e->Get(keys::Setting())->has_value());
+    EXPECT_FALSE(e->Get(RecordKey::Setting())->has_value());
   }
   int refused = 0;
   int flips = getenv("JFSBR_FLIPS") ? atoi(getenv("JFSBR_FLIPS")) : 300;  // more: a long run
@@ -122,7 +121,7 @@ TEST(LoadSafetyTest, BinaryTruncatedOrFlippedIsRefusedOrConsistent) {
     if (!st.ok()) {
       refused++;
       EXPECT_EQ(st.ToString().find('\n'), std::string::npos);
-      EXPECT_FALSE(e->Get(keys::Setting())->has_value()) << st.ToString();
+      EXPECT_FALSE(e->Get(RecordKey::Setting())->has_value()) << st.ToString();
     } else {
       EXPECT_TRUE(LooksLikeAVolume(e.get())) << "flip at " << at;
     }
@@ -141,7 +140,7 @@ TEST(LoadSafetyTest, WrongFormatsAreRefused) {
     auto e = MemEngine();
     Status st = LoadString(input, e.get());
     EXPECT_FALSE(st.ok()) << input;
-    EXPECT_FALSE(e->Get(keys::Setting())->has_value());
+    EXPECT_FALSE(e->Get(RecordKey::Setting())->has_value());
   }
 }
 
@@ -151,7 +150,7 @@ TEST(LoadSafetyTest, NonEmptyTargetIsRefusedUntilCleared) {
   Status again = LoadString(Golden(), e.get());
   EXPECT_TRUE(again.Is(Code::kExists));
   EXPECT_NE(again.message().find("not empty"), std::string::npos);
-  ASSERT_TRUE(ClearEngine(e.get()).ok());
+  ASSERT_TRUE(e->Clear().ok());
   ASSERT_TRUE(LoadString(Golden(), e.get()).ok());
   EXPECT_TRUE(LooksLikeAVolume(e.get()));
 }
@@ -163,7 +162,7 @@ class MovingVolume {
   static constexpr int kFiles = 40;
 
   explicit MovingVolume(const std::string& kind) {
-    auto e = OpenEngine(FreshMetaUrl(EngineKind(kind), dir_.path()), true);
+    auto e = OpenMeta(FreshMetaUrl(EngineKind(kind), dir_.path()), true);
     EXPECT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
     o.name = "moving";
@@ -184,12 +183,12 @@ class MovingVolume {
     stop_ = true;
     writer_.join();
   }
-  KvEngine* engine() { return vol_->engine(); }
+  Meta* meta() { return vol_->meta(); }
   int moves() const { return moves_; }
 
   // Dumps snap, loads it into a fresh engine and checks it: a volume that
   // passes check with all kFiles in /a and /b. Returns the dump.
-  static std::string DumpAndVerify(KvSnapshot* snap, const std::string& what) {
+  static std::string DumpAndVerify(MetaSnapshot* snap, const std::string& what) {
     std::string dump;
     auto sink = StringSink(&dump);
     auto st = DumpJson(snap, sink.get(), {});
@@ -241,7 +240,7 @@ TEST(DumpConsistencyTest, DumpsWhileWritingEachShowOneMoment) {
       for (int i = 0; i < 500 && v.moves() < before + 2; i++) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
-      auto snap = v.engine()->Snapshot();
+      auto snap = v.meta()->Snapshot();
       ASSERT_TRUE(snap.ok());
       MovingVolume::DumpAndVerify(snap->get(), std::string(kind) + " dump " + std::to_string(d));
     }
@@ -253,17 +252,17 @@ TEST(DumpConsistencyTest, DumpsWhileWritingEachShowOneMoment) {
 // while the volume keeps changing.
 TEST(DumpConsistencyTest, EtcdDumpPinnedToARevisionIsRepeatable) {
   MovingVolume v("etcd");
-  auto snap = v.engine()->Snapshot();
+  auto snap = v.meta()->Snapshot();
   ASSERT_TRUE(snap.ok());
   uint64_t rev = (*snap)->version();
   std::string first = MovingVolume::DumpAndVerify(snap->get(), "at the revision");
   int moves_before = v.moves();
   while (v.moves() < moves_before + 20) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  auto later = v.engine()->SnapshotAt(rev);
+  auto later = v.meta()->SnapshotAt(rev);
   ASSERT_TRUE(later.ok()) << later.status().ToString();
   std::string second = MovingVolume::DumpAndVerify(later->get(), "pinned later");
   EXPECT_EQ(first, second);
-  auto now = v.engine()->Snapshot();
+  auto now = v.meta()->Snapshot();
   EXPECT_NE(MovingVolume::DumpAndVerify(now->get(), "now"), first);  // it did move on
 }
 

@@ -11,8 +11,7 @@
 #include <random>
 #include <regex>
 
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "testing/etcd_cluster.h"
 #include "testing/s3_server.h"
 #include "testing/test_keys.h"
@@ -306,14 +305,14 @@ TEST_F(JuicefsInterop, GcClassifiesAsJuicefsDoes) {
   EXPECT_EQ(Counts(r.out + r.err, labels), want) << r.out << r.err;
 }
 
-// Every record under a key prefix (QU, QG, R, ...) of a volume.
-std::map<std::string, std::string> Records(const std::string& meta, const std::string& prefix) {
+// Every record of a kind (user quotas, ACL rules, ...) of a volume.
+std::map<std::string, std::string> Records(const std::string& meta, RecordKind kind) {
   std::map<std::string, std::string> out;
-  auto e = OpenEngine(meta);
-  EXPECT_TRUE(e.ok()) << e.status().ToString();
-  if (!e.ok()) return out;
-  Status st = (*e)->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
-    out.emplace(k, v);
+  auto m = OpenMeta(meta);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  if (!m.ok()) return out;
+  Status st = (*m)->Scan(RecordRange::Kind(kind), [&](const RecordKey& k, auto v) {
+    out.emplace(Describe(k), v);
     return true;
   });
   EXPECT_TRUE(st.ok()) << st.ToString();
@@ -355,14 +354,16 @@ TEST_F(JuicefsInterop, JsonLoadRebuildsAclsAndQuotasAsJuicefs) {
   const std::string by_jfsbr = NewMeta();
   r = Jfs("load " + Quote(by_jfsbr) + " " + dump);
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* prefix : {"R", "QU", "QG", "QD"}) {
-    auto want = Records(by_juicefs, prefix);
-    EXPECT_EQ(Records(by_jfsbr, prefix), want) << prefix;
-    if (std::string(prefix) != "QD") {
-      EXPECT_FALSE(want.empty()) << prefix;
+  using K = RecordKind;
+  for (K kind : {K::kAclRule, K::kUserQuota, K::kGroupQuota, K::kDirQuota}) {
+    auto want = Records(by_juicefs, kind);
+    EXPECT_EQ(Records(by_jfsbr, kind), want) << static_cast<int>(kind);
+    if (kind != K::kDirQuota) {
+      EXPECT_FALSE(want.empty()) << static_cast<int>(kind);
     }
   }
-  EXPECT_EQ(Records(by_jfsbr, "CaclMaxId"), Records(by_juicefs, "CaclMaxId"));
+  auto acl_max = [](const std::string& meta) { return (*OpenMeta(meta))->Counter("aclMaxId"); };
+  EXPECT_EQ(*acl_max(by_jfsbr), *acl_max(by_juicefs));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "fs/volume.h"
 #include "kv/registry.h"
+#include "kv/tkv_meta.h"
 #include "pitr/log_task.h"
 #include "testing/etcd_cluster.h"
 #include "testing/process.h"
@@ -134,7 +135,7 @@ TEST(PitrTest, RestoresExactlyEveryRecordedRevisionThroughLeaderAndCaptureFailur
   auto engine = OpenEngine(meta);
   ASSERT_TRUE(engine.ok());
   KvEngine* view = engine->get();
-  auto vol = Volume::Open(BorrowEngine(view));
+  auto vol = Volume::Open(NewTkvMeta(BorrowEngine(view)));
   ASSERT_TRUE(vol.ok());
   Workload work(vol->get(), 42);
   for (int i = 0; i < 60; i++) work.Step();

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "fs/volume.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "model/block.h"
 #include "testing/test_volume.h"
 #include "tests/cli_util.h"
@@ -24,7 +24,7 @@ class RecoveryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     meta_ = "rocksdb://" + dir_.path() + "/meta";
-    auto e = OpenEngine(meta_, /*create=*/true);
+    auto e = OpenMeta(meta_, /*create=*/true);
     ASSERT_TRUE(e.ok());
     FormatOptions o;
     o.name = "recvol";
@@ -33,7 +33,7 @@ class RecoveryTest : public ::testing::TestWithParam<std::string> {
   }
   // The volume, open in this process (RocksDB: close it before the CLI runs).
   std::unique_ptr<Volume> Open() {
-    auto e = OpenEngine(meta_);
+    auto e = OpenMeta(meta_);
     EXPECT_TRUE(e.ok());
     auto v = Volume::Open(std::move(*e));
     EXPECT_TRUE(v.ok()) << v.status().ToString();

@@ -9,7 +9,6 @@
 #include "backup/retention.h"
 #include "dump/binary.h"
 #include "dump/json_dump.h"
-#include "model/keys.h"
 #include "model/setting.h"
 #include "model/types.h"
 #include "util/clock.h"
@@ -31,13 +30,13 @@ std::string Host() {
   return host;
 }
 
-std::string LastBackupKey() { return keys::Xattr(kRootInode, "lastBackup"); }
+RecordKey LastBackupKey() { return RecordKey::Xattr(kRootInode, "lastBackup"); }
 
 // Sets the root's lastBackup xattr (after fence); returns the value replaced.
-Result<std::optional<std::string>> SetLastBackup(KvEngine* engine, const std::string& value,
-                                                 const std::function<Status(Txn&)>& fence) {
+Result<std::optional<std::string>> SetLastBackup(Meta* meta, const std::string& value,
+                                                 const std::function<Status(MetaTxn&)>& fence) {
   std::optional<std::string> old;
-  JFS_RETURN_IF_ERROR(RunTxn(engine, [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(meta->Transact([&](MetaTxn& tx) {
     if (fence) JFS_RETURN_IF_ERROR(fence(tx));
     JFS_ASSIGN_OR_RETURN(old, tx.Get(LastBackupKey()));
     tx.Put(LastBackupKey(), value);
@@ -47,9 +46,9 @@ Result<std::optional<std::string>> SetLastBackup(KvEngine* engine, const std::st
 }
 
 // Puts old back if the xattr still holds ours (after a failed backup).
-Status RevertLastBackup(KvEngine* engine, const std::string& ours,
+Status RevertLastBackup(Meta* meta, const std::string& ours,
                         const std::optional<std::string>& old) {
-  return RunTxn(engine, [&](Txn& tx) {
+  return meta->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(auto now, tx.Get(LastBackupKey()));
     if (now != ours) return Status::OK();  // someone wrote it since
     if (old) {
@@ -61,7 +60,7 @@ Status RevertLastBackup(KvEngine* engine, const std::string& ours,
   });
 }
 
-Result<DumpStats> Dump(KvSnapshot* snap, Sink* out, const BackupOptions& opts) {
+Result<DumpStats> Dump(MetaSnapshot* snap, Sink* out, const BackupOptions& opts) {
   if (opts.binary) {
     BinaryDumpOptions bo;
     bo.keep_secret = opts.keep_secret;
@@ -144,7 +143,7 @@ Result<BackupManifest> DecodeManifest(std::string_view json) {
 namespace {
 
 // The backup itself: snapshot, dump, upload, fence, manifest.
-Result<BackupManifest> Backup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts) {
+Result<BackupManifest> Backup(Meta* meta, ObjectStore* store, const BackupOptions& opts) {
   auto start = std::chrono::steady_clock::now();
   BackupManifest m;
   m.time = opts.now;
@@ -152,10 +151,10 @@ Result<BackupManifest> Backup(KvEngine* engine, ObjectStore* store, const Backup
   m.compression = opts.binary ? "zstd" : "gzip";
   m.name = BackupNameStem(m.time) + (opts.binary ? ".bin.zst" : ".json.gz");
   m.host = Host();
-  JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
+  JFS_ASSIGN_OR_RETURN(auto snap, meta->Snapshot());
   m.version = snap->version();
-  JFS_ASSIGN_OR_RETURN(auto setting, snap->Get(keys::Setting()));
-  if (!setting) return Status::NotFound("no volume in " + engine->Describe());
+  JFS_ASSIGN_OR_RETURN(auto setting, snap->Get(RecordKey::Setting()));
+  if (!setting) return Status::NotFound("no volume in " + meta->Describe());
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
   m.volume = f.name;
   m.uuid = f.uuid;
@@ -172,7 +171,7 @@ Result<BackupManifest> Backup(KvEngine* engine, ObjectStore* store, const Backup
   m.object_bytes = hashed.bytes();
   m.sha256 = hashed.Digest();
   if (opts.fence) {
-    if (Status st = RunTxn(engine, opts.fence); !st.ok()) {
+    if (Status st = meta->Transact(opts.fence); !st.ok()) {
       (void)store->Delete(key);
       return st;
     }
@@ -184,14 +183,14 @@ Result<BackupManifest> Backup(KvEngine* engine, ObjectStore* store, const Backup
 
 }  // namespace
 
-Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts) {
+Result<BackupManifest> RunBackup(Meta* meta, ObjectStore* store, const BackupOptions& opts) {
   BackupOptions o = opts;
   if (o.now <= 0) o.now = UnixSeconds();
   // lastBackup goes into the backup's own snapshot; put back if it fails.
   std::string value = LastBackupValue(o.now);
-  JFS_ASSIGN_OR_RETURN(auto old, SetLastBackup(engine, value, o.fence));
-  Result<BackupManifest> m = Backup(engine, store, o);
-  if (!m.ok()) (void)RevertLastBackup(engine, value, old);
+  JFS_ASSIGN_OR_RETURN(auto old, SetLastBackup(meta, value, o.fence));
+  Result<BackupManifest> m = Backup(meta, store, o);
+  if (!m.ok()) (void)RevertLastBackup(meta, value, old);
   return m;
 }
 
@@ -245,7 +244,7 @@ Status DeleteBackup(ObjectStore* store, const std::string& name) {
   return store->Delete(ManifestKey(name));
 }
 
-Result<LoadStats> RestoreBackup(ObjectStore* store, const std::string& name, KvEngine* target,
+Result<LoadStats> RestoreBackup(ObjectStore* store, const std::string& name, Meta* target,
                                 const LoadOptions& opts) {
   std::optional<BackupManifest> manifest;
   if (auto text = store->Get(ManifestKey(name)); text.ok()) {

@@ -22,8 +22,7 @@
 #include <vector>
 
 #include "dump/json_load.h"
-#include "kv/engine.h"
-#include "kv/txn.h"
+#include "meta/meta.h"
 #include "store/object_store.h"
 
 namespace jfsbr {
@@ -38,7 +37,7 @@ struct BackupOptions {
   // Checked in the transaction that sets the root's lastBackup xattr before
   // the snapshot, and again once the object is complete: an error (say, a
   // lost lease) fails the backup and deletes its object.
-  std::function<Status(Txn&)> fence;
+  std::function<Status(MetaTxn&)> fence;
 };
 
 struct BackupManifest {
@@ -62,7 +61,7 @@ Result<BackupManifest> DecodeManifest(std::string_view json);
 // lastBackup's value: RFC 3339 in local time ("2021-11-23T18:29:54+08:00").
 std::string LastBackupValue(int64_t unix_seconds);
 
-Result<BackupManifest> RunBackup(KvEngine* engine, ObjectStore* store, const BackupOptions& opts);
+Result<BackupManifest> RunBackup(Meta* meta, ObjectStore* store, const BackupOptions& opts);
 
 struct BackupEntry {
   std::string name;
@@ -79,7 +78,7 @@ Status DeleteBackup(ObjectStore* store, const std::string& name);
 
 // Loads backup `name` into target (which must be empty), checking the
 // object's SHA-256 and size against its manifest when there is one.
-Result<LoadStats> RestoreBackup(ObjectStore* store, const std::string& name, KvEngine* target,
+Result<LoadStats> RestoreBackup(ObjectStore* store, const std::string& name, Meta* target,
                                 const LoadOptions& opts);
 
 }  // namespace jfsbr

@@ -6,7 +6,6 @@
 
 #include "backup/retention.h"
 #include "kv/txn.h"
-#include "model/keys.h"
 #include "model/setting.h"
 #include "model/types.h"
 #include "util/clock.h"
@@ -46,14 +45,14 @@ std::string PrometheusText(const DaemonMetrics& m, const std::string& volume) {
   return out;
 }
 
-BackupDaemon::BackupDaemon(KvEngine* engine, ObjectStore* store, DaemonOptions opts,
+BackupDaemon::BackupDaemon(Meta* meta, ObjectStore* store, DaemonOptions opts,
                            std::function<void(const std::string&)> log)
-    : engine_(engine),
+    : meta_(meta),
       store_(store),
       opts_(std::move(opts)),
       log_(std::move(log)),
-      lease_(engine, kBackupLeaseKey, opts_.holder.empty() ? NewHolderId() : opts_.holder,
-             opts_.lease_ttl) {}
+      lease_(LeaseSlotIn(meta, kBackupLeaseName),
+             opts_.holder.empty() ? NewHolderId() : opts_.holder, opts_.lease_ttl) {}
 
 DaemonMetrics BackupDaemon::metrics() const {
   std::lock_guard l(mu_);
@@ -70,10 +69,13 @@ Result<int64_t> BackupDaemon::LastBackupTime() {
 void BackupDaemon::BackupOnce(int64_t now) {
   BackupOptions o = opts_.backup;
   o.now = now;
-  o.fence = [&](Txn& tx) { return lease_.CheckHeld(tx); };
+  o.fence = [&](MetaTxn& tx) -> Status {
+    JFS_ASSIGN_OR_RETURN(auto held, tx.Get(RecordKey::Tool(kBackupLeaseName)));
+    return lease_.CheckHeld(held);
+  };
   auto start = std::chrono::steady_clock::now();
   log_("backup started");
-  auto m = RunBackup(engine_, store_, o);
+  auto m = RunBackup(meta_, store_, o);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard l(mu_);
   if (!m.ok()) {
@@ -132,8 +134,8 @@ void BackupDaemon::Renew() {
 }
 
 Status BackupDaemon::Run(const std::atomic<bool>& stop) {
-  JFS_ASSIGN_OR_RETURN(auto setting, engine_->Get(keys::Setting()));
-  if (!setting) return Status::NotFound("no volume in " + engine_->Describe());
+  JFS_ASSIGN_OR_RETURN(auto setting, meta_->Get(RecordKey::Setting()));
+  if (!setting) return Status::NotFound("no volume in " + meta_->Describe());
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
   volume_ = f.name;
   // The lease is renewed every third of its ttl, backups or not.

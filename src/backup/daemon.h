@@ -1,7 +1,7 @@
 // The backup daemon: a backup of the volume every `interval`, by exactly one
 // runner among any number of daemons on any hosts.
 //
-// Runners share an EngineLease; only its holder backs up, and it renews the
+// Runners share a Lease (a record beside the volume's); only its holder backs up, and it renews the
 // lease on a thread of its own while a backup runs. A backup is due when the
 // newest listed backup (ours or a JuiceFS client's) is `interval` old, so a
 // runner taking over keeps the schedule. Each backup is fenced by the lease
@@ -16,7 +16,7 @@
 #include <string>
 
 #include "backup/backup.h"
-#include "backup/lease.h"
+#include "meta/lease.h"
 
 namespace jfsbr {
 
@@ -45,7 +45,7 @@ std::string PrometheusText(const DaemonMetrics& m, const std::string& volume);
 class BackupDaemon {
  public:
   // log receives one line per event (the CLI prints them).
-  BackupDaemon(KvEngine* engine, ObjectStore* store, DaemonOptions opts,
+  BackupDaemon(Meta* meta, ObjectStore* store, DaemonOptions opts,
                std::function<void(const std::string&)> log);
   // Runs until stop becomes true; returns only then (or on a setup error).
   Status Run(const std::atomic<bool>& stop);
@@ -58,11 +58,11 @@ class BackupDaemon {
   void Retain(int64_t now);
   void Renew();
 
-  KvEngine* engine_;
+  Meta* meta_;
   ObjectStore* store_;
   DaemonOptions opts_;
   std::function<void(const std::string&)> log_;
-  EngineLease lease_;
+  Lease lease_;
   std::string volume_;
   mutable std::mutex mu_;
   DaemonMetrics m_;

@@ -13,8 +13,7 @@
 #include "cli/metrics_server.h"
 #include "cli/progress.h"
 #include "fs/check.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "model/setting.h"
 #include "util/clock.h"
 
@@ -23,15 +22,15 @@ namespace {
 
 // The engine and the volume's store of META-URL.
 struct Opened {
-  std::unique_ptr<KvEngine> engine;
+  std::unique_ptr<Meta> engine;
   std::unique_ptr<ObjectStore> store;
   VolumeFormat format;
 };
 
 Result<Opened> Open(const std::string& meta_url) {
   Opened o;
-  JFS_ASSIGN_OR_RETURN(o.engine, OpenEngine(meta_url));
-  JFS_ASSIGN_OR_RETURN(auto setting, o.engine->Get(keys::Setting()));
+  JFS_ASSIGN_OR_RETURN(o.engine, OpenMeta(meta_url));
+  JFS_ASSIGN_OR_RETURN(auto setting, o.engine->Get(RecordKey::Setting()));
   if (!setting) {
     return Status::NotFound("database is not formatted: no volume in " + o.engine->Describe());
   }
@@ -66,7 +65,7 @@ int RunOnce(const Args& a) {
   if (!o.ok()) return Fail(a, o.status());
   CountProgress progress("backed up entries");
   o->progress = [&](uint64_t n) { progress.Update(n); };
-  KvEngine* engine = v->engine.get();
+  Meta* engine = v->engine.get();
   auto m = RunBackup(engine, v->store.get(), *o);
   progress.Clear();
   if (!m.ok()) return Fail(a, m.status());
@@ -131,7 +130,7 @@ int RunList(const Args& a) {
 }
 
 // Loads a backup into target and checks the result; prints what it found.
-int RestoreInto(const Args& a, ObjectStore* store, const std::string& name, KvEngine* target) {
+int RestoreInto(const Args& a, ObjectStore* store, const std::string& name, Meta* target) {
   CountProgress progress("restored entries");
   LoadOptions lo;
   lo.progress = [&](uint64_t n) { progress.Update(n); };
@@ -175,7 +174,7 @@ int RunVerify(const Args& a) {
   // Restored into a scratch RocksDB and checked: the strongest "it restores".
   std::string base = a.Get("scratch", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   std::string dir = base + "/jfsbr-verify-" + std::to_string(getpid());
-  auto scratch = OpenEngine("rocksdb://" + dir, /*create=*/true);
+  auto scratch = OpenMeta("rocksdb://" + dir, /*create=*/true);
   if (!scratch.ok()) return Fail(a, scratch.status());
   int rc = RestoreInto(a, v->store.get(), *name, scratch->get());
   scratch->reset();
@@ -208,7 +207,7 @@ int RunRestore(const Args& a) {
   if (!v.ok()) return Fail(a, v.status());
   auto name = ResolveBackup(v->store.get(), a.Get("from", "latest"));
   if (!name.ok()) return Fail(a, name.status());
-  auto target = OpenEngine(a.Get("to"), /*create=*/true);
+  auto target = OpenMeta(a.Get("to"), /*create=*/true);
   if (!target.ok()) return Fail(a, target.status());
   return RestoreInto(a, v->store.get(), *name, target->get());
 }

@@ -7,7 +7,7 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/bench_gen.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 
 namespace jfsbr::cli {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 int Gen(const Args& a) {
   auto files = a.GetUint("files", 1100000);
   if (!files.ok()) return Fail(a, files.status());
-  auto engine = OpenEngine(a.pos[1], /*create=*/true);
+  auto engine = OpenMeta(a.pos[1], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   auto start = std::chrono::steady_clock::now();
   FormatOptions o;
@@ -37,20 +37,20 @@ int Gen(const Args& a) {
 }
 
 int Scan(const Args& a) {
-  auto engine = OpenEngine(a.pos[1]);
+  auto engine = OpenMeta(a.pos[1]);
   if (!engine.ok()) return Fail(a, engine.status());
   auto snap = (*engine)->Snapshot();
   if (!snap.ok()) return Fail(a, snap.status());
   auto start = std::chrono::steady_clock::now();
   uint64_t keys = 0, bytes = 0;
-  Status st = (*snap)->Scan("", "", [&](auto k, auto v) {
+  Status st = (*snap)->Scan(RecordRange::All(), [&](const RecordKey&, auto v) {
     keys++;
-    bytes += k.size() + v.size();
+    bytes += v.size();
     return true;
   });
   if (!st.ok()) return Fail(a, st);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fprintf(stderr, "scanned %llu keys (%llu bytes) in %.2fs\n",
+  fprintf(stderr, "scanned %llu records (%llu bytes of values) in %.2fs\n",
           static_cast<unsigned long long>(keys), static_cast<unsigned long long>(bytes), secs);
   return 0;
 }

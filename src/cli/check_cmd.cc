@@ -3,13 +3,13 @@
 
 #include "cli/command.h"
 #include "fs/check.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 
 namespace jfsbr::cli {
 namespace {
 
 int RunCheck(const Args& a) {
-  auto engine = OpenEngine(a.pos[0]);
+  auto engine = OpenMeta(a.pos[0]);
   if (!engine.ok()) return Fail(a, engine.status());
   auto snap = (*engine)->Snapshot();
   if (!snap.ok()) return Fail(a, snap.status());

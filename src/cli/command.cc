@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "store/registry.h"
 #include "util/clock.h"
 
@@ -82,7 +82,7 @@ int Fail(const Args& args, const Status& st) {
 }
 
 Result<std::unique_ptr<Volume>> OpenVolume(const std::string& meta_url) {
-  JFS_ASSIGN_OR_RETURN(auto engine, OpenEngine(meta_url));
+  JFS_ASSIGN_OR_RETURN(auto engine, OpenMeta(meta_url));
   return Volume::Open(std::move(engine));
 }
 

@@ -10,7 +10,7 @@
 #include "dump/binary.h"
 #include "dump/json_dump.h"
 #include "dump/json_load.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "util/compress.h"
 
 namespace jfsbr::cli {
@@ -49,9 +49,9 @@ void PrintDumpSummary(const Args& a, const DumpStats& s, double secs) {
 }
 
 int RunDump(const Args& a) {
-  auto engine = OpenEngine(a.pos[0]);
+  auto engine = OpenMeta(a.pos[0]);
   if (!engine.ok()) return Fail(a, engine.status());
-  Result<std::unique_ptr<KvSnapshot>> snap = Status::InvalidArgument("no snapshot");
+  Result<std::unique_ptr<MetaSnapshot>> snap = Status::InvalidArgument("no snapshot");
   if (a.Has("at-version")) {
     char* end = nullptr;
     std::string v = a.Get("at-version");
@@ -132,14 +132,14 @@ int BinaryStat(const Args& a) {
 
 int RunLoad(const Args& a) {
   if (a.Has("stat")) return BinaryStat(a);
-  auto engine = OpenEngine(a.pos[0], /*create=*/true);
+  auto engine = OpenMeta(a.pos[0], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   std::string path = a.pos.size() > 1 ? a.pos[1] : "";
   auto file = OpenFileSource(path);
   if (!file.ok()) return Fail(a, file.status());
   auto source = DecompressingSource(std::move(*file), CompressionForName(path));
   if (a.Has("force")) {
-    if (Status st = ClearEngine(engine->get()); !st.ok()) return Fail(a, st);
+    if (Status st = (*engine)->Clear(); !st.ok()) return Fail(a, st);
   }
   LoadOptions o;
   o.verify = !a.Has("no-verify");

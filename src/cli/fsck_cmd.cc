@@ -47,7 +47,7 @@ int RunFsck(const Args& a) {
   }
   bool metadata_ok = r->check.ok();
   if (o.repair && !r->repairs.applied.empty()) {
-    auto snap = (*vol)->engine()->Snapshot();
+    auto snap = (*vol)->meta()->Snapshot();
     if (!snap.ok()) return Fail(a, snap.status());
     auto after = CheckVolume(snap->get());
     if (!after.ok()) return Fail(a, after.status());

@@ -7,13 +7,14 @@
 #include <chrono>
 #include <cstdio>
 
-#include "backup/lease.h"
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/check.h"
+#include "kv/keys.h"
 #include "kv/prefix.h"
 #include "kv/registry.h"
-#include "model/keys.h"
+#include "kv/tkv_meta.h"
+#include "kv/txn.h"
 #include "model/setting.h"
 #include "pitr/log_capture.h"
 #include "pitr/restore_point.h"
@@ -132,7 +133,7 @@ int RunStatus(const Args& a) {
   auto error = o->task->LastError();
   auto oldest = o->root->OldestVersion();
   auto now = o->root->Version();
-  EngineLease lease(o->root.get(), o->task->lease_key(), "", std::chrono::seconds(1));
+  Lease lease(KvLeaseSlot(o->root.get(), o->task->lease_key()), "", std::chrono::seconds(1));
   auto holder = lease.Read();
   if (!ck.ok()) return Fail(a, ck.status());
   if (!oldest.ok()) return Fail(a, oldest.status());
@@ -292,7 +293,8 @@ int RunRestorePoint(const Args& a) {
                                        "rerun to resume)"));
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto snap = (*target)->Snapshot();
+  auto restored = NewTkvMeta(BorrowEngine(target->get()));
+  auto snap = restored->Snapshot();
   if (!snap.ok()) return Fail(a, snap.status());
   auto report = CheckVolume(snap->get());
   if (!report.ok()) return Fail(a, report.status());

@@ -9,6 +9,8 @@
 #include "cli/progress.h"
 #include "fs/tree.h"
 #include "kv/registry.h"
+#include "kv/tkv_meta.h"
+#include "meta/registry.h"
 #include "pitr/restore_point.h"
 
 namespace jfsbr::cli {
@@ -31,7 +33,10 @@ Result<std::unique_ptr<Volume>> OpenPast(const Args& a, Volume* live, Scratch* s
   std::string tmpl = base + "/jfsbr-past-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) return ErrnoStatus("mkdtemp", tmpl);
   scratch->dir = tmpl;
-  JFS_ASSIGN_OR_RETURN(auto engine, OpenEngine("rocksdb://" + tmpl + "/meta", /*create=*/true));
+  // RocksDB as scratch space: point restores replay engine keys into it.
+  JFS_ASSIGN_OR_RETURN(auto kv, OpenEngine("rocksdb://" + tmpl + "/meta", /*create=*/true));
+  KvEngine* raw = kv.get();
+  auto engine = NewTkvMeta(std::move(kv));
   if (a.Has("from-backup")) {
     JFS_ASSIGN_OR_RETURN(std::string name, ResolveBackup(live->store(), a.Get("from-backup")));
     JFS_ASSIGN_OR_RETURN(auto stats, RestoreBackup(live->store(), name, engine.get(), {}));
@@ -45,7 +50,7 @@ Result<std::unique_ptr<Volume>> OpenPast(const Args& a, Volume* live, Scratch* s
     o.revision = at.revision;
     o.time_ms = at.time_ms;
     JFS_ASSIGN_OR_RETURN(auto plan, PlanPointRestore(full.get(), logs.get(), o));
-    JFS_ASSIGN_OR_RETURN(auto r, RestoreToPoint(plan, full.get(), logs.get(), engine.get(), o));
+    JFS_ASSIGN_OR_RETURN(auto r, RestoreToPoint(plan, full.get(), logs.get(), raw, o));
     fprintf(stderr, "export: the volume as it was at revision %llu\n",
             static_cast<unsigned long long>(r.target_revision));
   }

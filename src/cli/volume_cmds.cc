@@ -10,8 +10,7 @@
 #include <sstream>
 
 #include "cli/command.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/json.h"
@@ -59,7 +58,7 @@ int RunFormat(const Args& a) {
   }
   // Check what can be checked before a database is created.
   if (Status st = CheckVolumeName(o.name); !st.ok()) return Fail(a, st);
-  auto engine = OpenEngine(a.pos[0], /*create=*/true);
+  auto engine = OpenMeta(a.pos[0], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   auto f = FormatVolume(engine->get(), o);
   if (!f.ok()) return Fail(a, f.status());
@@ -75,11 +74,11 @@ int RunStatus(const Args& a) {
   auto vol = OpenVolume(a.pos[0]);
   if (!vol.ok()) return Fail(a, vol.status());
   std::string out = "{\n  \"Engine\": ";
-  AppendGoQuoted(&out, (*vol)->engine()->Describe());
-  auto version = (*vol)->engine()->Version();
+  AppendGoQuoted(&out, (*vol)->meta()->Describe());
+  auto version = (*vol)->meta()->Version();
   if (!version.ok()) return Fail(a, version.status());
   out += ",\n  \"Version\": " + std::to_string(*version);
-  auto stats = (*vol)->engine()->Stats();
+  auto stats = (*vol)->meta()->Stats();
   if (!stats.empty()) {
     out += ",\n  \"EngineStats\": {";
     for (size_t i = 0; i < stats.size(); i++) {

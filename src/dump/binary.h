@@ -30,11 +30,11 @@ struct BinaryDumpOptions {
   std::function<void(uint64_t records)> progress;
 };
 
-Result<DumpStats> DumpBinary(KvSnapshot* snapshot, Sink* out, const BinaryDumpOptions& opts);
+Result<DumpStats> DumpBinary(MetaSnapshot* snapshot, Sink* out, const BinaryDumpOptions& opts);
 // Fails with kExists if target holds any key. Truncated or corrupt input is an
 // error naming the byte offset; the setting is only written after the footer
 // has been read and matched.
-Result<LoadStats> LoadBinary(Source* in, KvEngine* target, const LoadOptions& opts);
+Result<LoadStats> LoadBinary(Source* in, Meta* target, const LoadOptions& opts);
 
 struct BinarySegmentInfo {
   uint64_t records = 0;

@@ -5,8 +5,7 @@
 #include "backup.pb.h"
 #include "dump/binary.h"
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "model/records.h"
 #include "testing/test_volume.h"
 #include "util/coding.h"
@@ -61,7 +60,7 @@ std::string AsBetaDump(const std::string& dump) {
 }
 
 // The binary dump of a volume's engine.
-std::string BinaryDump(KvEngine* e) {
+std::string BinaryDump(Meta* e) {
   auto snap = e->Snapshot();
   EXPECT_TRUE(snap.ok());
   std::string dump;
@@ -75,27 +74,28 @@ TEST(BinaryCompatTest, BetaDumpsKeepUserAndGroupQuotas) {
   TempDir dir;
   auto vol = NewMemVolume(dir.path());
   ASSERT_NE(vol, nullptr);
-  KvEngine* e = vol->engine();
-  WriteBatch w;
-  w.Put(keys::DirQuota(kRootInode), EncodeQuota({1 << 30, 100, 0, 1}));
-  w.Put(keys::UserQuota(501), EncodeQuota({1 << 20, 10, 4096, 1}));
-  w.Put(keys::GroupQuota(20), EncodeQuota({-1, -1, 8192, 2}));
-  ASSERT_TRUE(e->Commit(w).ok());
+  Meta* e = vol->meta();
+  RecordBatch w;
+  w.Put(RecordKey::DirQuota(kRootInode), EncodeQuota({1 << 30, 100, 0, 1}));
+  w.Put(RecordKey::UserQuota(501), EncodeQuota({1 << 20, 10, 4096, 1}));
+  w.Put(RecordKey::GroupQuota(20), EncodeQuota({-1, -1, 8192, 2}));
+  ASSERT_TRUE(w.CommitTo(e).ok());
   std::string dump = BinaryDump(e);
   std::string beta = AsBetaDump(dump);
   ASSERT_NE(beta, dump);
 
   for (const std::string* input : {&dump, &beta}) {
-    auto t = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
+    auto t = OpenMeta(FreshMetaUrl("memkv", dir.path()), true);
     ASSERT_TRUE(t.ok());
     auto src = StringSource(*input);
     auto r = LoadBinary(src.get(), t->get(), {});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    for (const std::string& k :
-         {keys::DirQuota(kRootInode), keys::UserQuota(501), keys::GroupQuota(20)}) {
+    for (const RecordKey& k :
+         {RecordKey::DirQuota(kRootInode), RecordKey::UserQuota(501), RecordKey::GroupQuota(20)}) {
       EXPECT_EQ(*(*t)->Get(k), *e->Get(k)) << (input == &beta ? "beta" : "1.4.0");
     }
-    EXPECT_FALSE((*t)->Get(keys::DirQuota(501))->has_value()) << "a user quota became a dir quota";
+    EXPECT_FALSE((*t)->Get(RecordKey::DirQuota(501))->has_value())
+        << "a user quota became a dir quota";
   }
 }
 
@@ -108,11 +108,11 @@ TEST(BinaryCompatTest, ASettingWithoutTiersDumpsTheDefaultTier) {
   VolumeFormat f = vol->format();
   f.tiers.reset();
   f.storage_class = "STANDARD_IA";
-  WriteBatch w;
-  w.Put(keys::Setting(), EncodeSetting(f));
-  ASSERT_TRUE(vol->engine()->Commit(w).ok());
+  RecordBatch w;
+  w.Put(RecordKey::Setting(), EncodeSetting(f));
+  ASSERT_TRUE(w.CommitTo(vol->meta()).ok());
   ASSERT_NE(EncodeSetting(f).find("\"Tiers\": null"), std::string::npos);
-  std::string dump = BinaryDump(vol->engine());
+  std::string dump = BinaryDump(vol->meta());
   ASSERT_EQ(GetBE32(dump.data()), 1u);  // the format segment comes first
   pb::Format format;
   ASSERT_TRUE(format.ParseFromString(dump.substr(12, GetBE64(dump.data() + 4))));

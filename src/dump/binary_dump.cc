@@ -4,7 +4,6 @@
 
 #include "backup.pb.h"
 #include "dump/binary.h"
-#include "model/keys.h"
 #include "model/records.h"
 #include "model/setting.h"
 #include "util/coding.h"
@@ -88,7 +87,7 @@ class SegmentWriter {
 
 class BinaryDumper {
  public:
-  BinaryDumper(KvSnapshot* snap, Sink* out, const BinaryDumpOptions& opts)
+  BinaryDumper(MetaSnapshot* snap, Sink* out, const BinaryDumpOptions& opts)
       : snap_(snap), w_(out), opts_(opts) {}
 
   Result<DumpStats> Run() {
@@ -96,29 +95,27 @@ class BinaryDumper {
     JFS_RETURN_IF_ERROR(Counters());
     JFS_RETURN_IF_ERROR(Mix());
     JFS_RETURN_IF_ERROR(Sustained());
-    JFS_RETURN_IF_ERROR(Simple("D", 17, kDelFile, [](pb::Batch* b, auto k, auto v) {
-      auto p = keys::Parse(k);
+    JFS_RETURN_IF_ERROR(Simple(RecordKind::kDelFile, kDelFile, [](pb::Batch* b, auto& k, auto v) {
       auto* d = b->add_delfiles();
-      d->set_inode(p.ino);
-      d->set_length(p.id);
+      d->set_inode(k.ino);
+      d->set_length(k.id);
       d->set_expire(v.size() == 8 ? static_cast<int64_t>(GetBE64(v.data())) : 0);
     }));
-    JFS_RETURN_IF_ERROR(Simple("K", 13, kSliceRef, [](pb::Batch* b, auto k, auto v) {
-      auto p = keys::Parse(k);
+    JFS_RETURN_IF_ERROR(Simple(RecordKind::kSliceRef, kSliceRef, [](pb::Batch* b, auto& k, auto v) {
       auto* r = b->add_slicerefs();
-      r->set_id(p.id);
-      r->set_size(p.index);
+      r->set_id(k.id);
+      r->set_size(k.index);
       r->set_refs((v.size() == 8 ? static_cast<int64_t>(GetLE64(v.data())) : 0) + 1);
     }));
-    JFS_RETURN_IF_ERROR(Simple("R", 5, kAcl, [](pb::Batch* b, auto k, auto v) {
+    JFS_RETURN_IF_ERROR(Simple(RecordKind::kAclRule, kAcl, [](pb::Batch* b, auto& k, auto v) {
       auto* a = b->add_acls();
-      a->set_id(static_cast<uint32_t>(keys::Parse(k).id));
+      a->set_id(static_cast<uint32_t>(k.id));
       a->set_data(std::string(v));
     }));
     JFS_RETURN_IF_ERROR(Quotas());
-    JFS_RETURN_IF_ERROR(Simple("U", 9, kStat, [](pb::Batch* b, auto k, auto v) {
+    JFS_RETURN_IF_ERROR(Simple(RecordKind::kDirStat, kStat, [](pb::Batch* b, auto& k, auto v) {
       auto* s = b->add_dirstats();
-      s->set_inode(keys::Parse(k).ino);
+      s->set_inode(k.ino);
       if (auto st = DecodeDirStat(v); st.ok()) {
         s->set_datalength(st->length);
         s->set_usedspace(st->space);
@@ -126,6 +123,12 @@ class BinaryDumper {
       }
     }));
     JFS_RETURN_IF_ERROR(w_.Finish());
+    if (damaged_ > 0) {
+      // The file is complete but for them: say so rather than pass it as a copy.
+      return Status::Corruption(std::to_string(damaged_) +
+                                " damaged records were left out of the binary dump (the first: " +
+                                first_damaged_ + "); run 'jfsbr check'");
+    }
     DumpStats stats;
     stats.version = snap_->version();
     stats.entries = w_.records();
@@ -134,8 +137,12 @@ class BinaryDumper {
   }
 
  private:
+  void Damaged(std::string what) {
+    if (damaged_++ == 0) first_damaged_ = std::move(what);
+  }
+
   Status Format() {
-    JFS_ASSIGN_OR_RETURN(auto setting, snap_->Get(keys::Setting()));
+    JFS_ASSIGN_OR_RETURN(auto setting, snap_->Get(RecordKey::Setting()));
     if (!setting) return Status::NotFound("database is not formatted: no volume to dump");
     JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
     if (!opts_.keep_secret) f = RedactSecrets(std::move(f), /*encrypt_key_too=*/true);
@@ -149,7 +156,7 @@ class BinaryDumper {
     pb::Batch b;
     for (const char* name :
          {"usedSpace", "totalInodes", "nextInode", "nextChunk", "nextSession", "nextTrash"}) {
-      JFS_ASSIGN_OR_RETURN(auto v, snap_->Get(keys::Counter(name)));
+      JFS_ASSIGN_OR_RETURN(auto v, snap_->Get(RecordKey::Counter(name)));
       auto* c = b.add_counters();
       c->set_key(name);
       c->set_value(v && v->size() == 8 ? static_cast<int64_t>(GetLE64(v->data())) : 0);
@@ -157,9 +164,9 @@ class BinaryDumper {
     return w_.Write(kCounter, b, b.counters_size());
   }
 
-  // Every A key, in key order, into node/edge/chunk/symlink/xattr/parent
-  // segments of up to 10,000 records; then each type's remainder (possibly
-  // empty, as JuiceFS writes them), in that fixed order.
+  // Every inode's records, in the engine's order, into node/edge/chunk/
+  // symlink/xattr/parent segments of up to 10,000 records; then each type's
+  // remainder (possibly empty, as JuiceFS writes them), in that fixed order.
   Status Mix() {
     static constexpr std::array<uint32_t, 6> kTypes = {kNode,    kEdge,  kChunk,
                                                        kSymlink, kXattr, kParent};
@@ -173,64 +180,64 @@ class BinaryDumper {
       if (opts_.progress) opts_.progress(w_.records());
       return st.ok();
     };
-    JFS_RETURN_IF_ERROR(snap_->Scan("A", "B", [&](std::string_view k, std::string_view v) {
-      if (k.size() <= 9) return true;
-      Ino ino = GetLE64(k.data() + 1);
-      std::string_view rest = k.substr(10);
+    auto all = RecordRange::InodeShard(0, 1);
+    JFS_RETURN_IF_ERROR(snap_->Scan(all, [&](const RecordKey& k, std::string_view v) {
       uint32_t type = 0;
-      switch (k[9]) {
-        case 'I': {
+      switch (k.kind) {
+        case RecordKind::kAttr: {
           type = kNode;
           auto* n = lists[type].add_nodes();
-          n->set_inode(ino);
+          n->set_inode(k.ino);
           n->set_data(std::string(v));
           break;
         }
-        case 'D': {
+        case RecordKind::kEntry: {
           auto d = DecodeDentry(v);
-          if (!d.ok()) return true;
+          if (!d.ok()) {
+            Damaged(Describe(k) + ": " + d.status().message());
+            return true;
+          }
           type = kEdge;
           auto* e = lists[type].add_edges();
-          e->set_parent(ino);
+          e->set_parent(k.ino);
           e->set_inode(d->ino);
-          e->set_name(std::string(rest));
+          e->set_name(k.name);
           e->set_type(static_cast<uint32_t>(d->type));
           break;
         }
-        case 'C': {
-          if (rest.size() != 4) return true;
+        case RecordKind::kChunk: {
           type = kChunk;
           auto* c = lists[type].add_chunks();
-          c->set_inode(ino);
-          c->set_index(GetBE32(rest.data()));
+          c->set_inode(k.ino);
+          c->set_index(k.index);
           c->set_slices(std::string(v));
           break;
         }
-        case 'S': {
+        case RecordKind::kSymlink: {
           type = kSymlink;
           auto* s = lists[type].add_symlinks();
-          s->set_inode(ino);
+          s->set_inode(k.ino);
           s->set_target(std::string(v));
           break;
         }
-        case 'X': {
+        case RecordKind::kXattr: {
           type = kXattr;
           auto* x = lists[type].add_xattrs();
-          x->set_inode(ino);
-          x->set_name(std::string(rest));
+          x->set_inode(k.ino);
+          x->set_name(k.name);
           x->set_value(std::string(v));
           break;
         }
-        case 'P': {
-          if (rest.size() != 8) return true;
+        case RecordKind::kParent: {
           type = kParent;
           auto* p = lists[type].add_parents();
-          p->set_inode(ino);
-          p->set_parent(GetLE64(rest.data()));
+          p->set_inode(k.ino);
+          p->set_parent(k.other);
           p->set_cnt(v.size() == 8 ? static_cast<int64_t>(GetLE64(v.data())) : 0);
           break;
         }
         default:
+          Damaged("a record of inode " + std::to_string(k.ino) + " of no known kind");
           return true;
       }
       if (++counts[type] >= kSegmentRecords) return flush(type);
@@ -245,13 +252,11 @@ class BinaryDumper {
 
   Status Sustained() {
     std::map<uint64_t, std::vector<Ino>> by_session;
-    JFS_RETURN_IF_ERROR(snap_->Scan("SS", keys::PrefixEnd("SS"), [&](auto k, auto) {
-      if (k.size() == 18) {
-        auto p = keys::Parse(k);
-        by_session[p.id].push_back(p.ino);
-      }
-      return true;
-    }));
+    JFS_RETURN_IF_ERROR(
+        snap_->Scan(RecordRange::Kind(RecordKind::kSustained), [&](const RecordKey& k, auto) {
+          by_session[k.id].push_back(k.ino);
+          return true;
+        }));
     pb::Batch b;
     for (auto& [sid, inodes] : by_session) {
       std::sort(inodes.begin(), inodes.end());
@@ -262,56 +267,61 @@ class BinaryDumper {
     return w_.Write(kSustained, b, b.sustained_size());
   }
 
-  // One segment of every key with prefix and length key_len.
+  // One segment of every record of a kind.
   template <typename F>
-  Status Simple(std::string_view prefix, size_t key_len, uint32_t type, F add) {
+  Status Simple(RecordKind kind, uint32_t type, F add) {
     pb::Batch b;
     uint64_t n = 0;
-    JFS_RETURN_IF_ERROR(snap_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
-      if (k.size() == key_len) {
-        add(&b, k, v);
-        n++;
-      }
-      return true;
-    }));
+    JFS_RETURN_IF_ERROR(
+        snap_->Scan(RecordRange::Kind(kind), [&](const RecordKey& k, std::string_view v) {
+          add(&b, k, v);
+          n++;
+          return true;
+        }));
     return w_.Write(type, b, n);
   }
 
   Status Quotas() {
     pb::Batch b;
     uint64_t n = 0;
-    for (const auto& kind : {std::pair{"QD", 0u}, std::pair{"QU", 1u}, std::pair{"QG", 2u}}) {
-      const char* prefix = kind.first;
+    for (const auto& kind :
+         {std::pair{RecordKind::kDirQuota, 0u}, std::pair{RecordKind::kUserQuota, 1u},
+          std::pair{RecordKind::kGroupQuota, 2u}}) {
       uint32_t qtype = kind.second;  // (not a structured binding: lambdas capture it)
-      JFS_RETURN_IF_ERROR(snap_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
-        auto q = DecodeQuota(v);
-        if (k.size() != 10 || !q.ok()) return true;
-        auto p = keys::Parse(k);
-        pb::Quota* m = qtype == 0   ? b.add_quotas()
-                       : qtype == 1 ? b.add_userquotas()
-                                    : b.add_groupquotas();
-        m->set_key(qtype == 0 ? p.ino : p.id);
-        m->set_maxspace(q->max_space);
-        m->set_maxinodes(q->max_inodes);
-        m->set_usedspace(q->used_space);
-        m->set_usedinodes(q->used_inodes);
-        m->set_type(qtype);
-        n++;
-        return true;
-      }));
+      JFS_RETURN_IF_ERROR(
+          snap_->Scan(RecordRange::Kind(kind.first), [&](const RecordKey& k, std::string_view v) {
+            auto q = DecodeQuota(v);
+            if (!q.ok()) {
+              Damaged(Describe(k) + ": " + q.status().message());
+              return true;
+            }
+            pb::Quota* m = qtype == 0   ? b.add_quotas()
+                           : qtype == 1 ? b.add_userquotas()
+                                        : b.add_groupquotas();
+            m->set_key(qtype == 0 ? k.ino : k.id);
+            m->set_maxspace(q->max_space);
+            m->set_maxinodes(q->max_inodes);
+            m->set_usedspace(q->used_space);
+            m->set_usedinodes(q->used_inodes);
+            m->set_type(qtype);
+            n++;
+            return true;
+          }));
     }
     if (n == 0) return Status::OK();  // no quota segment at all, as JuiceFS
     return w_.Write(kQuota, b, n);
   }
 
-  KvSnapshot* snap_;
+  MetaSnapshot* snap_;
   SegmentWriter w_;
   const BinaryDumpOptions& opts_;
+  uint64_t damaged_ = 0;
+  std::string first_damaged_;
 };
 
 }  // namespace
 
-Result<DumpStats> DumpBinary(KvSnapshot* snapshot, Sink* out, const BinaryDumpOptions& opts) {
+Result<DumpStats> DumpBinary(MetaSnapshot* snapshot, Sink* out, const BinaryDumpOptions& opts) {
   BufferedSink buffered(out, 1 << 20);
   BinaryDumper dumper(snapshot, &buffered, opts);
   JFS_ASSIGN_OR_RETURN(DumpStats stats, dumper.Run());

@@ -7,9 +7,7 @@
 
 #include "backup.pb.h"
 #include "dump/binary.h"
-#include "kv/batch_writer.h"
 #include "model/attr.h"
-#include "model/keys.h"
 #include "model/records.h"
 #include "model/setting.h"
 #include "util/coding.h"
@@ -35,23 +33,23 @@ Status ParseFooter(std::string_view data, BinaryFooter* out) {
 
 class BinaryLoader {
  public:
-  BinaryLoader(Source* in, KvEngine* target, const LoadOptions& opts)
-      : in_(in), target_(target), opts_(opts), writer_(target, opts.threads) {}
+  BinaryLoader(Source* in, Meta* target, const LoadOptions& opts)
+      : in_(in), target_(target), opts_(opts), writer_(target->NewBulkWriter(opts.threads)) {}
 
   Result<LoadStats> Run() {
     Status st = Segments();
     if (st.ok()) st = Footer();
-    Status written = writer_.Finish();
+    Status written = writer_->Finish();
     JFS_RETURN_IF_ERROR(st);
     JFS_RETURN_IF_ERROR(written);
     if (setting_.empty()) return Status::Corruption("binary dump: no format segment");
     if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyLoaded(target_));
     if (opts_.before_setting) JFS_RETURN_IF_ERROR(opts_.before_setting());
-    WriteBatch last;
-    if (max_acl_ > 0) last.Put(keys::Counter("aclMaxId"), EncodeCounterLE(max_acl_));
-    last.Put(keys::Setting(), setting_);
-    JFS_RETURN_IF_ERROR(target_->Commit(last));
-    stats_.pairs = writer_.pairs() + last.ops.size();
+    auto last = target_->Begin();
+    if (max_acl_ > 0) last->Put(RecordKey::Counter("aclMaxId"), EncodeCounterLE(max_acl_));
+    last->Put(RecordKey::Setting(), setting_);
+    JFS_RETURN_IF_ERROR(last->Commit());
+    stats_.pairs = writer_->records() + (max_acl_ > 0 ? 2 : 1);
     return stats_;
   }
 
@@ -131,9 +129,9 @@ class BinaryLoader {
     return Status::OK();
   }
 
-  Status Put(std::string key, std::string value) {
+  Status Put(RecordKey key, std::string value) {
     stats_.entries++;
-    return writer_.Put(std::move(key), std::move(value));
+    return writer_->Put(key, std::move(value));
   }
 
   Status Segment(uint32_t type, const std::string& payload) {
@@ -148,48 +146,50 @@ class BinaryLoader {
     pb::Batch b;
     if (!b.ParseFromString(payload)) return Error("a segment that does not parse");
     for (const auto& c : b.counters()) {
-      JFS_RETURN_IF_ERROR(Put(keys::Counter(c.key()), EncodeCounterLE(c.value())));
+      JFS_RETURN_IF_ERROR(Put(RecordKey::Counter(c.key()), EncodeCounterLE(c.value())));
     }
     for (const auto& n : b.nodes()) {
       if (!DecodeAttr(n.data()).ok())
         return Error("inode " + std::to_string(n.inode()) + " has a bad attr");
-      JFS_RETURN_IF_ERROR(Put(keys::Attr(n.inode()), n.data()));
+      JFS_RETURN_IF_ERROR(Put(RecordKey::Attr(n.inode()), n.data()));
     }
     for (const auto& e : b.edges()) {
       if (!ValidFileType(static_cast<uint8_t>(e.type())) || e.type() > 255 || e.name().empty()) {
         return Error("a bad entry in directory " + std::to_string(e.parent()));
       }
-      JFS_RETURN_IF_ERROR(Put(keys::Entry(e.parent(), e.name()),
+      JFS_RETURN_IF_ERROR(Put(RecordKey::Entry(e.parent(), e.name()),
                               EncodeDentry({static_cast<FileType>(e.type()), e.inode()})));
     }
     for (const auto& c : b.chunks()) {
       if (c.slices().size() % kSliceRecordBytes != 0) {
         return Error("a torn chunk of inode " + std::to_string(c.inode()));
       }
-      JFS_RETURN_IF_ERROR(Put(keys::Chunk(c.inode(), c.index()), c.slices()));
+      JFS_RETURN_IF_ERROR(Put(RecordKey::Chunk(c.inode(), c.index()), c.slices()));
     }
     for (const auto& r : b.slicerefs()) {
-      JFS_RETURN_IF_ERROR(Put(keys::SliceRef(r.id(), r.size()), EncodeCounterLE(r.refs() - 1)));
+      JFS_RETURN_IF_ERROR(
+          Put(RecordKey::SliceRef(r.id(), r.size()), EncodeCounterLE(r.refs() - 1)));
     }
     for (const auto& s : b.symlinks())
-      JFS_RETURN_IF_ERROR(Put(keys::Symlink(s.inode()), s.target()));
+      JFS_RETURN_IF_ERROR(Put(RecordKey::Symlink(s.inode()), s.target()));
     for (const auto& x : b.xattrs())
-      JFS_RETURN_IF_ERROR(Put(keys::Xattr(x.inode(), x.name()), x.value()));
+      JFS_RETURN_IF_ERROR(Put(RecordKey::Xattr(x.inode(), x.name()), x.value()));
     for (const auto& p : b.parents()) {
-      JFS_RETURN_IF_ERROR(Put(keys::Parent(p.inode(), p.parent()), EncodeCounterLE(p.cnt())));
+      JFS_RETURN_IF_ERROR(Put(RecordKey::Parent(p.inode(), p.parent()), EncodeCounterLE(p.cnt())));
     }
     for (const auto& s : b.sustained()) {
       for (uint64_t ino : s.inodes())
-        JFS_RETURN_IF_ERROR(Put(keys::Sustained(s.sid(), ino), "\x01"));
+        JFS_RETURN_IF_ERROR(Put(RecordKey::Sustained(s.sid(), ino), "\x01"));
     }
     for (const auto& d : b.delfiles()) {
-      JFS_RETURN_IF_ERROR(Put(keys::DelFile(d.inode(), d.length()), EncodeDelFileTime(d.expire())));
+      JFS_RETURN_IF_ERROR(
+          Put(RecordKey::DelFile(d.inode(), d.length()), EncodeDelFileTime(d.expire())));
     }
     for (const auto& s : b.dirstats()) {
-      JFS_RETURN_IF_ERROR(Put(keys::DirStat(s.inode()),
+      JFS_RETURN_IF_ERROR(Put(RecordKey::DirStat(s.inode()),
                               EncodeDirStat({s.datalength(), s.usedspace(), s.usedinodes()})));
     }
-    auto quota = [&](const pb::Quota& q, std::string key) {
+    auto quota = [&](const pb::Quota& q, RecordKey key) {
       return Put(std::move(key),
                  EncodeQuota({q.maxspace(), q.maxinodes(), q.usedspace(), q.usedinodes()}));
     };
@@ -198,33 +198,35 @@ class BinaryLoader {
     for (const auto& q : b.quotas()) {
       switch (q.type()) {
         case 0:
-          JFS_RETURN_IF_ERROR(quota(q, keys::DirQuota(q.key())));
+          JFS_RETURN_IF_ERROR(quota(q, RecordKey::DirQuota(q.key())));
           break;
         case 1:
-          JFS_RETURN_IF_ERROR(quota(q, keys::UserQuota(q.key())));
+          JFS_RETURN_IF_ERROR(quota(q, RecordKey::UserQuota(q.key())));
           break;
         case 2:
-          JFS_RETURN_IF_ERROR(quota(q, keys::GroupQuota(q.key())));
+          JFS_RETURN_IF_ERROR(quota(q, RecordKey::GroupQuota(q.key())));
           break;
         default:
           return Status::Corruption("quota of unknown type " + std::to_string(q.type()));
       }
     }
-    for (const auto& q : b.userquotas()) JFS_RETURN_IF_ERROR(quota(q, keys::UserQuota(q.key())));
-    for (const auto& q : b.groupquotas()) JFS_RETURN_IF_ERROR(quota(q, keys::GroupQuota(q.key())));
+    for (const auto& q : b.userquotas())
+      JFS_RETURN_IF_ERROR(quota(q, RecordKey::UserQuota(q.key())));
+    for (const auto& q : b.groupquotas())
+      JFS_RETURN_IF_ERROR(quota(q, RecordKey::GroupQuota(q.key())));
     for (const auto& a : b.acls()) {
       if (!DecodeAclRule(a.data()).ok())
         return Error("ACL " + std::to_string(a.id()) + " does not parse");
       max_acl_ = std::max<int64_t>(max_acl_, a.id());
-      JFS_RETURN_IF_ERROR(Put(keys::AclRule(a.id()), a.data()));
+      JFS_RETURN_IF_ERROR(Put(RecordKey::AclRule(a.id()), a.data()));
     }
     return Status::OK();  // change logs are not loaded, as JuiceFS
   }
 
   Source* in_;
-  KvEngine* target_;
+  Meta* target_;
   const LoadOptions& opts_;
-  BatchWriter writer_;
+  std::unique_ptr<MetaBulkWriter> writer_;
   LoadStats stats_;
   std::string setting_;
   uint64_t pos_ = 0, segment_start_ = 0;
@@ -234,14 +236,9 @@ class BinaryLoader {
 
 }  // namespace
 
-Result<LoadStats> LoadBinary(Source* in, KvEngine* target, const LoadOptions& opts) {
+Result<LoadStats> LoadBinary(Source* in, Meta* target, const LoadOptions& opts) {
   google::protobuf::SetLogHandler(nullptr);  // parse errors come back as Status; never print
-  bool empty = true;
-  JFS_RETURN_IF_ERROR(target->Scan("", "", [&](auto, auto) { return empty = false; }));
-  if (!empty) {
-    return Status::Exists("the target " + target->Describe() +
-                          " is not empty; load only into an empty engine (--force clears it)");
-  }
+  JFS_RETURN_IF_ERROR(CheckLoadTarget(target));
   return BinaryLoader(in, target, opts).Run();
 }
 

@@ -9,7 +9,6 @@
 #include "dump/json_render.h"
 #include "dump/node.h"
 #include "dump/tree_spill.h"
-#include "model/keys.h"
 #include "model/setting.h"
 #include "util/json.h"
 #include "util/thread_pool.h"
@@ -65,11 +64,11 @@ class IndentedList {
 
 class JsonDumper {
  public:
-  JsonDumper(KvSnapshot* snap, Sink* out, const DumpOptions& opts)
+  JsonDumper(MetaSnapshot* snap, Sink* out, const DumpOptions& opts)
       : snap_(snap), out_(out), opts_(opts), acls_(snap), pool_(opts.threads) {}
 
   Result<DumpStats> Run() {
-    JFS_ASSIGN_OR_RETURN(auto setting, snap_->Get(keys::Setting()));
+    JFS_ASSIGN_OR_RETURN(auto setting, snap_->Get(RecordKey::Setting()));
     if (!setting) return Status::NotFound("database is not formatted: no volume to dump");
     JFS_ASSIGN_OR_RETURN(VolumeFormat format, DecodeSetting(*setting));
     JFS_ASSIGN_OR_RETURN(Ino root, ResolveRoot());
@@ -133,7 +132,7 @@ class JsonDumper {
       std::string_view part = path.substr(pos, next - pos);
       pos = next + 1;
       if (part.empty() || part == ".") continue;
-      JFS_ASSIGN_OR_RETURN(auto v, snap_->Get(keys::Entry(cur, part)));
+      JFS_ASSIGN_OR_RETURN(auto v, snap_->Get(RecordKey::Entry(cur, part)));
       if (!v) return Status::NotFound("subdir " + opts_.subdir + " does not exist");
       JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*v));
       if (d.type != FileType::kDirectory) {
@@ -155,7 +154,7 @@ class JsonDumper {
     top.Key("Counters");
     IndentedList counters(out, 1, '{');
     for (const auto& [shown, stored] : kCounters) {
-      JFS_ASSIGN_OR_RETURN(auto v, snap_->Get(keys::Counter(stored)));
+      JFS_ASSIGN_OR_RETURN(auto v, snap_->Get(RecordKey::Counter(stored)));
       int64_t n = 0;
       if (v) JFS_ASSIGN_OR_RETURN(n, DecodeCounterLE(*v));
       counters.Key(shown);
@@ -166,33 +165,22 @@ class JsonDumper {
     JFS_RETURN_IF_ERROR(Sustained(out));
     top.Key("DelFiles");
     JFS_RETURN_IF_ERROR(DelFiles(out));
-    JFS_RETURN_IF_ERROR(Quotas(&top, out, "Quotas", "QD"));
+    JFS_RETURN_IF_ERROR(Quotas(&top, out, "Quotas", RecordKind::kDirQuota));
     if (full) {
-      JFS_RETURN_IF_ERROR(Quotas(&top, out, "UserQuotas", "QU"));
-      JFS_RETURN_IF_ERROR(Quotas(&top, out, "GroupQuotas", "QG"));
+      JFS_RETURN_IF_ERROR(Quotas(&top, out, "UserQuotas", RecordKind::kUserQuota));
+      JFS_RETURN_IF_ERROR(Quotas(&top, out, "GroupQuotas", RecordKind::kGroupQuota));
     }
     out->push_back(',');
     return Status::OK();
   }
 
-  // Keys with prefix whose whole length is key_len.
-  Status ScanFixed(std::string_view prefix, size_t key_len,
-                   const std::function<Status(std::string_view, std::string_view)>& fn) {
-    Status st;
-    JFS_RETURN_IF_ERROR(snap_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
-      if (k.size() == key_len) st = fn(k, v);
-      return st.ok();
-    }));
-    return st;
-  }
-
   Status Sustained(std::string* out) {
     std::map<uint64_t, std::vector<Ino>> by_session;
-    JFS_RETURN_IF_ERROR(ScanFixed("SS", 18, [&](auto k, auto) {
-      auto p = keys::Parse(k);
-      by_session[p.id].push_back(p.ino);
-      return Status::OK();
-    }));
+    JFS_RETURN_IF_ERROR(snap_->ScanChecked(RecordRange::Kind(RecordKind::kSustained),
+                                           [&](const RecordKey& p, auto) {
+                                             by_session[p.id].push_back(p.ino);
+                                             return Status::OK();
+                                           }));
     IndentedList list(out, 1, '[');
     for (auto& [sid, inodes] : by_session) {
       std::sort(inodes.begin(), inodes.end());
@@ -217,12 +205,12 @@ class JsonDumper {
       int64_t expire;
     };
     std::vector<Del> dels;  // one per file awaiting data deletion: a short list
-    JFS_RETURN_IF_ERROR(ScanFixed("D", 17, [&](auto k, auto v) {
-      auto p = keys::Parse(k);
-      JFS_ASSIGN_OR_RETURN(int64_t expire, DecodeDelFileTime(v));
-      dels.push_back({p.ino, p.id, expire});
-      return Status::OK();
-    }));
+    JFS_RETURN_IF_ERROR(snap_->ScanChecked(
+        RecordRange::Kind(RecordKind::kDelFile), [&](const RecordKey& p, auto v) -> Status {
+          JFS_ASSIGN_OR_RETURN(int64_t expire, DecodeDelFileTime(v));
+          dels.push_back({p.ino, p.id, expire});
+          return Status::OK();
+        }));
     std::sort(dels.begin(), dels.end(), [](auto& a, auto& b) {
       return std::tie(a.ino, a.length) < std::tie(b.ino, b.length);
     });
@@ -244,17 +232,17 @@ class JsonDumper {
 
   // Dir (QD), user (QU) or group (QG) quotas: limits only, keyed by decimal id
   // in text order; user/group records with both limits -1 only carry usage.
-  Status Quotas(IndentedList* top, std::string* out, std::string_view name,
-                std::string_view prefix) {
+  Status Quotas(IndentedList* top, std::string* out, std::string_view name, RecordKind kind) {
     std::vector<std::pair<std::string, Quota>> quotas;
-    JFS_RETURN_IF_ERROR(ScanFixed(prefix, 10, [&](auto k, auto v) {
-      if (v.size() != 32) return Status::OK();
-      JFS_ASSIGN_OR_RETURN(Quota q, DecodeQuota(v));
-      if (prefix != "QD" && q.max_space == -1 && q.max_inodes == -1) return Status::OK();
-      auto p = keys::Parse(k);
-      quotas.emplace_back(std::to_string(prefix == "QD" ? p.ino : p.id), q);
-      return Status::OK();
-    }));
+    const bool dir = kind == RecordKind::kDirQuota;
+    JFS_RETURN_IF_ERROR(
+        snap_->ScanChecked(RecordRange::Kind(kind), [&](const RecordKey& p, auto v) -> Status {
+          if (v.size() != 32) return Status::OK();
+          JFS_ASSIGN_OR_RETURN(Quota q, DecodeQuota(v));
+          if (!dir && q.max_space == -1 && q.max_inodes == -1) return Status::OK();
+          quotas.emplace_back(std::to_string(dir ? p.ino : p.id), q);
+          return Status::OK();
+        }));
     if (quotas.empty()) return Status::OK();
     std::sort(quotas.begin(), quotas.end(), [](auto& a, auto& b) { return a.first < b.first; });
     top->Key(name);
@@ -293,17 +281,17 @@ class JsonDumper {
     Result<std::vector<DirChild>> NextPage() override {
       std::vector<DirChild> page;
       if (done_) return page;
-      std::string prefix = keys::EntryPrefix(dir_);
-      std::string begin = after_.empty() ? prefix : after_ + std::string(1, '\0');
+      // From the name just after the last one listed.
+      auto range = RecordRange::Entries(dir_, after_.empty() ? "" : after_ + std::string(1, '\0'));
       Status bad;
-      JFS_RETURN_IF_ERROR(d_->snap_->Scan(begin, keys::PrefixEnd(prefix), [&](auto k, auto v) {
+      JFS_RETURN_IF_ERROR(d_->snap_->Scan(range, [&](const RecordKey& k, auto v) {
         auto dentry = DecodeDentry(v);
         if (!dentry.ok()) {
           bad = dentry.status().Annotate("entry of inode " + std::to_string(dir_));
           return false;
         }
-        page.push_back({std::string(k.substr(prefix.size())), *dentry});
-        after_ = std::string(k);
+        page.push_back({k.name, *dentry});
+        after_ = k.name;
         return page.size() < kPageSize;
       }));
       JFS_RETURN_IF_ERROR(bad);
@@ -456,7 +444,7 @@ class JsonDumper {
     if (opts_.progress && before / 4096 != stats_.entries / 4096) opts_.progress(stats_.entries);
   }
 
-  KvSnapshot* snap_;
+  MetaSnapshot* snap_;
   std::unique_ptr<KeySpill> spill_;  // null: every directory is read from the snapshot
   Sink* out_;
   const DumpOptions& opts_;
@@ -467,7 +455,7 @@ class JsonDumper {
 
 }  // namespace
 
-Result<DumpStats> DumpJson(KvSnapshot* snapshot, Sink* out, const DumpOptions& opts) {
+Result<DumpStats> DumpJson(MetaSnapshot* snapshot, Sink* out, const DumpOptions& opts) {
   BufferedSink buffered(out, 256 << 10);
   JsonDumper dumper(snapshot, &buffered, opts);
   JFS_ASSIGN_OR_RETURN(DumpStats stats, dumper.Run());

@@ -10,7 +10,7 @@
 #include <functional>
 #include <string>
 
-#include "kv/engine.h"
+#include "meta/meta.h"
 #include "util/io.h"
 
 namespace jfsbr {
@@ -45,6 +45,6 @@ struct DumpStats {
 };
 
 // Dumps the volume as of `snapshot` into out (not closed).
-Result<DumpStats> DumpJson(KvSnapshot* snapshot, Sink* out, const DumpOptions& opts);
+Result<DumpStats> DumpJson(MetaSnapshot* snapshot, Sink* out, const DumpOptions& opts);
 
 }  // namespace jfsbr

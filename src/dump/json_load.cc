@@ -8,9 +8,7 @@
 #include "dump/json_reader.h"
 #include "dump/slice_counter.h"
 #include "fs/check.h"
-#include "kv/batch_writer.h"
 #include "model/attr.h"
-#include "model/keys.h"
 #include "model/records.h"
 #include "model/setting.h"
 
@@ -48,22 +46,28 @@ bool SameNode(const Attr& a, const Attr& b) {
          a.rdev == b.rdev;
 }
 
+// Records gathered to be written together at the end.
+struct RecordList {
+  void Put(RecordKey k, std::string v) { items.emplace_back(std::move(k), std::move(v)); }
+  std::vector<std::pair<RecordKey, std::string>> items;
+};
+
 struct UgUsage {
   int64_t space = 0, inodes = 0;
 };
 
 class JsonLoader {
  public:
-  JsonLoader(Source* in, KvEngine* target, const LoadOptions& opts)
-      : reader_(in), target_(target), opts_(opts), writer_(target, opts.threads) {}
+  JsonLoader(Source* in, Meta* target, const LoadOptions& opts)
+      : reader_(in), target_(target), opts_(opts), writer_(target->NewBulkWriter(opts.threads)) {}
 
   Result<LoadStats> Run() {
     Status st = Top();
-    Status written = writer_.Finish();  // always wait for the batches in flight
+    Status written = writer_->Finish();  // always wait for the batches in flight
     JFS_RETURN_IF_ERROR(st);
     JFS_RETURN_IF_ERROR(written);
     JFS_RETURN_IF_ERROR(Finish());
-    stats_.pairs = writer_.pairs() + final_pairs_;
+    stats_.pairs = writer_->records() + final_pairs_;
     stats_.used_space = used_space_;
     stats_.used_inodes = used_inodes_;
     stats_.next_inode = next_inode_;
@@ -130,7 +134,7 @@ class JsonLoader {
       JFS_ASSIGN_OR_RETURN(uint64_t i, ino->AsUint());
       JFS_ASSIGN_OR_RETURN(uint64_t l, len->AsUint());
       JFS_ASSIGN_OR_RETURN(int64_t e, exp->AsInt());
-      JFS_RETURN_IF_ERROR(writer_.Put(keys::DelFile(i, l), EncodeDelFileTime(e)));
+      JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::DelFile(i, l), EncodeDelFileTime(e)));
     }
   }
 
@@ -261,7 +265,7 @@ class JsonLoader {
         }
       }
       if (write && !value.empty()) {
-        JFS_RETURN_IF_ERROR(writer_.Put(keys::Chunk(ino, static_cast<uint32_t>(idx)), value));
+        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Chunk(ino, static_cast<uint32_t>(idx)), value));
       }
     }
   }
@@ -315,7 +319,8 @@ class JsonLoader {
           if (!more_children) break;
           std::string raw = Unescape(child_name);
           JFS_ASSIGN_OR_RETURN(ChildInfo c, Entry(ino));
-          JFS_RETURN_IF_ERROR(writer_.Put(keys::Entry(ino, raw), EncodeDentry({c.type, c.ino})));
+          JFS_RETURN_IF_ERROR(
+              writer_->Put(RecordKey::Entry(ino, raw), EncodeDentry({c.type, c.ino})));
           uint64_t len = c.type == FileType::kFile ? c.length : 0;
           usage.length += static_cast<int64_t>(len);
           usage.space += Align4K(len);
@@ -395,7 +400,7 @@ class JsonLoader {
       const JsonValue *name = x.Find("name"), *value = x.Find("value");
       if (!name || !value) return reader_.Error("an xattr with name and value");
       if (write)
-        JFS_RETURN_IF_ERROR(writer_.Put(keys::Xattr(ino, name->text), Unescape(value->text)));
+        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Xattr(ino, name->text), Unescape(value->text)));
     }
   }
 
@@ -407,7 +412,7 @@ class JsonLoader {
       case FileType::kDirectory:
         a->length = 4096;
         a->nlink = 2 + subdirs;
-        JFS_RETURN_IF_ERROR(writer_.Put(keys::DirStat(ino), EncodeDirStat(usage)));
+        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::DirStat(ino), EncodeDirStat(usage)));
         if (auto q = dir_quotas_.find(ino); q != dir_quotas_.end()) {
           q->second.used_space = info.subtree_space;
           q->second.used_inodes = info.subtree_inodes;
@@ -416,7 +421,7 @@ class JsonLoader {
       case FileType::kSymlink:
         a->length = symlink.size();
         a->nlink = 1;
-        JFS_RETURN_IF_ERROR(writer_.Put(keys::Symlink(ino), symlink));
+        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Symlink(ino), symlink));
         break;
       case FileType::kFile:
         a->nlink = 1;
@@ -430,12 +435,12 @@ class JsonLoader {
       h->second.attr = *a;  // nlink and parents are settled at the end
       return Status::OK();
     }
-    return writer_.Put(keys::Attr(ino), EncodeAttr(*a));
+    return writer_->Put(RecordKey::Attr(ino), EncodeAttr(*a));
   }
 
   // Everything that needs the whole tree, then the setting, last.
   Status Finish() {
-    WriteBatch b;
+    RecordList b;
     for (auto& [ino, h] : hard_links_) {
       Attr a = h.attr;
       std::map<Ino, int64_t> per_parent;
@@ -443,22 +448,22 @@ class JsonLoader {
       a.nlink = static_cast<uint32_t>(h.parents.size());
       if (h.parents.size() > 1) {
         a.parent = 0;
-        for (auto [p, n] : per_parent) b.Put(keys::Parent(ino, p), EncodeCounterLE(n));
+        for (auto [p, n] : per_parent) b.Put(RecordKey::Parent(ino, p), EncodeCounterLE(n));
       }
-      b.Put(keys::Attr(ino), EncodeAttr(a));
+      b.Put(RecordKey::Attr(ino), EncodeAttr(a));
     }
     slices_.ForEachShared([&](uint64_t id, uint32_t size, uint32_t count) {
-      b.Put(keys::SliceRef(id, size), EncodeCounterLE(count - 1));
+      b.Put(RecordKey::SliceRef(id, size), EncodeCounterLE(count - 1));
     });
-    for (const auto& [encoded, id] : acl_ids_) b.Put(keys::AclRule(id), encoded);
-    if (!acl_ids_.empty()) b.Put(keys::Counter("aclMaxId"), EncodeCounterLE(acl_ids_.size()));
-    for (const auto& [ino, q] : dir_quotas_) b.Put(keys::DirQuota(ino), EncodeQuota(q));
+    for (const auto& [encoded, id] : acl_ids_) b.Put(RecordKey::AclRule(id), encoded);
+    if (!acl_ids_.empty()) b.Put(RecordKey::Counter("aclMaxId"), EncodeCounterLE(acl_ids_.size()));
+    for (const auto& [ino, q] : dir_quotas_) b.Put(RecordKey::DirQuota(ino), EncodeQuota(q));
     // With any user or group quota, every owner gets a record (no limits,
     // -1, unless the dump set some) holding its usage, as JuiceFS's rebuild.
     const bool owner_usage = !user_quotas_.empty() || !group_quotas_.empty();
     for (auto [quotas, usage, key] :
-         {std::tuple{&user_quotas_, &user_usage_, &keys::UserQuota},
-          std::tuple{&group_quotas_, &group_usage_, &keys::GroupQuota}}) {
+         {std::tuple{&user_quotas_, &user_usage_, &RecordKey::UserQuota},
+          std::tuple{&group_quotas_, &group_usage_, &RecordKey::GroupQuota}}) {
       std::map<uint64_t, Quota> all = *quotas;
       if (owner_usage) {
         for (const auto& [id, u] : *usage) all.try_emplace(id, Quota{-1, -1, 0, 0});
@@ -469,24 +474,24 @@ class JsonLoader {
         b.Put(key(id), EncodeQuota(q));
       }
     }
-    b.Put(keys::Counter("usedSpace"), EncodeCounterLE(used_space_));
-    b.Put(keys::Counter("totalInodes"), EncodeCounterLE(used_inodes_));
+    b.Put(RecordKey::Counter("usedSpace"), EncodeCounterLE(used_space_));
+    b.Put(RecordKey::Counter("totalInodes"), EncodeCounterLE(used_inodes_));
     // Id counters never go below what the source had handed out: an id is
     // never reused, e.g. a slice id whose objects are still in the store.
     next_inode_ = std::max(next_inode_, dumped_next_inode_);
     next_chunk_ = std::max(next_chunk_, dumped_next_chunk_);
     next_trash_ = std::max(next_trash_, dumped_next_trash_);
-    b.Put(keys::Counter("nextInode"), EncodeCounterLE(next_inode_));
-    b.Put(keys::Counter("nextChunk"), EncodeCounterLE(next_chunk_));
-    b.Put(keys::Counter("nextSession"), EncodeCounterLE(dumped_next_session_));
-    b.Put(keys::Counter("nextTrash"), EncodeCounterLE(next_trash_));
+    b.Put(RecordKey::Counter("nextInode"), EncodeCounterLE(next_inode_));
+    b.Put(RecordKey::Counter("nextChunk"), EncodeCounterLE(next_chunk_));
+    b.Put(RecordKey::Counter("nextSession"), EncodeCounterLE(dumped_next_session_));
+    b.Put(RecordKey::Counter("nextTrash"), EncodeCounterLE(next_trash_));
     JFS_RETURN_IF_ERROR(CommitInBatches(b));
     if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyUniqueInodes());
     if (opts_.before_setting) JFS_RETURN_IF_ERROR(opts_.before_setting());
-    WriteBatch last;
-    last.Put(keys::Setting(), setting_);
+    auto last = target_->Begin();
+    last->Put(RecordKey::Setting(), setting_);
     final_pairs_++;
-    return target_->Commit(last);
+    return last->Commit();
   }
 
   // Everything else a JSON load writes is recomputed from the tree and so
@@ -503,17 +508,17 @@ class JsonLoader {
     return Status::OK();
   }
 
-  Status CommitInBatches(const WriteBatch& all) {
-    BatchWriter w(target_, opts_.threads);
-    for (const auto& op : all.ops) JFS_RETURN_IF_ERROR(w.Put(op.key, op.value));
-    final_pairs_ += all.ops.size();
-    return w.Finish();
+  Status CommitInBatches(RecordList& all) {
+    auto w = target_->NewBulkWriter(opts_.threads);
+    for (auto& [k, v] : all.items) JFS_RETURN_IF_ERROR(w->Put(k, std::move(v)));
+    final_pairs_ += all.items.size();
+    return w->Finish();
   }
 
   JsonReader reader_;
-  KvEngine* target_;
+  Meta* target_;
   const LoadOptions& opts_;
-  BatchWriter writer_;
+  std::unique_ptr<MetaBulkWriter> writer_;
   LoadStats stats_;
   std::string setting_;
   bool has_counters_ = false, seen_tree_ = false;
@@ -533,8 +538,8 @@ class JsonLoader {
 
 }  // namespace
 
-Status VerifyLoaded(KvEngine* engine) {
-  JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
+Status VerifyLoaded(Meta* meta) {
+  JFS_ASSIGN_OR_RETURN(auto snap, meta->Snapshot());
   JFS_ASSIGN_OR_RETURN(CheckReport r, CheckVolume(snap.get(), 3, /*require_setting=*/false));
   if (r.ok()) return Status::OK();
   std::string first;
@@ -543,30 +548,17 @@ Status VerifyLoaded(KvEngine* engine) {
                             std::to_string(r.problem_count) + " problems: " + first + ")");
 }
 
-Status ClearEngine(KvEngine* engine) {
-  // The setting first, on its own: a clear cut short never leaves a volume.
-  WriteBatch setting;
-  setting.Delete(keys::Setting());
-  JFS_RETURN_IF_ERROR(engine->Commit(setting));
-  while (true) {
-    WriteBatch b;
-    b.atomic = false;  // no one reads a volume without its setting
-    JFS_RETURN_IF_ERROR(engine->Scan("", "", [&](auto k, auto) {
-      b.Delete(std::string(k));
-      return b.ops.size() < 10000;
-    }));
-    if (b.empty()) return Status::OK();
-    JFS_RETURN_IF_ERROR(engine->Commit(b));
-  }
-}
-
-Result<LoadStats> LoadJson(Source* in, KvEngine* target, const LoadOptions& opts) {
-  bool empty = true;
-  JFS_RETURN_IF_ERROR(target->Scan("", "", [&](auto, auto) { return empty = false; }));
+Status CheckLoadTarget(Meta* target) {
+  JFS_ASSIGN_OR_RETURN(bool empty, target->Empty());
   if (!empty) {
     return Status::Exists("the target " + target->Describe() +
                           " is not empty; load only into an empty engine (--force clears it)");
   }
+  return Status::OK();
+}
+
+Result<LoadStats> LoadJson(Source* in, Meta* target, const LoadOptions& opts) {
+  JFS_RETURN_IF_ERROR(CheckLoadTarget(target));
   JsonLoader loader(in, target, opts);
   return loader.Run();
 }

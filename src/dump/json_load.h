@@ -14,7 +14,7 @@
 
 #include <functional>
 
-#include "kv/engine.h"
+#include "meta/meta.h"
 #include "util/io.h"
 
 namespace jfsbr {
@@ -38,14 +38,14 @@ struct LoadStats {
   int64_t used_space = 0, used_inodes = 0, next_inode = 0, next_chunk = 0;
 };
 
-// Fails with kExists if target holds any key.
-Result<LoadStats> LoadJson(Source* in, KvEngine* target, const LoadOptions& opts);
+// Fails with kExists if target holds anything.
+Result<LoadStats> LoadJson(Source* in, Meta* target, const LoadOptions& opts);
 
-// Deletes every key of the engine (for `load --force`).
-Status ClearEngine(KvEngine* engine);
+// kExists naming target unless it is empty: what every load checks first.
+Status CheckLoadTarget(Meta* target);
 
 // The verification a load runs before it writes the setting: kCorruption
-// naming the first problems if the loaded keys are not a consistent volume.
-Status VerifyLoaded(KvEngine* engine);
+// naming the first problems if the loaded records are not a consistent volume.
+Status VerifyLoaded(Meta* meta);
 
 }  // namespace jfsbr

@@ -10,8 +10,7 @@
 #include "dump/json_dump.h"
 #include "dump/json_load.h"
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
 
@@ -19,14 +18,14 @@ namespace jfsbr {
 namespace {
 
 // A fresh engine holding the JSON dump of `from`, loaded.
-std::unique_ptr<KvEngine> DumpAndLoad(KvEngine* from, const std::string& dir) {
+std::unique_ptr<Meta> DumpAndLoad(Meta* from, const std::string& dir) {
   auto snap = from->Snapshot();
   EXPECT_TRUE(snap.ok());
   std::string dump;
   auto sink = StringSink(&dump);
   EXPECT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
   EXPECT_TRUE(sink->Close().ok());
-  auto t = OpenEngine(FreshMetaUrl("memkv", dir), true);
+  auto t = OpenMeta(FreshMetaUrl("memkv", dir), true);
   EXPECT_TRUE(t.ok());
   auto src = StringSource(dump);
   auto r = LoadJson(src.get(), t->get(), {});
@@ -34,7 +33,7 @@ std::unique_ptr<KvEngine> DumpAndLoad(KvEngine* from, const std::string& dir) {
   return std::move(*t);
 }
 
-Quota QuotaAt(KvEngine* e, const std::string& key) {
+Quota QuotaAt(Meta* e, const RecordKey& key) {
   auto v = e->Get(key);
   EXPECT_TRUE(v.ok() && v->has_value()) << "no quota record";
   if (!v.ok() || !v->has_value()) return {};
@@ -58,18 +57,18 @@ TEST(JsonLoadRulesTest, OwnerUsageAsJuicefsRebuildsIt) {
   ASSERT_TRUE(g.Append("bye").ok());
   ASSERT_TRUE(vol->CreateFile(kRootInode, "gone", {.uid = 55, .gid = 56}, 3, *g.Finish()).ok());
   ASSERT_TRUE(vol->Unlink(kRootInode, "gone").ok());  // into the trash
-  WriteBatch q;
-  q.Put(keys::UserQuota(1234), EncodeQuota({1 << 30, -1, 0, 0}));
-  ASSERT_TRUE(vol->engine()->Commit(q).ok());
+  RecordBatch q;
+  q.Put(RecordKey::UserQuota(1234), EncodeQuota({1 << 30, -1, 0, 0}));
+  ASSERT_TRUE(q.CommitTo(vol->meta()).ok());
 
-  auto loaded = DumpAndLoad(vol->engine(), dir.path());
-  KvEngine* out = loaded.get();
-  EXPECT_EQ(QuotaAt(out, keys::UserQuota(1234)), (Quota{1 << 30, -1, 8192, 2}));  // ud, f
-  EXPECT_EQ(QuotaAt(out, keys::GroupQuota(4321)), (Quota{-1, -1, 8192, 2}));
-  EXPECT_EQ(QuotaAt(out, keys::GroupQuota(777)), (Quota{-1, -1, 0, 0}));  // a symlink's
+  auto loaded = DumpAndLoad(vol->meta(), dir.path());
+  Meta* out = loaded.get();
+  EXPECT_EQ(QuotaAt(out, RecordKey::UserQuota(1234)), (Quota{1 << 30, -1, 8192, 2}));  // ud, f
+  EXPECT_EQ(QuotaAt(out, RecordKey::GroupQuota(4321)), (Quota{-1, -1, 8192, 2}));
+  EXPECT_EQ(QuotaAt(out, RecordKey::GroupQuota(777)), (Quota{-1, -1, 0, 0}));  // a symlink's
   // a (once for its two links), the fifo (nothing), the trash's hour dir.
-  EXPECT_EQ(QuotaAt(out, keys::UserQuota(0)), (Quota{-1, -1, 12288 + 4096, 2}));
-  EXPECT_EQ(QuotaAt(out, keys::UserQuota(55)), (Quota{-1, -1, 4096, 1}));  // in the trash
+  EXPECT_EQ(QuotaAt(out, RecordKey::UserQuota(0)), (Quota{-1, -1, 12288 + 4096, 2}));
+  EXPECT_EQ(QuotaAt(out, RecordKey::UserQuota(55)), (Quota{-1, -1, 4096, 1}));  // in the trash
 }
 
 // ACL ids: identical rules share one; ids go out as an entry ends, after its
@@ -83,29 +82,29 @@ TEST(JsonLoadRulesTest, AclIdsInJuicefsOrder) {
   Ino g = CreateTestFile(vol.get(), d, "g", "y");
   AclRule dir_access{7, 5, 5, 5, {{1000, 5}}, {}}, dir_default{7, 5, 7, 5, {}, {{50, 7}}};
   AclRule file_access{6, 4, 6, 4, {{3000, 6}}, {}};
-  WriteBatch b;
-  b.Put(keys::AclRule(1), EncodeAclRule(dir_access));
-  b.Put(keys::AclRule(2), EncodeAclRule(dir_default));
-  b.Put(keys::AclRule(3), EncodeAclRule(file_access));
+  RecordBatch b;
+  b.Put(RecordKey::AclRule(1), EncodeAclRule(dir_access));
+  b.Put(RecordKey::AclRule(2), EncodeAclRule(dir_default));
+  b.Put(RecordKey::AclRule(3), EncodeAclRule(file_access));
   auto set = [&](Ino ino, uint32_t access, uint32_t dflt) {
     Attr a = *vol->GetAttr(ino);
     a.access_acl = access;
     a.default_acl = dflt;
-    b.Put(keys::Attr(ino), EncodeAttr(a));
+    b.Put(RecordKey::Attr(ino), EncodeAttr(a));
   };
   set(d, 1, 2);
   set(f, 3, 0);
   set(g, 3, 0);  // the same rule: one id
-  ASSERT_TRUE(vol->engine()->Commit(b).ok());
+  ASSERT_TRUE(b.CommitTo(vol->meta()).ok());
 
-  auto t = DumpAndLoad(vol->engine(), dir.path());
-  auto attr = [&](Ino ino) { return *DecodeAttr(*t->Get(keys::Attr(ino)).value()); };
+  auto t = DumpAndLoad(vol->meta(), dir.path());
+  auto attr = [&](Ino ino) { return *DecodeAttr(*t->Get(RecordKey::Attr(ino)).value()); };
   EXPECT_EQ(attr(f).access_acl, 1u);
   EXPECT_EQ(attr(g).access_acl, 1u);
   EXPECT_EQ(attr(d).access_acl, 2u);
   EXPECT_EQ(attr(d).default_acl, 3u);
-  EXPECT_EQ(*t->Get(keys::AclRule(1)).value(), EncodeAclRule(file_access));
-  EXPECT_EQ(*t->Get(keys::AclRule(3)).value(), EncodeAclRule(dir_default));
+  EXPECT_EQ(*t->Get(RecordKey::AclRule(1)).value(), EncodeAclRule(file_access));
+  EXPECT_EQ(*t->Get(RecordKey::AclRule(3)).value(), EncodeAclRule(dir_default));
 }
 
 }  // namespace

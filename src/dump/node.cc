@@ -1,6 +1,5 @@
 #include "dump/node.h"
 
-#include "model/keys.h"
 #include "util/coding.h"
 
 namespace jfsbr {
@@ -11,7 +10,7 @@ Result<std::optional<AclRule>> AclCache::Get(uint32_t id) {
     std::lock_guard l(mu_);
     if (auto it = rules_.find(id); it != rules_.end()) return std::optional<AclRule>(it->second);
   }
-  JFS_ASSIGN_OR_RETURN(auto v, reader_->Get(keys::AclRule(id)));
+  JFS_ASSIGN_OR_RETURN(auto v, reader_->Get(RecordKey::AclRule(id)));
   if (!v) return Status::Corruption("ACL rule " + std::to_string(id) + " is missing");
   JFS_ASSIGN_OR_RETURN(AclRule rule, DecodeAclRule(*v));
   std::lock_guard l(mu_);
@@ -66,22 +65,38 @@ Status FinishNode(AclCache* acls, FileType type, const std::optional<std::string
   return Status::OK();
 }
 
-Result<std::vector<DumpedNode>> ReadDumpedNodes(KvReader* reader, AclCache* acls,
+Result<std::vector<DumpedNode>> ReadDumpedNodes(MetaReader* reader, AclCache* acls,
                                                 const std::vector<NodeRef>& refs) {
-  std::vector<KeyRange> ranges;
+  std::vector<RecordRange> ranges;
   ranges.reserve(refs.size());
   for (const NodeRef& r : refs) {
-    std::string prefix = keys::InodePrefix(r.ino);
-    // Directories start at I, skipping their D (entry) keys.
-    std::string begin = r.type == FileType::kDirectory ? keys::Attr(r.ino) : prefix;
-    ranges.push_back({std::move(begin), keys::PrefixEnd(prefix)});
+    ranges.push_back(RecordRange::Node(r.ino, r.type == FileType::kDirectory));
   }
   std::vector<DumpedNode> nodes(refs.size());
   std::vector<std::optional<std::string>> attrs(refs.size());
   for (size_t i = 0; i < refs.size(); i++) nodes[i].ino = refs[i].ino;
   Status bad;
-  JFS_RETURN_IF_ERROR(reader->ScanRanges(ranges, [&](size_t i, auto k, auto v) {
-    if (bad.ok() && k.size() >= 10) bad = AddNodeKey(k[9], k.substr(10), v, &nodes[i], &attrs[i]);
+  std::string index;
+  JFS_RETURN_IF_ERROR(reader->ScanMany(ranges, [&](size_t i, const RecordKey& k, auto v) {
+    if (!bad.ok()) return;
+    switch (k.kind) {
+      case RecordKind::kAttr:
+        bad = AddNodeKey('I', {}, v, &nodes[i], &attrs[i]);
+        break;
+      case RecordKind::kSymlink:
+        bad = AddNodeKey('S', {}, v, &nodes[i], &attrs[i]);
+        break;
+      case RecordKind::kXattr:
+        bad = AddNodeKey('X', k.name, v, &nodes[i], &attrs[i]);
+        break;
+      case RecordKind::kChunk:
+        index.clear();
+        PutBE32(&index, k.index);
+        bad = AddNodeKey('C', index, v, &nodes[i], &attrs[i]);
+        break;
+      default:
+        break;
+    }
   }));
   JFS_RETURN_IF_ERROR(bad);
   for (size_t i = 0; i < refs.size(); i++) {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "kv/engine.h"
+#include "meta/meta.h"
 #include "model/attr.h"
 #include "model/records.h"
 
@@ -28,11 +28,11 @@ struct DumpedNode {
 // ACL rules by id, read once each from the snapshot. Thread-safe.
 class AclCache {
  public:
-  explicit AclCache(KvReader* reader) : reader_(reader) {}
+  explicit AclCache(MetaReader* reader) : reader_(reader) {}
   Result<std::optional<AclRule>> Get(uint32_t id);
 
  private:
-  KvReader* reader_;
+  MetaReader* reader_;
   std::mutex mu_;
   std::map<uint32_t, AclRule> rules_;
 };
@@ -42,8 +42,10 @@ struct NodeRef {
   FileType type;  // what the dentry says
 };
 
-// Adds one of an inode's keys (its type letter, what follows it, the value):
-// C (chunk), I (attr, kept in *attr), S (symlink), X (xattr); others are ignored.
+// Adds one of an inode's records as the dump's spill files it (a type letter,
+// what names it within the inode, the value): C (chunk; rest: the index
+// BE32), I (attr, kept in *attr), S (symlink), X (xattr; rest: its name);
+// others are ignored.
 Status AddNodeKey(char type, std::string_view rest, std::string_view value, DumpedNode* n,
                   std::optional<std::string>* attr);
 // Completes n once its keys are added: decodes the attr (or makes one up of
@@ -53,9 +55,9 @@ Status FinishNode(AclCache* acls, FileType type, const std::optional<std::string
                   DumpedNode* n);
 
 // Reads the inodes refs name from reader (a dump's snapshot) in one
-// ScanRanges. Directories' entries are not read here (they are streamed
+// ScanMany. Directories' entries are not read here (they are streamed
 // separately).
-Result<std::vector<DumpedNode>> ReadDumpedNodes(KvReader* reader, AclCache* acls,
+Result<std::vector<DumpedNode>> ReadDumpedNodes(MetaReader* reader, AclCache* acls,
                                                 const std::vector<NodeRef>& refs);
 
 }  // namespace jfsbr

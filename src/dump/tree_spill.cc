@@ -12,40 +12,48 @@ namespace {
 constexpr uint32_t kEntriesPerRecord = 4096;
 constexpr size_t kAttrParentOffset = 63;  // the parent field of an attr (juicefs-formats.md §1.4)
 
-// Files the keys of one key range, inode by inode (an inode's keys are
-// contiguous: C, D, I, P, S, X in that order).
+// Files the records of one shard of the inodes, inode by inode (an inode's
+// records come together).
 class InodeFiler {
  public:
   explicit InodeFiler(KeySpill::Writer* out) : out_(out) {}
 
-  Status Key(std::string_view k, std::string_view v) {
-    if (k.size() < 10) return Status::OK();
-    Ino ino = GetLE64(k.data() + 1);
-    if (!open_ || ino != ino_) {
+  Status Record(const RecordKey& k, std::string_view v) {
+    if (k.kind == RecordKind::kUnknown) return Status::OK();
+    if (!open_ || k.ino != ino_) {
       JFS_RETURN_IF_ERROR(Finish());
-      Start(ino);
+      Start(k.ino);
     }
-    char type = k[9];
-    std::string_view rest = k.substr(10);
-    switch (type) {
-      case 'D':
-        PutLE16(&entries_, static_cast<uint16_t>(rest.size()));
-        entries_.append(rest);
+    char type;
+    std::string_view rest;
+    switch (k.kind) {
+      case RecordKind::kEntry:
+        PutLE16(&entries_, static_cast<uint16_t>(k.name.size()));
+        entries_.append(k.name);
         PutLE16(&entries_, static_cast<uint16_t>(v.size()));
         entries_.append(v);
         if (++entry_count_ == kEntriesPerRecord) return FlushEntries();
         return Status::OK();
-      case 'P':
-        if (rest.size() == 8) parents_.push_back(GetLE64(rest.data()));
+      case RecordKind::kParent:
+        parents_.push_back(k.other);
         return Status::OK();
-      case 'I':
-        if (!rest.empty()) return Status::OK();
+      case RecordKind::kAttr:
+        type = 'I';
         has_attr_ = true;
         if (v.size() >= kAttrParentOffset + 8) attr_parent_ = GetBE64(v.data() + kAttrParentOffset);
         break;
-      case 'C':
-      case 'S':
-      case 'X':
+      case RecordKind::kChunk:
+        type = 'C';
+        index_.clear();
+        PutBE32(&index_, k.index);
+        rest = index_;
+        break;
+      case RecordKind::kSymlink:
+        type = 'S';
+        break;
+      case RecordKind::kXattr:
+        type = 'X';
+        rest = k.name;
         break;
       default:
         return Status::OK();
@@ -101,7 +109,7 @@ class InodeFiler {
   Ino ino_ = 0, attr_parent_ = 0;
   uint32_t seq_ = 0, entry_count_ = 0;
   std::vector<Ino> parents_;
-  std::string node_, entries_;
+  std::string node_, entries_, index_;
 };
 
 Status BadSpill(const std::string& what) {
@@ -121,27 +129,21 @@ bool Field(std::string_view* in, std::string_view* out) {
 
 }  // namespace
 
-Status SpillInodes(KvReader* reader, int threads, size_t buffer_bytes, KeySpill* spill,
+Status SpillInodes(MetaReader* reader, int threads, size_t buffer_bytes, KeySpill* spill,
                    const std::function<void(uint64_t keys)>& progress) {
   size_t n = static_cast<size_t>(std::max(1, threads));
   std::atomic<uint64_t> keys{0};
-  // The first byte of an inode key's number is the inode's lowest byte,
-  // which spreads inodes evenly over n ranges of it.
-  auto bound = [&](size_t i) {
-    if (i == 0) return std::string("A");
-    if (i == n) return std::string("B");
-    return std::string("A") + static_cast<char>(256 * i / n);
-  };
   return ParallelFor(n, static_cast<int>(n), [&](size_t i) {
     auto writer = spill->NewWriter(buffer_bytes);
     InodeFiler filer(writer.get());
     uint64_t mine = 0;
-    JFS_RETURN_IF_ERROR(ScanChecked(reader, bound(i), bound(i + 1), [&](auto k, auto v) {
+    auto shard = RecordRange::InodeShard(static_cast<int>(i), static_cast<int>(n));
+    JFS_RETURN_IF_ERROR(reader->ScanChecked(shard, [&](const RecordKey& k, std::string_view v) {
       if (++mine % 65536 == 0) {
         uint64_t total = keys.fetch_add(65536) + 65536;
         if (i == 0 && progress) progress(total);
       }
-      return filer.Key(k, v);
+      return filer.Record(k, v);
     }));
     JFS_RETURN_IF_ERROR(filer.Finish());
     return writer->Flush();

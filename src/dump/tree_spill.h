@@ -1,5 +1,5 @@
-// The JSON dump's scan-order read: every inode key of a snapshot read once in
-// key order (ranges in parallel) and filed in a KeySpill under the parent
+// The JSON dump's scan-order read: every inode's records read once in the
+// engine's order (shards in parallel) and filed in a KeySpill under the parent
 // directory, so that the tree walk reads a directory's entries and its
 // children's keys back at once instead of seeking to every child.
 //
@@ -7,9 +7,10 @@
 //   'E' seq u32, then (name len u16, name, value len u16, dentry value)...:
 //       the directory's own entries, in name order, split every 4,096
 //       entries; seq numbers the parts.
-//   'N' ino u64, then (key type char, rest len u16, rest, value len u32,
-//       value)...: a child's attr, symlink, xattr and chunk keys, filed under
-//       every parent (the attr's, or each of a hard link's P keys).
+//   'N' ino u64, then (type char, rest len u16, rest, value len u32,
+//       value)...: a child's attr ('I'), symlink ('S'), xattr ('X', rest:
+//       its name) and chunk ('C', rest: the index BE32) records, filed under
+//       every parent (the attr's, or each of a hard link's parent records).
 // The spill is only a cache of the snapshot: a child that is not filed
 // under the directory naming it is read from the snapshot (see SpilledDir).
 #pragma once
@@ -22,7 +23,7 @@
 
 #include "dump/node.h"
 #include "dump/spill.h"
-#include "kv/engine.h"
+#include "meta/meta.h"
 #include "model/records.h"
 
 namespace jfsbr {
@@ -32,9 +33,9 @@ struct DirChild {
   Dentry dentry;
 };
 
-// Files every inode key of reader in spill, reading `threads` key ranges at
-// once. progress (may be empty) gets the number of keys read now and then.
-Status SpillInodes(KvReader* reader, int threads, size_t buffer_bytes, KeySpill* spill,
+// Files every inode record of reader in spill, reading `threads` shards at
+// once. progress (may be empty) gets the number of records read now and then.
+Status SpillInodes(MetaReader* reader, int threads, size_t buffer_bytes, KeySpill* spill,
                    const std::function<void(uint64_t keys)>& progress);
 
 // One directory's records, read back from the spill: at once when they are

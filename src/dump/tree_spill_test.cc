@@ -9,8 +9,8 @@
 #include "dump/json_render.h"
 #include "fs/bench_gen.h"
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
+#include "testing/test_volume.h"
 #include "util/coding.h"
 #include "util/io.h"
 #include "util/test_util.h"
@@ -83,7 +83,7 @@ TEST(KeySpillTest, AMissingDirectoryIsNamed) {
       << spill.status().ToString();
 }
 
-std::string Dump(KvEngine* e, bool spill, int threads = 2, size_t index_limit = 1 << 20) {
+std::string Dump(Meta* e, bool spill, int threads = 2, size_t index_limit = 1 << 20) {
   auto snap = e->Snapshot();
   EXPECT_TRUE(snap.ok());
   std::string out;
@@ -103,13 +103,13 @@ std::string Dump(KvEngine* e, bool spill, int threads = 2, size_t index_limit = 
 class SpilledDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto e = OpenEngine("memkv://spill-" + std::to_string(getpid()) + "-" +
-                            ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                        true);
+    auto e = OpenMeta("memkv://spill-" + std::to_string(getpid()) + "-" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                      true);
     ASSERT_TRUE(e.ok());
     engine_ = std::move(*e);
   }
-  std::unique_ptr<KvEngine> engine_;
+  std::unique_ptr<Meta> engine_;
 };
 
 // Every directory's entries and its children's nodes, as the spill gives
@@ -133,12 +133,10 @@ TEST_F(SpilledDirTest, EntriesAndNodesEqualTheSnapshotsInBothModes) {
     Ino d = dirs.back();
     dirs.pop_back();
     std::vector<std::pair<std::string, Dentry>> want;
-    std::string prefix = keys::EntryPrefix(d);
     ASSERT_TRUE((*snap)
-                    ->Scan(prefix, keys::PrefixEnd(prefix),
-                           [&](auto k, auto v) {
-                             want.emplace_back(std::string(k.substr(prefix.size())),
-                                               *DecodeDentry(v));
+                    ->Scan(RecordRange::Entries(d),
+                           [&](const RecordKey& k, auto v) {
+                             want.emplace_back(k.name, *DecodeDentry(v));
                              return true;
                            })
                     .ok());
@@ -205,12 +203,12 @@ TEST_F(SpilledDirTest, ChildrenFiledElsewhereOrMissingAreReadFromTheSnapshot) {
   Ino g = *v->CreateFile(a, "linked", {.mode = 0644}, 0, {});
   ASSERT_TRUE(v->Link(g, b, "link").ok());
   ASSERT_TRUE(v->SetXattr(f, "user.k", "v").ok());
-  KvEngine* e = v->engine();
-  WriteBatch wb;  // "moved" goes to b, its attr still naming a
-  wb.Delete(keys::Entry(a, "moved"));
-  wb.Put(keys::Entry(b, "moved"), EncodeDentry({FileType::kFile, f}));
-  wb.Put(keys::Entry(b, "ghost"), EncodeDentry({FileType::kFile, 999999}));
-  ASSERT_TRUE(e->Commit(wb).ok());
+  Meta* e = v->meta();
+  RecordBatch wb;  // "moved" goes to b, its attr still naming a
+  wb.Delete(RecordKey::Entry(a, "moved"));
+  wb.Put(RecordKey::Entry(b, "moved"), EncodeDentry({FileType::kFile, f}));
+  wb.Put(RecordKey::Entry(b, "ghost"), EncodeDentry({FileType::kFile, 999999}));
+  ASSERT_TRUE(wb.CommitTo(e).ok());
   std::string spilled = Dump(e, true), read = Dump(e, false);
   EXPECT_EQ(spilled, read);
   EXPECT_NE(spilled.find("\"moved\": {"), std::string::npos);

@@ -4,10 +4,8 @@
 
 #include "fs/internal.h"
 #include "fs/volume.h"
-#include "kv/batch_writer.h"
 #include "model/attr.h"
 #include "model/block.h"
-#include "model/keys.h"
 #include "model/records.h"
 #include "util/task_group.h"
 
@@ -19,8 +17,8 @@ constexpr int kFanout = 10, kDepth = 3;
 
 class Generator {
  public:
-  Generator(KvEngine* e, uint64_t files, int threads)
-      : writer_(e, threads), files_(files), now_(fsi::Now().sec) {}
+  Generator(Meta* m, uint64_t files, int threads)
+      : writer_(m->NewBulkWriter(threads)), files_(files), now_(fsi::Now().sec) {}
 
   Result<BenchGenStats> Run() {
     // The big directory holds 10% of the files and the second names of the
@@ -44,8 +42,8 @@ class Generator {
     JFS_RETURN_IF_ERROR(BigDir(big, in_big));
     JFS_RETURN_IF_ERROR(PutDir(kRootInode, kRootInode, 0777, root_subdirs, root_stat));
     JFS_RETURN_IF_ERROR(Counters());
-    JFS_RETURN_IF_ERROR(writer_.Finish());
-    stats_.keys = writer_.pairs();
+    JFS_RETURN_IF_ERROR(writer_->Finish());
+    stats_.keys = writer_->records();
     return stats_;
   }
 
@@ -71,16 +69,16 @@ class Generator {
     parent_stat->length += c.length;
     parent_stat->space += c.space;
     parent_stat->inodes++;
-    return writer_.Put(keys::Entry(parent, name), EncodeDentry({type, ino}));
+    return writer_->Put(RecordKey::Entry(parent, name), EncodeDentry({type, ino}));
   }
 
   Status PutDir(Ino ino, Ino parent, uint16_t mode, uint32_t subdirs, const DirStat& stat) {
     Attr a = MakeAttr(FileType::kDirectory, mode, parent, 4096);
     a.nlink = 2 + subdirs;
     if (ino != kRootInode) Count(4096);
-    JFS_RETURN_IF_ERROR(writer_.Put(keys::Attr(ino), EncodeAttr(a)));
+    JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Attr(ino), EncodeAttr(a)));
     stats_.dirs++;
-    return writer_.Put(keys::DirStat(ino), EncodeDirStat(stat));
+    return writer_->Put(RecordKey::DirStat(ino), EncodeDirStat(stat));
   }
 
   void Count(int64_t space) {
@@ -120,25 +118,26 @@ class Generator {
         a.nlink = 2;
         a.parent = 0;
         links_.push_back(ino);
-        JFS_RETURN_IF_ERROR(writer_.Put(keys::Parent(ino, dir), EncodeCounterLE(1)));
+        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Parent(ino, dir), EncodeCounterLE(1)));
       }
-      JFS_RETURN_IF_ERROR(writer_.Put(keys::Attr(ino), EncodeAttr(a)));
+      JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Attr(ino), EncodeAttr(a)));
       std::string chunk;
       AppendSliceRecord(&chunk, {0, next_slice_++, kFileSize, 0, kFileSize});
-      JFS_RETURN_IF_ERROR(writer_.Put(keys::Chunk(ino, 0), chunk));
+      JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Chunk(ino, 0), chunk));
       JFS_RETURN_IF_ERROR(Child(dir, name, ino, FileType::kFile, kFileSize, stat));
       Count(Align4K(kFileSize));
       stats_.files++;
       if (g % 100 == 66) {
-        JFS_RETURN_IF_ERROR(writer_.Put(keys::Xattr(ino, "user.bench"), "value-" + name));
+        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Xattr(ino, "user.bench"), "value-" + name));
         stats_.xattrs++;
       }
       if (g % 100 == 33) {
         Ino s = NewIno();
         std::string target = name;
-        JFS_RETURN_IF_ERROR(writer_.Put(
-            keys::Attr(s), EncodeAttr(MakeAttr(FileType::kSymlink, 0777, dir, target.size()))));
-        JFS_RETURN_IF_ERROR(writer_.Put(keys::Symlink(s), target));
+        JFS_RETURN_IF_ERROR(
+            writer_->Put(RecordKey::Attr(s),
+                         EncodeAttr(MakeAttr(FileType::kSymlink, 0777, dir, target.size()))));
+        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Symlink(s), target));
         JFS_RETURN_IF_ERROR(Child(dir, "s" + std::to_string(i), s, FileType::kSymlink, 0, stat));
         Count(Align4K(0));
         stats_.symlinks++;
@@ -151,7 +150,7 @@ class Generator {
     DirStat stat;
     JFS_RETURN_IF_ERROR(Files(big, n, &stat, /*leaf=*/false));
     for (Ino ino : links_) {
-      JFS_RETURN_IF_ERROR(writer_.Put(keys::Parent(ino, big), EncodeCounterLE(1)));
+      JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Parent(ino, big), EncodeCounterLE(1)));
       JFS_RETURN_IF_ERROR(
           Child(big, "link-" + std::to_string(ino), ino, FileType::kFile, kFileSize, &stat));
       stats_.hard_links++;
@@ -160,15 +159,17 @@ class Generator {
   }
 
   Status Counters() {
-    JFS_RETURN_IF_ERROR(writer_.Put(keys::Counter("usedSpace"), EncodeCounterLE(used_space_)));
-    JFS_RETURN_IF_ERROR(writer_.Put(keys::Counter("totalInodes"), EncodeCounterLE(used_inodes_)));
     JFS_RETURN_IF_ERROR(
-        writer_.Put(keys::Counter("nextInode"), EncodeCounterLE(static_cast<int64_t>(next_ino_))));
-    return writer_.Put(keys::Counter("nextChunk"),
-                       EncodeCounterLE(static_cast<int64_t>(next_slice_)));
+        writer_->Put(RecordKey::Counter("usedSpace"), EncodeCounterLE(used_space_)));
+    JFS_RETURN_IF_ERROR(
+        writer_->Put(RecordKey::Counter("totalInodes"), EncodeCounterLE(used_inodes_)));
+    JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Counter("nextInode"),
+                                     EncodeCounterLE(static_cast<int64_t>(next_ino_))));
+    return writer_->Put(RecordKey::Counter("nextChunk"),
+                        EncodeCounterLE(static_cast<int64_t>(next_slice_)));
   }
 
-  BatchWriter writer_;
+  std::unique_ptr<MetaBulkWriter> writer_;
   uint64_t files_;
   int64_t now_;
   Ino next_ino_ = 2;
@@ -180,13 +181,13 @@ class Generator {
 
 }  // namespace
 
-Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int threads,
+Result<BenchGenStats> GenerateBenchVolume(Meta* meta, uint64_t files, int threads,
                                           FormatOptions o) {
   o.name = "bench";
   if (o.bucket.empty()) o.storage = o.bucket = "mem";
   o.trash_days = 0;
-  JFS_RETURN_IF_ERROR(FormatVolume(engine, o).status());
-  return Generator(engine, files, threads).Run();
+  JFS_RETURN_IF_ERROR(FormatVolume(meta, o).status());
+  return Generator(meta, files, threads).Run();
 }
 
 Result<BenchObjectStats> WriteBenchObjects(Volume* vol, int threads, uint64_t leaked,
@@ -198,10 +199,9 @@ Result<BenchObjectStats> WriteBenchObjects(Volume* vol, int threads, uint64_t le
   std::vector<Block> blocks;
   const uint64_t bs = vol->block_bytes();
   const bool hashed = vol->format().hash_prefix;
-  JFS_ASSIGN_OR_RETURN(auto snap, vol->engine()->Snapshot());
-  JFS_RETURN_IF_ERROR(
-      ScanChecked(snap.get(), "A", "B", [&](std::string_view k, std::string_view v) -> Status {
-        if (keys::Parse(k).kind != keys::ParsedKey::Kind::kChunk) return Status::OK();
+  JFS_ASSIGN_OR_RETURN(auto snap, vol->meta()->Snapshot());
+  JFS_RETURN_IF_ERROR(snap->ScanChecked(
+      RecordRange::Kind(RecordKind::kChunk), [&](const RecordKey&, std::string_view v) -> Status {
         JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(v));
         for (const auto& r : records) {
           for (uint32_t i = 0; r.id != 0 && i < BlockCount(r.size, bs); i++) {

@@ -9,7 +9,6 @@
 #include <functional>
 
 #include "fs/volume.h"
-#include "kv/engine.h"
 
 namespace jfsbr {
 
@@ -19,7 +18,7 @@ struct BenchGenStats {
 
 // Formats an empty engine as volume "bench" and fills it.
 // o gives the volume's store (storage "mem" unless a bucket is set).
-Result<BenchGenStats> GenerateBenchVolume(KvEngine* engine, uint64_t files, int threads,
+Result<BenchGenStats> GenerateBenchVolume(Meta* meta, uint64_t files, int threads,
                                           FormatOptions o = {});
 
 struct BenchObjectStats {

@@ -9,8 +9,7 @@
 #include "fs/fsck.h"
 #include "fs/tree.h"
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "model/secrets.h"
 #include "store/registry.h"
 #include "store/sharded.h"
@@ -39,7 +38,7 @@ class BlockFormatTest : public ::testing::TestWithParam<Variant> {
   void SetUp() override {
     const Variant& v = GetParam();
     if (v.passphrase) setenv("JFS_RSA_PASSPHRASE", "sesame", 1);
-    auto e = OpenEngine(FreshMetaUrl("memkv", dir_.path()), true);
+    auto e = OpenMeta(FreshMetaUrl("memkv", dir_.path()), true);
     ASSERT_TRUE(e.ok());
     FormatOptions o;
     o.name = "fmtvol";
@@ -55,9 +54,9 @@ class BlockFormatTest : public ::testing::TestWithParam<Variant> {
     if (v.shards > 0) {  // as juicefs format --shards N --bucket DIR/b-%d
       f->shards = v.shards;
       f->bucket = dir_.Sub("b-%d");
-      WriteBatch b;
-      b.Put(keys::Setting(), EncodeSetting(*f));
-      ASSERT_TRUE((*e)->Commit(b).ok());
+      RecordBatch b;
+      b.Put(RecordKey::Setting(), EncodeSetting(*f));
+      ASSERT_TRUE(b.CommitTo(e->get()).ok());
     }
     auto vol = Volume::Open(std::move(*e));
     ASSERT_TRUE(vol.ok()) << vol.status().ToString();
@@ -156,7 +155,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, BlockFormatTest,
 TEST(BlockFormatRefusal, MissingPassphraseAndUnknownCompression) {
   TempDir dir;
   const std::string url = FreshMetaUrl("memkv", dir.path());
-  auto e = OpenEngine(url, true);
+  auto e = OpenMeta(url, true);
   ASSERT_TRUE(e.ok());
   FormatOptions o;
   o.name = "oddvol";
@@ -179,10 +178,10 @@ TEST(BlockFormatRefusal, MissingPassphraseAndUnknownCompression) {
   VolumeFormat odd = (*vol)->format();
   odd.encrypt_key.clear();
   odd.compression = "brotli";
-  WriteBatch b;
-  b.Put(keys::Setting(), EncodeSetting(odd));
-  ASSERT_TRUE((*vol)->engine()->Commit(b).ok());
-  auto e2 = OpenEngine(url, false);
+  RecordBatch b;
+  b.Put(RecordKey::Setting(), EncodeSetting(odd));
+  ASSERT_TRUE(b.CommitTo((*vol)->meta()).ok());
+  auto e2 = OpenMeta(url, false);
   ASSERT_TRUE(e2.ok());
   auto vol2 = Volume::Open(std::move(*e2));
   ASSERT_TRUE(vol2.ok()) << vol2.status().ToString();

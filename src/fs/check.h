@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "kv/engine.h"
+#include "meta/meta.h"
 
 namespace jfsbr {
 
@@ -32,7 +32,7 @@ namespace jfsbr {
 // record, a counter, a slice ref or parent counter): the record's value in
 // the checked snapshot and the value it should have.
 struct Repair {
-  std::string key;
+  RecordKey key;
   std::optional<std::string> seen;   // nullopt: absent
   std::optional<std::string> fixed;  // nullopt: delete the record
   std::string what;                  // one line for people
@@ -52,7 +52,7 @@ struct CheckReport {
 
 // require_setting = false checks a volume whose setting is not written yet
 // (a load verifying what it wrote before it writes the setting).
-Result<CheckReport> CheckVolume(KvReader* snapshot, size_t max_problems = 100,
+Result<CheckReport> CheckVolume(MetaReader* snapshot, size_t max_problems = 100,
                                 bool require_setting = true);
 
 struct RepairResult {
@@ -61,6 +61,6 @@ struct RepairResult {
 };
 // Applies each repair only if its record still holds the value the check saw
 // (a volume in use may have moved on; rerun check then).
-Result<RepairResult> ApplyRepairs(KvEngine* engine, const std::vector<Repair>& repairs);
+Result<RepairResult> ApplyRepairs(Meta* meta, const std::vector<Repair>& repairs);
 
 }  // namespace jfsbr

@@ -6,8 +6,7 @@
 #include <functional>
 
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
 
@@ -17,7 +16,7 @@ namespace {
 class CheckTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto e = OpenEngine(FreshMetaUrl(EngineKind(GetParam()), dir_.path()), true);
+    auto e = OpenMeta(FreshMetaUrl(EngineKind(GetParam()), dir_.path()), true);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
     o.name = "checkvol";
@@ -32,7 +31,7 @@ class CheckTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string Problems(bool warnings = false) {
-    auto snap = vol_->engine()->Snapshot();
+    auto snap = vol_->meta()->Snapshot();
     auto r = CheckVolume(snap->get());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     std::string all;
@@ -41,10 +40,10 @@ class CheckTest : public ::testing::TestWithParam<std::string> {
   }
   std::string Warnings() { return Problems(true); }
 
-  void Put(const std::string& k, const std::string& v) {
-    WriteBatch b;
+  void Put(const RecordKey& k, const std::string& v) {
+    RecordBatch b;
     b.Put(k, v);
-    ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+    ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
   }
 
   void ExpectProblem(const std::function<void()>& damage, const std::string& needle) {
@@ -77,7 +76,7 @@ TEST_P(CheckTest, WrongFileNlink) {
       [&] {
         Attr a = AttrOf(f_);
         a.nlink = 5;
-        Put(keys::Attr(f_), EncodeAttr(a));
+        Put(RecordKey::Attr(f_), EncodeAttr(a));
       },
       "has nlink 5 but 2 entries");
 }
@@ -87,7 +86,7 @@ TEST_P(CheckTest, WrongDirNlink) {
       [&] {
         Attr a = AttrOf(d_);
         a.nlink = 2;
-        Put(keys::Attr(d_), EncodeAttr(a));
+        Put(RecordKey::Attr(d_), EncodeAttr(a));
       },
       "dir " + std::to_string(d_) + " has nlink 2, want 3");
 }
@@ -96,30 +95,30 @@ TEST_P(CheckTest, WrongDirNlink) {
 TEST_P(CheckTest, LaggingUsageIsAWarning) {
   ExpectWarning(
       [&] {
-        Put(keys::DirStat(d_), EncodeDirStat({1, 2, 3}));
+        Put(RecordKey::DirStat(d_), EncodeDirStat({1, 2, 3}));
       },
       "usage record says length 1 space 2 inodes 3, its entries add up to length 5 "
       "space 8192 inodes 2");
-  ExpectWarning([&] { Put(keys::Counter("usedSpace"), EncodeCounterLE(1)); },
+  ExpectWarning([&] { Put(RecordKey::Counter("usedSpace"), EncodeCounterLE(1)); },
                 "counter usedSpace is 1, the volume holds 12288");
   ExpectWarning(
       [&] {
-        WriteBatch b;
-        b.Delete(keys::DirStat(d_));
-        ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+        RecordBatch b;
+        b.Delete(RecordKey::DirStat(d_));
+        ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
       },
       "has no usage record (U) yet");
 }
 
 TEST_P(CheckTest, WrongCounters) {
-  ExpectProblem([&] { Put(keys::Counter("nextInode"), EncodeCounterLE(2)); },
+  ExpectProblem([&] { Put(RecordKey::Counter("nextInode"), EncodeCounterLE(2)); },
                 "counter nextInode is 2, not above inode");
 }
 
 TEST_P(CheckTest, DanglingEntryAndOrphanInode) {
   ExpectProblem(
       [&] {
-        Put(keys::Entry(d_, "ghost"), EncodeDentry({FileType::kFile, 999}));
+        Put(RecordKey::Entry(d_, "ghost"), EncodeDentry({FileType::kFile, 999}));
       },
       "has an entry for inode 999, which has no attr");
   ExpectProblem(
@@ -127,7 +126,7 @@ TEST_P(CheckTest, DanglingEntryAndOrphanInode) {
         Attr a = AttrOf(f_);
         a.parent = d_;
         a.nlink = 1;
-        Put(keys::Attr(998), EncodeAttr(a));
+        Put(RecordKey::Attr(998), EncodeAttr(a));
       },
       "inode 998 is not reachable");
 }
@@ -136,13 +135,14 @@ TEST_P(CheckTest, DanglingEntryAndOrphanInode) {
 TEST_P(CheckTest, DetachedNodeIsAWarning) {
   Attr a = AttrOf(d_);
   a.nlink = 2;
-  Put(keys::Attr(997), EncodeAttr(a));
+  Put(RecordKey::Attr(997), EncodeAttr(a));
   EXPECT_NE(Problems().find("inode 997 is not reachable"), std::string::npos);
-  ExpectWarning([&] { Put(keys::Detached(997), EncodeCounterBE(1)); }, "inode 997 is detached");
+  ExpectWarning([&] { Put(RecordKey::Detached(997), EncodeCounterBE(1)); },
+                "inode 997 is detached");
 }
 
 TEST_P(CheckTest, WrongParentCounter) {
-  ExpectProblem([&] { Put(keys::Parent(f_, kRootInode), EncodeCounterLE(3)); },
+  ExpectProblem([&] { Put(RecordKey::Parent(f_, kRootInode), EncodeCounterLE(3)); },
                 "has 1 entries in dir 1 but its parent counter says 3");
 }
 
@@ -151,12 +151,12 @@ TEST_P(CheckTest, SliceRefs) {
   ASSERT_TRUE(recs.ok());
   const SliceRecord s = (*recs)[0];
   // More refs than uses keeps objects longer: a warning, never lowered.
-  ExpectWarning([&] { Put(keys::SliceRef(s.id, s.size), EncodeCounterLE(3)); },
+  ExpectWarning([&] { Put(RecordKey::SliceRef(s.id, s.size), EncodeCounterLE(3)); },
                 "is used 1 times but its ref record says 4");
   // A second chunk using the slice and no ref for it: its objects would go
   // with the first file.
-  Put(keys::SliceRef(s.id, s.size), EncodeCounterLE(0));
-  Put(keys::Chunk(f_, 7), *vol_->engine()->Get(keys::Chunk(f_, 0)).value());
+  Put(RecordKey::SliceRef(s.id, s.size), EncodeCounterLE(0));
+  Put(RecordKey::Chunk(f_, 7), *vol_->meta()->Get(RecordKey::Chunk(f_, 0)).value());
   ExpectProblem([] {}, "is used 2 times but its ref record says 1");
 }
 
@@ -166,12 +166,12 @@ TEST_P(CheckTest, DelayedSlicesHoldRefs) {
   auto recs = vol_->ReadChunk(f_, 0);
   ASSERT_TRUE(recs.ok());
   const SliceRecord s = (*recs)[0];
-  Put(keys::SliceRef(s.id, s.size), EncodeCounterLE(1));
+  Put(RecordKey::SliceRef(s.id, s.size), EncodeCounterLE(1));
   EXPECT_NE(Warnings().find("is used 1 times"), std::string::npos);  // no L yet
-  Put(keys::DelayedSlices(1700000000, 424242), EncodeDelayedSlices({{s.id, s.size}}));
+  Put(RecordKey::DelayedSlices(1700000000, 424242), EncodeDelayedSlices({{s.id, s.size}}));
   EXPECT_EQ(Problems(), "");
   EXPECT_EQ(Warnings(), "");
-  Put(keys::SliceRef(s.id, s.size), EncodeCounterLE(0));
+  Put(RecordKey::SliceRef(s.id, s.size), EncodeCounterLE(0));
   EXPECT_NE(Problems().find("is used 1 times (+1 delayed by a compaction) but its ref record "
                             "says 1"),
             std::string::npos)
@@ -181,9 +181,9 @@ TEST_P(CheckTest, DelayedSlicesHoldRefs) {
 TEST_P(CheckTest, NoSettingIsNotAVolume) {
   ExpectProblem(
       [&] {
-        WriteBatch b;
-        b.Delete(keys::Setting());
-        ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+        RecordBatch b;
+        b.Delete(RecordKey::Setting());
+        ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
       },
       "no volume setting");
 }

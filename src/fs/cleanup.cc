@@ -9,11 +9,10 @@
 namespace jfsbr {
 namespace {
 
-// Every key of [prefix, PrefixEnd(prefix)) with its value.
-Result<std::vector<std::pair<std::string, std::string>>> ScanAll(KvEngine* e,
-                                                                 const std::string& prefix) {
-  std::vector<std::pair<std::string, std::string>> out;
-  JFS_RETURN_IF_ERROR(e->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
+// Every record of a kind with its value (read first: the caller changes them).
+Result<std::vector<std::pair<RecordKey, std::string>>> ScanAll(Meta* m, RecordKind kind) {
+  std::vector<std::pair<RecordKey, std::string>> out;
+  JFS_RETURN_IF_ERROR(m->Scan(RecordRange::Kind(kind), [&](const RecordKey& k, auto v) {
     out.emplace_back(k, v);
     return true;
   }));
@@ -37,10 +36,8 @@ void Volume::SetObjectKeeper(std::function<bool(uint64_t)> keep) {
 
 Result<Volume::Cleaned> Volume::CleanupDeletedFiles() {
   Cleaned c;
-  JFS_ASSIGN_OR_RETURN(auto files, ScanAll(engine_.get(), "D"));
-  for (const auto& [k, v] : files) {
-    auto p = keys::Parse(k);
-    if (p.kind != keys::ParsedKey::Kind::kDelFile) continue;
+  JFS_ASSIGN_OR_RETURN(auto files, ScanAll(meta_.get(), RecordKind::kDelFile));
+  for (const auto& [p, v] : files) {
     JFS_RETURN_IF_ERROR(DeleteFileData(p.ino, p.id, &c));
     c.records++;
   }
@@ -49,16 +46,15 @@ Result<Volume::Cleaned> Volume::CleanupDeletedFiles() {
 
 Result<Volume::Cleaned> Volume::CleanupPendingSlices() {
   Cleaned c;
-  JFS_ASSIGN_OR_RETURN(auto refs, ScanAll(engine_.get(), "K"));
+  JFS_ASSIGN_OR_RETURN(auto refs, ScanAll(meta_.get(), RecordKind::kSliceRef));
   for (const auto& [k, v] : refs) {
-    auto p = keys::Parse(k);
-    if (p.kind != keys::ParsedKey::Kind::kSliceRef) continue;
+    const RecordKey& p = k;
     JFS_ASSIGN_OR_RETURN(int64_t refs_minus_one, DecodeCounterLE(v));
     if (refs_minus_one < 0) {
       JFS_RETURN_IF_ERROR(DropSlice({p.id, p.index}, &c));
       c.records++;
     } else if (refs_minus_one == 0) {  // one reference: the key is redundant
-      JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+      JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
         JFS_ASSIGN_OR_RETURN(auto now, tx.Get(k));
         if (now && *now == v) tx.Delete(k);
         return Status::OK();
@@ -71,12 +67,12 @@ Result<Volume::Cleaned> Volume::CleanupPendingSlices() {
 
 Result<Volume::Cleaned> Volume::PurgeDelayedSlices(int64_t before_sec) {
   Cleaned c;
-  JFS_ASSIGN_OR_RETURN(auto delayed, ScanAll(engine_.get(), "L"));
+  JFS_ASSIGN_OR_RETURN(auto delayed, ScanAll(meta_.get(), RecordKind::kDelayedSlices));
   for (const auto& [k, v] : delayed) {
-    auto p = keys::Parse(k);
-    if (p.kind != keys::ParsedKey::Kind::kDelayedSlices || p.ts >= before_sec) continue;
+    const RecordKey& p = k;
+    if (p.ts >= before_sec) continue;
     std::vector<SliceId> unused;
-    JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
       unused.clear();
       JFS_ASSIGN_OR_RETURN(auto now, tx.Get(k));
       if (!now) return Status::OK();

@@ -8,8 +8,8 @@ namespace jfsbr {
 
 Result<Volume::Compacted> Volume::CompactChunk(Ino ino, uint32_t index) {
   Compacted c;
-  const std::string ckey = keys::Chunk(ino, index);
-  JFS_ASSIGN_OR_RETURN(auto value, engine_->Get(ckey));
+  const RecordKey ckey = RecordKey::Chunk(ino, index);
+  JFS_ASSIGN_OR_RETURN(auto value, meta_->Get(ckey));
   if (!value || value->size() <= kSliceRecordBytes) return c;
   JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(*value));
   auto segments = ResolveChunk(records);  // holes read as zeros with or without records
@@ -33,7 +33,7 @@ Result<Volume::Compacted> Volume::CompactChunk(Ino ino, uint32_t index) {
   const uint32_t size = static_cast<uint32_t>(data.size());
   std::vector<SliceId> unused;
   bool swapped = false;
-  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
     unused.clear();
     swapped = false;
     JFS_ASSIGN_OR_RETURN(auto now, tx.Get(ckey));
@@ -47,7 +47,7 @@ Result<Volume::Compacted> Volume::CompactChunk(Ino ino, uint32_t index) {
       if (r.id != 0) old.push_back({r.id, r.size});
     }
     if (format_.trash_days > 0) {
-      tx.Put(keys::DelayedSlices(fsi::Now().sec, id), EncodeDelayedSlices(old));
+      tx.Put(RecordKey::DelayedSlices(fsi::Now().sec, id), EncodeDelayedSlices(old));
     } else {
       for (const auto& s : old) {
         JFS_ASSIGN_OR_RETURN(bool gone, fsi::DropSliceRef(tx, s));

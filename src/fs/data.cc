@@ -15,7 +15,7 @@ using fsi::PutAttr;
 
 namespace {
 
-Result<Attr> GetFileAttr(Txn& tx, Ino ino) {
+Result<Attr> GetFileAttr(MetaTxn& tx, Ino ino) {
   JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
   if (a.IsDir()) return Status::IsDirectory("inode " + std::to_string(ino));
   if (a.type != FileType::kFile) {
@@ -33,8 +33,8 @@ void AppendToChunk(std::string* value, const SliceRecord& r) {
   value->append(rec);
 }
 
-Status AppendRecordTx(Txn& tx, Ino ino, uint32_t index, const SliceRecord& r) {
-  std::string key = keys::Chunk(ino, index);
+Status AppendRecordTx(MetaTxn& tx, Ino ino, uint32_t index, const SliceRecord& r) {
+  RecordKey key = RecordKey::Chunk(ino, index);
   JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
   std::string value = v.value_or("");
   if (value.size() % kSliceRecordBytes != 0) {
@@ -48,7 +48,7 @@ Status AppendRecordTx(Txn& tx, Ino ino, uint32_t index, const SliceRecord& r) {
 
 // Sets a's length to new_length and charges the change to its parents' usage
 // and the volume counters.
-Status ChangeLength(Txn& tx, const VolumeFormat& f, Ino ino, Attr* a, uint64_t new_length) {
+Status ChangeLength(MetaTxn& tx, const VolumeFormat& f, Ino ino, Attr* a, uint64_t new_length) {
   int64_t dl = static_cast<int64_t>(new_length) - static_cast<int64_t>(a->length);
   int64_t ds = Align4K(new_length) - Align4K(a->length);
   a->length = new_length;
@@ -129,7 +129,7 @@ Status Volume::AttachSlices(Ino ino, const std::vector<ChunkSlice>& slices) {
   for (const auto& s : slices) {
     start = std::min(start, uint64_t{s.index} * kChunkSize + s.record.pos);
   }
-  return RunTxn(engine_.get(), [&](Txn& tx) {
+  return meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr a, GetFileAttr(tx, ino));
     JFS_RETURN_IF_ERROR(fsi::CheckWrite(ino, a, start));
     uint64_t end = a.length;
@@ -152,7 +152,7 @@ Status Volume::Write(Ino ino, uint64_t offset, std::string_view data) {
 }
 
 Result<std::vector<SliceRecord>> Volume::ReadChunk(Ino ino, uint32_t index) {
-  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Chunk(ino, index)));
+  JFS_ASSIGN_OR_RETURN(auto v, meta_->Get(RecordKey::Chunk(ino, index)));
   if (!v) return std::vector<SliceRecord>{};
   return DecodeChunk(*v);
 }
@@ -207,7 +207,7 @@ Result<std::string> Volume::Read(Ino ino, uint64_t offset, uint64_t len) {
 
 Status Volume::Truncate(Ino ino, uint64_t length) {
   JFS_RETURN_IF_ERROR(write_refusal_);
-  return RunTxn(engine_.get(), [&](Txn& tx) {
+  return meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr a, GetFileAttr(tx, ino));
     JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "truncate"));
     if (length == a.length) return Status::OK();
@@ -216,15 +216,15 @@ Status Volume::Truncate(Ino ino, uint64_t length) {
     uint32_t first = static_cast<uint32_t>(left / kChunkSize);
     uint32_t last = static_cast<uint32_t>(right / kChunkSize);
     if (last - first > 1) {
-      std::vector<std::string> middle;
+      std::vector<uint32_t> middle;
       JFS_RETURN_IF_ERROR(
-          tx.Scan(keys::Chunk(ino, first + 1), keys::Chunk(ino, last), [&](auto k, auto) {
-            middle.emplace_back(k);
+          tx.Scan(RecordRange::Chunks(ino, first + 1, last), [&](const RecordKey& k, auto) {
+            middle.push_back(k.index);
             return true;
           }));
-      for (const auto& k : middle) {
-        JFS_RETURN_IF_ERROR(AppendRecordTx(tx, ino, keys::Parse(k).index,
-                                           {0, 0, 0, 0, static_cast<uint32_t>(kChunkSize)}));
+      for (uint32_t index : middle) {
+        JFS_RETURN_IF_ERROR(
+            AppendRecordTx(tx, ino, index, {0, 0, 0, 0, static_cast<uint32_t>(kChunkSize)}));
       }
     }
     uint64_t first_end = (uint64_t{first} + 1) * kChunkSize;
@@ -243,15 +243,14 @@ Status Volume::Truncate(Ino ino, uint64_t length) {
 }
 
 Status Volume::DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned) {
-  std::vector<std::string> chunk_keys;
-  std::string prefix = keys::InodePrefix(ino) + "C";
-  JFS_RETURN_IF_ERROR(engine_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
-    chunk_keys.emplace_back(k);
+  std::vector<RecordKey> chunk_keys;
+  JFS_RETURN_IF_ERROR(meta_->Scan(RecordRange::Chunks(ino), [&](const RecordKey& k, auto) {
+    chunk_keys.push_back(k);
     return true;
   }));
   for (const auto& ck : chunk_keys) {
     std::vector<SliceId> unreferenced;
-    JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
       unreferenced.clear();
       JFS_ASSIGN_OR_RETURN(auto v, tx.Get(ck));
       if (!v) return Status::OK();
@@ -266,9 +265,10 @@ Status Volume::DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned) {
     }));
     for (const auto& s : unreferenced) JFS_RETURN_IF_ERROR(DropSlice(s, cleaned));
   }
-  WriteBatch b;
-  b.Delete(keys::DelFile(ino, length));
-  return engine_->Commit(b);
+  return meta_->Transact([&](MetaTxn& tx) {
+    tx.Delete(RecordKey::DelFile(ino, length));
+    return Status::OK();
+  });
 }
 
 Status Volume::DropSlice(const SliceId& s, Cleaned* cleaned) {
@@ -281,9 +281,10 @@ Status Volume::DropSlice(const SliceId& s, Cleaned* cleaned) {
     }
     if (cleaned) cleaned->slices++, cleaned->bytes += s.size;
   }
-  WriteBatch b;
-  b.Delete(keys::SliceRef(s.id, s.size));
-  return engine_->Commit(b);
+  return meta_->Transact([&](MetaTxn& tx) {
+    tx.Delete(RecordKey::SliceRef(s.id, s.size));
+    return Status::OK();
+  });
 }
 
 }  // namespace jfsbr

@@ -74,8 +74,7 @@ Attr RootLikeDir(uint16_t mode, fsi::Timespec now) {
   return a;
 }
 
-Result<VolumeFormat> Reformat(KvEngine* engine, const std::string& old_json,
-                              const FormatOptions& opts) {
+Result<VolumeFormat> Reformat(Meta* meta, const std::string& old_json, const FormatOptions& opts) {
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(old_json));
   if (f.name != opts.name) {
     return Status::InvalidArgument("volume is named '" + f.name + "', not '" + opts.name +
@@ -91,10 +90,12 @@ Result<VolumeFormat> Reformat(KvEngine* engine, const std::string& old_json,
     if (!opts.session_token.empty()) f.session_token = opts.session_token;
     if (sealed) JFS_ASSIGN_OR_RETURN(f, SealSecrets(std::move(f)));
   }
-  WriteBatch b;
-  b.Expect(keys::Setting(), old_json);
-  b.Put(keys::Setting(), EncodeSetting(f));
-  JFS_RETURN_IF_ERROR(engine->Commit(b));
+  // Only over the setting read: a concurrent format or reformat conflicts.
+  auto tx = meta->Begin();
+  JFS_ASSIGN_OR_RETURN(auto now, tx->Get(RecordKey::Setting()));
+  if (now != old_json) return Status::Conflict("the setting changed while it was rewritten");
+  tx->Put(RecordKey::Setting(), EncodeSetting(f));
+  JFS_RETURN_IF_ERROR(tx->Commit());
   return f;
 }
 
@@ -114,19 +115,18 @@ Status CheckName(std::string_view name) {
   return Status::OK();
 }
 
-Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
+Result<VolumeFormat> FormatVolume(Meta* meta, const FormatOptions& opts) {
   JFS_RETURN_IF_ERROR(CheckVolumeName(opts.name));
-  JFS_ASSIGN_OR_RETURN(auto existing, engine->Get(keys::Setting()));
+  JFS_ASSIGN_OR_RETURN(auto existing, meta->Get(RecordKey::Setting()));
   if (existing) {
     if (!opts.force) {
       return Status::Exists(
           "the engine already holds a formatted volume; use --force to "
           "rewrite its setting");
     }
-    return Reformat(engine, *existing, opts);
+    return Reformat(meta, *existing, opts);
   }
-  bool empty = true;
-  JFS_RETURN_IF_ERROR(engine->Scan("", "", [&](auto, auto) { return empty = false; }));
+  JFS_ASSIGN_OR_RETURN(bool empty, meta->Empty());
   if (!empty) return Status::Exists("the engine is not empty but holds no volume setting");
 
   VolumeFormat f;
@@ -157,19 +157,22 @@ Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
   JFS_RETURN_IF_ERROR(store->Put("juicefs_uuid", f.uuid).Annotate("write juicefs_uuid"));
 
   auto now = fsi::Now();
-  WriteBatch b;
-  b.Expect(keys::Setting(), std::nullopt);
+  // One transaction, over the absent setting: a concurrent format conflicts.
+  auto tx = meta->Begin();
+  JFS_ASSIGN_OR_RETURN(auto raced, tx->Get(RecordKey::Setting()));
+  if (raced) return Status::Conflict("another format of the same engine ran at the same time");
+  MetaTxn& b = *tx;
   if (f.trash_days > 0) {
-    b.Put(keys::Attr(kTrashInode), EncodeAttr(RootLikeDir(0555, now)));
-    b.Put(keys::DirStat(kTrashInode), EncodeDirStat({}));
+    b.Put(RecordKey::Attr(kTrashInode), EncodeAttr(RootLikeDir(0555, now)));
+    b.Put(RecordKey::DirStat(kTrashInode), EncodeDirStat({}));
   }
-  b.Put(keys::Setting(), EncodeSetting(f));
-  b.Put(keys::Attr(kRootInode), EncodeAttr(RootLikeDir(0777, now)));
-  b.AddLE64(keys::Counter("nextInode"), 2);
-  b.AddLE64(keys::Counter("nextChunk"), 1);
+  b.Put(RecordKey::Setting(), EncodeSetting(f));
+  b.Put(RecordKey::Attr(kRootInode), EncodeAttr(RootLikeDir(0777, now)));
+  b.Add(RecordKey::Counter("nextInode"), 2);
+  b.Add(RecordKey::Counter("nextChunk"), 1);
   // JuiceFS builds these usage records lazily; we write them up front.
-  b.Put(keys::DirStat(kRootInode), EncodeDirStat({}));
-  Status st = engine->Commit(b);
+  b.Put(RecordKey::DirStat(kRootInode), EncodeDirStat({}));
+  Status st = tx->Commit();
   if (!st.ok()) {
     (void)store->Delete("juicefs_uuid");
     return st;
@@ -177,16 +180,16 @@ Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts) {
   return f;
 }
 
-Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine) {
-  JFS_ASSIGN_OR_RETURN(auto setting, engine->Get(keys::Setting()));
+Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<Meta> meta) {
+  JFS_ASSIGN_OR_RETURN(auto setting, meta->Get(RecordKey::Setting()));
   if (!setting) {
-    return Status::NotFound("database is not formatted: no volume in " + engine->Describe() +
+    return Status::NotFound("database is not formatted: no volume in " + meta->Describe() +
                             " (run 'jfsbr format' first)");
   }
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
   auto store = OpenVolumeStore(f);
   if (!store.ok()) return store.status().Annotate("volume " + f.name);
-  return Open(std::move(engine), std::move(*store));
+  return Open(std::move(meta), std::move(*store));
 }
 
 namespace {
@@ -226,8 +229,8 @@ Result<std::unique_ptr<ObjectStore>> OpenVolumeStore(const VolumeFormat& sealed)
   return WithEncryption(std::move(store), std::move(*cipher));
 }
 
-Volume::Volume(std::unique_ptr<KvEngine> e, std::unique_ptr<ObjectStore> s, VolumeFormat f)
-    : engine_(std::move(e)), store_(std::move(s)), format_(std::move(f)) {
+Volume::Volume(std::unique_ptr<Meta> m, std::unique_ptr<ObjectStore> s, VolumeFormat f)
+    : meta_(std::move(m)), store_(std::move(s)), format_(std::move(f)) {
   auto codec = BlockCodec::ForSetting(format_.compression);
   if (codec.ok()) {
     codec_ = *codec;
@@ -236,17 +239,19 @@ Volume::Volume(std::unique_ptr<KvEngine> e, std::unique_ptr<ObjectStore> s, Volu
   }
 }
 
-Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<KvEngine> engine,
+Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<Meta> meta,
                                              std::unique_ptr<ObjectStore> store) {
-  JFS_ASSIGN_OR_RETURN(auto setting, engine->Get(keys::Setting()));
+  JFS_ASSIGN_OR_RETURN(auto setting, meta->Get(RecordKey::Setting()));
   if (!setting) return Status::NotFound("database is not formatted");
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
   bool quotas = false;  // any QD, QU or QG record
-  JFS_RETURN_IF_ERROR(engine->Scan("Q", keys::PrefixEnd("Q"), [&](auto, auto) {
-    quotas = true;
-    return false;
-  }));
-  std::unique_ptr<Volume> vol(new Volume(std::move(engine), std::move(store), std::move(f)));
+  for (RecordKind k : {RecordKind::kDirQuota, RecordKind::kUserQuota, RecordKind::kGroupQuota}) {
+    JFS_RETURN_IF_ERROR(meta->Scan(RecordRange::Kind(k), [&](const RecordKey&, auto) {
+      quotas = true;
+      return false;
+    }));
+  }
+  std::unique_ptr<Volume> vol(new Volume(std::move(meta), std::move(store), std::move(f)));
   vol->write_refusal_ = fsi::QuotaRefusal(vol->format_.user_group_quota, quotas);
   return vol;
 }
@@ -256,8 +261,8 @@ Result<uint64_t> Volume::Allocate(Batch* b, std::string_view counter, uint64_t s
   if (b->next >= b->end) {
     // Take [v, v+size) by raising the counter to v+size, as JuiceFS's incrBy.
     uint64_t got = 0;
-    JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
-      std::string key = keys::Counter(counter);
+    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+      RecordKey key = RecordKey::Counter(counter);
       JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
       int64_t cur = 0;
       if (v) {
@@ -288,7 +293,7 @@ Result<uint64_t> Volume::NextSliceId() {
 }
 
 Result<int64_t> Volume::Counter(std::string_view name) {
-  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Counter(name)));
+  JFS_ASSIGN_OR_RETURN(auto v, meta_->Get(RecordKey::Counter(name)));
   if (!v) return int64_t{0};
   return IsTimestampCounter(name) ? DecodeCounterBE(*v) : DecodeCounterLE(*v);
 }

@@ -8,13 +8,12 @@
 #include <unordered_set>
 
 #include "model/block.h"
-#include "model/keys.h"
 #include "util/task_group.h"
 
 namespace jfsbr {
 namespace {
 
-using Kind = keys::ParsedKey::Kind;
+using Kind = RecordKind;
 
 struct Block {
   std::string key;
@@ -24,29 +23,29 @@ struct Block {
 };
 
 // Inodes waiting for deletion (D keys): their data is not checked.
-Result<std::unordered_set<Ino>> DeletedFiles(KvReader* snap) {
+Result<std::unordered_set<Ino>> DeletedFiles(MetaReader* snap) {
   std::unordered_set<Ino> deleted;
-  JFS_RETURN_IF_ERROR(snap->Scan("D", "E", [&](auto k, auto) {
-    auto p = keys::Parse(k);
-    if (p.kind == Kind::kDelFile) deleted.insert(p.ino);
+  JFS_RETURN_IF_ERROR(snap->Scan(RecordRange::Kind(Kind::kDelFile), [&](const RecordKey& p, auto) {
+    deleted.insert(p.ino);
     return true;
   }));
   return deleted;
 }
 
 // Calls fn(ino, record) for every slice record of every file not waiting for deletion.
-Status ForEachSliceRecord(KvReader* snap, const std::unordered_set<Ino>& deleted,
+Status ForEachSliceRecord(MetaReader* snap, const std::unordered_set<Ino>& deleted,
                           const std::function<void(Ino, const SliceRecord&)>& fn) {
-  return ScanChecked(snap, "A", "B", [&](std::string_view k, std::string_view v) -> Status {
-    auto p = keys::Parse(k);
-    if (p.kind != Kind::kChunk || deleted.count(p.ino)) return Status::OK();
-    auto records = DecodeChunk(v);
-    if (!records.ok()) return records.status().Annotate("chunk of inode " + std::to_string(p.ino));
-    for (const auto& r : *records) {
-      if (r.id != 0) fn(p.ino, r);
-    }
-    return Status::OK();
-  });
+  return snap->ScanChecked(
+      RecordRange::Kind(Kind::kChunk), [&](const RecordKey& p, std::string_view v) -> Status {
+        if (deleted.count(p.ino)) return Status::OK();
+        auto records = DecodeChunk(v);
+        if (!records.ok())
+          return records.status().Annotate("chunk of inode " + std::to_string(p.ino));
+        for (const auto& r : *records) {
+          if (r.id != 0) fn(p.ino, r);
+        }
+        return Status::OK();
+      });
 }
 
 // Every slice the files use, sorted by id, one entry each: 24 bytes a slice.
@@ -57,16 +56,15 @@ struct SliceUse {
 };
 
 // The blocks of every slice record of the files in `inodes`.
-Status CollectBlocks(KvReader* snap, const VolumeFormat& f, const std::vector<Ino>& inodes,
+Status CollectBlocks(MetaReader* snap, const VolumeFormat& f, const std::vector<Ino>& inodes,
                      std::vector<Block>* blocks) {
   const uint64_t bs = f.BlockBytes();
   JFS_ASSIGN_OR_RETURN(auto deleted, DeletedFiles(snap));
   for (Ino ino : inodes) {
     if (deleted.count(ino)) continue;
     std::unordered_set<uint64_t> seen;
-    std::string prefix = keys::InodePrefix(ino) + "C";
-    JFS_RETURN_IF_ERROR(ScanChecked(
-        snap, prefix, keys::PrefixEnd(prefix), [&](std::string_view, std::string_view v) -> Status {
+    JFS_RETURN_IF_ERROR(snap->ScanChecked(
+        RecordRange::Chunks(ino), [&](const RecordKey&, std::string_view v) -> Status {
           auto records = DecodeChunk(v);
           if (!records.ok())
             return records.status().Annotate("chunk of inode " + std::to_string(ino));
@@ -165,7 +163,7 @@ class BlockChecker {
 // The whole volume: every slice the files use, its blocks counted off in one
 // parallel listing; only the blocks of slices not fully seen are asked for by
 // HEAD. Memory: 28 bytes a slice.
-Status CheckAllBlocks(Volume* vol, KvReader* snap, bool check_size, int threads,
+Status CheckAllBlocks(Volume* vol, MetaReader* snap, bool check_size, int threads,
                       BlockChecker* checker, FsckReport* r) {
   const auto& f = vol->format();
   const uint64_t bs = f.BlockBytes();
@@ -242,9 +240,8 @@ std::string PathOf(Volume* vol, Ino ino) {
     if (!a.ok()) return "inode:" + std::to_string(ino);
     Ino parent = a->parent;
     if (parent == 0) {  // hard links: any directory a parent counter names
-      std::string prefix = keys::InodePrefix(cur) + "P";
-      (void)vol->engine()->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
-        parent = keys::Parse(k).other;
+      (void)vol->meta()->Scan(RecordRange::Parents(cur), [&](const RecordKey& k, auto) {
+        parent = k.other;
         return false;
       });
     }
@@ -258,7 +255,7 @@ std::string PathOf(Volume* vol, Ino ino) {
 
 Result<FsckReport> Fsck(Volume* vol, const FsckOptions& opts) {
   FsckReport r;
-  JFS_ASSIGN_OR_RETURN(auto snap, vol->engine()->Snapshot());
+  JFS_ASSIGN_OR_RETURN(auto snap, vol->meta()->Snapshot());
   JFS_ASSIGN_OR_RETURN(r.check, CheckVolume(snap.get()));
   const bool whole = opts.path.empty() || opts.path == "/";
   std::vector<Ino> inodes;
@@ -282,7 +279,7 @@ Result<FsckReport> Fsck(Volume* vol, const FsckOptions& opts) {
     r.broken.push_back({ino, PathOf(vol, ino), lost});
   }
   if (opts.repair && !r.check.repairs.empty()) {
-    JFS_ASSIGN_OR_RETURN(r.repairs, ApplyRepairs(vol->engine(), r.check.repairs));
+    JFS_ASSIGN_OR_RETURN(r.repairs, ApplyRepairs(vol->meta(), r.check.repairs));
   }
   return r;
 }

@@ -7,9 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "model/block.h"
-#include "model/keys.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
 
@@ -19,7 +18,7 @@ namespace {
 class FsckTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto e = OpenEngine("rocksdb://" + dir_.path() + "/meta", /*create=*/true);
+    auto e = OpenMeta("rocksdb://" + dir_.path() + "/meta", /*create=*/true);
     ASSERT_TRUE(e.ok());
     FormatOptions o;
     o.name = "fsckvol";
@@ -92,9 +91,9 @@ TEST_F(FsckTest, ADamagedSharedSliceBreaksEveryFileUsingIt) {
   auto twin =
       vol_->CreateFile(kRootInode, "twin", {.mode = 0644}, 5 << 20, {ChunkSlice{0, (*recs)[0]}});
   ASSERT_TRUE(twin.ok()) << twin.status().ToString();
-  WriteBatch b;
-  b.Put(keys::SliceRef((*recs)[0].id, (*recs)[0].size), EncodeCounterLE(1));
-  ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+  RecordBatch b;
+  b.Put(RecordKey::SliceRef((*recs)[0].id, (*recs)[0].size), EncodeCounterLE(1));
+  ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
   ASSERT_TRUE(MustFsck().ok());
   ASSERT_TRUE(vol_->store()->Delete(BlockKey((*recs)[0].id, 0, 4 << 20, false)).ok());
   auto r = MustFsck();
@@ -112,12 +111,12 @@ TEST_F(FsckTest, RepairFixesNlinkAndDirStat) {
   auto d = vol_->GetAttr(dir_ino_);
   ASSERT_TRUE(d.ok());
   d->nlink = 9;
-  WriteBatch b;
-  b.Put(keys::Attr(other_), EncodeAttr(*a));
-  b.Put(keys::Attr(dir_ino_), EncodeAttr(*d));
-  b.Put(keys::DirStat(dir_ino_), EncodeDirStat({1, 4096, 5}));
-  b.Put(keys::Counter("usedSpace"), EncodeCounterLE(12345));
-  ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+  RecordBatch b;
+  b.Put(RecordKey::Attr(other_), EncodeAttr(*a));
+  b.Put(RecordKey::Attr(dir_ino_), EncodeAttr(*d));
+  b.Put(RecordKey::DirStat(dir_ino_), EncodeDirStat({1, 4096, 5}));
+  b.Put(RecordKey::Counter("usedSpace"), EncodeCounterLE(12345));
+  ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
   auto r = MustFsck();
   EXPECT_FALSE(r.check.ok());
   EXPECT_EQ(r.check.problem_count, 2u);  // the nlinks
@@ -127,7 +126,7 @@ TEST_F(FsckTest, RepairFixesNlinkAndDirStat) {
   r = MustFsck({.repair = true});
   EXPECT_EQ(r.repairs.applied.size(), 4u);
   EXPECT_TRUE(r.repairs.skipped.empty());
-  auto snap = vol_->engine()->Snapshot();
+  auto snap = vol_->meta()->Snapshot();
   ASSERT_TRUE(snap.ok());
   auto after = CheckVolume(snap->get());
   ASSERT_TRUE(after.ok());
@@ -141,19 +140,19 @@ TEST_F(FsckTest, RepairSkipsARecordChangedSinceTheCheck) {
   auto a = vol_->GetAttr(other_);
   ASSERT_TRUE(a.ok());
   a->nlink = 7;
-  WriteBatch b;
-  b.Put(keys::Attr(other_), EncodeAttr(*a));
-  ASSERT_TRUE(vol_->engine()->Commit(b).ok());
-  auto snap = vol_->engine()->Snapshot();
+  RecordBatch b;
+  b.Put(RecordKey::Attr(other_), EncodeAttr(*a));
+  ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
+  auto snap = vol_->meta()->Snapshot();
   ASSERT_TRUE(snap.ok());
   auto report = CheckVolume(snap->get());
   ASSERT_TRUE(report.ok());
   ASSERT_EQ(report->repairs.size(), 1u);
   a->nlink = 3;  // someone else wrote it meanwhile
-  WriteBatch c;
-  c.Put(keys::Attr(other_), EncodeAttr(*a));
-  ASSERT_TRUE(vol_->engine()->Commit(c).ok());
-  auto applied = ApplyRepairs(vol_->engine(), report->repairs);
+  RecordBatch c;
+  c.Put(RecordKey::Attr(other_), EncodeAttr(*a));
+  ASSERT_TRUE(c.CommitTo(vol_->meta()).ok());
+  auto applied = ApplyRepairs(vol_->meta(), report->repairs);
   ASSERT_TRUE(applied.ok());
   EXPECT_TRUE(applied->applied.empty());
   EXPECT_EQ(applied->skipped.size(), 1u);
@@ -174,7 +173,7 @@ TEST(FsckDelayedSlices, RepairAndPurgeKeepASharedSliceReadable) {
   const std::string want = std::string(1000, 'a') + std::string(1000, 'b') + std::string(1000, 'a');
   // The clone: b's chunk names a's slices, and each slice's ref goes up.
   Ino b = CreateTestFile(vol, kRootInode, "b", "");
-  auto chunk = vol->engine()->Get(keys::Chunk(a, 0));
+  auto chunk = vol->meta()->Get(RecordKey::Chunk(a, 0));
   ASSERT_TRUE(chunk.ok() && *chunk);
   auto recs = DecodeChunk(**chunk);
   ASSERT_TRUE(recs.ok());
@@ -182,11 +181,11 @@ TEST(FsckDelayedSlices, RepairAndPurgeKeepASharedSliceReadable) {
   auto battr = vol->GetAttr(b);
   ASSERT_TRUE(battr.ok());
   battr->length = want.size();
-  WriteBatch clone;
-  clone.Put(keys::Chunk(b, 0), **chunk);
-  clone.Put(keys::Attr(b), EncodeAttr(*battr));
-  for (const auto& r : *recs) clone.Put(keys::SliceRef(r.id, r.size), EncodeCounterLE(1));
-  ASSERT_TRUE(vol->engine()->Commit(clone).ok());
+  RecordBatch clone;
+  clone.Put(RecordKey::Chunk(b, 0), **chunk);
+  clone.Put(RecordKey::Attr(b), EncodeAttr(*battr));
+  for (const auto& r : *recs) clone.Put(RecordKey::SliceRef(r.id, r.size), EncodeCounterLE(1));
+  ASSERT_TRUE(clone.CommitTo(vol->meta()).ok());
   auto done = vol->CompactChunk(a, 0);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   ASSERT_TRUE(done->changed);

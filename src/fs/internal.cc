@@ -26,15 +26,15 @@ void SetCtime(Attr* a, Timespec t) {
   a->ctimensec = t.nsec;
 }
 
-Result<Attr> GetAttr(Txn& tx, Ino ino) {
-  JFS_ASSIGN_OR_RETURN(auto v, tx.Get(keys::Attr(ino)));
+Result<Attr> GetAttr(MetaTxn& tx, Ino ino) {
+  JFS_ASSIGN_OR_RETURN(auto v, tx.Get(RecordKey::Attr(ino)));
   if (!v) return Status::NotFound("inode " + std::to_string(ino));
   auto a = DecodeAttr(*v);
   if (!a.ok()) return a.status().Annotate("inode " + std::to_string(ino));
   return a;
 }
 
-Result<Attr> GetDirAttr(Txn& tx, Ino parent) {
+Result<Attr> GetDirAttr(MetaTxn& tx, Ino parent) {
   JFS_ASSIGN_OR_RETURN(Attr a, GetAttr(tx, parent));
   if (!a.IsDir()) return Status::NotDirectory("inode " + std::to_string(parent));
   return a;
@@ -47,12 +47,11 @@ DirStat ChildStat(FileType type, uint64_t length) {
 
 namespace {
 
-Result<DirStat> RebuildDirStat(Txn& tx, Ino dir) {
+Result<DirStat> RebuildDirStat(MetaTxn& tx, Ino dir) {
   DirStat st;
   std::vector<Ino> children;
   Status scan_error;
-  std::string prefix = keys::EntryPrefix(dir);
-  JFS_RETURN_IF_ERROR(tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto, auto v) {
+  JFS_RETURN_IF_ERROR(tx.Scan(RecordRange::Entries(dir), [&](const RecordKey&, auto v) {
     auto d = DecodeDentry(v);
     if (!d.ok()) {
       scan_error = d.status();
@@ -74,11 +73,11 @@ Result<DirStat> RebuildDirStat(Txn& tx, Ino dir) {
 
 }  // namespace
 
-Status UpdateDirStat(Txn& tx, const VolumeFormat& f, Ino dir, const DirStat& delta) {
+Status UpdateDirStat(MetaTxn& tx, const VolumeFormat& f, Ino dir, const DirStat& delta) {
   if (!f.dir_stats || (delta.length == 0 && delta.space == 0 && delta.inodes == 0)) {
     return Status::OK();
   }
-  std::string key = keys::DirStat(dir);
+  RecordKey key = RecordKey::DirStat(dir);
   JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
   DirStat st;
   if (v) {
@@ -93,21 +92,20 @@ Status UpdateDirStat(Txn& tx, const VolumeFormat& f, Ino dir, const DirStat& del
   return Status::OK();
 }
 
-Result<std::vector<std::pair<Ino, int64_t>>> Parents(Txn& tx, Ino ino, const Attr& a) {
+Result<std::vector<std::pair<Ino, int64_t>>> Parents(MetaTxn& tx, Ino ino, const Attr& a) {
   std::vector<std::pair<Ino, int64_t>> out;
   if (a.parent > 0) {
     out.emplace_back(a.parent, 1);
     return out;
   }
-  std::string prefix = keys::InodePrefix(ino) + "P";
-  JFS_RETURN_IF_ERROR(tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
-    out.emplace_back(keys::Parse(k).other, 0);
+  JFS_RETURN_IF_ERROR(tx.Scan(RecordRange::Parents(ino), [&](const RecordKey& k, auto) {
+    out.emplace_back(k.other, 0);
     return true;
   }));
   // Read the counters through the txn so that a concurrent link conflicts.
   std::vector<std::pair<Ino, int64_t>> counted;
   for (auto& [p, n] : out) {
-    JFS_ASSIGN_OR_RETURN(auto v, tx.Get(keys::Parent(ino, p)));
+    JFS_ASSIGN_OR_RETURN(auto v, tx.Get(RecordKey::Parent(ino, p)));
     if (!v) continue;
     JFS_ASSIGN_OR_RETURN(n, DecodeCounterLE(*v));
     if (n > 0) counted.emplace_back(p, n);
@@ -115,8 +113,8 @@ Result<std::vector<std::pair<Ino, int64_t>>> Parents(Txn& tx, Ino ino, const Att
   return counted;
 }
 
-Result<bool> DropSliceRef(Txn& tx, const SliceId& s) {
-  std::string kkey = keys::SliceRef(s.id, s.size);
+Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s) {
+  RecordKey kkey = RecordKey::SliceRef(s.id, s.size);
   JFS_ASSIGN_OR_RETURN(auto kv, tx.Get(kkey));
   int64_t refs_minus_one = 0;
   if (kv) {

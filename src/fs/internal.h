@@ -5,9 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "kv/txn.h"
+#include "meta/meta.h"
 #include "model/attr.h"
-#include "model/keys.h"
 #include "model/records.h"
 #include "model/setting.h"
 
@@ -22,27 +21,29 @@ void SetMtime(Attr* a, Timespec t);  // mtime and ctime
 void SetCtime(Attr* a, Timespec t);
 
 // The attr of ino read in the txn; kNotFound if absent.
-Result<Attr> GetAttr(Txn& tx, Ino ino);
-inline void PutAttr(Txn& tx, Ino ino, const Attr& a) { tx.Put(keys::Attr(ino), EncodeAttr(a)); }
+Result<Attr> GetAttr(MetaTxn& tx, Ino ino);
+inline void PutAttr(MetaTxn& tx, Ino ino, const Attr& a) {
+  tx.Put(RecordKey::Attr(ino), EncodeAttr(a));
+}
 // The dir attr of parent; kNotFound / kNotDirectory otherwise.
-Result<Attr> GetDirAttr(Txn& tx, Ino parent);
+Result<Attr> GetDirAttr(MetaTxn& tx, Ino parent);
 
 // Adds delta to dir's usage record (U) when the volume keeps dir stats. A
 // missing record is first rebuilt from the directory's children.
-Status UpdateDirStat(Txn& tx, const VolumeFormat& f, Ino dir, const DirStat& delta);
+Status UpdateDirStat(MetaTxn& tx, const VolumeFormat& f, Ino dir, const DirStat& delta);
 // The directories ino is linked from, with the number of links in each.
-Result<std::vector<std::pair<Ino, int64_t>>> Parents(Txn& tx, Ino ino, const Attr& a);
+Result<std::vector<std::pair<Ino, int64_t>>> Parents(MetaTxn& tx, Ino ino, const Attr& a);
 // What a child of this type and length adds to its parent's usage record.
 DirStat ChildStat(FileType type, uint64_t length);
 
 // Volume-wide usage counters.
-inline void AddUsage(Txn& tx, int64_t space, int64_t inodes) {
-  if (space != 0) tx.AddLE64(keys::Counter("usedSpace"), space);
-  if (inodes != 0) tx.AddLE64(keys::Counter("totalInodes"), inodes);
+inline void AddUsage(MetaTxn& tx, int64_t space, int64_t inodes) {
+  if (space != 0) tx.Add(RecordKey::Counter("usedSpace"), space);
+  if (inodes != 0) tx.Add(RecordKey::Counter("totalInodes"), inodes);
 }
 
 // Drops one reference of slice s (K holds refs-1; absent means one ref).
 // Returns true when nothing uses the slice any more (K went below zero).
-Result<bool> DropSliceRef(Txn& tx, const SliceId& s);
+Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s);
 
 }  // namespace jfsbr::fsi

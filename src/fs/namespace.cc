@@ -35,19 +35,18 @@ Status CheckNotTrashRoot(Ino parent, std::string_view name) {
   return Status::OK();
 }
 
-Status CheckEmptyDir(Txn& tx, Ino dir) {
+Status CheckEmptyDir(MetaTxn& tx, Ino dir) {
   bool empty = true;
-  std::string prefix = keys::EntryPrefix(dir);
   JFS_RETURN_IF_ERROR(
-      tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto, auto) { return empty = false; }));
+      tx.Scan(RecordRange::Entries(dir), [&](const RecordKey&, auto) { return empty = false; }));
   if (!empty) return Status::NotEmpty("directory inode " + std::to_string(dir));
   return Status::OK();
 }
 
-Status DeleteByPrefix(Txn& tx, const std::string& prefix) {
-  std::vector<std::string> doomed;
-  JFS_RETURN_IF_ERROR(tx.Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
-    doomed.emplace_back(k);
+Status DeleteAll(MetaTxn& tx, const RecordRange& range) {
+  std::vector<RecordKey> doomed;
+  JFS_RETURN_IF_ERROR(tx.Scan(range, [&](const RecordKey& k, auto) {
+    doomed.push_back(k);
     return true;
   }));
   for (const auto& k : doomed) tx.Delete(k);
@@ -64,31 +63,31 @@ std::string TrashEntryName(Ino parent, Ino ino, std::string_view name) {
 // Drops one link of a non-directory node ino (attr a) from parent. When it was
 // the last link the node is deleted: a file leaves a D record whose data the
 // caller deletes (returned through deleted_length).
-Status DropLink(Txn& tx, Ino parent, Ino ino, Attr a, std::optional<uint64_t>* deleted_length) {
+Status DropLink(MetaTxn& tx, Ino parent, Ino ino, Attr a, std::optional<uint64_t>* deleted_length) {
   a.nlink = a.nlink > 0 ? a.nlink - 1 : 0;
   if (a.nlink > 0) {
     fsi::SetCtime(&a, fsi::Now());
     PutAttr(tx, ino, a);
-    if (a.parent == 0) tx.AddLE64(keys::Parent(ino, parent), -1);
+    if (a.parent == 0) tx.Add(RecordKey::Parent(ino, parent), -1);
     return Status::OK();
   }
   if (a.type == FileType::kFile) {
-    tx.Put(keys::DelFile(ino, a.length), EncodeDelFileTime(fsi::Now().sec));
+    tx.Put(RecordKey::DelFile(ino, a.length), EncodeDelFileTime(fsi::Now().sec));
     *deleted_length = a.length;
   }
-  if (a.type == FileType::kSymlink) tx.Delete(keys::Symlink(ino));
-  tx.Delete(keys::Attr(ino));
-  JFS_RETURN_IF_ERROR(DeleteByPrefix(tx, keys::XattrPrefix(ino)));
-  if (a.parent == 0) JFS_RETURN_IF_ERROR(DeleteByPrefix(tx, keys::InodePrefix(ino) + "P"));
+  if (a.type == FileType::kSymlink) tx.Delete(RecordKey::Symlink(ino));
+  tx.Delete(RecordKey::Attr(ino));
+  JFS_RETURN_IF_ERROR(DeleteAll(tx, RecordRange::Xattrs(ino)));
+  if (a.parent == 0) JFS_RETURN_IF_ERROR(DeleteAll(tx, RecordRange::Parents(ino)));
   fsi::AddUsage(tx, -Align4K(a.type == FileType::kFile ? a.length : 0), -1);
   return Status::OK();
 }
 
 // Deletes an empty directory node for good.
-Status DropDir(Txn& tx, Ino ino) {
-  tx.Delete(keys::Attr(ino));
-  tx.Delete(keys::DirStat(ino));
-  JFS_RETURN_IF_ERROR(DeleteByPrefix(tx, keys::XattrPrefix(ino)));
+Status DropDir(MetaTxn& tx, Ino ino) {
+  tx.Delete(RecordKey::Attr(ino));
+  tx.Delete(RecordKey::DirStat(ino));
+  JFS_RETURN_IF_ERROR(DeleteAll(tx, RecordRange::Xattrs(ino)));
   fsi::AddUsage(tx, -Align4K(0), -1);
   return Status::OK();
 }
@@ -96,12 +95,12 @@ Status DropDir(Txn& tx, Ino ino) {
 // Takes the node of a removed entry (parent, name) -> d out of the namespace:
 // into the hourly trash dir when there is one (trash > 0), otherwise for good
 // (a directory) or by one link (anything else).
-Status Discard(Txn& tx, const VolumeFormat& f, Ino parent, std::string_view name,
+Status Discard(MetaTxn& tx, const VolumeFormat& f, Ino parent, std::string_view name,
                const std::string& entry, const Dentry& d, Attr a, Ino trash,
                std::optional<uint64_t>* deleted_length) {
   bool is_dir = d.type == FileType::kDirectory;
   bool to_trash = trash > 0 && (a.flags & kFlagSkipTrash) == 0;
-  std::string tkey = keys::Entry(trash, TrashEntryName(parent, d.ino, name));
+  RecordKey tkey = RecordKey::Entry(trash, TrashEntryName(parent, d.ino, name));
   if (to_trash && !is_dir && a.nlink > 1) {  // that link is in the trash already
     JFS_ASSIGN_OR_RETURN(auto already, tx.Get(tkey));
     if (already) to_trash = false;
@@ -113,8 +112,8 @@ Status Discard(Txn& tx, const VolumeFormat& f, Ino parent, std::string_view name
   if (a.parent > 0) {
     a.parent = trash;
   } else {
-    tx.AddLE64(keys::Parent(d.ino, trash), 1);
-    tx.AddLE64(keys::Parent(d.ino, parent), -1);
+    tx.Add(RecordKey::Parent(d.ino, trash), 1);
+    tx.Add(RecordKey::Parent(d.ino, parent), -1);
   }
   PutAttr(tx, d.ino, a);
   tx.Put(tkey, entry);
@@ -125,10 +124,10 @@ Status Discard(Txn& tx, const VolumeFormat& f, Ino parent, std::string_view name
 
 Result<Dentry> Volume::Lookup(Ino parent, std::string_view name) {
   if (parent == kRootInode && name == kTrashName) {
-    JFS_ASSIGN_OR_RETURN(auto t, engine_->Get(keys::Attr(kTrashInode)));
+    JFS_ASSIGN_OR_RETURN(auto t, meta_->Get(RecordKey::Attr(kTrashInode)));
     if (t) return Dentry{FileType::kDirectory, kTrashInode};
   }
-  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Entry(parent, name)));
+  JFS_ASSIGN_OR_RETURN(auto v, meta_->Get(RecordKey::Entry(parent, name)));
   if (!v) return Status::NotFound("no such file or directory: " + std::string(name));
   return DecodeDentry(*v);
 }
@@ -159,7 +158,7 @@ Result<Ino> Volume::Resolve(std::string_view path) {
 }
 
 Result<Attr> Volume::GetAttr(Ino ino) {
-  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Attr(ino)));
+  JFS_ASSIGN_OR_RETURN(auto v, meta_->Get(RecordKey::Attr(ino)));
   if (!v) return Status::NotFound("inode " + std::to_string(ino));
   return DecodeAttr(*v);
 }
@@ -169,14 +168,13 @@ Result<std::vector<DirEntry>> Volume::ReadDir(Ino dir) {
   if (!a.IsDir()) return Status::NotDirectory("inode " + std::to_string(dir));
   std::vector<DirEntry> out;
   Status bad;
-  std::string prefix = keys::EntryPrefix(dir);
-  JFS_RETURN_IF_ERROR(engine_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto v) {
+  JFS_RETURN_IF_ERROR(meta_->Scan(RecordRange::Entries(dir), [&](const RecordKey& k, auto v) {
     auto d = DecodeDentry(v);
     if (!d.ok()) {
       bad = d.status();
       return false;
     }
-    out.push_back({std::string(k.substr(prefix.size())), *d});
+    out.push_back({k.name, *d});
     return true;
   }));
   JFS_RETURN_IF_ERROR(bad);
@@ -192,10 +190,10 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
   for (const auto& x : spec.xattrs) JFS_RETURN_IF_ERROR(CheckXattr(x.first, x.second));
   JFS_RETURN_IF_ERROR(write_refusal_);
   JFS_ASSIGN_OR_RETURN(Ino ino, NextInode());
-  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
     JFS_RETURN_IF_ERROR(fsi::CheckCreateIn(parent, pattr, type));
-    std::string ekey = keys::Entry(parent, name);
+    RecordKey ekey = RecordKey::Entry(parent, name);
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
     if (existing) return Status::Exists(std::string(name));
     auto now = fsi::Now();
@@ -217,12 +215,12 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     fsi::Inherit(pattr, &a);
     tx.Put(ekey, EncodeDentry({type, ino}));
     PutAttr(tx, ino, a);
-    if (type == FileType::kSymlink) tx.Put(keys::Symlink(ino), std::string(target));
-    if (type == FileType::kDirectory) tx.Put(keys::DirStat(ino), EncodeDirStat({}));
-    for (const auto& [xname, xvalue] : spec.xattrs) tx.Put(keys::Xattr(ino, xname), xvalue);
+    if (type == FileType::kSymlink) tx.Put(RecordKey::Symlink(ino), std::string(target));
+    if (type == FileType::kDirectory) tx.Put(RecordKey::DirStat(ino), EncodeDirStat({}));
+    for (const auto& [xname, xvalue] : spec.xattrs) tx.Put(RecordKey::Xattr(ino, xname), xvalue);
     std::map<uint32_t, std::string> chunks;
     for (const auto& s : slices) AppendSliceRecord(&chunks[s.index], s.record);
-    for (auto& [index, value] : chunks) tx.Put(keys::Chunk(ino, index), std::move(value));
+    for (auto& [index, value] : chunks) tx.Put(RecordKey::Chunk(ino, index), std::move(value));
     fsi::SetMtime(&pattr, now);
     if (type == FileType::kDirectory) pattr.nlink++;
     PutAttr(tx, parent, pattr);
@@ -261,7 +259,7 @@ Result<Ino> Volume::CreateFile(Ino parent, std::string_view name, const NodeSpec
 }
 
 Result<std::string> Volume::ReadLink(Ino ino) {
-  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Symlink(ino)));
+  JFS_ASSIGN_OR_RETURN(auto v, meta_->Get(RecordKey::Symlink(ino)));
   if (!v) return Status::InvalidArgument("inode " + std::to_string(ino) + " is not a symlink");
   return *v;
 }
@@ -271,20 +269,20 @@ Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(new_parent, new_name));
   if (IsTrashInode(new_parent)) return Status::Permission("cannot link into the trash");
   JFS_RETURN_IF_ERROR(write_refusal_);
-  return RunTxn(engine_.get(), [&](Txn& tx) {
+  return meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, new_parent));
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
     if (a.IsDir()) return Status::Permission("hard links to directories are not allowed");
     JFS_RETURN_IF_ERROR(fsi::CheckNotImmutable(new_parent, pattr));
     JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "link"));
-    std::string ekey = keys::Entry(new_parent, new_name);
+    RecordKey ekey = RecordKey::Entry(new_parent, new_name);
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
     if (existing) return Status::Exists(std::string(new_name));
     tx.Put(ekey, EncodeDentry({a.type, ino}));
     // From the second link on, parents are counted in A ino P parent keys.
-    if (a.parent > 0) tx.AddLE64(keys::Parent(ino, a.parent), 1);
+    if (a.parent > 0) tx.Add(RecordKey::Parent(ino, a.parent), 1);
     a.parent = 0;
-    tx.AddLE64(keys::Parent(ino, new_parent), 1);
+    tx.Add(RecordKey::Parent(ino, new_parent), 1);
     a.nlink++;
     auto now = fsi::Now();
     fsi::SetCtime(&a, now);
@@ -299,19 +297,19 @@ Result<Ino> Volume::TrashDirFor(Ino parent) {
   if (format_.trash_days <= 0 || IsTrashInode(parent)) return Ino{0};
   std::string name = FormatTime(fsi::Now().sec, "%Y-%m-%d-%H", /*utc=*/true);
   Ino hourly = 0;
-  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
-    JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(keys::Entry(kTrashInode, name)));
+  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+    JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(RecordKey::Entry(kTrashInode, name)));
     if (existing) {
       JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*existing));
       hourly = d.ino;
       return Status::OK();
     }
-    JFS_ASSIGN_OR_RETURN(auto counter, tx.Get(keys::Counter("nextTrash")));
+    JFS_ASSIGN_OR_RETURN(auto counter, tx.Get(RecordKey::Counter("nextTrash")));
     int64_t n = 0;
     if (counter) {
       JFS_ASSIGN_OR_RETURN(n, DecodeCounterLE(*counter));
     }
-    tx.Put(keys::Counter("nextTrash"), EncodeCounterLE(n + 1));
+    tx.Put(RecordKey::Counter("nextTrash"), EncodeCounterLE(n + 1));
     hourly = kTrashInode + static_cast<uint64_t>(n + 1);
     auto now = fsi::Now();
     Attr a;
@@ -322,16 +320,16 @@ Result<Ino> Volume::TrashDirFor(Ino parent) {
     a.nlink = 2;
     a.length = 4096;
     a.parent = kTrashInode;
-    JFS_ASSIGN_OR_RETURN(auto trash_attr, tx.Get(keys::Attr(kTrashInode)));
+    JFS_ASSIGN_OR_RETURN(auto trash_attr, tx.Get(RecordKey::Attr(kTrashInode)));
     if (!trash_attr) {
       Attr ta = a;
       ta.parent = kRootInode;
       PutAttr(tx, kTrashInode, ta);
-      tx.Put(keys::DirStat(kTrashInode), EncodeDirStat({}));
+      tx.Put(RecordKey::DirStat(kTrashInode), EncodeDirStat({}));
     }
     PutAttr(tx, hourly, a);
-    tx.Put(keys::Entry(kTrashInode, name), EncodeDentry({FileType::kDirectory, hourly}));
-    tx.Put(keys::DirStat(hourly), EncodeDirStat({}));
+    tx.Put(RecordKey::Entry(kTrashInode, name), EncodeDentry({FileType::kDirectory, hourly}));
+    tx.Put(RecordKey::DirStat(hourly), EncodeDirStat({}));
     JFS_RETURN_IF_ERROR(
         fsi::UpdateDirStat(tx, format_, kTrashInode, fsi::ChildStat(FileType::kDirectory, 0)));
     fsi::AddUsage(tx, Align4K(0), 1);
@@ -346,10 +344,10 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir, Cleaned*
   JFS_ASSIGN_OR_RETURN(Ino trash, TrashDirFor(parent));
   std::optional<uint64_t> deleted_length;
   Ino victim = 0;
-  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
     deleted_length.reset();
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
-    std::string ekey = keys::Entry(parent, name);
+    RecordKey ekey = RecordKey::Entry(parent, name);
     JFS_ASSIGN_OR_RETURN(auto entry, tx.Get(ekey));
     if (!entry) return Status::NotFound("no such file or directory: " + std::string(name));
     JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*entry));
@@ -387,13 +385,13 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
   JFS_RETURN_IF_ERROR(write_refusal_);
   // A replaced target goes to the trash; make the hourly dir only if one exists.
   Ino trash = 0;
-  JFS_ASSIGN_OR_RETURN(auto peek, engine_->Get(keys::Entry(new_parent, new_name)));
+  JFS_ASSIGN_OR_RETURN(auto peek, meta_->Get(RecordKey::Entry(new_parent, new_name)));
   if (peek) {
     JFS_ASSIGN_OR_RETURN(trash, TrashDirFor(new_parent));
   }
   std::optional<uint64_t> deleted_length;
   Ino replaced = 0;
-  JFS_RETURN_IF_ERROR(RunTxn(engine_.get(), [&](Txn& tx) {
+  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
     deleted_length.reset();
     bool same_dir = parent == new_parent;
     JFS_ASSIGN_OR_RETURN(Attr sp, GetDirAttr(tx, parent));
@@ -402,7 +400,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
       JFS_ASSIGN_OR_RETURN(dp_store, GetDirAttr(tx, new_parent));
     }
     Attr& dp = same_dir ? sp : dp_store;
-    std::string skey = keys::Entry(parent, name), dkey = keys::Entry(new_parent, new_name);
+    RecordKey skey = RecordKey::Entry(parent, name), dkey = RecordKey::Entry(new_parent, new_name);
     JFS_ASSIGN_OR_RETURN(auto entry, tx.Get(skey));
     if (!entry) return Status::NotFound("no such file or directory: " + std::string(name));
     if (skey == dkey) return Status::OK();
@@ -446,8 +444,8 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
       if (a.parent > 0) {
         a.parent = new_parent;
       } else {
-        tx.AddLE64(keys::Parent(d.ino, parent), -1);
-        tx.AddLE64(keys::Parent(d.ino, new_parent), 1);
+        tx.Add(RecordKey::Parent(d.ino, parent), -1);
+        tx.Add(RecordKey::Parent(d.ino, new_parent), 1);
       }
       if (is_dir) {
         if (!IsTrashInode(parent)) sp.nlink--;  // trash dirs keep nlink 2
@@ -472,7 +470,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
 
 Status Volume::SetAttr(Ino ino, uint32_t mask, const Attr& in) {
   JFS_RETURN_IF_ERROR(write_refusal_);
-  return RunTxn(engine_.get(), [&](Txn& tx) {
+  return meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
     JFS_RETURN_IF_ERROR(fsi::CheckSetAttr(ino, a, mask == kSetFlags,
                                           (mask & kSetMode) && (in.mode & 07777) != a.mode));
@@ -491,26 +489,25 @@ Status Volume::SetAttr(Ino ino, uint32_t mask, const Attr& in) {
 Status Volume::SetXattr(Ino ino, std::string_view name, std::string_view value) {
   JFS_RETURN_IF_ERROR(CheckXattr(name, value));
   JFS_RETURN_IF_ERROR(write_refusal_);
-  return RunTxn(engine_.get(), [&](Txn& tx) {
+  return meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
     JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "set xattr"));
-    tx.Put(keys::Xattr(ino, name), std::string(value));
+    tx.Put(RecordKey::Xattr(ino, name), std::string(value));
     return Status::OK();
   });
 }
 
 Result<std::string> Volume::GetXattr(Ino ino, std::string_view name) {
   JFS_RETURN_IF_ERROR(CheckXattrName(name));
-  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(keys::Xattr(ino, name)));
+  JFS_ASSIGN_OR_RETURN(auto v, meta_->Get(RecordKey::Xattr(ino, name)));
   if (!v) return Status::NotFound("no xattr " + std::string(name));
   return *v;
 }
 
 Result<std::vector<std::string>> Volume::ListXattr(Ino ino) {
   std::vector<std::string> names;
-  std::string prefix = keys::XattrPrefix(ino);
-  JFS_RETURN_IF_ERROR(engine_->Scan(prefix, keys::PrefixEnd(prefix), [&](auto k, auto) {
-    names.emplace_back(k.substr(prefix.size()));
+  JFS_RETURN_IF_ERROR(meta_->Scan(RecordRange::Xattrs(ino), [&](const RecordKey& k, auto) {
+    names.push_back(k.name);
     return true;
   }));
   return names;
@@ -519,10 +516,10 @@ Result<std::vector<std::string>> Volume::ListXattr(Ino ino) {
 Status Volume::RemoveXattr(Ino ino, std::string_view name) {
   JFS_RETURN_IF_ERROR(CheckXattrName(name));
   JFS_RETURN_IF_ERROR(write_refusal_);
-  return RunTxn(engine_.get(), [&](Txn& tx) {
+  return meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
     JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "remove xattr"));
-    std::string key = keys::Xattr(ino, name);
+    RecordKey key = RecordKey::Xattr(ino, name);
     JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key));
     if (!v) return Status::NotFound("no xattr " + std::string(name));
     tx.Delete(key);

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
 
@@ -27,7 +27,7 @@ class TreeTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     std::string url = FreshMetaUrl(EngineKind(GetParam()), dir_.path());
-    auto e = OpenEngine(url, true);
+    auto e = OpenMeta(url, true);
     ASSERT_TRUE(e.ok());
     FormatOptions o;
     o.name = "treevol";

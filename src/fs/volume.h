@@ -1,4 +1,4 @@
-// Volume: a JuiceFS-format filesystem over a KvEngine (metadata) and an
+// Volume: a JuiceFS-format filesystem over a Meta (metadata) and an
 // ObjectStore (data blocks). The library API behind every CLI command.
 //
 // Every operation commits all of its metadata changes in one engine
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "kv/engine.h"
+#include "meta/meta.h"
 #include "model/attr.h"
 #include "model/records.h"
 #include "model/setting.h"
@@ -39,11 +39,11 @@ struct FormatOptions {
   std::string uuid;    // empty: a new random one
 };
 
-// Formats the volume in `engine`: writes the setting, the root (and trash)
+// Formats the volume in `meta`: writes the setting, the root (and trash)
 // inode and the counters, checks the object store and writes juicefs_uuid.
 // Refuses an engine that already holds a volume (unless force) or holds any
 // other keys, and an object store prefix that already holds objects.
-Result<VolumeFormat> FormatVolume(KvEngine* engine, const FormatOptions& opts);
+Result<VolumeFormat> FormatVolume(Meta* meta, const FormatOptions& opts);
 // The volume's object store as its setting describes it, with every key
 // under "<name>/": its secrets opened, its shards joined, and, when the
 // volume is encrypted, every object encrypted with its key (a passphrase
@@ -122,17 +122,17 @@ class SliceWriter {
 
 class Volume {
  public:
-  // Opens the volume held by engine; kNotFound if it is not formatted.
-  static Result<std::unique_ptr<Volume>> Open(std::unique_ptr<KvEngine> engine);
+  // Opens the volume held by meta; kNotFound if it is not formatted.
+  static Result<std::unique_ptr<Volume>> Open(std::unique_ptr<Meta> meta);
   // For tests: a volume whose data goes to `store` instead of its setting's.
-  static Result<std::unique_ptr<Volume>> Open(std::unique_ptr<KvEngine> engine,
+  static Result<std::unique_ptr<Volume>> Open(std::unique_ptr<Meta> meta,
                                               std::unique_ptr<ObjectStore> store);
 
   const VolumeFormat& format() const { return format_; }
   // Not OK when the volume has features our writes would leave wrong
   // (quotas): every namespace and data write returns it.
   const Status& writable() const { return write_refusal_; }
-  KvEngine* engine() { return engine_.get(); }
+  Meta* meta() { return meta_.get(); }
   ObjectStore* store() { return store_.get(); }
   uint64_t block_bytes() const { return format_.BlockBytes(); }
 
@@ -214,7 +214,7 @@ class Volume {
   Status PutBlock(uint64_t id, uint32_t index, std::string_view data);
 
  private:
-  Volume(std::unique_ptr<KvEngine> e, std::unique_ptr<ObjectStore> s, VolumeFormat f);
+  Volume(std::unique_ptr<Meta> m, std::unique_ptr<ObjectStore> s, VolumeFormat f);
   struct Batch {
     uint64_t next = 0, end = 0;
   };
@@ -230,7 +230,7 @@ class Volume {
   Status RemoveTree(Ino dir, Cleaned* cleaned);
   Status ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t len, char* dst);
 
-  std::unique_ptr<KvEngine> engine_;
+  std::unique_ptr<Meta> meta_;
   std::unique_ptr<ObjectStore> store_;
   VolumeFormat format_;
   BlockCodec codec_;

@@ -9,9 +9,8 @@
 #include <thread>
 
 #include "fs/check.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "model/block.h"
-#include "model/keys.h"
 #include "model/secrets.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
@@ -36,7 +35,7 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
   void Format(int64_t trash_days) {
     vol_.reset();
     meta_url_ = FreshMetaUrl(EngineKind(GetParam()), dir_.path());
-    auto e = OpenEngine(meta_url_, /*create=*/true);
+    auto e = OpenMeta(meta_url_, /*create=*/true);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     FormatOptions o;
     o.name = "testvol";
@@ -66,7 +65,7 @@ class VolumeTest : public ::testing::TestWithParam<std::string> {
 
   // The volume-wide invariants, checked from scratch after every test.
   void CheckInvariants() {
-    auto snap = vol_->engine()->Snapshot();
+    auto snap = vol_->meta()->Snapshot();
     ASSERT_TRUE(snap.ok());
     auto report = CheckVolume(snap->get());
     ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -103,10 +102,10 @@ TEST_P(VolumeTest, FormatWritesJuiceFsInitialState) {
   EXPECT_EQ(vol_->format().bucket, *NormalizeBucket(options_.storage, options_.bucket));
   FormatOptions again = options_;
   again.trash_days = 1;
-  EXPECT_TRUE(FormatVolume(vol_->engine(), again).status().Is(Code::kExists));
+  EXPECT_TRUE(FormatVolume(vol_->meta(), again).status().Is(Code::kExists));
   again.force = true;
   again.trash_days = 3;
-  auto f = FormatVolume(vol_->engine(), again);
+  auto f = FormatVolume(vol_->meta(), again);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->trash_days, 3);
   EXPECT_EQ(f->uuid, vol_->format().uuid);
@@ -200,8 +199,8 @@ TEST_P(VolumeTest, SymlinksHardLinksAndXattrs) {
   auto a = vol_->GetAttr(f);
   EXPECT_EQ(a->nlink, 3u);
   EXPECT_EQ(a->parent, 0u);
-  EXPECT_EQ(*DecodeCounterLE(**vol_->engine()->Get(keys::Parent(f, d1))), 1);
-  EXPECT_EQ(*DecodeCounterLE(**vol_->engine()->Get(keys::Parent(f, d2))), 2);
+  EXPECT_EQ(*DecodeCounterLE(**vol_->meta()->Get(RecordKey::Parent(f, d1))), 1);
+  EXPECT_EQ(*DecodeCounterLE(**vol_->meta()->Get(RecordKey::Parent(f, d2))), 2);
   ASSERT_TRUE(vol_->Write(f, 5, " world").ok());  // updates usage of every parent
   EXPECT_EQ(ReadAll(*vol_->Resolve("/d2/h")), "hello world");
   EXPECT_TRUE(vol_->Link(d1, d2, "x").Is(Code::kPermission));
@@ -306,9 +305,9 @@ TEST_P(VolumeTest, RemoveWithoutTrashDeletesDataAndObjects) {
   ASSERT_TRUE(vol_->Unlink(kRootInode, "f").ok());
   EXPECT_TRUE(vol_->store()->Head(obj).status().Is(Code::kNotFound));
   EXPECT_TRUE(vol_->GetAttr(f).status().Is(Code::kNotFound));
-  EXPECT_FALSE(vol_->engine()->Get(keys::DelFile(f, 5 << 20))->has_value());
-  EXPECT_FALSE(vol_->engine()->Get(keys::Chunk(f, 0))->has_value());
-  EXPECT_FALSE(vol_->engine()->Get(keys::SliceRef(id, 5 << 20))->has_value());
+  EXPECT_FALSE(vol_->meta()->Get(RecordKey::DelFile(f, 5 << 20))->has_value());
+  EXPECT_FALSE(vol_->meta()->Get(RecordKey::Chunk(f, 0))->has_value());
+  EXPECT_FALSE(vol_->meta()->Get(RecordKey::SliceRef(id, 5 << 20))->has_value());
   EXPECT_FALSE(vol_->GetAttr(kTrashInode).ok());
 }
 
@@ -350,7 +349,7 @@ TEST_P(VolumeTest, ConcurrentOperationsRetryAndKeepInvariants) {
 
 TEST_P(VolumeTest, HashPrefixedObjectNames) {
   vol_.reset();
-  auto e = OpenEngine("memkv://hash-prefix-" + GetParam(), true);
+  auto e = OpenMeta("memkv://hash-prefix-" + GetParam(), true);
   FormatOptions o;
   o.name = "hashvol";
   o.bucket = dir_.Sub("hash-bucket");
@@ -371,12 +370,12 @@ INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest,
                          ::testing::Values("memkv", "rocksdb", "etcd", "rocksdb+s3"), TestKindName);
 
 TEST(VolumeOpenTest, UnformattedAndBadName) {
-  auto e = OpenEngine("memkv://unformatted");
+  auto e = OpenMeta("memkv://unformatted");
   ASSERT_TRUE(e.ok());
   auto v = Volume::Open(std::move(*e));
   EXPECT_TRUE(v.status().Is(Code::kNotFound));
   EXPECT_NE(v.status().message().find("not formatted"), std::string::npos);
-  auto e2 = OpenEngine("memkv://badname");
+  auto e2 = OpenMeta("memkv://badname");
   FormatOptions o;
   o.name = "Bad_Name";
   o.bucket = "/tmp/x";
@@ -388,7 +387,7 @@ TEST(VolumeOpenTest, UnformattedAndBadName) {
 // beside KeyEncrypted: true, which JuiceFS cannot mount).
 TEST(VolumeOpenTest, FormatSealsSecretsAndForceKeepsThemSealed) {
   TempDir dir;
-  auto e = OpenEngine(FreshMetaUrl("memkv", dir.path()), true);
+  auto e = OpenMeta(FreshMetaUrl("memkv", dir.path()), true);
   ASSERT_TRUE(e.ok());
   FormatOptions o;
   o.name = "sealed";
@@ -397,7 +396,7 @@ TEST(VolumeOpenTest, FormatSealsSecretsAndForceKeepsThemSealed) {
   o.secret_key = "first-secret";
   auto f = FormatVolume(e->get(), o);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
-  auto stored = DecodeSetting(*(*e)->Get(keys::Setting()).value());
+  auto stored = DecodeSetting(*(*e)->Get(RecordKey::Setting()).value());
   ASSERT_TRUE(stored.ok());
   EXPECT_TRUE(stored->key_encrypted);
   EXPECT_NE(stored->secret_key, "first-secret");
@@ -405,7 +404,7 @@ TEST(VolumeOpenTest, FormatSealsSecretsAndForceKeepsThemSealed) {
   o.force = true;
   o.secret_key = "second-secret";
   ASSERT_TRUE(FormatVolume(e->get(), o).ok());
-  stored = DecodeSetting(*(*e)->Get(keys::Setting()).value());
+  stored = DecodeSetting(*(*e)->Get(RecordKey::Setting()).value());
   ASSERT_TRUE(stored.ok());
   EXPECT_TRUE(stored->key_encrypted);
   EXPECT_EQ(stored->secret_key.find("second"), std::string::npos);

@@ -6,8 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "model/keys.h"
+#include "meta/registry.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
 
@@ -18,7 +17,7 @@ class WriteRulesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = FreshMetaUrl("memkv", dir_.path());
-    auto e = OpenEngine(url_, true);
+    auto e = OpenMeta(url_, true);
     ASSERT_TRUE(e.ok());
     FormatOptions o;
     o.name = "rulesvol";
@@ -32,9 +31,9 @@ class WriteRulesTest : public ::testing::Test {
   void Edit(Ino ino, const std::function<void(Attr*)>& change) {
     Attr a = *vol_->GetAttr(ino);
     change(&a);
-    WriteBatch b;
-    b.Put(keys::Attr(ino), EncodeAttr(a));
-    ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+    RecordBatch b;
+    b.Put(RecordKey::Attr(ino), EncodeAttr(a));
+    ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
   }
 
   TempDir dir_;
@@ -117,10 +116,10 @@ TEST_F(WriteRulesTest, AclsWeDoNotComputeAreRefused) {
 }
 
 TEST_F(WriteRulesTest, QuotasRefuseEveryWrite) {
-  WriteBatch b;
-  b.Put(keys::DirQuota(d_), EncodeQuota({1 << 30, 1000, 0, 0}));
-  ASSERT_TRUE(vol_->engine()->Commit(b).ok());
-  auto e = OpenEngine(url_, false);
+  RecordBatch b;
+  b.Put(RecordKey::DirQuota(d_), EncodeQuota({1 << 30, 1000, 0, 0}));
+  ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
+  auto e = OpenMeta(url_, false);
   ASSERT_TRUE(e.ok());
   auto vol = Volume::Open(std::move(*e));
   ASSERT_TRUE(vol.ok());

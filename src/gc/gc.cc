@@ -6,7 +6,6 @@
 
 #include "backup/backup.h"
 #include "model/block.h"
-#include "model/keys.h"
 #include "model/records.h"
 #include "util/clock.h"
 #include "util/task_group.h"
@@ -14,74 +13,111 @@
 namespace jfsbr {
 namespace {
 
-using Kind = keys::ParsedKey::Kind;
-
-// A write-only engine that records the slices of the chunk keys loaded into
-// it: how a backup's slices are read with the dump loaders, storing nothing.
-class SliceCollector final : public KvEngine {
+// Where a loader writes a backup when gc only wants its slices: a Meta that
+// keeps nothing but the slices of the chunk records written into it.
+class SliceCollector final : public Meta {
  public:
   explicit SliceCollector(SliceInventory* inv) : inv_(inv) {}
-  Result<std::optional<std::string>> Get(std::string_view) override {
+
+  Result<std::optional<std::string>> Get(const RecordKey&) override {
     return std::optional<std::string>();
   }
-  Status Scan(std::string_view, std::string_view, const ScanFn&) override { return Status::OK(); }
-  Status Commit(const WriteBatch& batch) override {
-    std::lock_guard<std::mutex> l(mu_);
-    for (const auto& op : batch.ops) {
-      if (op.kind != WriteBatch::OpKind::kPut || op.key.empty() || op.key[0] != 'A') continue;
-      if (keys::Parse(op.key).kind != Kind::kChunk) continue;
-      JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(op.value));
-      for (const auto& r : records) {
-        if (r.id != 0) inv_->Add(r.id, r.size, SliceUse::kBackup);
-      }
-    }
-    return Status::OK();
-  }
-  Result<std::unique_ptr<KvSnapshot>> Snapshot() override {
+  Status Scan(const RecordRange&, const RecordFn&) override { return Status::OK(); }
+  Result<std::unique_ptr<MetaSnapshot>> Snapshot() override {
     return Status::NotSupported("a slice collector keeps nothing to read");
   }
   Result<uint64_t> Version() override { return uint64_t{0}; }
+  std::unique_ptr<MetaTxn> Begin() override { return std::make_unique<Txn>(this); }
+  std::unique_ptr<MetaBulkWriter> NewBulkWriter(int) override {
+    return std::make_unique<Writer>(this);
+  }
+  Result<bool> Empty() override { return true; }
+  Status Clear() override { return Status::OK(); }
   std::string Describe() const override { return "slice collector"; }
 
  private:
+  Status Record(const RecordKey& k, std::string_view v) {
+    if (k.kind != RecordKind::kChunk) return Status::OK();
+    JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(v));
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& r : records) {
+      if (r.id != 0) inv_->Add(r.id, r.size, SliceUse::kBackup);
+    }
+    return Status::OK();
+  }
+
+  class Writer final : public MetaBulkWriter {
+   public:
+    explicit Writer(SliceCollector* c) : c_(c) {}
+    Status Put(const RecordKey& k, std::string v) override {
+      n_++;
+      return c_->Record(k, v);
+    }
+    Status Finish() override { return Status::OK(); }
+    uint64_t records() const override { return n_; }
+
+   private:
+    SliceCollector* c_;
+    uint64_t n_ = 0;
+  };
+
+  class Txn final : public MetaTxn {  // the loader's last write: the setting
+   public:
+    explicit Txn(SliceCollector* c) : c_(c) {}
+    Result<std::optional<std::string>> Get(const RecordKey&) override {
+      return std::optional<std::string>();
+    }
+    Status Scan(const RecordRange&, const RecordFn&) override { return Status::OK(); }
+    void Put(const RecordKey& k, std::string v) override {
+      if (st_.ok()) st_ = c_->Record(k, v);
+    }
+    void Delete(const RecordKey&) override {}
+    void Add(const RecordKey&, int64_t) override {}
+    Status Commit() override { return st_; }
+
+   private:
+    SliceCollector* c_;
+    Status st_;
+  };
+
   std::mutex mu_;
   SliceInventory* inv_;
 };
 
 // The slices the volume's metadata uses, from one snapshot.
-Status ReadInventory(KvEngine* engine, SliceInventory* inv, GcReport* r) {
-  JFS_ASSIGN_OR_RETURN(auto snap, engine->Snapshot());
-  const std::string next_chunk = keys::Counter("nextChunk");
-  return ScanChecked(snap.get(), "", "", [&](std::string_view k, std::string_view v) -> Status {
-    char c = k.empty() ? 0 : k[0];
-    if (c == 'C' && k == next_chunk) {
-      JFS_ASSIGN_OR_RETURN(int64_t n, DecodeCounterLE(v));
-      r->next_chunk = static_cast<uint64_t>(n);
-      return Status::OK();
-    }
-    if (c != 'A' && c != 'K' && c != 'L' && c != 'D') return Status::OK();
-    auto p = keys::Parse(k);
-    if (p.kind == Kind::kChunk) {
-      auto records = DecodeChunk(v);
-      if (!records.ok())
-        return records.status().Annotate("chunk of inode " + std::to_string(p.ino));
-      for (const auto& s : *records) {
-        if (s.id != 0) inv->Add(s.id, s.size, SliceUse::kUsed);
-      }
-    } else if (p.kind == Kind::kSliceRef) {
-      auto refs = DecodeCounterLE(v);
-      if (!refs.ok()) return refs.status().Annotate("slice ref " + std::to_string(p.id));
-      if (*refs < 0) inv->Add(p.id, p.index, SliceUse::kPending);
-    } else if (p.kind == Kind::kDelayedSlices) {
-      auto slices = DecodeDelayedSlices(v);
-      if (!slices.ok()) {
-        return slices.status().Annotate("delayed slices at " + std::to_string(p.ts));
-      }
-      for (const auto& s : *slices) inv->Add(s.id, s.size, SliceUse::kTrash);
-    } else if (p.kind == Kind::kDelFile) {
-      r->delfiles++;
-    }
-    return Status::OK();
+Status ReadInventory(Meta* meta, SliceInventory* inv, GcReport* r) {
+  JFS_ASSIGN_OR_RETURN(auto snap, meta->Snapshot());
+  JFS_ASSIGN_OR_RETURN(int64_t next, snap->Counter("nextChunk"));
+  r->next_chunk = static_cast<uint64_t>(next);
+  auto kind = [](RecordKind k) { return RecordRange::Kind(k); };
+  JFS_RETURN_IF_ERROR(
+      snap->ScanChecked(kind(RecordKind::kChunk), [&](const RecordKey& p, auto v) -> Status {
+        auto records = DecodeChunk(v);
+        if (!records.ok()) return records.status().Annotate(Describe(p));
+        for (const auto& s : *records) {
+          if (s.id != 0) inv->Add(s.id, s.size, SliceUse::kUsed);
+        }
+        return Status::OK();
+      }));
+  JFS_RETURN_IF_ERROR(
+      snap->ScanChecked(kind(RecordKind::kSliceRef), [&](const RecordKey& p, auto v) -> Status {
+        auto refs = DecodeCounterLE(v);
+        if (!refs.ok()) return refs.status().Annotate(Describe(p));
+        if (*refs < 0) inv->Add(p.id, p.index, SliceUse::kPending);
+        return Status::OK();
+      }));
+  JFS_RETURN_IF_ERROR(snap->ScanChecked(kind(RecordKind::kDelayedSlices),
+                                        [&](const RecordKey& p, auto v) -> Status {
+                                          auto slices = DecodeDelayedSlices(v);
+                                          if (!slices.ok())
+                                            return slices.status().Annotate(Describe(p));
+                                          for (const auto& s : *slices)
+                                            inv->Add(s.id, s.size, SliceUse::kTrash);
+                                          return Status::OK();
+                                        }));
+  return snap->Scan(kind(RecordKind::kDelFile), [&](const RecordKey&, auto) {
+    r->delfiles++;
+    return true;
   });
 }
 
@@ -167,11 +203,10 @@ class Lister {
 Status CompactChunks(Volume* vol, int threads, GcReport* r) {
   std::vector<std::pair<Ino, uint32_t>> chunks;
   {
-    JFS_ASSIGN_OR_RETURN(auto snap, vol->engine()->Snapshot());
-    JFS_RETURN_IF_ERROR(snap->Scan("A", "B", [&](auto k, auto v) {
-      if (v.size() <= kSliceRecordBytes) return true;
-      auto p = keys::Parse(k);
-      if (p.kind == Kind::kChunk) chunks.emplace_back(p.ino, p.index);
+    JFS_ASSIGN_OR_RETURN(auto snap, vol->meta()->Snapshot());
+    auto all = RecordRange::Kind(RecordKind::kChunk);
+    JFS_RETURN_IF_ERROR(snap->Scan(all, [&](const RecordKey& p, auto v) {
+      if (v.size() > kSliceRecordBytes) chunks.emplace_back(p.ino, p.index);
       return true;
     }));
   }
@@ -191,11 +226,12 @@ Status CompactChunks(Volume* vol, int threads, GcReport* r) {
 
 // Raises nextChunk from `seen` (what the inventory read) to `past`, only if
 // it still is `seen`; false if ids were handed out meanwhile.
-Result<bool> ReserveSliceIds(KvEngine* engine, uint64_t seen, uint64_t past) {
-  WriteBatch b;
-  b.Expect(keys::Counter("nextChunk"), EncodeCounterLE(static_cast<int64_t>(seen)));
-  b.Put(keys::Counter("nextChunk"), EncodeCounterLE(static_cast<int64_t>(past)));
-  Status st = engine->Commit(b);
+Result<bool> ReserveSliceIds(Meta* meta, uint64_t seen, uint64_t past) {
+  auto tx = meta->Begin();
+  JFS_ASSIGN_OR_RETURN(int64_t now, tx->Counter("nextChunk"));
+  if (static_cast<uint64_t>(now) != seen) return false;
+  tx->Put(RecordKey::Counter("nextChunk"), EncodeCounterLE(static_cast<int64_t>(past)));
+  Status st = tx->Commit();
   if (st.Is(Code::kConflict)) return false;
   JFS_RETURN_IF_ERROR(st);
   return true;
@@ -215,7 +251,7 @@ Status DeleteLeaked(Volume* vol, std::vector<ObjectInfo> leaked, int threads, Gc
   });
   r->unallocated = static_cast<uint64_t>(leaked.end() - unallocated);
   if (r->unallocated > 0) {
-    JFS_ASSIGN_OR_RETURN(bool reserved, ReserveSliceIds(vol->engine(), r->next_chunk, max_id + 1));
+    JFS_ASSIGN_OR_RETURN(bool reserved, ReserveSliceIds(vol->meta(), r->next_chunk, max_id + 1));
     if (reserved) {
       r->raised_next_chunk = max_id + 1;
     } else {
@@ -273,7 +309,7 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
     }
   }
   SliceInventory inv;
-  JFS_RETURN_IF_ERROR(ReadInventory(vol->engine(), &inv, &r));
+  JFS_RETURN_IF_ERROR(ReadInventory(vol->meta(), &inv, &r));
   for (const auto& [id, m] : backups.entries()) inv.Add(id, m.size, SliceUse::kBackup);
   inv.Seal();
   CountInventory(inv, vol->block_bytes(), &r);

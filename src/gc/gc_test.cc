@@ -12,9 +12,8 @@
 
 #include "backup/backup.h"
 #include "fs/check.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "model/block.h"
-#include "model/keys.h"
 #include "store/registry.h"
 #include "testing/test_volume.h"
 #include "util/clock.h"
@@ -116,7 +115,7 @@ class GcTest : public ::testing::Test {
   void SetUp() override {
     meta_ = "rocksdb://" + dir_.path() + "/meta";
     {
-      auto e = OpenEngine(meta_, /*create=*/true);
+      auto e = OpenMeta(meta_, /*create=*/true);
       ASSERT_TRUE(e.ok());
       FormatOptions o;
       o.name = "gcvol";
@@ -131,7 +130,7 @@ class GcTest : public ::testing::Test {
   // "~" fails none but keeps the wrapper).
   void Reopen(const std::string& fail_after) {
     vol_.reset();
-    auto e = OpenEngine(meta_);
+    auto e = OpenMeta(meta_);
     ASSERT_TRUE(e.ok());
     auto base = OpenStoreUrl("file://" + bucket_);
     ASSERT_TRUE(base.ok());
@@ -164,10 +163,10 @@ class GcTest : public ::testing::Test {
   }
   bool Exists(const std::string& key) { return std::filesystem::exists(bucket_ + key); }
 
-  void Put(const std::string& key, const std::string& value) {
-    WriteBatch b;
+  void Put(const RecordKey& key, const std::string& value) {
+    RecordBatch b;
     b.Put(key, value);
-    ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+    ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
   }
 
   Result<GcReport> Gc(bool remove, int64_t now = 0) {
@@ -197,8 +196,8 @@ TEST_F(GcTest, PlantedObjectsAreClassifiedExactlyAndOnlyLeakedOnesDeleted) {
   Age(valid0, 7200);
   Age(valid1, 7200);
   // Slices the metadata knows without a file: pending delete (K < 0), delayed (L).
-  Put(keys::SliceRef(900001, 4096), EncodeCounterLE(-1));
-  Put(keys::DelayedSlices(UnixSeconds(), 900002), EncodeDelayedSlices({{900002, 4096}}));
+  Put(RecordKey::SliceRef(900001, 4096), EncodeCounterLE(-1));
+  Put(RecordKey::DelayedSlices(UnixSeconds(), 900002), EncodeDelayedSlices({{900002, 4096}}));
   const std::string pending = BlockKey(900001, 0, 4096, false);
   const std::string compacted = BlockKey(900002, 0, 4096, false);
   const std::string deleted_slice = BlockKey(900003, 0, 4096, false);
@@ -246,7 +245,7 @@ TEST_F(GcTest, PlantedObjectsAreClassifiedExactlyAndOnlyLeakedOnesDeleted) {
                         young, foreign1, foreign2}) {
     EXPECT_TRUE(Exists(k)) << k;
   }
-  ASSERT_TRUE(vol_->engine()->Get(keys::SliceRef(900001, 4096))->has_value());
+  ASSERT_TRUE(vol_->meta()->Get(RecordKey::SliceRef(900001, 4096))->has_value());
 
   // A complete listing: the leaked objects and the pending slice go, nothing else.
   Reopen("");
@@ -261,7 +260,7 @@ TEST_F(GcTest, PlantedObjectsAreClassifiedExactlyAndOnlyLeakedOnesDeleted) {
   for (const auto& k : {valid0, valid1, compacted, young, foreign1, foreign2}) {
     EXPECT_TRUE(Exists(k)) << k;
   }
-  EXPECT_FALSE(vol_->engine()->Get(keys::SliceRef(900001, 4096))->has_value());
+  EXPECT_FALSE(vol_->meta()->Get(RecordKey::SliceRef(900001, 4096))->has_value());
   auto back = vol_->Read(f, 0, data.size());
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, data);
@@ -302,15 +301,15 @@ TEST_F(GcTest, ObjectsOfIdsNotHandedOutStayWhenAnIdIsHandedOutDuringGc) {
 
 TEST_F(GcTest, AMetadataReadErrorDeletesNothing) {
   Plant(BlockKey(900003, 0, 4096, false), 4096);  // leaked
-  Put(keys::SliceRef(900001, 4096), EncodeCounterLE(-1));
-  Plant(BlockKey(900001, 0, 4096, false), 4096);  // pending delete
-  Put(keys::Chunk(77, 0), std::string(30, 'x'));  // not a whole number of slice records
+  Put(RecordKey::SliceRef(900001, 4096), EncodeCounterLE(-1));
+  Plant(BlockKey(900001, 0, 4096, false), 4096);       // pending delete
+  Put(RecordKey::Chunk(77, 0), std::string(30, 'x'));  // not a whole number of slice records
   auto r = Gc(true);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().ToString().find("inode 77"), std::string::npos) << r.status().ToString();
   EXPECT_TRUE(Exists(BlockKey(900003, 0, 4096, false)));
   EXPECT_TRUE(Exists(BlockKey(900001, 0, 4096, false)));
-  EXPECT_TRUE(vol_->engine()->Get(keys::SliceRef(900001, 4096))->has_value());
+  EXPECT_TRUE(vol_->meta()->Get(RecordKey::SliceRef(900001, 4096))->has_value());
 }
 
 TEST_F(GcTest, ObjectsOfRetainedBackupsAreKept) {
@@ -319,7 +318,7 @@ TEST_F(GcTest, ObjectsOfRetainedBackupsAreKept) {
   auto recs = vol_->ReadChunk(f, 0);
   ASSERT_TRUE(recs.ok());
   const uint64_t backed_up = (*recs)[0].id;
-  auto backup = RunBackup(vol_->engine(), vol_->store(), {});
+  auto backup = RunBackup(vol_->meta(), vol_->store(), {});
   ASSERT_TRUE(backup.ok()) << backup.status().ToString();
   ASSERT_TRUE(vol_->Write(f, 0, after).ok());         // overwritten: a second slice on top
   ASSERT_TRUE(vol_->Unlink(kRootInode, "doc").ok());  // into the trash
@@ -336,7 +335,7 @@ TEST_F(GcTest, ObjectsOfRetainedBackupsAreKept) {
   EXPECT_EQ(r->trash_purged.slices, 1u);
   EXPECT_EQ(r->trash_purged.kept, 1u);
   {
-    auto snap = vol_->engine()->Snapshot();
+    auto snap = vol_->meta()->Snapshot();
     ASSERT_TRUE(snap.ok());
     auto check = CheckVolume(snap->get());  // the purge kept links, usage and counters right
     ASSERT_TRUE(check.ok());
@@ -367,9 +366,9 @@ TEST_F(GcTest, ObjectsOfRetainedBackupsAreKept) {
 TEST_F(GcTest, QuotasKeepExpiredTrashAndTheRestGoesOn) {
   Create("doomed", std::string(5000, 'd'));
   ASSERT_TRUE(vol_->Unlink(kRootInode, "doomed").ok());  // into the trash
-  WriteBatch b;
-  b.Put(keys::UserQuota(0), EncodeQuota({-1, -1, 0, 0}));
-  ASSERT_TRUE(vol_->engine()->Commit(b).ok());
+  RecordBatch b;
+  b.Put(RecordKey::UserQuota(0), EncodeQuota({-1, -1, 0, 0}));
+  ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
   Reopen("");
   ASSERT_FALSE(vol_->writable().ok());
   auto r = Gc(true, time(nullptr) + 10 * 86400);
@@ -405,7 +404,7 @@ TEST_F(GcTest, CompactMergesOverlappingSlicesAndKeepsTheBytes) {
   // objects are "compacted", not leaked, until the trash days have passed.
   EXPECT_EQ(r->trash_slices, 6u);
   EXPECT_EQ(N(*r, ObjectClass::kLeaked), 0u);
-  auto snap = vol_->engine()->Snapshot();
+  auto snap = vol_->meta()->Snapshot();
   ASSERT_TRUE(snap.ok());
   auto check = CheckVolume(snap->get());
   ASSERT_TRUE(check.ok());
@@ -415,7 +414,7 @@ TEST_F(GcTest, CompactMergesOverlappingSlicesAndKeepsTheBytes) {
   EXPECT_EQ(r->delayed_purged.slices, 6u);
   EXPECT_EQ(ListAll(vol_->store(), "chunks/")->size(), 2u);  // the new slice's two blocks
   EXPECT_EQ(*vol_->Read(f, 0, data.size()), data);
-  snap = vol_->engine()->Snapshot();
+  snap = vol_->meta()->Snapshot();
   ASSERT_TRUE(snap.ok());
   check = CheckVolume(snap->get());  // refs of the replaced slices dropped exactly
   ASSERT_TRUE(check.ok());

@@ -22,7 +22,7 @@
 
 #include "kv/backends.h"
 #include "kv/etcd_client.h"
-#include "model/keys.h"
+#include "kv/keys.h"
 #include "util/json.h"
 #include "util/task_group.h"
 

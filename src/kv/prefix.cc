@@ -1,6 +1,6 @@
 #include "kv/prefix.h"
 
-#include "model/keys.h"
+#include "kv/keys.h"
 
 namespace jfsbr {
 namespace {

@@ -43,4 +43,36 @@ Status RunTxn(KvEngine* engine, const std::function<Status(Txn&)>& body, int max
   return st.Annotate("gave up after " + std::to_string(max_attempts) + " conflicting attempts");
 }
 
+namespace {
+
+class KvSlot : public Lease::Slot {
+ public:
+  KvSlot(KvEngine* engine, std::string key) : engine_(engine), key_(std::move(key)) {}
+  Status Update(const std::function<Status(std::optional<std::string>*)>& fn) override {
+    return RunTxn(engine_, [&](Txn& tx) {
+      JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
+      auto before = v;
+      JFS_RETURN_IF_ERROR(fn(&v));
+      if (v == before) return Status::OK();
+      if (v) {
+        tx.Put(key_, *v);
+      } else {
+        tx.Delete(key_);
+      }
+      return Status::OK();
+    });
+  }
+  Result<std::optional<std::string>> Read() override { return engine_->Get(key_); }
+
+ private:
+  KvEngine* engine_;
+  std::string key_;
+};
+
+}  // namespace
+
+std::unique_ptr<Lease::Slot> KvLeaseSlot(KvEngine* engine, std::string key) {
+  return std::make_unique<KvSlot>(engine, std::move(key));
+}
+
 }  // namespace jfsbr

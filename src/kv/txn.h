@@ -13,6 +13,7 @@
 #include <map>
 
 #include "kv/engine.h"
+#include "util/lease.h"
 
 namespace jfsbr {
 
@@ -41,5 +42,8 @@ class Txn {
 // Runs body in a fresh Txn and commits it, retrying on kConflict with a short
 // randomized backoff (up to max_attempts). Other errors end the loop at once.
 Status RunTxn(KvEngine* engine, const std::function<Status(Txn&)>& body, int max_attempts = 64);
+
+// The slot of a lease kept in key of engine (which must outlive it).
+std::unique_ptr<Lease::Slot> KvLeaseSlot(KvEngine* engine, std::string key);
 
 }  // namespace jfsbr

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include "model/keys.h"
+#include "kv/keys.h"
 #include "model/setting.h"
 #include "util/clock.h"
 #include "util/coding.h"

@@ -5,10 +5,10 @@
 #include <random>
 #include <thread>
 
-#include "backup/lease.h"
 #include "kv/txn.h"
 #include "util/clock.h"
 #include "util/coding.h"
+#include "util/lease.h"
 
 namespace jfsbr {
 namespace {
@@ -31,7 +31,7 @@ enum class End { kStop, kTaskGone, kPaused, kLeaseLost };
 class Session {
  public:
   Session(KvEngine* root, LogTask* task, ObjectStore* storage, const CaptureOptions& opts,
-          EngineLease* lease)
+          Lease* lease)
       : root_(root), task_(task), storage_(storage), opts_(opts), lease_(lease) {}
 
   Result<End> Run();
@@ -49,7 +49,7 @@ class Session {
   LogTask* task_;
   ObjectStore* storage_;
   const CaptureOptions& opts_;
-  EngineLease* lease_;
+  Lease* lease_;
 
   std::atomic<bool> lost_{false}, done_{false};
   std::mutex mu_;
@@ -83,7 +83,8 @@ void Session::Heartbeats() {
     }
     if (!Stopping()) {
       Status st = RunTxn(root_, [&](Txn& tx) -> Status {
-        JFS_RETURN_IF_ERROR(lease_->CheckHeld(tx));
+        JFS_ASSIGN_OR_RETURN(auto held, tx.Get(task_->lease_key()));
+        JFS_RETURN_IF_ERROR(lease_->CheckHeld(held));
         tx.Put(task_->heartbeat_key(), std::to_string(UnixMillis()));
         return Status::OK();
       });
@@ -229,7 +230,7 @@ Status RunLogCapture(KvEngine* root, LogTask* task, ObjectStore* storage,
   auto log = [&](const std::string& s) {
     if (opts.log) opts.log(s);
   };
-  EngineLease lease(root, task->lease_key(), NewHolderId(), opts.lease_ttl);
+  Lease lease(KvLeaseSlot(root, task->lease_key()), NewHolderId(), opts.lease_ttl);
   std::string said;  // the last waiting message, said once
   auto wait = [&](const std::string& why) {
     if (why != said) log(why);

@@ -2,8 +2,8 @@
 
 #include <sstream>
 
+#include "kv/keys.h"
 #include "kv/txn.h"
-#include "model/keys.h"
 #include "util/coding.h"
 #include "util/json.h"
 
@@ -81,9 +81,10 @@ Result<LogCheckpoint> LogTask::Checkpoint() {
   return ParseCheckpointText(*v);
 }
 
-Status LogTask::SaveCheckpoint(const LogCheckpoint& c, const EngineLease& lease) {
+Status LogTask::SaveCheckpoint(const LogCheckpoint& c, const Lease& lease) {
   return RunTxn(root_, [&](Txn& tx) -> Status {
-    JFS_RETURN_IF_ERROR(lease.CheckHeld(tx));
+    JFS_ASSIGN_OR_RETURN(auto held, tx.Get(lease_key_));
+    JFS_RETURN_IF_ERROR(lease.CheckHeld(held));
     JFS_ASSIGN_OR_RETURN(auto info, tx.Get(dir_ + "info"));
     if (!info) return Status::NotFound("the log backup task was stopped");
     tx.Put(dir_ + "checkpoint", CheckpointText(c));

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "backup/lease.h"
 #include "kv/engine.h"
 #include "pitr/log_format.h"
+#include "util/lease.h"
 
 namespace jfsbr {
 
@@ -40,7 +40,7 @@ class LogTask {
   Result<LogCheckpoint> Checkpoint();
   // Writes the checkpoint if lease (on lease_key()) is still held
   // (kPermission if not, kNotFound if the task was stopped).
-  Status SaveCheckpoint(const LogCheckpoint& c, const EngineLease& lease);
+  Status SaveCheckpoint(const LogCheckpoint& c, const Lease& lease);
   // The pause record ("" when running).
   Result<std::string> PauseNote();
   Status Pause(const std::string& note);

@@ -5,7 +5,7 @@
 #include <memory>
 #include <sstream>
 
-#include "model/keys.h"
+#include "kv/keys.h"
 #include "pitr/full_backup.h"
 #include "pitr/log_format.h"
 #include "pitr/log_task.h"

@@ -6,6 +6,7 @@
 
 #include "fs/volume.h"
 #include "kv/registry.h"
+#include "kv/tkv_meta.h"
 #include "pitr/full_backup.h"
 #include "pitr/log_task.h"
 #include "store/registry.h"
@@ -28,7 +29,7 @@ class RestorePointTest : public ::testing::Test {
     FormatOptions o;
     o.name = "rpvol";
     o.storage = o.bucket = "mem";
-    ASSERT_TRUE(FormatVolume(src_.get(), o).ok());
+    ASSERT_TRUE(FormatVolume(NewTkvMeta(BorrowEngine(src_.get())).get(), o).ok());
     full_ = *OpenStoreUrl("mem://rp-full-" + UniqueTestId());
     logs_ = *OpenStoreUrl("mem://rp-log-" + UniqueTestId());
     auto meta = RunFullBackup(src_.get(), full_.get(), {});

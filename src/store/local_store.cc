@@ -15,8 +15,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "model/keys.h"
 #include "store/backends.h"
+#include "util/coding.h"
 #include "util/io.h"
 
 namespace jfsbr {
@@ -163,7 +163,7 @@ class LocalStore final : public ObjectStore {
           key.compare(0, prefix.size(), prefix, 0, std::min(prefix.size(), key.size())) == 0;
       if (!compatible) continue;
       if (is_dir) {
-        std::string end = keys::PrefixEnd(key);
+        std::string end = PrefixEnd(key);
         if (!after.empty() && !end.empty() && after >= end) continue;
         JFS_RETURN_IF_ERROR(Walk(key, prefix, after, limit, page));
         if (page->truncated) return Status::OK();

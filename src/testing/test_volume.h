@@ -10,7 +10,7 @@
 #include <string>
 
 #include "fs/volume.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 #include "testing/etcd_cluster.h"
 #include "testing/s3_server.h"
 
@@ -65,7 +65,7 @@ inline void UseFreshStore(const std::string& kind, const std::string& dir, Forma
 inline std::unique_ptr<Volume> NewMemVolume(const std::string& dir, FormatOptions o = {}) {
   if (o.name.empty()) o.name = "testvol";
   if (o.bucket.empty()) o.bucket = dir + "/bucket-" + UniqueTestId();
-  auto e = OpenEngine(FreshMetaUrl("memkv", dir), /*create=*/true);
+  auto e = OpenMeta(FreshMetaUrl("memkv", dir), /*create=*/true);
   EXPECT_TRUE(e.ok()) << e.status().ToString();
   if (!e.ok()) return nullptr;
   auto f = FormatVolume(e->get(), o);
@@ -75,6 +75,29 @@ inline std::unique_ptr<Volume> NewMemVolume(const std::string& dir, FormatOption
   EXPECT_TRUE(v.ok()) << v.status().ToString();
   return v.ok() ? std::move(*v) : nullptr;
 }
+
+// Records written as they are, in one transaction: how tests make states
+// the write path never would (damage, JuiceFS-only records).
+class RecordBatch {
+ public:
+  void Put(RecordKey k, std::string v) { ops_.emplace_back(std::move(k), std::move(v)); }
+  void Delete(RecordKey k) { ops_.emplace_back(std::move(k), std::nullopt); }
+  Status CommitTo(Meta* m) const {
+    return m->Transact([&](MetaTxn& tx) {
+      for (const auto& [k, v] : ops_) {
+        if (v) {
+          tx.Put(k, *v);
+        } else {
+          tx.Delete(k);
+        }
+      }
+      return Status::OK();
+    });
+  }
+
+ private:
+  std::vector<std::pair<RecordKey, std::optional<std::string>>> ops_;
+};
 
 // Creates file `name` in parent holding data (uploaded as slices, then the
 // inode in one transaction). Returns its inode, or 0 after a test failure.

@@ -90,4 +90,8 @@ std::string HexString(std::string_view bytes);
 // The bytes a HexString spells (either case); kCorruption otherwise.
 Result<std::string> HexDecode(std::string_view hex);
 
+// The smallest string greater than every string starting with prefix ("" if
+// there is none: prefix is all 0xFF): the end of a prefix scan.
+std::string PrefixEnd(std::string_view prefix);
+
 }  // namespace jfsbr

@@ -1,4 +1,7 @@
-// The TKV key schema of JuiceFS (juicefs-formats.md §1.3).
+// The TKV key schema of JuiceFS (juicefs-formats.md §1.3): how the TKV family
+// (RocksDB, etcd, memkv; JuiceFS's TiKV, FoundationDB, badger) stores each
+// record of meta/record.h. Nothing outside kv/ (and the TKV-specific backup
+// code) may include it.
 //
 // Keys are built by concatenation with no separators. Inode numbers inside keys
 // are little-endian (so an inode's "A" keys are contiguous but inodes are not
@@ -10,7 +13,9 @@
 #include <string>
 #include <string_view>
 
+#include "meta/record.h"
 #include "model/types.h"
+#include "util/coding.h"
 
 namespace jfsbr::keys {
 
@@ -38,43 +43,17 @@ std::string SessionInfo(uint64_t sid);                 // SI sid
 std::string Sustained(uint64_t sid, Ino ino);          // SS sid ino
 std::string Detached(Ino ino);                         // N ino
 
-// The smallest key greater than every key starting with prefix ("" if none).
-std::string PrefixEnd(std::string_view prefix);
+// jfsbr's own records (RecordKind::kTool) are "jfsbr/" + name: outside
+// JuiceFS's key space (its keys start with a capital letter or "setting").
+inline constexpr std::string_view kToolPrefix = "jfsbr/";
 
-// A logical key taken apart. kind says which fields are meaningful.
-struct ParsedKey {
-  enum class Kind {
-    kUnknown,
-    kSetting,
-    kCounter,
-    kAttr,
-    kEntry,
-    kParent,
-    kChunk,
-    kSymlink,
-    kXattr,
-    kDelFile,
-    kSliceRef,
-    kDelayedSlices,
-    kDirStat,
-    kDirQuota,
-    kUserQuota,
-    kGroupQuota,
-    kAclRule,
-    kSessionExpire,
-    kSessionInfo,
-    kSustained,
-    kDetached,
-  };
-  Kind kind = Kind::kUnknown;
-  Ino ino = 0;         // attr/entry/parent/chunk/symlink/xattr/D/U/QD/SS/N
-  Ino other = 0;       // parent of a P key
-  std::string name;    // entry/xattr/counter name
-  uint64_t id = 0;     // slice id (K, L), uid/gid (QU/QG), session id, ACL id, D length
-  uint32_t index = 0;  // chunk index, slice size of a K key
-  int64_t ts = 0;      // L key time
-};
+using jfsbr::PrefixEnd;
 
-ParsedKey Parse(std::string_view key);
+// A logical key taken apart (kind kUnknown: not a JuiceFS key). ParseInto
+// reuses *out's storage: the way to parse the keys of a long scan.
+RecordKey Parse(std::string_view key);
+void ParseInto(std::string_view key, RecordKey* out);
+// The key of a record; kUnknown gives "".
+std::string Encode(const RecordKey& key);
 
 }  // namespace jfsbr::keys

@@ -1,4 +1,5 @@
-#include "backup/lease.h"
+// The lease protocol over a Slot.
+#include "util/lease.h"
 
 #include <unistd.h>
 
@@ -28,33 +29,29 @@ std::string NewHolderId() {
          std::to_string(std::random_device{}() % 1000000);
 }
 
-EngineLease::EngineLease(KvEngine* engine, std::string key, std::string holder,
-                         std::chrono::milliseconds ttl)
-    : engine_(engine), key_(std::move(key)), holder_(std::move(holder)), ttl_(ttl) {}
+Lease::Lease(std::unique_ptr<Slot> slot, std::string holder, std::chrono::milliseconds ttl)
+    : slot_(std::move(slot)), holder_(std::move(holder)), ttl_(ttl) {}
 
-Result<bool> EngineLease::TryAcquire() {
+Result<bool> Lease::TryAcquire() {
   bool held = false;
-  JFS_RETURN_IF_ERROR(RunTxn(engine_, [&](Txn& tx) {
-    JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
-    LeaseState s = Decode(v);
+  JFS_RETURN_IF_ERROR(slot_->Update([&](std::optional<std::string>* v) {
+    LeaseState s = Decode(*v);
     int64_t now = UnixMillis();
     held = s.holder.empty() || s.holder == holder_ || s.expires_ms <= now;
-    if (held) tx.Put(key_, holder_ + " " + std::to_string(now + ttl_.count()));
+    if (held) *v = holder_ + " " + std::to_string(now + ttl_.count());
     return Status::OK();
   }));
   return held;
 }
 
-Status EngineLease::Release() {
-  return RunTxn(engine_, [&](Txn& tx) {
-    JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
-    if (Decode(v).holder == holder_) tx.Delete(key_);
+Status Lease::Release() {
+  return slot_->Update([&](std::optional<std::string>* v) {
+    if (Decode(*v).holder == holder_) v->reset();
     return Status::OK();
   });
 }
 
-Status EngineLease::CheckHeld(Txn& tx) const {
-  JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
+Status Lease::CheckHeld(const std::optional<std::string>& v) const {
   LeaseState s = Decode(v);
   if (s.holder != holder_ || s.expires_ms <= UnixMillis()) {
     return Status::Permission("the lease is held by " +
@@ -64,8 +61,8 @@ Status EngineLease::CheckHeld(Txn& tx) const {
   return Status::OK();
 }
 
-Result<LeaseState> EngineLease::Read() const {
-  JFS_ASSIGN_OR_RETURN(auto v, engine_->Get(key_));
+Result<LeaseState> Lease::Read() const {
+  JFS_ASSIGN_OR_RETURN(auto v, slot_->Read());
   return Decode(v);
 }
 

@@ -1,0 +1,15 @@
+// The factories of the engine families. Private to meta/registry.cc and the
+// family that defines each factory.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "meta/meta.h"
+
+namespace jfsbr {
+
+// kv/tkv_meta.cc: rocksdb://, memkv://, etcd://.
+Result<std::unique_ptr<Meta>> OpenTkvMeta(std::string_view url, bool create);
+
+}  // namespace jfsbr

@@ -1,0 +1,51 @@
+// The table of META-URL schemes and the family that opens each.
+#include "meta/registry.h"
+
+#include "meta/families.h"
+
+namespace jfsbr {
+namespace {
+
+struct Family {
+  std::string_view scheme;
+  std::string_view form;  // for help
+  Result<std::unique_ptr<Meta>> (*open)(std::string_view url, bool create);
+};
+
+constexpr Family kFamilies[] = {
+    {"rocksdb", "rocksdb://PATH                       embedded RocksDB (a directory)", OpenTkvMeta},
+    {"etcd",
+     "etcd://[USER:PASS@]HOST[:PORT][,...]/NAME[?OPTS]   an etcd cluster (timeout=, cacert=, ...)",
+     OpenTkvMeta},
+    {"memkv", "memkv://NAME                         in-process memory (tests)", OpenTkvMeta},
+};
+
+}  // namespace
+
+std::string SupportedMetaSchemes() {
+  std::string s;
+  for (const auto& f : kFamilies) s += (s.empty() ? "" : ", ") + std::string(f.scheme);
+  return s;
+}
+
+std::string MetaUrlForms() {
+  std::string s;
+  for (const auto& f : kFamilies) s += "  " + std::string(f.form) + "\n";
+  return s;
+}
+
+Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool create) {
+  auto pos = url.find("://");
+  if (pos == std::string_view::npos || pos == 0) {
+    return Status::InvalidArgument("malformed META-URL '" + std::string(url) +
+                                   "': expected SCHEME://..., e.g. rocksdb:///var/jfs/meta");
+  }
+  std::string_view scheme = url.substr(0, pos);
+  for (const auto& f : kFamilies) {
+    if (f.scheme == scheme) return f.open(url, create);
+  }
+  return Status::InvalidArgument("unknown META-URL scheme '" + std::string(scheme) +
+                                 "' (supported: " + SupportedMetaSchemes() + ")");
+}
+
+}  // namespace jfsbr
