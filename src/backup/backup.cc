@@ -7,8 +7,7 @@
 #include <cstring>
 
 #include "backup/retention.h"
-#include "dump/binary.h"
-#include "dump/json_dump.h"
+#include "dump/dump.h"
 #include "model/setting.h"
 #include "model/types.h"
 #include "util/clock.h"
@@ -60,19 +59,14 @@ Status RevertLastBackup(Meta* meta, const std::string& ours,
   });
 }
 
-Result<DumpStats> Dump(MetaSnapshot* snap, Sink* out, const BackupOptions& opts) {
-  if (opts.binary) {
-    BinaryDumpOptions bo;
-    bo.keep_secret = opts.keep_secret;
-    bo.progress = opts.progress;
-    return DumpBinary(snap, out, bo);
-  }
+DumpOptions ToDumpOptions(const BackupOptions& opts) {
   DumpOptions o;
+  o.format = opts.binary ? DumpFormat::kBinary : DumpFormat::kJson;
   o.keep_secret = opts.keep_secret;
   o.skip_trash = opts.skip_trash;
   o.threads = opts.threads;
   o.progress = opts.progress;
-  return DumpJson(snap, out, o);
+  return o;
 }
 
 }  // namespace
@@ -153,9 +147,7 @@ Result<BackupManifest> Backup(Meta* meta, ObjectStore* store, const BackupOption
   m.host = Host();
   JFS_ASSIGN_OR_RETURN(auto snap, meta->Snapshot());
   m.version = snap->version();
-  JFS_ASSIGN_OR_RETURN(auto setting, snap->Get(RecordKey::Setting()));
-  if (!setting) return Status::NotFound("no volume in " + meta->Describe());
-  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(snap.get()));
   m.volume = f.name;
   m.uuid = f.uuid;
 
@@ -164,7 +156,8 @@ Result<BackupManifest> Backup(Meta* meta, ObjectStore* store, const BackupOption
   HashingSink hashed(std::move(object));
   auto compressed = CompressingSink(std::make_unique<BorrowedSink>(&hashed),
                                     opts.binary ? Compression::kZstd : Compression::kGzip);
-  JFS_ASSIGN_OR_RETURN(DumpStats stats, Dump(snap.get(), compressed.get(), opts));
+  JFS_ASSIGN_OR_RETURN(DumpStats stats,
+                       DumpVolume(snap.get(), compressed.get(), ToDumpOptions(opts)));
   JFS_RETURN_IF_ERROR(compressed->Close().Annotate("upload " + key));
   m.entries = stats.entries;
   m.dump_bytes = stats.bytes;
@@ -184,6 +177,7 @@ Result<BackupManifest> Backup(Meta* meta, ObjectStore* store, const BackupOption
 }  // namespace
 
 Result<BackupManifest> RunBackup(Meta* meta, ObjectStore* store, const BackupOptions& opts) {
+  JFS_RETURN_IF_ERROR(CheckDumpOptions(ToDumpOptions(opts)));
   BackupOptions o = opts;
   if (o.now <= 0) o.now = UnixSeconds();
   // lastBackup goes into the backup's own snapshot; put back if it fails.
@@ -276,7 +270,7 @@ Result<LoadStats> RestoreBackup(ObjectStore* store, const std::string& name, Met
     return Status::OK();
   };
   o.before_setting = check_object;
-  return binary ? LoadBinary(source.get(), target, o) : LoadJson(source.get(), target, o);
+  return LoadVolume(source.get(), target, binary ? DumpFormat::kBinary : DumpFormat::kJson, o);
 }
 
 }  // namespace jfsbr

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "dump/json_load.h"
+#include "dump/dump.h"
 #include "meta/meta.h"
 #include "store/object_store.h"
 

@@ -134,9 +134,7 @@ void BackupDaemon::Renew() {
 }
 
 Status BackupDaemon::Run(const std::atomic<bool>& stop) {
-  JFS_ASSIGN_OR_RETURN(auto setting, meta_->Get(RecordKey::Setting()));
-  if (!setting) return Status::NotFound("no volume in " + meta_->Describe());
-  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(meta_));
   volume_ = f.name;
   // The lease is renewed every third of its ttl, backups or not.
   std::atomic<bool> done{false};

@@ -30,11 +30,9 @@ struct Opened {
 Result<Opened> Open(const std::string& meta_url) {
   Opened o;
   JFS_ASSIGN_OR_RETURN(o.engine, OpenMeta(meta_url));
-  JFS_ASSIGN_OR_RETURN(auto setting, o.engine->Get(RecordKey::Setting()));
-  if (!setting) {
-    return Status::NotFound("database is not formatted: no volume in " + o.engine->Describe());
-  }
-  JFS_ASSIGN_OR_RETURN(o.format, DecodeSetting(*setting));
+  auto format = ReadVolumeSetting(o.engine.get());
+  if (!format.ok()) return format.status().Annotate(o.engine->Describe());
+  o.format = std::move(*format);
   JFS_ASSIGN_OR_RETURN(o.store, OpenVolumeStore(o.format));
   return o;
 }
@@ -59,10 +57,10 @@ void PrintManifest(const BackupManifest& m) {
 }
 
 int RunOnce(const Args& a) {
-  auto v = Open(a.pos[0]);
-  if (!v.ok()) return Fail(a, v.status());
   auto o = Options(a);
   if (!o.ok()) return Fail(a, o.status());
+  auto v = Open(a.pos[0]);
+  if (!v.ok()) return Fail(a, v.status());
   CountProgress progress("backed up entries");
   o->progress = [&](uint64_t n) { progress.Update(n); };
   Meta* engine = v->engine.get();
@@ -78,14 +76,14 @@ std::string Log(const std::string& line) {
 }
 
 int RunDaemon(const Args& a) {
-  auto v = Open(a.pos[1]);
-  if (!v.ok()) return Fail(a, v.status());
   auto o = Options(a);
   if (!o.ok()) return Fail(a, o.status());
-  auto interval = a.GetDuration("interval", "1h");
-  auto ttl = a.GetDuration("lease-ttl", "30s");
+  auto interval = a.GetDuration("interval", "1h", std::chrono::seconds(1));
+  auto ttl = a.GetDuration("lease-ttl", "30s", std::chrono::milliseconds(300));
   if (!interval.ok()) return Fail(a, interval.status());
   if (!ttl.ok()) return Fail(a, ttl.status());
+  auto v = Open(a.pos[0]);
+  if (!v.ok()) return Fail(a, v.status());
   DaemonOptions d;
   d.interval = std::max(std::chrono::seconds(1),
                         std::chrono::duration_cast<std::chrono::seconds>(*interval));
@@ -112,7 +110,7 @@ int RunDaemon(const Args& a) {
 }
 
 int RunList(const Args& a) {
-  auto v = Open(a.pos[1]);
+  auto v = Open(a.pos[0]);
   if (!v.ok()) return Fail(a, v.status());
   auto all = ListBackups(v->store.get());
   if (!all.ok()) return Fail(a, all.status());
@@ -167,9 +165,9 @@ int RestoreInto(const Args& a, ObjectStore* store, const std::string& name, Meta
 }
 
 int RunVerify(const Args& a) {
-  auto v = Open(a.pos[1]);
+  auto v = Open(a.pos[0]);
   if (!v.ok()) return Fail(a, v.status());
-  auto name = ResolveBackup(v->store.get(), a.pos[2]);
+  auto name = ResolveBackup(v->store.get(), a.pos[1]);
   if (!name.ok()) return Fail(a, name.status());
   // Restored into a scratch RocksDB and checked: the strongest "it restores".
   std::string base = a.Get("scratch", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -184,24 +182,7 @@ int RunVerify(const Args& a) {
   return rc;
 }
 
-int RunBackupCmd(const Args& a) {
-  const std::string& first = a.pos[0];
-  size_t need = first == "daemon" || first == "list" ? 2 : first == "verify" ? 3 : 1;
-  bool sub = need > 1;
-  if (a.pos.size() != need) {
-    return Fail(a,
-                Status::InvalidArgument(sub ? "usage: jfsbr backup " + first + " META-URL" +
-                                                  (first == "verify" ? " NAME|latest" : "")
-                                            : "usage: jfsbr backup [daemon|list|verify] META-URL"));
-  }
-  if (first == "daemon") return RunDaemon(a);
-  if (first == "list") return RunList(a);
-  if (first == "verify") return RunVerify(a);
-  return RunOnce(a);
-}
-
 int RunRestore(const Args& a) {
-  if (a.pos[0] == "point") return RunRestorePoint(a);
   if (!a.Has("to")) return Fail(a, Status::InvalidArgument("--to NEW-META-URL is required"));
   auto v = Open(a.pos[0]);
   if (!v.ok()) return Fail(a, v.status());
@@ -212,39 +193,58 @@ int RunRestore(const Args& a) {
   return RestoreInto(a, v->store.get(), *name, target->get());
 }
 
+// The flags of a backup, shared by `backup` and `backup daemon`.
+#define JFSBR_BACKUP_FLAGS                                                            \
+  {"binary", 0, "", "JuiceFS's binary format, zstd (meta/dump-...bin.zst)"},          \
+      {"keep-secret-key", 0, "", "keep the object store's secret key in the backup"}, \
+      {"skip-trash", 0, "", "leave the trash out"}, {                                 \
+    "threads", 'p', "N", "threads reading entries", "2"                               \
+  }
+
+const Command kBackupDaemonCommand = {
+    "daemon",
+    "META-URL",
+    "Back up every --interval, as exactly one runner among any number of daemons (a lease)",
+    {JFSBR_BACKUP_FLAGS,
+     {"interval", 0, "DURATION", "time between backups (1s to 3650d)", "1h"},
+     {"lease-ttl", 0, "DURATION", "a dead runner's lease frees after this", "30s"},
+     {"metrics", 0, "IP:PORT", "serve Prometheus metrics there"}},
+    1,
+    1,
+    RunDaemon};
+const Command kBackupListCommand = {
+    "list", "META-URL", "List the volume's backups (jfsbr's and juicefs --backup-meta's)", {}, 1,
+    1,      RunList};
+const Command kBackupVerifyCommand = {
+    "verify",
+    "META-URL NAME|latest",
+    "Restore a backup into a scratch engine and check it",
+    {{"scratch", 0, "DIR", "where the scratch engine goes", "$TMPDIR or /tmp"}},
+    2,
+    2,
+    RunVerify};
+
 }  // namespace
 
 const Command kBackupCommand = {
     "backup",
-    "[daemon|list|verify] META-URL [NAME|latest]",
-    "Back the volume's metadata up into its object store (meta/dump-...json.gz); 'daemon' "
-    "repeats it every --interval (one runner per volume), 'list' shows backups, 'verify' "
-    "restores one into a scratch engine and checks it",
-    {{"binary", 0, "", "JuiceFS's binary format, zstd (meta/dump-...bin.zst)"},
-     {"keep-secret-key", 0, "", "keep the object store's secret key in the backup"},
-     {"skip-trash", 0, "", "leave the trash out"},
-     {"threads", 'p', "N", "threads reading entries", "2"},
-     {"interval", 0, "DURATION", "daemon: time between backups (30s, 10m, 1h, 1d)", "1h"},
-     {"lease-ttl", 0, "DURATION", "daemon: a dead runner's lease frees after this", "30s"},
-     {"metrics", 0, "IP:PORT", "daemon: serve Prometheus metrics there"},
-     {"scratch", 0, "DIR", "verify: where the scratch engine goes", "$TMPDIR or /tmp"}},
+    "META-URL",
+    "Back the volume's metadata up into its object store (meta/dump-...json.gz), as juicefs "
+    "--backup-meta does",
+    {JFSBR_BACKUP_FLAGS},
     1,
-    3,
-    RunBackupCmd};
+    1,
+    RunOnce,
+    {&kBackupDaemonCommand, &kBackupListCommand, &kBackupVerifyCommand}};
 const Command kRestoreCommand = {
     "restore",
-    "META-URL --from NAME|latest --to NEW-META-URL | point --full-backup-storage URL "
-    "--storage URL --restored-ts TIME|--restored-revision N --to META-URL",
-    "Load a backup from the volume's object store into a new, empty engine, then check it; "
-    "'point': restore the volume as it was at a moment (full backup + log backup)",
+    "META-URL",
+    "Load a backup from the volume's object store into a new, empty engine, then check it",
     {{"from", 0, "NAME", "the backup (meta/ name) or latest", "latest"},
-     {"to", 0, "META-URL", "the empty engine to restore into"},
-     {"full-backup-storage", 0, "URL", "point: full backups (br backup), one or one per subdir"},
-     {"storage", 's', "URL", "point: the log backup storage"},
-     {"restored-ts", 0, "TIME", "point: \"2026-11-21 10:42:17\", RFC 3339 or @unix"},
-     {"restored-revision", 0, "N", "point: an etcd revision"}},
+     {"to", 0, "META-URL", "the empty engine to restore into"}},
     1,
     1,
-    RunRestore};
+    RunRestore,
+    {&kRestorePointCommand}};
 
 }  // namespace jfsbr::cli

@@ -13,9 +13,9 @@ namespace jfsbr::cli {
 namespace {
 
 int Gen(const Args& a) {
-  auto files = a.GetUint("files", 1100000);
+  auto files = a.GetUint("files", 1100000, 1, 1000000000);
   if (!files.ok()) return Fail(a, files.status());
-  auto engine = OpenMeta(a.pos[1], /*create=*/true);
+  auto engine = OpenMeta(a.pos[0], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   auto start = std::chrono::steady_clock::now();
   FormatOptions o;
@@ -37,7 +37,7 @@ int Gen(const Args& a) {
 }
 
 int Scan(const Args& a) {
-  auto engine = OpenMeta(a.pos[1]);
+  auto engine = OpenMeta(a.pos[0]);
   if (!engine.ok()) return Fail(a, engine.status());
   auto snap = (*engine)->Snapshot();
   if (!snap.ok()) return Fail(a, snap.status());
@@ -56,7 +56,7 @@ int Scan(const Args& a) {
 }
 
 int Objects(const Args& a) {
-  auto vol = OpenVolume(a.pos[1]);
+  auto vol = OpenVolume(a.pos[0]);
   if (!vol.ok()) return Fail(a, vol.status());
   auto threads = a.GetThreads(4);
   auto leaked = a.GetUint("leaked", 0);
@@ -75,30 +75,35 @@ int Objects(const Args& a) {
   return 0;
 }
 
-int RunBench(const Args& a) {
-  if (a.pos[0] == "gen") return Gen(a);
-  if (a.pos[0] == "scan") return Scan(a);
-  if (a.pos[0] == "objects") return Objects(a);
-  return Fail(
-      a, Status::InvalidArgument("unknown bench step '" + a.pos[0] + "' (gen, scan, objects)"));
-}
+const Command kBenchGenCommand = {
+    "gen",
+    "META-URL",
+    "Build a metadata-only volume shaped like JuiceFS's dump/load benchmark in an empty engine",
+    {{"files", 0, "N", "files to generate", "1100000"},
+     {"storage", 0, "TYPE", "the volume's storage (file or s3)", "file"},
+     {"bucket", 0, "URL", "the volume's bucket (none: an in-memory store)"},
+     {"access-key", 0, "KEY", "s3 access key"},
+     {"secret-key", 0, "KEY", "s3 secret key"}},
+    1,
+    1,
+    Gen};
+const Command kBenchScanCommand = {
+    "scan", "META-URL", "Time a read of every record of the volume from one snapshot", {}, 1,
+    1,      Scan};
+const Command kBenchObjectsCommand = {
+    "objects",
+    "META-URL",
+    "Write the block objects the volume's files use (zeros), for the gc and fsck benchmarks",
+    {{"leaked", 0, "N", "also write N objects no slice uses", "0"},
+     {"threads", 'p', "N", "objects written at once", "4"}},
+    1,
+    1,
+    Objects};
 
 }  // namespace
 
 const Command kBenchCommand = {
-    "bench",
-    "gen|scan|objects META-URL",
-    "gen: build a metadata-only volume shaped like JuiceFS's dump/load benchmark; scan: time a "
-    "raw read of every key; objects: write the block objects its files use (for gc/fsck)",
-    {{"files", 0, "N", "files to generate", "1100000"},
-     {"storage", 0, "TYPE", "gen: the volume's storage (file or s3)", "file"},
-     {"bucket", 0, "URL", "gen: the volume's bucket (none: an in-memory store)"},
-     {"access-key", 0, "KEY", "gen: s3 access key"},
-     {"secret-key", 0, "KEY", "gen: s3 secret key"},
-     {"leaked", 0, "N", "objects: also write N objects no slice uses", "0"},
-     {"threads", 'p', "N", "objects: objects written at once", "4"}},
-    2,
-    2,
-    RunBench};
+    "bench", "",      "Benchmark helpers: build a volume, time a scan, write its objects", {}, 0,
+    0,       nullptr, {&kBenchGenCommand, &kBenchScanCommand, &kBenchObjectsCommand}};
 
 }  // namespace jfsbr::cli

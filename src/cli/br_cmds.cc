@@ -18,15 +18,13 @@ double Since(std::chrono::steady_clock::time_point start) {
 }
 
 int RunBackup(const Args& a) {
-  if (a.pos.size() != 2)
-    return Fail(a, Status::InvalidArgument("usage: jfsbr br backup META-URL --storage URL"));
   auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
-  auto engine = OpenEngine(a.pos[1]);
+  auto engine = OpenEngine(a.pos[0]);
   if (!engine.ok()) return Fail(a, engine.status());
   FullBackupOptions o;
-  auto conc = a.GetUint("concurrency", 4);
-  auto rate = a.GetUint("ratelimit", 0);
+  auto conc = a.GetUint("concurrency", 4, 1, 64);
+  auto rate = a.GetUint("ratelimit", 0, 0, 1 << 20);
   auto at = a.GetUint("at-revision", 0);
   if (!conc.ok()) return Fail(a, conc.status());
   if (!rate.ok()) return Fail(a, rate.status());
@@ -34,7 +32,7 @@ int RunBackup(const Args& a) {
   o.concurrency = static_cast<int>(std::clamp<uint64_t>(*conc, 1, 64));
   o.ratelimit_bytes = static_cast<double>(*rate) * (1 << 20);
   o.version = *at;
-  if (auto u = ParseEngineUrl(a.pos[1]); u.ok()) o.source_prefix = JuiceFsKeyPrefix(*u);
+  if (auto u = ParseEngineUrl(a.pos[0]); u.ok()) o.source_prefix = JuiceFsKeyPrefix(*u);
   CountProgress progress("backed up keys");
   o.progress = [&](const FullBackupProgress& p) { progress.Update(p.kvs); };
   auto start = std::chrono::steady_clock::now();
@@ -66,15 +64,13 @@ Result<FoundFull> OpenFullBackup(const Args& a) {
 }
 
 int RunRestore(const Args& a) {
-  if (a.pos.size() != 2)
-    return Fail(a, Status::InvalidArgument("usage: jfsbr br restore --storage URL META-URL"));
   auto full = OpenFullBackup(a);
   if (!full.ok()) return Fail(a, full.status());
   const FullBackupMeta& meta = full->meta;
-  auto target = OpenEngine(a.pos[1], /*create=*/true);
+  auto target = OpenEngine(a.pos[0], /*create=*/true);
   if (!target.ok()) return Fail(a, target.status());
   FullRestoreOptions o;
-  auto conc = a.GetUint("concurrency", 4);
+  auto conc = a.GetUint("concurrency", 4, 1, 64);
   if (!conc.ok()) return Fail(a, conc.status());
   o.concurrency = static_cast<int>(std::clamp<uint64_t>(*conc, 1, 64));
   CountProgress progress("restored keys");
@@ -97,8 +93,6 @@ int RunRestore(const Args& a) {
 }
 
 int RunValidate(const Args& a) {
-  if (a.pos.size() != 1)
-    return Fail(a, Status::InvalidArgument("usage: jfsbr br validate --storage URL"));
   auto full = OpenFullBackup(a);
   if (!full.ok()) return Fail(a, full.status());
   const FullBackupMeta& meta = full->meta;
@@ -112,28 +106,45 @@ int RunValidate(const Args& a) {
   return 0;
 }
 
-int RunBr(const Args& a) {
-  const std::string& sub = a.pos[0];
-  if (sub == "backup") return RunBackup(a);
-  if (sub == "restore") return RunRestore(a);
-  if (sub == "validate") return RunValidate(a);
-  return Fail(
-      a, Status::InvalidArgument("unknown br command '" + sub + "' (backup, restore, validate)"));
-}
+constexpr FlagSpec kStorageFlag = {"storage", 's', "URL",
+                                   "where the backup goes/is (file:///dir, s3://host/bucket/path)"};
+constexpr FlagSpec kConcurrencyFlag = {"concurrency", 0, "N",
+                                       "key ranges (files) read or written at once (1 to 64)", "4"};
+
+const Command kBrBackupCommand = {
+    "backup",
+    "META-URL",
+    "Back up every key of the volume at one revision (the base of point-in-time restore)",
+    {kStorageFlag,
+     kConcurrencyFlag,
+     {"ratelimit", 0, "MiB/s", "cap on the bytes written to the storage", "none"},
+     {"at-revision", 0, "N", "read at this past revision (etcd)", "now"}},
+    1,
+    1,
+    RunBackup};
+const Command kBrRestoreCommand = {"restore",
+                                   "META-URL",
+                                   "Restore a full backup into an empty engine of any kind",
+                                   {kStorageFlag, kConcurrencyFlag},
+                                   1,
+                                   1,
+                                   RunRestore};
+const Command kBrValidateCommand = {
+    "validate",     "", "Read every file of a full backup back and check its checksums",
+    {kStorageFlag}, 0,  0,
+    RunValidate};
 
 }  // namespace
 
 const Command kBrCommand = {
     "br",
-    "backup META-URL | restore META-URL | validate  --storage URL",
-    "Engine-level full backup of every key of the volume at one revision (the base of "
-    "point-in-time restore), its restore into any empty engine, and validation",
-    {{"storage", 's', "URL", "where the backup goes/is (file:///dir, s3://host/bucket/path)"},
-     {"concurrency", 0, "N", "key ranges (files) read or written at once", "4"},
-     {"ratelimit", 0, "MiB/s", "backup: cap on the bytes written to the storage", "none"},
-     {"at-revision", 0, "N", "backup: read at this past revision (etcd)", "now"}},
-    1,
-    2,
-    RunBr};
+    "",
+    "Engine-level full backups of every key of a TKV volume (RocksDB, etcd): backup, restore, "
+    "validate",
+    {},
+    0,
+    0,
+    nullptr,
+    {&kBrBackupCommand, &kBrRestoreCommand, &kBrValidateCommand}};
 
 }  // namespace jfsbr::cli

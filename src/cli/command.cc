@@ -13,7 +13,7 @@
 
 namespace jfsbr::cli {
 
-std::span<const Command> Commands() {
+std::span<const Command* const> Commands() {
   static const Command* const kAll[] = {
       &kFormatCommand,       &kImportCommand,  &kExportCommand, &kDumpCommand, &kLoadCommand,
       &kCheckCommand,        &kStatusCommand,  &kLsCommand,     &kStatCommand, &kCatCommand,
@@ -21,31 +21,13 @@ std::span<const Command> Commands() {
       &kBenchCommand,        &kBrCommand,      &kLogCommand,    &kGcCommand,   &kFsckCommand,
       &kRestoreTrashCommand,
   };
-  static const std::vector<Command> table = [] {
-    std::vector<Command> t;
-    for (const Command* c : kAll) t.push_back(*c);
-    return t;
-  }();
-  return table;
+  return kAll;
 }
 
-Result<std::chrono::milliseconds> Args::GetDuration(std::string_view flag,
-                                                    std::string_view def) const {
-  std::string s = Get(flag, def);
-  char* end = nullptr;
-  double v = strtod(s.c_str(), &end);
-  std::string unit = end ? end : "";
-  double ms = unit == "ms"  ? 1
-              : unit == "s" ? 1e3
-              : unit == "m" ? 6e4
-              : unit == "h" ? 3.6e6
-              : unit == "d" ? 8.64e7
-                            : -1;
-  if (s.empty() || end == s.c_str() || ms < 0 || v <= 0) {
-    return Status::InvalidArgument("--" + std::string(flag) +
-                                   " needs a duration like 30s, 10m, 1h or 1d, not '" + s + "'");
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(v * ms));
+Result<std::chrono::milliseconds> Args::GetDuration(std::string_view flag, std::string_view def,
+                                                    std::chrono::milliseconds min,
+                                                    std::chrono::milliseconds max) const {
+  return ParseDurationFlag(flag, Get(flag, def), min, max);
 }
 
 Result<std::shared_ptr<ObjectStore>> OpenStorageFlag(const Args& a, std::string_view flag) {
@@ -58,22 +40,16 @@ std::string Args::Get(std::string_view name, std::string_view def) const {
   return it == flags.end() ? std::string(def) : it->second;
 }
 
-Result<uint64_t> Args::GetUint(std::string_view name, uint64_t def) const {
+Result<uint64_t> Args::GetUint(std::string_view name, uint64_t def, uint64_t min,
+                               uint64_t max) const {
   auto it = flags.find(name);
   if (it == flags.end()) return def;
-  uint64_t v = 0;
-  const std::string& s = it->second;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) {
-    return Status::InvalidArgument("--" + std::string(name) +
-                                   " expects a non-negative integer, got '" + s + "'");
-  }
-  return v;
+  return ParseUintFlag(name, it->second, min, max);
 }
 
 Result<int> Args::GetThreads(int def) const {
-  JFS_ASSIGN_OR_RETURN(uint64_t n, GetUint("threads", static_cast<uint64_t>(def)));
-  return static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
+  JFS_ASSIGN_OR_RETURN(uint64_t n, GetUint("threads", static_cast<uint64_t>(def), 1, 256));
+  return static_cast<int>(n);
 }
 
 int Fail(const Args& args, const Status& st) {
@@ -114,7 +90,13 @@ std::atomic<bool>& StopOnSignals() {
 Result<Moment> ParseMoment(const std::string& s) {
   Moment m;
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
-    m.revision = std::stoull(s);
+    uint64_t rev = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), rev);
+    if (r.ec != std::errc()) {
+      return Status::InvalidArgument("revision " + s + " is out of range (at most " +
+                                     std::to_string(UINT64_MAX) + ")");
+    }
+    m.revision = rev;
   } else {
     JFS_ASSIGN_OR_RETURN(m.time_ms, ParseTime(s));
   }

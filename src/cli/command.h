@@ -1,5 +1,8 @@
-// The CLI: a table of commands, each parsing its flags into a call of the
-// library. main.cc dispatches and generates --help from the table.
+// The CLI: a tree of commands (`jfsbr backup daemon ...`). Each command and
+// subcommand declares its own positional arguments and flags; main.cc walks
+// the tree, refuses a flag the command does not declare (naming it),
+// generates --help at every level, and calls the command's handler, which
+// makes one library call and prints. Only the CLI prints.
 #pragma once
 
 #include <atomic>
@@ -13,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/flags.h"
 #include "fs/volume.h"
 
 namespace jfsbr::cli {
@@ -26,31 +30,39 @@ struct FlagSpec {
 };
 
 struct Args {
-  std::string command;
+  std::string command;  // the path in the tree: "backup daemon"
   std::vector<std::string> pos;
   std::map<std::string, std::string, std::less<>> flags;
 
   bool Has(std::string_view name) const { return flags.count(name) > 0; }
   std::string Get(std::string_view name, std::string_view def = {}) const;
-  // A non-negative integer flag; an error names the flag.
-  Result<uint64_t> GetUint(std::string_view name, uint64_t def) const;
-  // A duration flag: 30s, 10m, 1h, 1d, 500ms.
-  Result<std::chrono::milliseconds> GetDuration(std::string_view name, std::string_view def) const;
+  // An integer flag in [min, max]; an error names the flag and the range.
+  Result<uint64_t> GetUint(std::string_view name, uint64_t def, uint64_t min = 0,
+                           uint64_t max = UINT64_MAX) const;
+  // A duration flag (30s, 10m, 1h, 1d, 500ms) in [min, max].
+  Result<std::chrono::milliseconds> GetDuration(
+      std::string_view name, std::string_view def,
+      std::chrono::milliseconds min = std::chrono::milliseconds(1),
+      std::chrono::milliseconds max = kMaxDuration) const;
   // The --threads flag, clamped to [1, 256].
   Result<int> GetThreads(int def) const;
 };
 
+// One node of the tree. A group (run == nullptr) only holds subcommands; a
+// command may have both (`backup META-URL` backs up, `backup list` lists).
 struct Command {
   std::string_view name;
-  std::string_view usage;    // arguments, e.g. "META-URL NAME"
+  std::string_view usage;    // positional arguments, e.g. "META-URL NAME"
   std::string_view summary;  // one line
   std::vector<FlagSpec> flags;
-  size_t min_args;
-  size_t max_args;  // SIZE_MAX for any
-  int (*run)(const Args&);
+  size_t min_args = 0;
+  size_t max_args = 0;  // SIZE_MAX for any
+  int (*run)(const Args&) = nullptr;
+  std::vector<const Command*> subcommands = {};
 };
 
-std::span<const Command> Commands();
+// The top level of the tree.
+std::span<const Command* const> Commands();
 
 // Prints "jfsbr CMD: message" on stderr and returns the exit code 1.
 int Fail(const Args& args, const Status& st);
@@ -74,12 +86,12 @@ Result<Moment> ParseMoment(const std::string& text);
 // "123 Bytes" or "1.50 MiB (1572864 Bytes)", as JuiceFS prints sizes.
 std::string FormatBytes(uint64_t n);
 
-// Command groups (one file each).
+// The top-level commands (one file per group of them).
 extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand, kLsCommand,
     kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand, kDumpCommand, kLoadCommand,
     kCheckCommand, kBenchCommand, kBackupCommand, kRestoreCommand, kBrCommand, kLogCommand,
     kGcCommand, kFsckCommand, kRestoreTrashCommand;
-// restore point (pitr_cmds.cc), reached through the restore command.
-int RunRestorePoint(const Args& a);
+// Subcommands defined beside the code they share (pitr_cmds.cc, gc_cmd.cc).
+extern const Command kRestorePointCommand, kGcCompactCommand;
 
 }  // namespace jfsbr::cli

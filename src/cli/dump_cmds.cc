@@ -2,14 +2,14 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <utility>
 
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "dump/binary.h"
-#include "dump/json_dump.h"
-#include "dump/json_load.h"
+#include "dump/dump.h"
 #include "meta/registry.h"
 #include "util/compress.h"
 
@@ -49,35 +49,42 @@ void PrintDumpSummary(const Args& a, const DumpStats& s, double secs) {
 }
 
 int RunDump(const Args& a) {
-  auto engine = OpenMeta(a.pos[0]);
-  if (!engine.ok()) return Fail(a, engine.status());
-  Result<std::unique_ptr<MetaSnapshot>> snap = Status::InvalidArgument("no snapshot");
-  if (a.Has("at-version")) {
-    char* end = nullptr;
-    std::string v = a.Get("at-version");
-    unsigned long long version = strtoull(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0') {
-      return Fail(a, Status::InvalidArgument("--at-version needs a number, not '" + v + "'"));
-    }
-    snap = (*engine)->SnapshotAt(version);
-  } else {
-    snap = (*engine)->Snapshot();
-  }
-  if (!snap.ok()) return Fail(a, snap.status());
+  // Every option first: a refused one must not leave an empty output file.
   DumpOptions o;
+  o.format = a.Has("binary") ? DumpFormat::kBinary : DumpFormat::kJson;
   o.subdir = a.Get("subdir");
   o.keep_secret = a.Has("keep-secret-key");
   o.skip_trash = a.Has("skip-trash");
   o.spill = !a.Has("no-spill");
   o.spill_dir = a.Get("spill-dir");
+  if (o.format == DumpFormat::kBinary) {
+    for (const char* json_only : {"threads", "no-spill", "spill-dir"}) {
+      if (a.Has(json_only)) {
+        return Fail(a, Status::InvalidArgument("--" + std::string(json_only) +
+                                               " works with JSON dumps only (the binary dump "
+                                               "reads the engine in one pass)"));
+      }
+    }
+  }
+  if (Status st = CheckDumpOptions(o); !st.ok()) return Fail(a, st);
   auto threads = a.GetThreads(DefaultThreads());
   if (!threads.ok()) return Fail(a, threads.status());
   o.threads = *threads;
+  std::optional<uint64_t> at;
+  if (a.Has("at-version")) {
+    auto v = a.GetUint("at-version", 0, 1);
+    if (!v.ok()) return Fail(a, v.status());
+    at = *v;
+  }
+  auto engine = OpenMeta(a.pos[0]);
+  if (!engine.ok()) return Fail(a, engine.status());
+  auto snap = at ? (*engine)->SnapshotAt(*at) : (*engine)->Snapshot();
+  if (!snap.ok()) return Fail(a, snap.status());
   std::string path = a.pos.size() > 1 ? a.pos[1] : "";
   auto file = OpenFileSink(path);
   if (!file.ok()) return Fail(a, file.status());
   auto sink = CompressingSink(std::move(*file), CompressionForName(path));
-  CountProgress scanned("keys read"), progress("dumped entries");
+  CountProgress scanned("records read"), progress("dumped entries");
   o.scan_progress = [&](uint64_t n) { scanned.Update(n); };
   bool scanning = true;
   o.progress = [&](uint64_t n) {
@@ -85,15 +92,7 @@ int RunDump(const Args& a) {
     progress.Update(n);
   };
   auto start = std::chrono::steady_clock::now();
-  Result<DumpStats> stats = DumpStats();
-  if (a.Has("binary")) {
-    BinaryDumpOptions bo;
-    bo.keep_secret = o.keep_secret;
-    bo.progress = o.progress;
-    stats = DumpBinary(snap->get(), sink.get(), bo);
-  } else {
-    stats = DumpJson(snap->get(), sink.get(), o);
-  }
+  auto stats = DumpVolume(snap->get(), sink.get(), o);
   scanned.Clear();
   progress.Clear();
   if (!stats.ok()) return Fail(a, stats.status());
@@ -132,6 +131,11 @@ int BinaryStat(const Args& a) {
 
 int RunLoad(const Args& a) {
   if (a.Has("stat")) return BinaryStat(a);
+  LoadOptions o;
+  o.verify = !a.Has("no-verify");
+  auto threads = a.GetThreads(DefaultThreads());
+  if (!threads.ok()) return Fail(a, threads.status());
+  o.threads = *threads;
   auto engine = OpenMeta(a.pos[0], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   std::string path = a.pos.size() > 1 ? a.pos[1] : "";
@@ -141,16 +145,11 @@ int RunLoad(const Args& a) {
   if (a.Has("force")) {
     if (Status st = (*engine)->Clear(); !st.ok()) return Fail(a, st);
   }
-  LoadOptions o;
-  o.verify = !a.Has("no-verify");
-  auto threads = a.GetThreads(DefaultThreads());
-  if (!threads.ok()) return Fail(a, threads.status());
-  o.threads = *threads;
   CountProgress progress("loaded entries");
   o.progress = [&](uint64_t n) { progress.Update(n); };
   auto start = std::chrono::steady_clock::now();
-  auto stats = a.Has("binary") ? LoadBinary(source.get(), engine->get(), o)
-                               : LoadJson(source.get(), engine->get(), o);
+  auto format = a.Has("binary") ? DumpFormat::kBinary : DumpFormat::kJson;
+  auto stats = LoadVolume(source.get(), engine->get(), format, o);
   progress.Clear();
   if (!stats.ok()) {
     Status st = stats.status();
@@ -185,8 +184,8 @@ const Command kDumpCommand = {
     "FILE; FILE.gz and FILE.zstd are compressed)",
     {{"subdir", 0, "PATH", "dump only this directory"},
      {"keep-secret-key", 0, "", "keep SecretKey and SessionToken (else \"removed\")"},
-     {"skip-trash", 0, "", "leave out the trash"},
-     {"threads", 'p', "N", "threads reading entries", "the number of cores"},
+     {"skip-trash", 0, "", "leave out the trash (JSON)"},
+     {"threads", 'p', "N", "threads reading entries (JSON; 1 to 256)", "the number of cores"},
      {"spill-dir", 0, "DIR",
       "where a full JSON dump keeps its temporary file (about half the dump's size)",
       "$TMPDIR or /tmp"},

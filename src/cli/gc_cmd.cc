@@ -163,7 +163,7 @@ int RunCompact(const Args& a) {
   if (!a.Has("keep")) return Fail(a, Status::InvalidArgument("--keep DURATION is required"));
   auto keep = a.GetDuration("keep", "");
   if (!keep.ok()) return Fail(a, keep.status());
-  auto root = OpenEngineUnprefixed(a.pos[1]);
+  auto root = OpenEngineUnprefixed(a.pos[0]);
   if (!root.ok()) return Fail(a, root.status());
   auto r = CompactHistory(root->get(), *keep);
   if (!r.ok()) return Fail(a, r.status());
@@ -186,23 +186,21 @@ int RunCompact(const Args& a) {
   return 0;
 }
 
-int RunGcCommand(const Args& a) {
-  if (a.pos.size() == 2 && a.pos[0] == "compact") return RunCompact(a);
-  if (a.pos.size() == 1) return RunObjectGc(a);
-  return Fail(
-      a,
-      Status::InvalidArgument(
-          "usage: jfsbr gc META-URL [--delete] [--compact] | gc compact META-URL --keep DURATION"));
-}
-
 }  // namespace
 
+const Command kGcCompactCommand = {
+    "compact",
+    "META-URL",
+    "Compact etcd's history, never past what a log backup task has not captured",
+    {{"keep", 0, "DURATION", "history to keep (1h, 1d)"}},
+    1,
+    1,
+    RunCompact};
 const Command kGcCommand = {
     "gc",
-    "META-URL | compact META-URL --keep DURATION",
+    "META-URL",
     "Find the volume's leaked objects (--delete removes them after finishing pending deletions; "
-    "nothing is deleted unless the whole listing succeeded); 'compact' compacts etcd's history, "
-    "never past what a log backup task has not captured",
+    "nothing is deleted unless the whole listing succeeded)",
     {{"delete", 0, "", "delete leaked objects, expired trash and pending deletions"},
      {"compact", 0, "", "merge the slices of every chunk that has several into one"},
      {"threads", 'p', "N", "listings and deletions at once", "10"},
@@ -210,10 +208,10 @@ const Command kGcCommand = {
      {"keep-backup-slices", 0, "",
       "keep the objects of slices that retained metadata backups use (the default)"},
      {"no-keep-backup-slices", 0, "",
-      "let gc delete objects that only retained metadata backups use"},
-     {"keep", 0, "DURATION", "compact: history to keep (1h, 1d)"}},
+      "let gc delete objects that only retained metadata backups use"}},
     1,
-    2,
-    RunGcCommand};
+    1,
+    RunObjectGc,
+    {&kGcCompactCommand}};
 
 }  // namespace jfsbr::cli

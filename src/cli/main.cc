@@ -1,4 +1,8 @@
 // jfsbr: back up, restore and recover JuiceFS-format volumes.
+//
+// Walks the command tree (cli/command.h) down argv, parses the flags the
+// command reached declares (anything else is an error naming it), prints
+// --help for whichever level asked, and runs the handler.
 #include <unistd.h>
 
 #include <climits>
@@ -7,24 +11,53 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "meta/registry.h"
 
 namespace jfsbr::cli {
 namespace {
 
-void PrintUsage() {
-  std::cout << "jfsbr: metadata backup, restore and recovery for JuiceFS-format volumes\n\n"
-               "Usage: jfsbr COMMAND [ARGS] [FLAGS]   (jfsbr COMMAND --help for details)\n\n"
-               "Commands:\n";
-  for (const auto& c : Commands()) {
-    std::string head(c.name);
-    head.resize(10, ' ');
-    std::cout << "  " << head << c.summary << "\n";
+void PrintList(const std::vector<std::pair<std::string, std::string_view>>& rows) {
+  size_t width = 0;
+  for (const auto& [name, _] : rows) width = std::max(width, name.size());
+  for (const auto& [name, text] : rows) {
+    std::string head = name;
+    head.resize(width + 2, ' ');
+    std::cout << "  " << head << text << "\n";
   }
-  std::cout << "\nMETA-URL: rocksdb://PATH (embedded, default) or memkv://NAME (tests)\n";
 }
 
-void PrintHelp(const Command& c) {
-  std::cout << "Usage: jfsbr " << c.name << " " << c.usage << " [FLAGS]\n\n" << c.summary << "\n";
+void PrintMetaUrls() { std::cout << "\nMETA-URL:\n" << MetaUrlForms(); }
+
+void PrintUsage() {
+  std::cout << "jfsbr: metadata backup, restore and recovery for JuiceFS volumes\n\n"
+               "Usage: jfsbr COMMAND [SUBCOMMAND] [ARGS] [FLAGS]   (--help at any level)\n\n"
+               "Commands:\n";
+  std::vector<std::pair<std::string, std::string_view>> rows;
+  for (const Command* c : Commands()) rows.emplace_back(std::string(c->name), c->summary);
+  PrintList(rows);
+  std::cout << "\nSubcommands:\n";
+  for (const Command* c : Commands()) {
+    if (c->subcommands.empty()) continue;
+    std::string subs;
+    for (const Command* s : c->subcommands)
+      subs += (subs.empty() ? "" : ", ") + std::string(s->name);
+    std::cout << "  " << c->name << ": " << subs << "\n";
+  }
+  PrintMetaUrls();
+}
+
+void PrintHelp(const std::string& path, const Command& c) {
+  std::cout << "Usage: jfsbr " << path;
+  if (!c.subcommands.empty()) std::cout << (c.run ? " [SUBCOMMAND]" : " SUBCOMMAND");
+  if (!c.usage.empty()) std::cout << " " << c.usage;
+  if (!c.flags.empty()) std::cout << " [FLAGS]";
+  std::cout << "\n\n" << c.summary << "\n";
+  if (!c.subcommands.empty()) {
+    std::cout << "\nSubcommands (jfsbr " << path << " SUBCOMMAND --help):\n";
+    std::vector<std::pair<std::string, std::string_view>> rows;
+    for (const Command* s : c.subcommands) rows.emplace_back(std::string(s->name), s->summary);
+    PrintList(rows);
+  }
   std::cout << "\nFlags:\n";
   for (const auto& f : c.flags) {
     std::string left = "  ";
@@ -37,6 +70,7 @@ void PrintHelp(const Command& c) {
     std::cout << "\n";
   }
   std::cout << "  -h, --help                 show this help\n";
+  if (c.usage.find("META-URL") != std::string_view::npos) PrintMetaUrls();
 }
 
 const FlagSpec* FindFlag(const Command& c, std::string_view name, char short_name) {
@@ -46,10 +80,10 @@ const FlagSpec* FindFlag(const Command& c, std::string_view name, char short_nam
   return nullptr;
 }
 
-// Parses argv[2..]; returns an error message or "".
-std::string Parse(const Command& c, int argc, char** argv, Args* out, bool* help) {
+// Parses argv[first..] for command c; returns an error message or "".
+std::string Parse(const Command& c, int first, int argc, char** argv, Args* out, bool* help) {
   bool only_pos = false;
-  for (int i = 2; i < argc; i++) {
+  for (int i = first; i < argc; i++) {
     std::string a = argv[i];
     if (only_pos || a.size() < 2 || a[0] != '-') {
       out->pos.push_back(a);
@@ -88,9 +122,16 @@ std::string Parse(const Command& c, int argc, char** argv, Args* out, bool* help
     out->flags[std::string(f->name)] = value;
   }
   if (out->pos.size() < c.min_args || out->pos.size() > c.max_args) {
-    return "expected " + std::string(c.usage);
+    return "expected " + std::string(c.usage.empty() ? "no arguments" : c.usage);
   }
   return "";
+}
+
+const Command* FindSub(const Command& c, std::string_view name) {
+  for (const Command* s : c.subcommands) {
+    if (s->name == name) return s;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -101,24 +142,43 @@ int Main(int argc, char** argv) {
     PrintUsage();
     return argc < 2 ? 2 : 0;
   }
-  for (const auto& c : Commands()) {
-    if (c.name != argv[1]) continue;
-    Args args;
-    args.command = argv[1];
-    bool help = false;
-    std::string err = Parse(c, argc, argv, &args, &help);
-    if (help) {
-      PrintHelp(c);
-      return 0;
-    }
-    if (!err.empty()) {
-      std::cerr << "jfsbr " << c.name << ": " << err << " (see jfsbr " << c.name << " --help)\n";
-      return 2;
-    }
-    return c.run(args);
+  const Command* c = nullptr;
+  for (const Command* top : Commands()) {
+    if (top->name == argv[1]) c = top;
   }
-  std::cerr << "jfsbr: unknown command '" << argv[1] << "' (see jfsbr --help)\n";
-  return 2;
+  if (c == nullptr) {
+    std::cerr << "jfsbr: unknown command '" << argv[1] << "' (see jfsbr --help)\n";
+    return 2;
+  }
+  std::string path(c->name);
+  int next = 2;
+  while (next < argc) {
+    const Command* sub = FindSub(*c, argv[next]);
+    if (sub == nullptr) break;
+    c = sub;
+    path += " " + std::string(sub->name);
+    next++;
+  }
+  Args args;
+  args.command = path;
+  bool help = false;
+  std::string err = Parse(*c, next, argc, argv, &args, &help);
+  if (help) {
+    PrintHelp(path, *c);
+    return 0;
+  }
+  if (c->run == nullptr) {
+    std::string subs;
+    for (const Command* s : c->subcommands)
+      subs += (subs.empty() ? "" : ", ") + std::string(s->name);
+    err = args.pos.empty() ? "needs a subcommand: " + subs
+                           : "unknown subcommand '" + args.pos[0] + "' (one of: " + subs + ")";
+  }
+  if (!err.empty()) {
+    std::cerr << "jfsbr " << path << ": " << err << " (see jfsbr " << path << " --help)\n";
+    return 2;
+  }
+  return c->run(args);
 }
 
 }  // namespace jfsbr::cli

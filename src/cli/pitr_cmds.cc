@@ -59,19 +59,16 @@ void Say(const std::string& s) {
 }
 
 int RunStart(const Args& a) {
-  auto o = OpenTask(a.pos[1]);
+  auto o = OpenTask(a.pos[0]);
   if (!o.ok()) return Fail(a, o.status());
   auto store = OpenStorageFlag(a, "storage");
   if (!store.ok()) return Fail(a, store.status());
   auto info = o->task->Info();
   if (!info.ok()) return Fail(a, info.status());
   if (!*info) {  // register the task
-    auto volume = OpenEngine(a.pos[1]);
-    if (!volume.ok()) return Fail(a, volume.status());
-    auto setting = (*volume)->Get(keys::Setting());
-    if (!setting.ok()) return Fail(a, setting.status());
-    if (!*setting) return Fail(a, Status::NotFound("no volume in " + (*volume)->Describe()));
-    auto format = DecodeSetting(**setting);
+    // The volume's view of the same engine (its keys under the prefix).
+    auto volume = NewTkvMeta(WithKeyPrefix(BorrowEngine(o->root.get()), o->prefix));
+    auto format = ReadVolumeSetting(volume.get());
     if (!format.ok()) return Fail(a, format.status());
     LogTaskInfo t;
     t.volume = format->name;
@@ -125,7 +122,7 @@ int RunStart(const Args& a) {
 }
 
 int RunStatus(const Args& a) {
-  auto o = OpenRegisteredTask(a.pos[1]);
+  auto o = OpenRegisteredTask(a.pos[0]);
   if (!o.ok()) return Fail(a, o.status());
   const LogTaskInfo& info = o->info;
   auto ck = o->task->Checkpoint();
@@ -172,11 +169,10 @@ int RunStatus(const Args& a) {
   return 0;
 }
 
-int RunPauseResumeStop(const Args& a) {
-  auto o = OpenRegisteredTask(a.pos[1]);
+int PauseResumeStop(const Args& a, std::string_view sub) {
+  auto o = OpenRegisteredTask(a.pos[0]);
   if (!o.ok()) return Fail(a, o.status());
   const LogTaskInfo& info = o->info;
-  const std::string& sub = a.pos[0];
   Status st;
   if (sub == "pause") {
     char host[256] = "";
@@ -237,20 +233,9 @@ int RunTruncate(const Args& a) {
   return 0;
 }
 
-int RunLog(const Args& a) {
-  const std::string& sub = a.pos[0];
-  if (sub == "truncate") return RunTruncate(a);
-  if (a.pos.size() != 2) {
-    return Fail(
-        a, Status::InvalidArgument("usage: jfsbr log start|status|pause|resume|stop META-URL"));
-  }
-  if (sub == "start") return RunStart(a);
-  if (sub == "status") return RunStatus(a);
-  if (sub == "pause" || sub == "resume" || sub == "stop") return RunPauseResumeStop(a);
-  return Fail(a, Status::InvalidArgument("unknown log command '" + sub + "'"));
-}
-
-}  // namespace
+int RunPause(const Args& a) { return PauseResumeStop(a, "pause"); }
+int RunResume(const Args& a) { return PauseResumeStop(a, "resume"); }
+int RunStop(const Args& a) { return PauseResumeStop(a, "stop"); }
 
 int RunRestorePoint(const Args& a) {
   auto full = OpenStorageFlag(a, "full-backup-storage");
@@ -309,21 +294,64 @@ int RunRestorePoint(const Args& a) {
   return report->ok() ? 0 : 1;
 }
 
+const Command kLogStartCommand = {
+    "start",
+    "META-URL",
+    "Register the volume's task (first time) and capture its changes until SIGTERM; one "
+    "holder per task, others stand by",
+    {{"storage", 's', "URL", "the log storage (file:///dir, s3://host/bucket/path)"},
+     {"start-revision", 0, "N", "capture the changes after this revision", "now"},
+     {"flush-interval", 0, "DURATION", "how often captured changes are written", "5s"},
+     {"flush-mib", 0, "N", "write sooner when this much is buffered (1 to 4096)", "64"},
+     {"lease-ttl", 0, "DURATION", "a dead capture's lease frees after this", "10s"}},
+    1,
+    1,
+    RunStart};
+const Command kLogStatusCommand = {
+    "status", "META-URL", "Show the task: checkpoint, lag, holder, pause, last error", {}, 1,
+    1,        RunStatus};
+const Command kLogPauseCommand = {
+    "pause", "META-URL", "Pause the capture (etcd keeps history from the checkpoint)", {}, 1,
+    1,       RunPause};
+const Command kLogResumeCommand = {"resume", "META-URL", "Resume a paused capture", {}, 1,
+                                   1,        RunResume};
+const Command kLogStopCommand = {
+    "stop", "META-URL", "Stop and remove the task (it no longer holds etcd history)", {}, 1,
+    1,      RunStop};
+const Command kLogTruncateCommand = {
+    "truncate",
+    "",
+    "Delete the log files holding only changes up to --until",
+    {{"storage", 's', "URL", "the log storage"},
+     {"until", 0, "TIME|REV", "\"2026-11-21 10:42:17\", RFC 3339, @UNIX or a revision"}},
+    0,
+    0,
+    RunTruncate};
+
+}  // namespace
+
 const Command kLogCommand = {
     "log",
-    "start|status|pause|resume|stop META-URL | truncate --storage URL --until TIME|REV",
-    "Continuous log backup of an etcd volume's changes (TiDB's layout): start runs the capture "
-    "until SIGTERM (one holder per task, others stand by); truncate drops old log files",
-    {{"storage", 's', "URL", "the log storage (file:///dir, s3://host/bucket/path)"},
-     {"start-revision", 0, "N", "start: capture the changes after this revision", "now"},
-     {"flush-interval", 0, "DURATION", "start: how often captured changes are written", "5s"},
-     {"flush-mib", 0, "N", "start: write sooner when this much is buffered", "64"},
-     {"lease-ttl", 0, "DURATION", "start: a dead capture's lease frees after this", "10s"},
-     {"until", 0, "TIME|REV",
-      "truncate: delete files holding only changes up to it (\"2026-11-21 10:42:17\", RFC 3339, "
-      "@UNIX or a revision)"}},
-    1,
-    2,
-    RunLog};
+    "",
+    "Continuous log backup of an etcd volume's changes (TiDB's layout), for point-in-time "
+    "restore",
+    {},
+    0,
+    0,
+    nullptr,
+    {&kLogStartCommand, &kLogStatusCommand, &kLogPauseCommand, &kLogResumeCommand, &kLogStopCommand,
+     &kLogTruncateCommand}};
+const Command kRestorePointCommand = {
+    "point",
+    "",
+    "Restore the volume as it was at a moment (full backup + log backup) into an empty engine",
+    {{"full-backup-storage", 0, "URL", "full backups (br backup), one or one per subdir"},
+     {"storage", 's', "URL", "the log backup storage"},
+     {"restored-ts", 0, "TIME", "\"2026-11-21 10:42:17\", RFC 3339 or @unix"},
+     {"restored-revision", 0, "N", "an etcd revision"},
+     {"to", 0, "META-URL", "the empty engine to restore into"}},
+    0,
+    0,
+    RunRestorePoint};
 
 }  // namespace jfsbr::cli

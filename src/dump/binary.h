@@ -17,20 +17,17 @@
 #include <string>
 #include <vector>
 
-#include "dump/json_dump.h"
-#include "dump/json_load.h"
+#include "dump/dump.h"
 
 namespace jfsbr {
 
 inline constexpr uint32_t kBinaryMagic = 0x747083;
 inline constexpr uint32_t kBinaryVersion = 1;
 
-struct BinaryDumpOptions {
-  bool keep_secret = false;  // else SecretKey, SessionToken and EncryptKey are "removed"
-  std::function<void(uint64_t records)> progress;
-};
-
-Result<DumpStats> DumpBinary(MetaSnapshot* snapshot, Sink* out, const BinaryDumpOptions& opts);
+// Uses opts.keep_secret (else SecretKey, SessionToken and EncryptKey are
+// "removed") and opts.progress; the JSON-only options are not looked at
+// (DumpVolume refuses them).
+Result<DumpStats> DumpBinary(MetaSnapshot* snapshot, Sink* out, const DumpOptions& opts);
 // Fails with kExists if target holds any key. Truncated or corrupt input is an
 // error naming the byte offset; the setting is only written after the footer
 // has been read and matched.

@@ -87,7 +87,7 @@ class SegmentWriter {
 
 class BinaryDumper {
  public:
-  BinaryDumper(MetaSnapshot* snap, Sink* out, const BinaryDumpOptions& opts)
+  BinaryDumper(MetaSnapshot* snap, Sink* out, const DumpOptions& opts)
       : snap_(snap), w_(out), opts_(opts) {}
 
   Result<DumpStats> Run() {
@@ -142,9 +142,7 @@ class BinaryDumper {
   }
 
   Status Format() {
-    JFS_ASSIGN_OR_RETURN(auto setting, snap_->Get(RecordKey::Setting()));
-    if (!setting) return Status::NotFound("database is not formatted: no volume to dump");
-    JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
+    JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(snap_));
     if (!opts_.keep_secret) f = RedactSecrets(std::move(f), /*encrypt_key_too=*/true);
     FillDefaultTiers(&f);
     pb::Format msg;
@@ -314,14 +312,14 @@ class BinaryDumper {
 
   MetaSnapshot* snap_;
   SegmentWriter w_;
-  const BinaryDumpOptions& opts_;
+  const DumpOptions& opts_;
   uint64_t damaged_ = 0;
   std::string first_damaged_;
 };
 
 }  // namespace
 
-Result<DumpStats> DumpBinary(MetaSnapshot* snapshot, Sink* out, const BinaryDumpOptions& opts) {
+Result<DumpStats> DumpBinary(MetaSnapshot* snapshot, Sink* out, const DumpOptions& opts) {
   BufferedSink buffered(out, 1 << 20);
   BinaryDumper dumper(snapshot, &buffered, opts);
   JFS_ASSIGN_OR_RETURN(DumpStats stats, dumper.Run());

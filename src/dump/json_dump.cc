@@ -68,9 +68,7 @@ class JsonDumper {
       : snap_(snap), out_(out), opts_(opts), acls_(snap), pool_(opts.threads) {}
 
   Result<DumpStats> Run() {
-    JFS_ASSIGN_OR_RETURN(auto setting, snap_->Get(RecordKey::Setting()));
-    if (!setting) return Status::NotFound("database is not formatted: no volume to dump");
-    JFS_ASSIGN_OR_RETURN(VolumeFormat format, DecodeSetting(*setting));
+    JFS_ASSIGN_OR_RETURN(VolumeFormat format, ReadVolumeSetting(snap_));
     JFS_ASSIGN_OR_RETURN(Ino root, ResolveRoot());
     bool full = root == kRootInode;
     if (full && opts_.spill) JFS_RETURN_IF_ERROR(Spill());

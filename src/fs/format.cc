@@ -181,14 +181,10 @@ Result<VolumeFormat> FormatVolume(Meta* meta, const FormatOptions& opts) {
 }
 
 Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<Meta> meta) {
-  JFS_ASSIGN_OR_RETURN(auto setting, meta->Get(RecordKey::Setting()));
-  if (!setting) {
-    return Status::NotFound("database is not formatted: no volume in " + meta->Describe() +
-                            " (run 'jfsbr format' first)");
-  }
-  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
-  auto store = OpenVolumeStore(f);
-  if (!store.ok()) return store.status().Annotate("volume " + f.name);
+  auto f = ReadVolumeSetting(meta.get());
+  if (!f.ok()) return f.status().Annotate(meta->Describe());
+  auto store = OpenVolumeStore(*f);
+  if (!store.ok()) return store.status().Annotate("volume " + f->name);
   return Open(std::move(meta), std::move(*store));
 }
 
@@ -241,9 +237,7 @@ Volume::Volume(std::unique_ptr<Meta> m, std::unique_ptr<ObjectStore> s, VolumeFo
 
 Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<Meta> meta,
                                              std::unique_ptr<ObjectStore> store) {
-  JFS_ASSIGN_OR_RETURN(auto setting, meta->Get(RecordKey::Setting()));
-  if (!setting) return Status::NotFound("database is not formatted");
-  JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(*setting));
+  JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(meta.get()));
   bool quotas = false;  // any QD, QU or QG record
   for (RecordKind k : {RecordKind::kDirQuota, RecordKind::kUserQuota, RecordKind::kGroupQuota}) {
     JFS_RETURN_IF_ERROR(meta->Scan(RecordRange::Kind(k), [&](const RecordKey&, auto) {

@@ -86,6 +86,16 @@ Result<int64_t> MetaReader::Counter(std::string_view name) {
   return IsTimestampCounter(name) ? DecodeCounterBE(*v) : DecodeCounterLE(*v);
 }
 
+Result<VolumeFormat> ReadVolumeSetting(MetaReader* reader) {
+  JFS_ASSIGN_OR_RETURN(auto setting, reader->Get(RecordKey::Setting()));
+  if (!setting) {
+    return Status::NotFound("database is not formatted: it holds no volume (run 'jfsbr format')");
+  }
+  auto f = DecodeSetting(*setting);
+  if (!f.ok()) return f.status().Annotate("the volume's setting");
+  return f;
+}
+
 Result<std::unique_ptr<MetaSnapshot>> Meta::SnapshotAt(uint64_t) {
   return Status::NotSupported(Describe() + " keeps no history to read an earlier version from");
 }

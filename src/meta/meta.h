@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "meta/record.h"
+#include "model/setting.h"
 #include "util/result.h"
 
 namespace jfsbr {
@@ -118,6 +119,10 @@ class Meta : public MetaReader {
   // Engine facts for `status`: names with JSON values. The default: none.
   virtual std::vector<std::pair<std::string, std::string>> Stats() { return {}; }
 };
+
+// The volume's setting, decoded: kNotFound when the engine holds no
+// formatted volume. The one place the setting is read.
+Result<VolumeFormat> ReadVolumeSetting(MetaReader* reader);
 
 // A Meta that forwards to meta without owning it (meta must outlive it): for
 // handing a Meta to an owner such as Volume while keeping it.

@@ -1,0 +1,35 @@
+// Dispatch of dumps and loads to their format.
+#include "dump/dump.h"
+
+#include "dump/binary.h"
+#include "dump/json_dump.h"
+#include "dump/json_load.h"
+
+namespace jfsbr {
+
+Status CheckDumpOptions(const DumpOptions& opts) {
+  if (opts.format == DumpFormat::kJson) return Status::OK();
+  // JuiceFS ignores these with --binary; a dump that is not what was asked
+  // for is worse than no dump.
+  if (!opts.subdir.empty()) {
+    return Status::InvalidArgument(
+        "the binary format holds whole volumes: --subdir works with JSON dumps only");
+  }
+  if (opts.skip_trash) {
+    return Status::InvalidArgument(
+        "the binary format holds whole volumes: --skip-trash works with JSON dumps only");
+  }
+  return Status::OK();
+}
+
+Result<DumpStats> DumpVolume(MetaSnapshot* snapshot, Sink* out, const DumpOptions& opts) {
+  JFS_RETURN_IF_ERROR(CheckDumpOptions(opts));
+  if (opts.format == DumpFormat::kJson) return DumpJson(snapshot, out, opts);
+  return DumpBinary(snapshot, out, opts);
+}
+
+Result<LoadStats> LoadVolume(Source* in, Meta* target, DumpFormat format, const LoadOptions& opts) {
+  return format == DumpFormat::kJson ? LoadJson(in, target, opts) : LoadBinary(in, target, opts);
+}
+
+}  // namespace jfsbr
