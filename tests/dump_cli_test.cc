@@ -75,5 +75,36 @@ TEST(DumpCliTest, BadInputGivesOneLineErrors) {
   expect_error(J + " load rocksdb://" + d.Sub("f") + " /etc/passwd", "JSON at byte 0");
 }
 
+// The binary format is a whole-volume copy: the JSON-only flags are refused
+// (JuiceFS ignores them), before any output file is created; the same flags
+// shape a JSON dump.
+TEST(DumpCliTest, BinaryRefusesJsonOnlyFlagsThatJsonHonours) {
+  TempDir d;
+  std::string a = "rocksdb://" + d.Sub("a");
+  ASSERT_EQ(Sh(J + " load " + a + " " + kGolden, d).code, 0);
+  for (const std::string& flag : {"--subdir /docs", "--skip-trash", "--threads 4", "--no-spill"}) {
+    std::string out = d.Sub("refused.bin");
+    CmdResult r = Sh(J + " dump --binary " + a + " " + out + " " + flag, d);
+    EXPECT_EQ(r.code, 1) << flag;
+    EXPECT_NE(r.err.find("JSON dumps only"), std::string::npos) << flag << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out)) << flag;
+  }
+  CmdResult whole = Sh(J + " dump " + a, d);
+  CmdResult no_trash = Sh(J + " dump " + a + " --skip-trash", d);
+  ASSERT_EQ(whole.code, 0);
+  ASSERT_EQ(no_trash.code, 0);
+  EXPECT_NE(whole.out.find("\"Trash\""), std::string::npos);
+  EXPECT_EQ(no_trash.out.find("\"Trash\""), std::string::npos);
+  CmdResult one = Sh(J + " dump " + a + " --threads 1", d);
+  CmdResult many = Sh(J + " dump " + a + " -p 7", d);
+  EXPECT_EQ(one.out, whole.out);
+  EXPECT_EQ(many.out, whole.out);
+  // A backup takes the same refusal, before it writes anything.
+  CmdResult b = Sh(J + " backup " + a + " --binary --skip-trash", d);
+  EXPECT_EQ(b.code, 1);
+  EXPECT_NE(b.err.find("JSON dumps only"), std::string::npos) << b.err;
+}
+
 }  // namespace
 }  // namespace jfsbr

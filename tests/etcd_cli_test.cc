@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "testing/etcd_cluster.h"
+#include "testing/process.h"
 #include "testing/test_volume.h"
 #include "tests/cli_util.h"
 
@@ -88,6 +89,27 @@ TEST(EtcdCliTest, RocksDbToEtcdToRocksDbThroughPipesIsByteIdentical) {
     ASSERT_EQ(bin.code, 0) << bin.err;
     EXPECT_EQ(Sh(J + " dump --binary " + e2 + " | cmp - " + d.Sub("a.bin"), d).code, 0) << source;
   }
+}
+
+// Endpoints that all refuse connections: the command says at once that it
+// is retrying (instead of a silent minute), then fails in one line after 6x
+// the timeout, which takes a duration.
+TEST(EtcdCliTest, UnreachableClusterIsReportedWhileRetrying) {
+  TempDir d;
+  auto ports = FreePorts(2);
+  std::string url = "etcd://127.0.0.1:" + std::to_string(ports[0]) +
+                    ",127.0.0.1:" + std::to_string(ports[1]) + "/vol?timeout=500ms";
+  auto start = std::chrono::steady_clock::now();
+  CmdResult r = Sh(J + " status '" + url + "'", d);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(r.code, 0);
+  EXPECT_LT(secs, 20) << "timeout=500ms is 3 s of retries";
+  EXPECT_NE(r.err.find("retrying on 2 endpoint(s) for up to"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("gave up after"), std::string::npos) << r.err;
+  CmdResult bad = Sh(J + " status 'etcd://127.0.0.1:1/vol?timeout=soon'", d);
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("option timeout needs seconds or a duration"), std::string::npos)
+      << bad.err;
 }
 
 TEST(EtcdCliTest, StatusShowsTheCluster) {

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <string>
 
+#include "util/clock.h"
+
 namespace jfsbr::cli {
 namespace {
 
@@ -35,22 +37,10 @@ Result<std::chrono::milliseconds> ParseDurationFlag(std::string_view flag, std::
                                                     std::chrono::milliseconds max) {
   std::string range = "a duration from " + DurationText(min) + " to " + DurationText(max) +
                       " (like 30s, 10m, 1h or 1d)";
-  size_t digits = text.find_first_not_of("0123456789.");
-  std::string_view number = text.substr(0, digits);
-  std::string_view unit = digits == std::string_view::npos ? "" : text.substr(digits);
-  double per = unit == "ms"  ? 1
-               : unit == "s" ? 1e3
-               : unit == "m" ? 6e4
-               : unit == "h" ? 3.6e6
-               : unit == "d" ? 8.64e7
-                             : -1;
-  double v = 0;
-  auto r = std::from_chars(number.data(), number.data() + number.size(), v);
-  if (number.empty() || per < 0 || r.ec != std::errc() || r.ptr != number.data() + number.size()) {
-    return OutOfRange(flag, text, range);
-  }
+  auto d = ParseDuration(text);
+  if (!d.ok()) return OutOfRange(flag, text, range);
   // Compared as doubles first: a huge value must not wrap when converted.
-  double ms = v * per;
+  double ms = d->count();
   if (ms < static_cast<double>(min.count()) || ms > static_cast<double>(max.count())) {
     return OutOfRange(flag, text, range);
   }

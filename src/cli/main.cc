@@ -12,6 +12,7 @@
 
 #include "cli/command.h"
 #include "meta/registry.h"
+#include "util/notice.h"
 
 namespace jfsbr::cli {
 namespace {
@@ -70,7 +71,9 @@ void PrintHelp(const std::string& path, const Command& c) {
     std::cout << "\n";
   }
   std::cout << "  -h, --help                 show this help\n";
-  if (c.usage.find("META-URL") != std::string_view::npos) PrintMetaUrls();
+  bool takes_url = c.usage.find("META-URL") != std::string_view::npos;
+  for (const auto& f : c.flags) takes_url = takes_url || f.value == "META-URL";
+  if (takes_url) PrintMetaUrls();
 }
 
 const FlagSpec* FindFlag(const Command& c, std::string_view name, char short_name) {
@@ -121,7 +124,8 @@ std::string Parse(const Command& c, int first, int argc, char** argv, Args* out,
     }
     out->flags[std::string(f->name)] = value;
   }
-  if (out->pos.size() < c.min_args || out->pos.size() > c.max_args) {
+  bool group = c.run == nullptr;  // its arguments are a subcommand's: Main says which
+  if (!group && (out->pos.size() < c.min_args || out->pos.size() > c.max_args)) {
     return "expected " + std::string(c.usage.empty() ? "no arguments" : c.usage);
   }
   return "";
@@ -161,13 +165,16 @@ int Main(int argc, char** argv) {
   }
   Args args;
   args.command = path;
+  // What the library waits on (a cluster that does not answer) shows at once.
+  SetNoticeHandler(
+      [path](std::string_view m) { std::cerr << "jfsbr " << path << ": " << m << "\n"; });
   bool help = false;
   std::string err = Parse(*c, next, argc, argv, &args, &help);
   if (help) {
     PrintHelp(path, *c);
     return 0;
   }
-  if (c->run == nullptr) {
+  if (err.empty() && c->run == nullptr) {
     std::string subs;
     for (const Command* s : c->subcommands)
       subs += (subs.empty() ? "" : ", ") + std::string(s->name);

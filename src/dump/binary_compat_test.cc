@@ -122,5 +122,29 @@ TEST(BinaryCompatTest, ASettingWithoutTiersDumpsTheDefaultTier) {
       << format.data();
 }
 
+// A record the binary format cannot carry (a dentry of the wrong length) is
+// counted and named, and the dump fails: it used to be dropped in silence.
+TEST(BinaryCompatTest, DamagedRecordsFailTheDumpNamingTheFirst) {
+  TempDir dir;
+  auto vol = NewMemVolume(dir.path());
+  ASSERT_NE(vol, nullptr);
+  ASSERT_TRUE(vol->Mkdir(kRootInode, "fine", {.mode = 0755}).ok());
+  RecordBatch b;
+  b.Put(RecordKey::Entry(kRootInode, "torn"), "\x01\x02");
+  b.Put(RecordKey::Entry(kRootInode, "torn2"), "");
+  ASSERT_TRUE(b.CommitTo(vol->meta()).ok());
+  auto snap = vol->meta()->Snapshot();
+  ASSERT_TRUE(snap.ok());
+  std::string dump;
+  auto sink = StringSink(&dump);
+  auto r = DumpBinary(snap->get(), sink.get(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().Is(Code::kCorruption)) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("2 damaged records"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_NE(r.status().message().find("entry 'torn' of inode 1"), std::string::npos)
+      << r.status().ToString();
+}
+
 }  // namespace
 }  // namespace jfsbr

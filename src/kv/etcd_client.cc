@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include "util/notice.h"
+
 namespace jfsbr {
 
 struct EtcdClient::Endpoint {
@@ -215,7 +217,10 @@ Status EtcdClient::Run(std::string_view what, bool resend, Call call, bool* unkn
     grpc::ClientContext ctx;
     PrepareContext(&ctx);
     grpc::Status s = call(ep, &ctx);
-    if (s.ok()) return Status::OK();
+    if (s.ok()) {
+      if (retrying_told_.exchange(false)) Notice("etcd: " + ep->address + " answers again");
+      return Status::OK();
+    }
     Outcome o = Classify(s);
     if (o == Outcome::kFatal) return ToStatus(what, ep->address, s);
     if (o == Outcome::kAuth && !url_.user.empty()) {
@@ -237,6 +242,13 @@ Status EtcdClient::Run(std::string_view what, bool resend, Call call, bool* unkn
       return ToStatus(what, ep->address, s)
           .Annotate("gave up after " + std::to_string(attempt + 1) + " attempts on " +
                     std::to_string(endpoints_.size()) + " endpoint(s)");
+    }
+    if (!retrying_told_.exchange(true)) {
+      // Otherwise a dead cluster is a minute of silence before the error.
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(give_up - Clock::now());
+      Notice("etcd: " + std::string(what) + " on " + ep->address + " failed (" + s.error_message() +
+             "); retrying on " + std::to_string(endpoints_.size()) + " endpoint(s) for up to " +
+             std::to_string(left.count() + 1) + " s (6x the META-URL's timeout=)");
     }
     int cap_ms = std::min(50 << std::min(attempt, 5), 2000);
     std::this_thread::sleep_for(std::chrono::milliseconds(cap_ms / 2 + rng() % (cap_ms / 2 + 1)));

@@ -92,6 +92,9 @@ class EtcdClient {
   size_t current_ = 0;                                // guarded by conn_mu_
   std::mutex token_mu_;
   std::string token_;  // auth token; empty without auth
+  // A notice (util/notice.h) said the cluster is being retried; the next
+  // success says it answers again.
+  std::atomic<bool> retrying_told_{false};
 };
 
 }  // namespace jfsbr

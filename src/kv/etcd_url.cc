@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "util/clock.h"
+
 namespace jfsbr {
 namespace {
 
@@ -81,7 +83,15 @@ Status Option(std::string_view key, std::string value, EtcdUrl* u) {
   } else if (key == "max-request-bytes") {
     return Number(key, value, &u->max_request_bytes);
   } else if (key == "timeout") {
-    return Number(key, value, &u->timeout_seconds);
+    // JuiceFS's plain seconds ("2"), or a duration ("2s", "500ms").
+    if (value.find_first_not_of("0123456789.") == std::string::npos) {
+      return Number(key, value, &u->timeout_seconds);
+    }
+    auto d = ParseDuration(value);
+    if (!d.ok() || d->count() <= 0) {
+      return Bad("option timeout needs seconds or a duration (2, 2s, 500ms), not '" + value + "'");
+    }
+    u->timeout_seconds = d->count() / 1000;
   } else if (key == "scan-split") {
     return Number(key, value, &u->scan_split_keys);
   } else {

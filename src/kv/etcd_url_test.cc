@@ -49,6 +49,15 @@ TEST(EtcdUrlTest, CredentialsOptionsAndRedaction) {
   EXPECT_EQ(u->Redacted().find("p@ss"), std::string::npos);
 }
 
+TEST(EtcdUrlTest, TimeoutTakesSecondsOrADuration) {
+  EXPECT_DOUBLE_EQ(ParseEtcdUrl("etcd://h/v?timeout=3")->timeout_seconds, 3);
+  EXPECT_DOUBLE_EQ(ParseEtcdUrl("etcd://h/v?timeout=2s")->timeout_seconds, 2);
+  EXPECT_DOUBLE_EQ(ParseEtcdUrl("etcd://h/v?timeout=250ms")->timeout_seconds, 0.25);
+  EXPECT_DOUBLE_EQ(ParseEtcdUrl("etcd://h/v?timeout=1m")->timeout_seconds, 60);
+  EXPECT_FALSE(ParseEtcdUrl("etcd://h/v?timeout=2x").ok());
+  EXPECT_FALSE(ParseEtcdUrl("etcd://h/v?timeout=0s").ok());
+}
+
 TEST(EtcdUrlTest, MalformedUrlsAreNamed) {
   auto bad = [](const char* url, const char* needle) {
     auto u = ParseEtcdUrl(url);

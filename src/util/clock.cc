@@ -1,5 +1,6 @@
 #include "util/clock.h"
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 
@@ -59,6 +60,25 @@ Result<int64_t> ParseTime(const std::string& text) {
     return bad();
   }
   return static_cast<int64_t>(t) * 1000 + 999;
+}
+
+Result<std::chrono::duration<double, std::milli>> ParseDuration(std::string_view text) {
+  size_t digits = text.find_first_not_of("0123456789.");
+  std::string_view number = text.substr(0, digits);
+  std::string_view unit = digits == std::string_view::npos ? "" : text.substr(digits);
+  double per = unit == "ms"  ? 1
+               : unit == "s" ? 1e3
+               : unit == "m" ? 6e4
+               : unit == "h" ? 3.6e6
+               : unit == "d" ? 8.64e7
+                             : -1;
+  double v = 0;
+  auto r = std::from_chars(number.data(), number.data() + number.size(), v);
+  if (number.empty() || per < 0 || r.ec != std::errc() || r.ptr != number.data() + number.size()) {
+    return Status::InvalidArgument("'" + std::string(text) +
+                                   "' is not a duration (like 500ms, 30s, 10m, 1h or 1d)");
+  }
+  return std::chrono::duration<double, std::milli>(v * per);
 }
 
 }  // namespace jfsbr

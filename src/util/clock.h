@@ -2,8 +2,10 @@
 // unix time (UTC or local).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "util/result.h"
 
@@ -21,5 +23,9 @@ std::string LocalTimeText(int64_t unix_ms);
 // ("2026-11-21T10:42:17Z", "...+08:00"), or "@1763721737" (unix seconds).
 // Returns unix milliseconds (the end of the given second).
 Result<int64_t> ParseTime(const std::string& text);
+
+// A duration: a decimal number and a unit (ms, s, m, h, d), e.g. "500ms",
+// "2.5s", "1d". kInvalidArgument otherwise; no range check (callers have one).
+Result<std::chrono::duration<double, std::milli>> ParseDuration(std::string_view text);
 
 }  // namespace jfsbr
