@@ -5,11 +5,12 @@
 #include <string>
 
 #include "dump/binary.h"
-#include "kv/registry.h"
+#include "meta/registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto engine = jfsbr::OpenEngine("memkv://fuzz", true);
+  auto engine = jfsbr::OpenMeta("memkv://fuzz", true);
   if (!engine.ok()) return 0;
+  (void)(*engine)->Clear();  // the same engine every run: start empty
   auto src = jfsbr::StringSource(std::string(reinterpret_cast<const char*>(data), size));
   jfsbr::LoadOptions o;
   o.threads = 1;

@@ -13,12 +13,12 @@
 #include <thread>
 
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "kv/tkv_meta.h"
 #include "pitr/log_task.h"
 #include "testing/etcd_cluster.h"
 #include "testing/process.h"
 #include "tests/cli_util.h"
+#include "tkv/registry.h"
+#include "tkv/tkv_meta.h"
 #include "util/clock.h"
 #include "util/sha256.h"
 

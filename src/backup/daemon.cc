@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "backup/retention.h"
-#include "kv/txn.h"
 #include "model/setting.h"
 #include "model/types.h"
 #include "util/clock.h"

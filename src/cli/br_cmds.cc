@@ -1,14 +1,14 @@
 // br backup|restore|validate: engine-level full backups of a volume's keys
-// (pitr/full_backup.h), the base of point-in-time recovery.
+// (br/full_backup.h), the base of point-in-time recovery.
 #include <chrono>
 #include <cstdio>
 
+#include "br/full_backup.h"
 #include "cli/command.h"
 #include "cli/progress.h"
-#include "kv/prefix.h"
-#include "kv/registry.h"
-#include "pitr/full_backup.h"
 #include "store/registry.h"
+#include "tkv/prefix.h"
+#include "tkv/registry.h"
 
 namespace jfsbr::cli {
 namespace {

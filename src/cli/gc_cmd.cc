@@ -10,8 +10,8 @@
 
 #include "cli/command.h"
 #include "gc/gc.h"
-#include "kv/registry.h"
-#include "pitr/compact.h"
+#include "pitr/history.h"
+#include "tkv/registry.h"
 
 namespace jfsbr::cli {
 namespace {

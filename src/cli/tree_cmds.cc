@@ -8,10 +8,10 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/tree.h"
-#include "kv/registry.h"
-#include "kv/tkv_meta.h"
 #include "meta/registry.h"
 #include "pitr/restore_point.h"
+#include "tkv/registry.h"
+#include "tkv/tkv_meta.h"
 
 namespace jfsbr::cli {
 namespace {

@@ -2,7 +2,7 @@
 // differ: the 1.4.0 betas' typed quota list, a setting without tiers.
 #include <gtest/gtest.h>
 
-#include "backup.pb.h"
+#include "binary_format.pb.h"
 #include "dump/binary.h"
 #include "fs/volume.h"
 #include "meta/registry.h"

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "backup.pb.h"
+#include "binary_format.pb.h"
 #include "dump/binary.h"
 #include "model/records.h"
 #include "model/setting.h"

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "backup.pb.h"
+#include "binary_format.pb.h"
 #include "dump/binary.h"
 #include "model/attr.h"
 #include "model/records.h"

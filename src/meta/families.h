@@ -9,7 +9,7 @@
 
 namespace jfsbr {
 
-// kv/tkv_meta.cc: rocksdb://, memkv://, etcd://.
+// tkv/tkv_meta.cc: rocksdb://, memkv://, etcd://.
 Result<std::unique_ptr<Meta>> OpenTkvMeta(std::string_view url, bool create);
 
 }  // namespace jfsbr

@@ -9,7 +9,7 @@
 //     Transact retries the whole body then;
 //   - a bulk writer for loads into an empty engine.
 // Values are in the encoding of model/records.h (see meta/record.h).
-// An engine family implements Meta once (kv/tkv_meta.h: TiKV-like key-value
+// An engine family implements Meta once (tkv/tkv_meta.h: TiKV-like key-value
 // engines); work that is by nature per engine (engine-level backups, log
 // capture, history) lives beside that family, not here.
 //

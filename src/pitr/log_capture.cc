@@ -5,7 +5,7 @@
 #include <random>
 #include <thread>
 
-#include "kv/txn.h"
+#include "tkv/txn.h"
 #include "util/clock.h"
 #include "util/coding.h"
 #include "util/lease.h"

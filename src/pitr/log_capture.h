@@ -16,9 +16,9 @@
 #include <functional>
 #include <string>
 
-#include "kv/engine.h"
 #include "pitr/log_task.h"
 #include "store/object_store.h"
+#include "tkv/engine.h"
 
 namespace jfsbr {
 

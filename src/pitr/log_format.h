@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "kv/engine.h"
 #include "store/object_store.h"
+#include "tkv/engine.h"
 
 namespace jfsbr {
 

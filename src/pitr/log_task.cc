@@ -2,8 +2,8 @@
 
 #include <sstream>
 
-#include "kv/keys.h"
-#include "kv/txn.h"
+#include "tkv/keys.h"
+#include "tkv/txn.h"
 #include "util/coding.h"
 #include "util/json.h"
 

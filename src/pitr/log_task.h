@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "kv/engine.h"
 #include "pitr/log_format.h"
+#include "tkv/engine.h"
 #include "util/lease.h"
 
 namespace jfsbr {

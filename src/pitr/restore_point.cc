@@ -5,10 +5,10 @@
 #include <memory>
 #include <sstream>
 
-#include "kv/keys.h"
-#include "pitr/full_backup.h"
+#include "br/full_backup.h"
 #include "pitr/log_format.h"
 #include "pitr/log_task.h"
+#include "tkv/keys.h"
 #include "util/clock.h"
 #include "util/coding.h"
 #include "util/crc32.h"

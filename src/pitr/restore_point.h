@@ -13,10 +13,10 @@
 #include <optional>
 #include <string>
 
-#include "kv/engine.h"
-#include "pitr/full_backup.h"
+#include "br/full_backup.h"
 #include "pitr/log_format.h"
 #include "store/object_store.h"
+#include "tkv/engine.h"
 
 namespace jfsbr {
 

@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "br/full_backup.h"
 #include "fs/volume.h"
-#include "kv/registry.h"
-#include "kv/tkv_meta.h"
-#include "pitr/full_backup.h"
 #include "pitr/log_task.h"
 #include "store/registry.h"
 #include "testing/test_volume.h"
+#include "tkv/registry.h"
+#include "tkv/tkv_meta.h"
 #include "util/clock.h"
 
 namespace jfsbr {

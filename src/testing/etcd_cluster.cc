@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kv/etcd_client.h"
 #include "testing/process.h"
+#include "tkv/etcd_client.h"
 
 namespace jfsbr {
 namespace {

@@ -4,7 +4,7 @@
 // clocks must agree to well within ttl (NTP).
 //
 // Where the value lives is the Slot's business: a record of the volume's
-// metadata (meta/lease.h: dump backups) or a key beside it (kv/txn.h: log
+// metadata (meta/lease.h: dump backups) or a key beside it (tkv/txn.h: log
 // backup tasks). The value is "<holder> <expires-unix-ms>".
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "kv/engine.h"
+#include "tkv/engine.h"
 
 #include <map>
 

@@ -1,4 +1,4 @@
-#include "kv/txn.h"
+#include "tkv/txn.h"
 
 #include <chrono>
 #include <random>

@@ -1,4 +1,4 @@
-#include "kv/etcd_client.h"
+#include "tkv/etcd_client.h"
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/tls_certificate_verifier.h>

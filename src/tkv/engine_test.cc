@@ -6,12 +6,12 @@
 #include <random>
 #include <thread>
 
-#include "kv/prefix.h"
-#include "kv/registry.h"
-#include "kv/txn.h"
 #include "model/records.h"
 #include "testing/etcd_cluster.h"
 #include "testing/test_volume.h"
+#include "tkv/prefix.h"
+#include "tkv/registry.h"
+#include "tkv/txn.h"
 #include "util/test_util.h"
 
 namespace jfsbr {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "kv/engine.h"
+#include "tkv/engine.h"
 #include "util/task_group.h"
 
 namespace jfsbr {

@@ -1,8 +1,8 @@
-// Factories of the engine backends. Private to kv/: include only from
+// Factories of the engine backends. Private to tkv/: include only from
 // registry.cc and the backend that defines the factory.
 #pragma once
 
-#include "kv/registry.h"
+#include "tkv/registry.h"
 
 namespace jfsbr {
 

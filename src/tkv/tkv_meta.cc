@@ -1,11 +1,11 @@
 // Meta over a KvEngine: records to keys and back, ranges to key ranges.
-#include "kv/tkv_meta.h"
+#include "tkv/tkv_meta.h"
 
-#include "kv/batch_writer.h"
-#include "kv/keys.h"
-#include "kv/registry.h"
-#include "kv/txn.h"
 #include "meta/families.h"
+#include "tkv/batch_writer.h"
+#include "tkv/keys.h"
+#include "tkv/registry.h"
+#include "tkv/txn.h"
 
 namespace jfsbr {
 namespace {

@@ -1,10 +1,10 @@
 // etcd META-URL parsing: JuiceFS's form, default ports, options, redaction.
-#include "kv/etcd_url.h"
+#include "tkv/etcd_url.h"
 
 #include <gtest/gtest.h>
 
-#include "kv/prefix.h"
-#include "kv/registry.h"
+#include "tkv/prefix.h"
+#include "tkv/registry.h"
 
 namespace jfsbr {
 namespace {

@@ -1,12 +1,12 @@
 // The TKV key schema of JuiceFS (juicefs-formats.md §1.3): how the TKV family
 // (RocksDB, etcd, memkv; JuiceFS's TiKV, FoundationDB, badger) stores each
-// record of meta/record.h. Nothing outside kv/ (and the TKV-specific backup
+// record of meta/record.h. Nothing outside tkv/ (and the TKV-specific backup
 // code) may include it.
 //
 // Keys are built by concatenation with no separators. Inode numbers inside keys
 // are little-endian (so an inode's "A" keys are contiguous but inodes are not
 // numerically ordered); every other integer is big-endian. These are logical
-// keys: a shared engine adds the volume prefix below this layer (kv/prefix).
+// keys: a shared engine adds the volume prefix below this layer (tkv/prefix).
 #pragma once
 
 #include <cstdint>

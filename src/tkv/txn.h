@@ -12,7 +12,7 @@
 #include <functional>
 #include <map>
 
-#include "kv/engine.h"
+#include "tkv/engine.h"
 #include "util/lease.h"
 
 namespace jfsbr {

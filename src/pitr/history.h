@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-#include "kv/engine.h"
+#include "tkv/engine.h"
 
 namespace jfsbr {
 

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <shared_mutex>
 
-#include "kv/backends.h"
+#include "tkv/backends.h"
 
 namespace jfsbr {
 namespace {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
-#include "kv/etcd_url.h"
+#include "tkv/etcd_url.h"
 #include "util/result.h"
 
 namespace jfsbr {

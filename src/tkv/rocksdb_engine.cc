@@ -15,7 +15,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "kv/backends.h"
+#include "tkv/backends.h"
 
 namespace jfsbr {
 namespace {

@@ -1,7 +1,7 @@
-#include "kv/registry.h"
+#include "tkv/registry.h"
 
-#include "kv/backends.h"
-#include "kv/prefix.h"
+#include "tkv/backends.h"
+#include "tkv/prefix.h"
 
 namespace jfsbr {
 namespace {

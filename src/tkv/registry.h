@@ -2,7 +2,7 @@
 //
 //   rocksdb://PATH   embedded RocksDB directory (the default engine)
 //   memkv://NAME     in-process memory (tests); same NAME shares data
-//   etcd://[USER:PASS@]HOST:PORT[,HOST:PORT...]/NAME   an etcd cluster (kv/etcd_url.h)
+//   etcd://[USER:PASS@]HOST:PORT[,HOST:PORT...]/NAME   an etcd cluster (tkv/etcd_url.h)
 #pragma once
 
 #include <memory>
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kv/engine.h"
+#include "tkv/engine.h"
 
 namespace jfsbr {
 

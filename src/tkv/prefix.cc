@@ -1,6 +1,6 @@
-#include "kv/prefix.h"
+#include "tkv/prefix.h"
 
-#include "kv/keys.h"
+#include "tkv/keys.h"
 
 namespace jfsbr {
 namespace {

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "kv/engine.h"
-#include "kv/registry.h"
+#include "tkv/engine.h"
+#include "tkv/registry.h"
 
 namespace jfsbr {
 

@@ -1,6 +1,6 @@
-// Golden byte tests for JuiceFS's TKV key schema (kv/keys.h), written by hand
+// Golden byte tests for JuiceFS's TKV key schema (tkv/keys.h), written by hand
 // from juicefs-formats.md §1.3 (not produced by our own encoders).
-#include "kv/keys.h"
+#include "tkv/keys.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "kv/keys.h"
+#include "tkv/keys.h"
 
 #include "util/coding.h"
 

@@ -1,4 +1,4 @@
-#include "pitr/kv_file.h"
+#include "br/kv_file.h"
 
 #include <vector>
 

@@ -20,9 +20,9 @@
 #include <random>
 #include <thread>
 
-#include "kv/backends.h"
-#include "kv/etcd_client.h"
-#include "kv/keys.h"
+#include "tkv/backends.h"
+#include "tkv/etcd_client.h"
+#include "tkv/keys.h"
 #include "util/json.h"
 #include "util/task_group.h"
 

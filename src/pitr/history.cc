@@ -1,11 +1,11 @@
-#include "pitr/compact.h"
+#include "pitr/history.h"
 
 #include <algorithm>
 #include <sstream>
 #include <vector>
 
-#include "kv/txn.h"
 #include "pitr/log_task.h"
+#include "tkv/txn.h"
 #include "util/clock.h"
 
 namespace jfsbr {

@@ -1,4 +1,4 @@
-#include "kv/etcd_url.h"
+#include "tkv/etcd_url.h"
 
 #include <charconv>
 

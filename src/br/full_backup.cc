@@ -1,10 +1,10 @@
-#include "pitr/full_backup.h"
+#include "br/full_backup.h"
 
 #include <algorithm>
 #include <atomic>
 
-#include "kv/keys.h"
 #include "model/setting.h"
+#include "tkv/keys.h"
 #include "util/clock.h"
 #include "util/coding.h"
 #include "util/json.h"

@@ -1,6 +1,6 @@
 // Engine-level full backups (`jfsbr br`): every key of a volume read at one
 // engine version, written as sorted, size-bounded, compressed key/value files
-// (pitr/kv_file.h) from several key ranges in parallel, then a `backupmeta`
+// (br/kv_file.h) from several key ranges in parallel, then a `backupmeta`
 // object listing them with their checksums, written last: a storage without
 // a backupmeta holds no backup. docs/format/br-backup.md.
 //
@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "kv/engine.h"
-#include "pitr/kv_file.h"
+#include "br/kv_file.h"
 #include "store/object_store.h"
+#include "tkv/engine.h"
 
 namespace jfsbr {
 
