@@ -1,3 +1,5 @@
+// Dump backups into the volume's own store: the snapshot, the streamed dump, the
+// manifest, listing, deletion and restore.
 #include "backup/backup.h"
 
 #include <unistd.h>

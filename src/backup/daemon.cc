@@ -1,3 +1,5 @@
+// The backup daemon's loop: renew the lease, back up when due, apply retention,
+// keep the metrics.
 #include "backup/daemon.h"
 
 #include <cstring>

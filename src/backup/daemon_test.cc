@@ -1,3 +1,4 @@
+// The daemon's lastBackup value and its Prometheus text.
 #include "backup/daemon.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// JuiceFS's rotation rule for metadata backups, and the deletion of the rest.
 #include "backup/retention.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Which backups JuiceFS's rotation rule keeps, day by day.
 #include "backup/retention.h"
 
 #include <gtest/gtest.h>

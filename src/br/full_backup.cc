@@ -1,3 +1,5 @@
+// Engine-level full backups of a TKV volume: parallel key ranges at one revision
+// into sorted files plus a backupmeta; their restore and validation.
 #include "br/full_backup.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// The sorted key/value files of full backups: writing (checksummed, rate-limited)
+// and reading back.
 #include "br/kv_file.h"
 
 #include <vector>

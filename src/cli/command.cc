@@ -1,3 +1,5 @@
+// The command table and what handlers share: flag getters, opening a volume,
+// signals, moments, sizes.
 #include "cli/command.h"
 
 #include <signal.h>

@@ -1,3 +1,4 @@
+// A tiny HTTP server for the backup daemon's Prometheus metrics.
 #include "cli/metrics_server.h"
 
 #include <arpa/inet.h>

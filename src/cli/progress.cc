@@ -1,3 +1,4 @@
+// Progress lines on a terminal (rewritten in place, cleared at the end).
 #include "cli/progress.h"
 
 #include <unistd.h>

@@ -1,3 +1,5 @@
+// The binary dump (V2): segments of protobuf records from one snapshot, EOS,
+// footer.
 #include <google/protobuf/stubs/logging.h>
 
 #include <array>

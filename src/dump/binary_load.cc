@@ -1,3 +1,5 @@
+// Loading a binary dump (V2): segments checked against the footer, records
+// written as they are, the setting last.
 #include <fcntl.h>
 #include <google/protobuf/stubs/logging.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// JuiceFS's escaping of names, symlink targets and xattr values in JSON dumps.
 #include "dump/escape.h"
 
 #include <cstdint>

@@ -1,3 +1,4 @@
+// Escaping as JuiceFS does it, and unescaping back.
 #include "dump/escape.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,5 @@
+// The JSON dump: the header, then the tree depth first, rendered ahead by a
+// pool of threads and written in order.
 #include "dump/json_dump.h"
 
 #include <malloc.h>

@@ -1,3 +1,5 @@
+// Loading a JSON dump: a streaming parse of the tree, records written in bulk,
+// everything the tree implies recomputed, the setting last.
 #include "dump/json_load.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// A pull parser for JSON dumps: one token at a time, bounded memory.
 #include "dump/json_reader.h"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// Rendering one dumped node as JuiceFS's JSON, byte for byte.
 #include "dump/json_render.h"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// Reading what a dump needs of an inode: from a snapshot or from the spill.
 #include "dump/node.h"
 
 #include "util/coding.h"

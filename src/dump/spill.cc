@@ -1,3 +1,4 @@
+// KeySpill: records filed under a key in a temporary file, read back by key.
 #include "dump/spill.h"
 
 #include <fcntl.h>

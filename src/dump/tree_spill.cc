@@ -1,3 +1,5 @@
+// Filing every inode's records under its parent directories, and reading a
+// directory back from the spill.
 #include "dump/tree_spill.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// The spill gives the same dump as the snapshot walk, also when records are
+// filed in the wrong place.
 #include "dump/tree_spill.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// The synthetic benchmark volume, written in bulk, and its block objects.
 #include "fs/bench_gen.h"
 
 #include <atomic>

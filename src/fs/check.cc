@@ -1,3 +1,5 @@
+// check: every record of a snapshot read once, then the invariants verified on
+// sorted arrays; repairs applied conditionally.
 #include "fs/check.h"
 
 #include <algorithm>

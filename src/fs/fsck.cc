@@ -1,3 +1,5 @@
+// fsck: every block object the files need, checked against the store; broken
+// files named by path.
 #include "fs/fsck.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// info: a path's summary (usage under it) and, for a file, its block objects.
 #include "fs/info.h"
 
 #include "model/block.h"

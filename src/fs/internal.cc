@@ -1,3 +1,4 @@
+// What the fs/ files share: the clock, attr and usage helpers, slice refs.
 #include "fs/internal.h"
 
 #include <atomic>

@@ -1,3 +1,4 @@
+// The trash: hourly directories, the names of removed entries, restoring them.
 #include "fs/trash.h"
 
 #include <charconv>

@@ -1,3 +1,5 @@
+// The rules of JuiceFS's write path beyond the namespace: flags, inheritance,
+// and the features our writes refuse.
 #include "fs/write_rules.h"
 
 namespace jfsbr::fsi {

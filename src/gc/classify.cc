@@ -1,3 +1,4 @@
+// Classifying a listed object by its name against the slices in use.
 #include "gc/classify.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// gc: the slice inventory (metadata and retained backups), the parallel
+// listing, then cleanups and deletions.
 #include "gc/gc.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// The attr record's bytes (juicefs-formats.md §1.4), with its variants.
 #include "model/attr.h"
 
 #include "util/coding.h"

@@ -1,3 +1,4 @@
+// Block object names: building and parsing them as JuiceFS does.
 #include "model/block.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Resolving overlapping slice records into what a reader sees.
 #include "model/chunk.h"
 
 #include <algorithm>

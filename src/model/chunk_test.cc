@@ -1,3 +1,4 @@
+// Chunk resolution against hand-worked cases: newest wins, holes explicit.
 #include "model/chunk.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// Encoding and decoding every record value other than the attr.
 #include "model/records.h"
 
 #include "util/coding.h"

@@ -1,3 +1,4 @@
+// Opening and sealing the setting's secrets as juicefs format does.
 #include "model/secrets.h"
 
 #include "util/crypto.h"

@@ -1,3 +1,4 @@
+// The setting JSON in Go's MarshalIndent layout, field by field.
 #include "model/setting.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// File types and their names in dumps.
 #include "model/types.h"
 
 namespace jfsbr {

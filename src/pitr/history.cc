@@ -1,3 +1,4 @@
+// Compacting etcd's history, never past what a log backup task still needs.
 #include "pitr/history.h"
 
 #include <algorithm>

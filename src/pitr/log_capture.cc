@@ -1,3 +1,5 @@
+// The log capture: a watch of the volume's keys, flushed into log files, with
+// heartbeats and checkpoints under the task's lease.
 #include "pitr/log_capture.h"
 
 #include <condition_variable>

@@ -1,3 +1,5 @@
+// The log backup's files and metadata (TiDB BR's layout): encoding, listing,
+// truncation.
 #include "pitr/log_format.h"
 
 #include <cinttypes>

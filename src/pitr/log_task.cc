@@ -1,3 +1,4 @@
+// A log backup task's records in the engine: info, checkpoint, pause, errors.
 #include "pitr/log_task.h"
 
 #include <sstream>

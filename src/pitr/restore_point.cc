@@ -1,3 +1,5 @@
+// Point-in-time restore: the plan (which full backup, which log files) and the
+// replay, resumable.
 #include "pitr/restore_point.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Compressing and decompressing block objects (lz4, zstd) as JuiceFS does.
 #include "store/block_codec.h"
 
 #include <lz4.h>

@@ -1,3 +1,5 @@
+// Encrypting every object of a volume (AES-256-GCM or ChaCha20 under an RSA
+// key), whole or streamed.
 #include "store/encrypted.h"
 
 #include <cstring>

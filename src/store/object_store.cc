@@ -1,3 +1,4 @@
+// What every store shares: streamed reads, listing helpers, ranged listings.
 #include "store/object_store.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Opening an object store by URL or by a volume's storage and bucket.
 #include "store/registry.h"
 
 #include <cstdlib>

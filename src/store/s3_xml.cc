@@ -1,3 +1,4 @@
+// The few S3 XML responses we read, parsed without a library.
 #include "store/s3_xml.h"
 
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// A volume's objects spread over N buckets by a hash of the key.
 #include "store/sharded.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Real etcd clusters for tests: started on free ports, stopped, killed.
 #include "testing/etcd_cluster.h"
 
 #include <signal.h>

@@ -1,3 +1,4 @@
+// Child processes and free ports for the test servers.
 #include "testing/process.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// s3rver for tests: started on a free port with its own directory.
 #include "testing/s3_server.h"
 
 #include <signal.h>

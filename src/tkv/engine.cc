@@ -1,3 +1,4 @@
+// What every KvEngine shares: defaults, checked scans, batch resolution.
 #include "tkv/engine.h"
 
 #include <map>

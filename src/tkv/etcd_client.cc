@@ -1,3 +1,4 @@
+// The etcd v3 client: failover between endpoints, retries, auth, TLS.
 #include "tkv/etcd_client.h"
 
 #include <grpcpp/grpcpp.h>

@@ -1,3 +1,4 @@
+// Parsing etcd META-URLs and their options as JuiceFS takes them.
 #include "tkv/etcd_url.h"
 
 #include <charconv>

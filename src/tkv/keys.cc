@@ -1,3 +1,4 @@
+// JuiceFS's TKV keys: built from records and parsed back.
 #include "tkv/keys.h"
 
 #include "util/coding.h"

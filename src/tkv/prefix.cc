@@ -1,3 +1,4 @@
+// Per-volume key prefixes on shared engines.
 #include "tkv/prefix.h"
 
 #include "tkv/keys.h"

@@ -1,3 +1,4 @@
+// The table of key-value engine backends by URL scheme.
 #include "tkv/registry.h"
 
 #include "tkv/backends.h"

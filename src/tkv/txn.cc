@@ -1,3 +1,4 @@
+// Optimistic transactions over a KvEngine, and a lease slot in a key.
 #include "tkv/txn.h"
 
 #include <chrono>

@@ -1,3 +1,4 @@
+// Wall-clock time, its text forms, and durations.
 #include "util/clock.h"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// Hex strings both ways and the end of a prefix scan.
 #include "util/coding.h"
 
 namespace jfsbr {

@@ -1,3 +1,4 @@
+// gzip and zstd streams over Sink/Source.
 #include "util/compress.h"
 
 #include <zlib.h>

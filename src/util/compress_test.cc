@@ -1,3 +1,4 @@
+// Compression chosen by file name, and round trips through it.
 #include "util/compress.h"
 
 #include <gtest/gtest.h>

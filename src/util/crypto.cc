@@ -1,3 +1,4 @@
+// The OpenSSL calls behind util/crypto.h; OpenSSL errors become Status.
 #include "util/crypto.h"
 
 #include <openssl/bio.h>

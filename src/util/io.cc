@@ -1,3 +1,4 @@
+// Files as Sink and Source: temporary names, renames, O_DIRECT writes.
 #include "util/io.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// File sinks write exact bytes and appear only when closed.
 #include "util/io.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// A small JSON parser and Go-compatible quoting.
 #include "util/json.h"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// Status: codes, messages, errno.
 #include "util/status.h"
 
 #include <cerrno>

@@ -1,3 +1,4 @@
+// Running Status-returning tasks on a fixed set of threads.
 #include "util/task_group.h"
 
 #include <algorithm>

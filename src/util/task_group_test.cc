@@ -1,3 +1,4 @@
+// TaskGroup and ParallelFor: bounded concurrency, the first error stops the rest.
 #include "util/task_group.h"
 
 #include <gtest/gtest.h>
