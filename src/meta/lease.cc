@@ -7,19 +7,8 @@ namespace {
 class MetaSlot : public Lease::Slot {
  public:
   MetaSlot(Meta* meta, std::string name) : meta_(meta), key_(RecordKey::Tool(name)) {}
-  Status Update(const std::function<Status(std::optional<std::string>*)>& fn) override {
-    return meta_->Transact([&](MetaTxn& tx) {
-      JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
-      auto before = v;
-      JFS_RETURN_IF_ERROR(fn(&v));
-      if (v == before) return Status::OK();
-      if (v) {
-        tx.Put(key_, *v);
-      } else {
-        tx.Delete(key_);
-      }
-      return Status::OK();
-    });
+  Status Update(const Lease::UpdateFn& fn) override {
+    return meta_->Transact([&](MetaTxn& tx) { return Lease::UpdateIn(tx, key_, fn); });
   }
   Result<std::optional<std::string>> Read() override { return meta_->Get(key_); }
 

@@ -49,19 +49,8 @@ namespace {
 class KvSlot : public Lease::Slot {
  public:
   KvSlot(KvEngine* engine, std::string key) : engine_(engine), key_(std::move(key)) {}
-  Status Update(const std::function<Status(std::optional<std::string>*)>& fn) override {
-    return RunTxn(engine_, [&](Txn& tx) {
-      JFS_ASSIGN_OR_RETURN(auto v, tx.Get(key_));
-      auto before = v;
-      JFS_RETURN_IF_ERROR(fn(&v));
-      if (v == before) return Status::OK();
-      if (v) {
-        tx.Put(key_, *v);
-      } else {
-        tx.Delete(key_);
-      }
-      return Status::OK();
-    });
+  Status Update(const Lease::UpdateFn& fn) override {
+    return RunTxn(engine_, [&](Txn& tx) { return Lease::UpdateIn(tx, key_, fn); });
   }
   Result<std::optional<std::string>> Read() override { return engine_->Get(key_); }
 

@@ -26,14 +26,30 @@ struct LeaseState {
 class Lease {
  public:
   // The lease's one value in some transactional store.
+  using UpdateFn = std::function<Status(std::optional<std::string>*)>;
   class Slot {
    public:
     virtual ~Slot() = default;
     // Runs fn on the current value (nullopt: absent) in a transaction,
     // retried on conflict, and stores what fn leaves in it.
-    virtual Status Update(const std::function<Status(std::optional<std::string>*)>& fn) = 0;
+    virtual Status Update(const UpdateFn& fn) = 0;
     virtual Result<std::optional<std::string>> Read() = 0;
   };
+  // The body of a Slot::Update in a transaction tx of any kind whose Get,
+  // Put and Delete take key: fn on what tx reads, written back if changed.
+  template <typename Txn, typename Key>
+  static Status UpdateIn(Txn& tx, const Key& key, const UpdateFn& fn) {
+    JFS_ASSIGN_OR_RETURN(std::optional<std::string> v, tx.Get(key));
+    auto before = v;
+    JFS_RETURN_IF_ERROR(fn(&v));
+    if (v == before) return Status::OK();
+    if (v) {
+      tx.Put(key, *v);
+    } else {
+      tx.Delete(key);
+    }
+    return Status::OK();
+  }
 
   Lease(std::unique_ptr<Slot> slot, std::string holder, std::chrono::milliseconds ttl);
   // Takes the lease if it is free or expired, or renews it if ours. Returns
