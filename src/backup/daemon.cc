@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "backup/retention.h"
+#include "meta/lease.h"
 #include "model/setting.h"
-#include "model/types.h"
 #include "util/clock.h"
 
 namespace jfsbr {

@@ -16,7 +16,8 @@
 #include <string>
 
 #include "backup/backup.h"
-#include "meta/lease.h"
+#include "meta/meta.h"
+#include "util/lease.h"
 
 namespace jfsbr {
 

@@ -6,7 +6,6 @@
 #include "br/full_backup.h"
 #include "cli/command.h"
 #include "cli/progress.h"
-#include "store/registry.h"
 #include "tkv/prefix.h"
 #include "tkv/registry.h"
 

@@ -10,7 +10,6 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/check.h"
-#include "model/setting.h"
 #include "pitr/log_capture.h"
 #include "pitr/restore_point.h"
 #include "store/registry.h"

@@ -8,7 +8,6 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/tree.h"
-#include "meta/registry.h"
 #include "pitr/restore_point.h"
 #include "tkv/registry.h"
 #include "tkv/tkv_meta.h"

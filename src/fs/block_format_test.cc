@@ -10,8 +10,6 @@
 #include "fs/tree.h"
 #include "fs/volume.h"
 #include "meta/registry.h"
-#include "model/secrets.h"
-#include "store/registry.h"
 #include "store/sharded.h"
 #include "testing/test_keys.h"
 #include "testing/test_volume.h"

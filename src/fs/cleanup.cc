@@ -4,7 +4,6 @@
 
 #include "fs/internal.h"
 #include "fs/volume.h"
-#include "model/chunk.h"
 
 namespace jfsbr {
 namespace {

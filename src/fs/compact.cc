@@ -1,7 +1,6 @@
 // Chunk compaction: overlapping slice records merged into one new slice.
 #include "fs/internal.h"
 #include "fs/volume.h"
-#include "model/block.h"
 #include "model/chunk.h"
 
 namespace jfsbr {

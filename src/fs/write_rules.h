@@ -10,7 +10,6 @@
 #include <string>
 
 #include "model/attr.h"
-#include "model/setting.h"
 #include "util/result.h"
 
 namespace jfsbr::fsi {

@@ -7,7 +7,6 @@
 #include <string_view>
 #include <vector>
 
-#include "model/block.h"
 
 namespace jfsbr {
 
