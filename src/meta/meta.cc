@@ -108,6 +108,8 @@ Status Meta::Transact(const std::function<Status(MetaTxn&)>& body, int max_attem
     st = body(*txn);
     if (st.ok()) st = txn->Commit();
     if (!st.Is(Code::kConflict)) return st;
+    // Randomized and growing: two operations that keep colliding (two
+    // creates in one directory) drift apart instead of retrying in lockstep.
     int cap_ms = std::min(1 << std::min(attempt, 7), 100);
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % (cap_ms * 1000 + 1)));
   }
@@ -116,6 +118,7 @@ Status Meta::Transact(const std::function<Status(MetaTxn&)>& body, int max_attem
 
 namespace {
 
+// Forwards everything; owns nothing.
 class BorrowedMeta : public Meta {
  public:
   explicit BorrowedMeta(Meta* m) : m_(m) {}

@@ -6,6 +6,9 @@
 namespace jfsbr::keys {
 namespace {
 
+// Keys of an inode's records: "A", the inode LE64, the record type. Little-
+// endian on purpose (JuiceFS's choice): consecutive inodes then spread over
+// the key space of a distributed engine instead of piling onto one region.
 std::string InodeKey(Ino ino, char kind) {
   std::string k = "A";
   PutLE64(&k, ino);
@@ -13,12 +16,15 @@ std::string InodeKey(Ino ino, char kind) {
   return k;
 }
 
+// Volume-wide records keyed by inode (U, QD, N) use the same LE64 as "A" keys.
 std::string TagInode(std::string_view tag, Ino ino) {
   std::string k(tag);
   PutLE64(&k, ino);
   return k;
 }
 
+// Everything else is big-endian, so that a scan of the tag lists ids in order
+// (slice refs, sessions, user/group quotas).
 std::string TagBE64(std::string_view tag, uint64_t v) {
   std::string k(tag);
   PutBE64(&k, v);
@@ -138,6 +144,9 @@ RecordKey Parse(std::string_view k) {
   return p;
 }
 
+// Lengths are checked exactly: a key of a known tag and the wrong length is
+// not a record of that kind (kUnknown), so damage shows up in check and
+// binary dumps instead of being read as a wrong id.
 void ParseInto(std::string_view k, RecordKey* p) {
   using K = RecordKind;
   p->kind = K::kUnknown;
@@ -224,6 +233,7 @@ void ParseInto(std::string_view k, RecordKey* p) {
   }
 }
 
+// The inverse of Parse; tests check the round trip for every kind.
 std::string Encode(const RecordKey& k) {
   using K = RecordKind;
   switch (k.kind) {

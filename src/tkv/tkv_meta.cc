@@ -93,6 +93,8 @@ bool Wanted(const RecordRange& r, const RecordKey& k) {
   }
 }
 
+// One RecordKey is reused for the whole scan: its name keeps its buffer, so a
+// full walk of millions of records allocates nothing per record.
 Status ScanRecords(KvReader* reader, const RecordRange& range, const RecordFn& fn) {
   KeyRange kr = TkvKeyRange(range);
   RecordKey key;
@@ -102,6 +104,8 @@ Status ScanRecords(KvReader* reader, const RecordRange& range, const RecordFn& f
   });
 }
 
+// Many small ranges in one ScanRanges: etcd serves them in batched
+// transactions, RocksDB with one iterator (the dump reads nodes this way).
 Status ScanManyRecords(KvReader* reader, const std::vector<RecordRange>& ranges,
                        const RangeRecordFn& fn) {
   std::vector<KeyRange> krs;
@@ -132,6 +136,9 @@ class TkvSnapshot : public MetaSnapshot {
   std::unique_ptr<KvSnapshot> s_;
 };
 
+// Reads through Get become the commit's conditions (Txn compares etcd's
+// mod_revision or the value); Add is applied at commit without one, as
+// JuiceFS's incrBy, so counters never make unrelated operations conflict.
 class TkvTxn : public MetaTxn {
  public:
   explicit TkvTxn(KvEngine* e) : e_(e), txn_(e) {}
@@ -153,6 +160,8 @@ class TkvTxn : public MetaTxn {
   Txn txn_;
 };
 
+// Unconditioned, non-atomic batches on several threads: only for an empty
+// target, which no one reads until the load writes the setting.
 class TkvBulkWriter : public MetaBulkWriter {
  public:
   TkvBulkWriter(KvEngine* e, int threads) : w_(e, threads) {}
@@ -192,6 +201,8 @@ class TkvMeta : public Meta {
   std::unique_ptr<MetaBulkWriter> NewBulkWriter(int threads) override {
     return std::make_unique<TkvBulkWriter>(e_.get(), threads);
   }
+  // Any key at all, not only JuiceFS's: a load must not mix a volume into a
+  // database that holds something else.
   Result<bool> Empty() override {
     bool empty = true;
     JFS_RETURN_IF_ERROR(e_->Scan("", "", [&](auto, auto) { return empty = false; }));
