@@ -157,7 +157,7 @@ TEST_F(DumpGoldenTest, ScriptedVolumeDumpsToTheGoldenBytes) {
 TEST_F(DumpGoldenTest, GoldenLoadsIntoEveryEngineAndDumpsBackIdentically) {
   std::string golden = ReadFile(kGolden);
   ASSERT_FALSE(golden.empty());
-  for (const char* kind : {"memkv", "rocksdb", "etcd"}) {
+  for (const char* kind : {"memkv", "rocksdb", "etcd", "sqlite3"}) {
     auto e = Engine(kind);
     Load(golden, e.get());
     ExpectCheckPasses(e.get());
@@ -187,7 +187,7 @@ TEST_F(DumpGoldenTest, BinaryRoundTripsAcrossEngines) {
   EXPECT_EQ(bin.substr(0, 4), std::string("\0\0\0\x01", 4));  // the format segment first
   EXPECT_EQ(bin.substr(bin.size() - 8 - GetBE64(bin.data() + bin.size() - 8) - 4, 4),
             std::string("\0\x74\x70\x83", 4));  // EOS before the footer
-  for (const char* kind : {"rocksdb", "memkv", "etcd"}) {
+  for (const char* kind : {"rocksdb", "memkv", "etcd", "sqlite3"}) {
     auto e = Engine(kind);
     auto src = StringSource(bin);
     auto loaded = LoadBinary(src.get(), e.get(), {});
@@ -198,7 +198,22 @@ TEST_F(DumpGoldenTest, BinaryRoundTripsAcrossEngines) {
     std::string bin2;
     auto sink2 = StringSink(&bin2);
     ASSERT_TRUE(DumpBinary(again->get(), sink2.get(), {}).ok());
-    EXPECT_EQ(bin2, bin) << kind;  // binary -> load -> binary: the same bytes
+    if (std::string(kind) != "sqlite3") {
+      EXPECT_EQ(bin2, bin) << kind;  // binary -> load -> binary: the same bytes
+      continue;
+    }
+    // SQL lists inodes in numeric order, TKV engines in key order (inode
+    // numbers are little-endian in keys): the same records, another order.
+    // Within the family, binary -> load -> binary gives the same bytes.
+    EXPECT_EQ(bin2.size(), bin.size());
+    auto e2 = Engine(kind);
+    auto src2 = StringSource(bin2);
+    ASSERT_TRUE(LoadBinary(src2.get(), e2.get(), {}).ok());
+    auto third = e2->Snapshot();
+    std::string bin3;
+    auto sink3 = StringSink(&bin3);
+    ASSERT_TRUE(DumpBinary(third->get(), sink3.get(), {}).ok());
+    EXPECT_EQ(bin3, bin2) << kind;
   }
 }
 

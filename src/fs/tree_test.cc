@@ -95,7 +95,8 @@ TEST_P(TreeTest, Errors) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, TreeTest,
-                         ::testing::Values("memkv", "rocksdb", "etcd", "rocksdb+s3"), TestKindName);
+                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "rocksdb+s3"),
+                         TestKindName);
 
 }  // namespace
 }  // namespace jfsbr

@@ -367,7 +367,8 @@ TEST_P(VolumeTest, HashPrefixedObjectNames) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest,
-                         ::testing::Values("memkv", "rocksdb", "etcd", "rocksdb+s3"), TestKindName);
+                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "rocksdb+s3"),
+                         TestKindName);
 
 TEST(VolumeOpenTest, UnformattedAndBadName) {
   auto e = OpenMeta("memkv://unformatted");

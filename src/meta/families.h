@@ -12,4 +12,7 @@ namespace jfsbr {
 // tkv/tkv_meta.cc: rocksdb://, memkv://, etcd://.
 Result<std::unique_ptr<Meta>> OpenTkvMeta(std::string_view url, bool create);
 
+// sql/sql_meta.cc: sqlite3://.
+Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create);
+
 }  // namespace jfsbr

@@ -13,11 +13,16 @@ struct Family {
 };
 
 constexpr Family kFamilies[] = {
-    {"rocksdb", "rocksdb://PATH                       embedded RocksDB (a directory)", OpenTkvMeta},
+    {"sqlite3",
+     "sqlite3://PATH\n      an SQLite database file (JuiceFS's SQL tables, as `juicefs format "
+     "sqlite3://PATH` makes them)",
+     OpenSqliteMeta},
+    {"rocksdb", "rocksdb://PATH\n      embedded RocksDB, a directory (TKV keys)", OpenTkvMeta},
     {"etcd",
-     "etcd://[USER:PASS@]HOST[:PORT][,...]/NAME[?OPTS]   an etcd cluster (timeout=, cacert=, ...)",
+     "etcd://[USER:PASS@]HOST[:PORT][,HOST[:PORT]...]/NAME[?OPTIONS]\n      an etcd cluster (TKV "
+     "keys; OPTIONS: timeout=10s, cacert=, cert=, key=, server-name=, ...)",
      OpenTkvMeta},
-    {"memkv", "memkv://NAME                         in-process memory (tests)", OpenTkvMeta},
+    {"memkv", "memkv://NAME\n      in-process memory (tests)", OpenTkvMeta},
 };
 
 }  // namespace

@@ -37,12 +37,14 @@ inline std::string UniqueTestId() {
   return run + "-" + std::to_string(++n);
 }
 
-// A new, empty META-URL of engine `kind`: "rocksdb" (a database under dir),
-// "memkv" or "etcd" (a volume name of its own on the shared test cluster).
+// A new, empty META-URL of engine `kind`: "rocksdb" or "sqlite3" (a database
+// under dir), "memkv" or "etcd" (a volume name of its own on the shared test
+// cluster).
 inline std::string FreshMetaUrl(const std::string& kind, const std::string& dir) {
   std::string id = UniqueTestId();
   if (kind == "rocksdb") return "rocksdb://" + dir + "/meta-" + id;
   if (kind == "etcd") return EtcdCluster::Shared()->MetaUrl("t" + id);
+  if (kind == "sqlite3") return "sqlite3://" + dir + "/meta-" + id + ".db";
   return "memkv://test-" + id;
 }
 
