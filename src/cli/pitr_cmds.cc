@@ -34,6 +34,9 @@ Result<Opened> OpenTask(const std::string& url) {
   Opened o;
   JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
   o.prefix = JuiceFsKeyPrefix(u);
+  if (o.prefix.empty() && u.scheme == "sqlite3") {
+    return OpenEngineUnprefixed(url).status();  // says what such a volume takes instead
+  }
   if (o.prefix.empty()) {
     return Status::NotSupported("log backup follows an etcd volume's history; " + u.scheme +
                                 " keeps none (use br backup for full backups)");

@@ -52,6 +52,13 @@ Result<std::unique_ptr<KvEngine>> OpenEngineUnprefixed(std::string_view url, boo
   for (const auto& b : kBackends) {
     if (b.scheme == u.scheme) return b.open(u);
   }
+  if (u.scheme == "sqlite3") {
+    // A volume jfsbr reads (meta/registry.h), but not through engine keys.
+    return Status::NotSupported(
+        "engine-level backups, log backup and history work on the TKV engines (" +
+        SupportedEngineSchemes() + "); a " + u.scheme +
+        " volume takes dump backups ('jfsbr backup', 'jfsbr backup daemon')");
+  }
   return Status::InvalidArgument("unknown META-URL scheme '" + u.scheme +
                                  "' (supported: " + SupportedEngineSchemes() + ")");
 }
