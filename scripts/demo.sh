@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The main job as it stands: a JuiceFS-format volume on embedded RocksDB and a
-# local bucket; /usr/share/doc imported, exported back and compared.
+# The main job as it stands: a JuiceFS volume on SQLite (JuiceFS's own tables,
+# what `juicefs format sqlite3://` makes) and a local bucket; /usr/share/doc
+# imported, exported back and compared, then read by the real juicefs too;
+# the volume moved to RocksDB and etcd, backed up, recovered, restored in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh
 J=$PWD/build/jfsbr
 W=$(mktemp -d /tmp/jfsbr-demo-XXXXXX)
-META=rocksdb://$W/meta
+META=sqlite3://$W/meta.db
 trap 'for k in etcd s3; do "$PWD/build/jfsbr_fixture" $k stop "$W/$k.txt" >/dev/null 2>&1; done' EXIT
 set -x
 "$J" format "$META" myjfs --storage file --bucket "$W/bucket"
@@ -15,10 +17,15 @@ set -x
 "$J" export "$META" "$W/export"
 diff -r --no-dereference /usr/share/doc "$W/export"
 F=$(cd /usr/share/doc && find . -type f -size +4M | sort | head -1)
+mkdir "$W/juicefs-export"
+JFS_META=$META .tools/juicefs/bin/juicefs sync --links --no-https jfs://JFS_META/ \
+  "$W/juicefs-export/" 2>/dev/null                      # the real juicefs reads jfsbr's volume
+diff -r --no-dereference /usr/share/doc "$W/juicefs-export"
+.tools/juicefs/bin/juicefs dump "$META" 2>/dev/null | cmp - <("$J" dump "$META")   # the same bytes
 "$J" info "$META" "/${F#./}"
 "$J" status "$META"
 "$J" dump "$META" "$W/dump.json.gz"                  # JuiceFS's JSON format, one snapshot
-"$J" load "rocksdb://$W/copy" "$W/dump.json.gz"      # into a new, empty engine
+"$J" load "rocksdb://$W/copy" "$W/dump.json.gz"      # into a new, empty engine (another family)
 "$J" check "rocksdb://$W/copy"                        # links, usage, counters, refs
 "$J" dump "rocksdb://$W/copy" | cmp - <(gzip -dc "$W/dump.json.gz")
 # A 3-member etcd cluster on free loopback ports (etcd-server), then the volume moved onto it.
@@ -33,8 +40,8 @@ diff -r --no-dereference /usr/share/doc "$W/export-etcd"
 # Backups into the volume's own store (meta/), listed and restored into a new engine.
 "$J" backup "$META"
 "$J" backup list "$META"
-"$J" restore "$META" --from latest --to "rocksdb://$W/restored"
-"$J" dump "rocksdb://$W/restored" | cmp - <("$J" dump "$META")
+"$J" restore "$META" --from latest --to "sqlite3://$W/restored.db"
+"$J" dump "sqlite3://$W/restored.db" | cmp - <("$J" dump "$META")
 # Recovery: a file removed after the backup comes back from it, byte for byte (blocks
 # never change, and gc keeps the ones retained backups use); gc and fsck of the volume.
 "$J" rm "$META" "/${F#./}"                              # into the trash
@@ -88,4 +95,4 @@ diff -r --no-dereference /usr/share/doc "$W/export-s3"
 "$J" backup --binary "rocksdb://$W/s3meta"
 "$J" backup verify "rocksdb://$W/s3meta" latest
 set +x
-echo "OK: /usr/share/doc and its exports (RocksDB, etcd, S3, and juicefs reading an encrypted, compressed volume) are identical; dump -> load -> dump, backup -> restore -> dump, the file recovered from a backup and the point-in-time restore are byte-identical (in $W)"
+echo "OK: /usr/share/doc and its exports (SQLite, etcd, S3, juicefs reading the SQLite volume and an encrypted, compressed etcd volume) are identical; dump -> load -> dump, backup -> restore -> dump, the file recovered from a backup and the point-in-time restore are byte-identical (in $W)"

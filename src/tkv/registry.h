@@ -1,6 +1,6 @@
 // Opening a metadata engine by META-URL. The only way to reach a backend.
 //
-//   rocksdb://PATH   embedded RocksDB directory (the default engine)
+//   rocksdb://PATH   embedded RocksDB directory (TKV keys; jfsbr's scratch space)
 //   memkv://NAME     in-process memory (tests); same NAME shares data
 //   etcd://[USER:PASS@]HOST:PORT[,HOST:PORT...]/NAME   an etcd cluster (tkv/etcd_url.h)
 #pragma once
