@@ -1002,6 +1002,8 @@ class SqlMeta : public Meta {
   std::unique_ptr<MetaTxn> Begin() override;
   std::unique_ptr<MetaBulkWriter> NewBulkWriter(int threads) override;
   Result<bool> Empty() override;
+  // Empty, on a connection the caller holds.
+  Result<bool> EmptyOn(SqliteDb* db);
   Status Clear() override;
   std::string Describe() const override { return "sqlite3://" + path_; }
 
@@ -1140,9 +1142,14 @@ class SqlBulkWriter : public MetaBulkWriter {
     return Status::OK();
   }
   Status Finish() override {
-    if (!open_) return Status::OK();
-    open_ = false;
-    return conn_->get()->Exec("COMMIT");
+    if (open_) {
+      open_ = false;
+      JFS_RETURN_IF_ERROR(conn_->get()->Exec("COMMIT"));
+    }
+    // The indexes dropped at the start, built once from the sorted rows.
+    for (const auto& stmt : deferred_) JFS_RETURN_IF_ERROR(conn_->get()->Exec(stmt));
+    deferred_.clear();
+    return Status::OK();
   }
   uint64_t records() const override { return records_; }
 
@@ -1154,16 +1161,36 @@ class SqlBulkWriter : public MetaBulkWriter {
       JFS_ASSIGN_OR_RETURN(PooledConn c, m_->Take());
       conn_ = std::make_unique<PooledConn>(std::move(c));
       JFS_RETURN_IF_ERROR(m_->EnsureSchema(conn_->get()));
+      JFS_RETURN_IF_ERROR(DeferIndexes());
     }
     JFS_RETURN_IF_ERROR(conn_->get()->Exec("BEGIN IMMEDIATE"));
     open_ = true;
     in_txn_ = 0;
     return Status::OK();
   }
+  // Non-unique indexes cost every insert a second B-tree update; a load into
+  // empty tables drops them and builds them at the end (unique ones stay:
+  // the upserts need them). Loads are the only writers of an empty volume.
+  Status DeferIndexes() {
+    JFS_ASSIGN_OR_RETURN(bool empty, m_->EmptyOn(conn_->get()));
+    if (!empty) return Status::OK();
+    for (const auto& t : sql::SqliteTables()) {
+      for (const auto& stmt : sql::CreateStatements(t, "jfs_")) {
+        if (!stmt.starts_with("CREATE INDEX")) continue;
+        size_t a = stmt.find('`'), b = stmt.find('`', a + 1);
+        JFS_RETURN_IF_ERROR(
+            conn_->get()->Exec("DROP INDEX IF EXISTS " + stmt.substr(a, b - a + 1)));
+        deferred_.push_back(stmt);
+      }
+    }
+    return Status::OK();
+  }
+
   SqlMeta* m_;
   std::unique_ptr<PooledConn> conn_;
   bool open_ = false;
   uint64_t in_txn_ = 0, records_ = 0;
+  std::vector<std::string> deferred_;
 };
 
 std::unique_ptr<MetaBulkWriter> SqlMeta::NewBulkWriter(int) {
@@ -1172,8 +1199,12 @@ std::unique_ptr<MetaBulkWriter> SqlMeta::NewBulkWriter(int) {
 
 Result<bool> SqlMeta::Empty() {
   JFS_ASSIGN_OR_RETURN(PooledConn c, Take());
-  JFS_ASSIGN_OR_RETURN(StmtRef s, c.get()->Prepare("SELECT name FROM sqlite_master WHERE type = "
-                                                   "'table' AND name NOT LIKE 'sqlite_%'"));
+  return EmptyOn(c.get());
+}
+
+Result<bool> SqlMeta::EmptyOn(SqliteDb* db) {
+  JFS_ASSIGN_OR_RETURN(StmtRef s, db->Prepare("SELECT name FROM sqlite_master WHERE type = "
+                                              "'table' AND name NOT LIKE 'sqlite_%'"));
   std::vector<std::string> tables;
   while (true) {
     JFS_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1182,7 +1213,7 @@ Result<bool> SqlMeta::Empty() {
   }
   for (const auto& t : tables) {
     if (!t.starts_with("jfs_")) return false;  // someone else's table
-    JFS_ASSIGN_OR_RETURN(StmtRef q, c.get()->Prepare("SELECT 1 FROM `" + t + "` LIMIT 1"));
+    JFS_ASSIGN_OR_RETURN(StmtRef q, db->Prepare("SELECT 1 FROM `" + t + "` LIMIT 1"));
     JFS_ASSIGN_OR_RETURN(bool row, q->Step());
     if (row) return false;
   }
