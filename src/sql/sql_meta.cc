@@ -121,6 +121,11 @@ std::string SettingName(const RecordKey& k) {
 
 // ---- one connection's record I/O ----
 
+// A table an older JuiceFS did not have: reads find nothing in it.
+bool MissingTable(const Status& st) {
+  return !st.ok() && st.message().find("no such table") != std::string::npos;
+}
+
 class Rows {
  public:
   explicit Rows(SqliteDb* db) : db_(db) {}
@@ -129,7 +134,9 @@ class Rows {
     std::optional<std::string> out;
     auto one = [&](const std::string& sql, const std::function<void(SqliteStmt&)>& bind,
                    const std::function<Status(SqliteStmt&)>& read) -> Status {
-      JFS_ASSIGN_OR_RETURN(StmtRef s, db_->Prepare(sql));
+      auto prepared = db_->Prepare(sql);
+      if (MissingTable(prepared.status())) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(StmtRef s, std::move(prepared));
       bind(*s);
       JFS_ASSIGN_OR_RETURN(bool row, s->Step());
       if (row) JFS_RETURN_IF_ERROR(read(*s));
@@ -542,7 +549,9 @@ class Rows {
   Status Query(const std::string& sql, const std::function<void(SqliteStmt&)>& bind,
                const std::function<Status(SqliteStmt&, RecordKey*, std::string*)>& decode,
                const Emit& emit, bool* stopped) {
-    JFS_ASSIGN_OR_RETURN(StmtRef s, db_->Prepare(sql));
+    auto prepared = db_->Prepare(sql);
+    if (MissingTable(prepared.status())) return Status::OK();
+    JFS_ASSIGN_OR_RETURN(StmtRef s, std::move(prepared));
     bind(*s);
     RecordKey key;
     std::string value;
@@ -797,7 +806,9 @@ class Rows {
     };
     std::vector<Open> open;
     for (auto& c : cursors) {
-      JFS_ASSIGN_OR_RETURN(StmtRef s, db_->Prepare(c.sql));
+      auto prepared = db_->Prepare(c.sql);
+      if (MissingTable(prepared.status())) continue;
+      JFS_ASSIGN_OR_RETURN(StmtRef s, std::move(prepared));
       s->Int(1, lo).Int(2, hi);
       if (c.kind == K::kEntry) s->Blob(3, from);
       open.push_back({std::move(s), &c});
@@ -957,7 +968,10 @@ struct KeyLess {
 
 class SqlMeta : public Meta {
  public:
-  SqlMeta(std::string path, bool schema) : path_(std::move(path)), schema_(schema) {}
+  // schema: JuiceFS's tables exist; complete: all of them (an older
+  // JuiceFS's volume lacks the newer ones until a write adds them).
+  SqlMeta(std::string path, bool schema, bool complete)
+      : path_(std::move(path)), schema_(schema), complete_(complete) {}
 
   Result<PooledConn> Take() {
     {
@@ -979,11 +993,11 @@ class SqlMeta : public Meta {
   bool has_schema() const { return schema_; }
   // Creates JuiceFS's tables (those missing), as `juicefs format` does.
   Status EnsureSchema(SqliteDb* db) {
-    if (schema_) return Status::OK();
+    if (schema_ && complete_) return Status::OK();
     for (const auto& t : sql::SqliteTables()) {
       for (const auto& stmt : sql::CreateStatements(t, "jfs_")) JFS_RETURN_IF_ERROR(db->Exec(stmt));
     }
-    schema_ = true;
+    schema_ = complete_ = true;
     return Status::OK();
   }
 
@@ -1009,7 +1023,7 @@ class SqlMeta : public Meta {
 
  private:
   std::string path_;
-  std::atomic<bool> schema_;
+  std::atomic<bool> schema_, complete_;
   std::mutex mu_;
   std::vector<std::unique_ptr<SqliteDb>> free_;
 };
@@ -1251,11 +1265,17 @@ Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create) 
     return Status::NotFound("no database at " + path + " (sqlite3)");
   }
   JFS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, create));
-  JFS_ASSIGN_OR_RETURN(StmtRef s, db->Prepare("SELECT count(*) FROM sqlite_master WHERE name = "
-                                              "'jfs_setting'"));
-  JFS_ASSIGN_OR_RETURN(bool row, s->Step());
-  bool schema = row && s->ColInt(0) > 0;
-  auto meta = std::make_unique<SqlMeta>(path, schema);
+  JFS_ASSIGN_OR_RETURN(StmtRef s, db->Prepare("SELECT name FROM sqlite_master WHERE type = "
+                                              "'table' AND name LIKE 'jfs_%'"));
+  size_t tables = 0;
+  bool schema = false;
+  while (true) {
+    JFS_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    tables++;
+    schema = schema || s->ColBlob(0) == "jfs_setting";
+  }
+  auto meta = std::make_unique<SqlMeta>(path, schema, tables >= sql::SqliteTables().size());
   return std::unique_ptr<Meta>(std::move(meta));
 }
 
