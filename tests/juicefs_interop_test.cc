@@ -267,6 +267,45 @@ TEST_P(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
+// The objects table of an info output: from " objects:" to the end.
+std::string ObjectsTable(const std::string& info) {
+  size_t at = info.find(" objects:");
+  return at == std::string::npos ? std::string() : info.substr(at);
+}
+
+// jfsbr info names the same block objects as juicefs info on the mount, for
+// a file in one slice, one overwritten in place (several slices), a sparse
+// one, a tiny one and an empty one.
+TEST_P(JuicefsInterop, InfoNamesTheSameObjects) {
+  NewMeta();
+  CmdResult r = Juicefs("format " + Quote(meta_) + " " + name_ + " --storage file --bucket " +
+                        dir_.Sub("bucket") + " --trash-days 0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string mnt = dir_.Sub("mnt");
+  Mounted mounted(this, mnt);
+  ASSERT_TRUE(mounted.ok());
+  r = RunShell("head -c 9437184 /dev/urandom > " + mnt + "/whole && " +  //
+                   "head -c 3000000 /dev/urandom > " + mnt + "/patched && sync && " +
+                   "dd if=/dev/urandom of=" + mnt + "/patched bs=1000 seek=700 count=900 " +
+                   "conv=notrunc status=none && sync && " +  //
+                   "truncate -s 70000000 " + mnt + "/sparse && " + "dd if=/dev/urandom of=" + mnt +
+                   "/sparse bs=4096 seek=16500 count=3 " + "conv=notrunc status=none && " +  //
+                   "echo tiny > " + mnt + "/tiny && : > " + mnt + "/empty && sync",
+               dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"whole", "patched", "sparse", "tiny", "empty"}) {
+    CmdResult theirs = Juicefs("info " + mnt + "/" + f);
+    ASSERT_EQ(theirs.code, 0) << theirs.err;
+    CmdResult ours = Jfs("info " + Quote(meta_) + " /" + f);
+    ASSERT_EQ(ours.code, 0) << ours.err;
+    EXPECT_EQ(ObjectsTable(ours.out), ObjectsTable(theirs.out)) << f << "\n"
+                                                                << ours.out << theirs.out;
+    if (std::string(f) != "empty") {
+      EXPECT_NE(ObjectsTable(ours.out).find(name_ + "/chunks/"), std::string::npos) << ours.out;
+    }
+  }
+}
+
 // The first number after each label in text ("6 objects" -> 6 for "objects").
 std::map<std::string, long> Counts(const std::string& text,
                                    const std::vector<std::string>& labels) {

@@ -38,7 +38,9 @@ Result<std::vector<ObjectRow>> FileObjects(Volume* vol, Ino ino) {
       if (pos >= a.length) break;
       uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(seg.len, a.length - pos));
       if (seg.id == 0) {
-        rows.push_back({static_cast<uint32_t>(index), "", len, 0, len, pos});
+        // As juicefs info prints a hole: the hole slice's own size (0) and
+        // the offset into it (a hole split by a later write keeps counting).
+        rows.push_back({static_cast<uint32_t>(index), "", seg.size, seg.off, len, pos});
         continue;
       }
       // The blocks of the slice that hold [off, off+len).
