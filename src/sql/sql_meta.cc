@@ -970,8 +970,8 @@ class SqlMeta : public Meta {
  public:
   // schema: JuiceFS's tables exist; complete: all of them (an older
   // JuiceFS's volume lacks the newer ones until a write adds them).
-  SqlMeta(std::string path, bool schema, bool complete)
-      : path_(std::move(path)), schema_(schema), complete_(complete) {}
+  SqlMeta(std::string path, std::string prefix, bool schema, bool complete)
+      : path_(std::move(path)), prefix_(std::move(prefix)), schema_(schema), complete_(complete) {}
 
   Result<PooledConn> Take() {
     {
@@ -983,6 +983,7 @@ class SqlMeta : public Meta {
       }
     }
     JFS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path_, false));
+    db->SetTablePrefix(prefix_);
     return PooledConn(this, std::move(db));
   }
   void Give(std::unique_ptr<SqliteDb> db) {
@@ -1019,10 +1020,13 @@ class SqlMeta : public Meta {
   // Empty, on a connection the caller holds.
   Result<bool> EmptyOn(SqliteDb* db);
   Status Clear() override;
-  std::string Describe() const override { return "sqlite3://" + path_; }
+  std::string Describe() const override {
+    return "sqlite3://" + path_ + (prefix_ == "jfs_" ? "" : " (tables " + prefix_ + "*)");
+  }
 
  private:
   std::string path_;
+  std::string prefix_;  // of every table: "jfs_", or "jfs_P_" with ?table_prefix=P
   std::atomic<bool> schema_, complete_;
   std::mutex mu_;
   std::vector<std::unique_ptr<SqliteDb>> free_;
@@ -1226,8 +1230,12 @@ Result<bool> SqlMeta::EmptyOn(SqliteDb* db) {
     tables.emplace_back(s->ColBlob(0));
   }
   for (const auto& t : tables) {
-    if (!t.starts_with("jfs_")) return false;  // someone else's table
-    JFS_ASSIGN_OR_RETURN(StmtRef q, db->Prepare("SELECT 1 FROM `" + t + "` LIMIT 1"));
+    // Someone else's table (another volume's prefix too): not empty, as
+    // juicefs load would refuse such a database.
+    if (!t.starts_with(prefix_)) return false;
+    // Named as the SQL given to Prepare names tables: "jfs_" + the rest.
+    std::string name = "jfs_" + t.substr(prefix_.size());
+    JFS_ASSIGN_OR_RETURN(StmtRef q, db->Prepare("SELECT 1 FROM `" + name + "` LIMIT 1"));
     JFS_ASSIGN_OR_RETURN(bool row, q->Step());
     if (row) return false;
   }
@@ -1254,7 +1262,27 @@ Status SqlMeta::Clear() {
 
 Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create) {
   std::string_view rest = url.substr(url.find("://") + 3);
-  rest = rest.substr(0, rest.find('?'));  // JuiceFS's driver options: not ours to keep
+  std::string prefix = "jfs_";
+  if (size_t q = rest.find('?'); q != std::string_view::npos) {
+    // JuiceFS's own table_prefix; the rest are its SQLite driver's options
+    // (cache, _journal, _timeout...), which this engine sets its own way.
+    std::string_view opts = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    for (size_t at = 0; at <= opts.size();) {
+      size_t end = std::min(opts.find('&', at), opts.size());
+      std::string_view opt = opts.substr(at, end - at);
+      if (opt.starts_with("table_prefix=")) {
+        std::string p(opt.substr(13));
+        if (p.empty() ||
+            p.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+          return Status::InvalidArgument("table_prefix '" + p + "' in '" + std::string(url) +
+                                         "': lower-case letters, digits and '_' only");
+        }
+        prefix = "jfs_" + p + "_";
+      }
+      at = end + 1;
+    }
+  }
   if (rest.empty()) {
     return Status::InvalidArgument("malformed META-URL '" + std::string(url) +
                                    "': expected sqlite3://PATH");
@@ -1265,6 +1293,7 @@ Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create) 
     return Status::NotFound("no database at " + path + " (sqlite3)");
   }
   JFS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, create));
+  db->SetTablePrefix(prefix);
   JFS_ASSIGN_OR_RETURN(StmtRef s, db->Prepare("SELECT name FROM sqlite_master WHERE type = "
                                               "'table' AND name LIKE 'jfs_%'"));
   size_t tables = 0;
@@ -1273,9 +1302,9 @@ Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create) 
     JFS_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
     tables++;
-    schema = schema || s->ColBlob(0) == "jfs_setting";
+    schema = schema || s->ColBlob(0) == prefix + "setting";
   }
-  auto meta = std::make_unique<SqlMeta>(path, schema, tables >= sql::SqliteTables().size());
+  auto meta = std::make_unique<SqlMeta>(path, prefix, schema, tables >= sql::SqliteTables().size());
   return std::unique_ptr<Meta>(std::move(meta));
 }
 

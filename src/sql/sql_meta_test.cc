@@ -170,5 +170,29 @@ TEST_F(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
   EXPECT_EQ(Query("SELECT count(*) FROM sqlite_master WHERE name='jfs_dir_quota'"), 1);
 }
 
+// JuiceFS's table_prefix: the volume's tables are jfs_<p>_NAME, indexes too.
+TEST_F(SqlMetaTest, TablePrefixNamesEveryTable) {
+  const std::string url = "sqlite3://" + dir_.Sub("p.db") + "?table_prefix=v1&cache=shared";
+  auto m = OpenMeta(url, /*create=*/true);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  FormatOptions o;
+  o.name = "prefixed";
+  o.bucket = dir_.Sub("pbucket");
+  ASSERT_TRUE(FormatVolume(m->get(), o).ok());
+  auto vol = Volume::Open(std::move(*m));
+  ASSERT_TRUE(vol.ok()) << vol.status().ToString();
+  ASSERT_TRUE((*vol)->Mkdir(kRootInode, "d", {.mode = 0755}).ok());
+  path_ = dir_.Sub("p.db");
+  EXPECT_EQ(Query("SELECT count(*) FROM jfs_v1_edge"), 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_master WHERE name = 'UQE_jfs_v1_edge_edge'"), 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_master WHERE name LIKE 'jfs\_node' ESCAPE '\\'"), 0);
+  // Without the prefix the same file holds no volume.
+  auto plain = OpenMeta("sqlite3://" + path_);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(Volume::Open(std::move(*plain)).status().Is(Code::kNotFound));
+  auto bad = OpenMeta("sqlite3://" + path_ + "?table_prefix=No-Dash");
+  EXPECT_TRUE(bad.status().Is(Code::kInvalidArgument)) << bad.status().ToString();
+}
+
 }  // namespace
 }  // namespace jfsbr

@@ -100,15 +100,25 @@ SqliteDb::~SqliteDb() {
 
 int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }
 
+std::string SqliteDb::Prefixed(std::string_view sql) const {
+  std::string out(sql);
+  if (prefix_.empty() || prefix_ == "jfs_") return out;
+  for (size_t at = 0; (at = out.find("jfs_", at)) != std::string::npos; at += prefix_.size()) {
+    out.replace(at, 4, prefix_);
+  }
+  return out;
+}
+
 Status SqliteDb::Exec(std::string_view sql) {
   char* err = nullptr;
-  int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+  int rc = sqlite3_exec(db_, Prefixed(sql).c_str(), nullptr, nullptr, &err);
   if (err) sqlite3_free(err);
   if (rc != SQLITE_OK) return Error(db_, rc, "sqlite");
   return Status::OK();
 }
 
-Result<std::unique_ptr<SqliteStmt>> SqliteDb::Compile(const std::string& sql) {
+Result<std::unique_ptr<SqliteStmt>> SqliteDb::Compile(const std::string& text) {
+  std::string sql = Prefixed(text);
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr);
   if (rc != SQLITE_OK) return Error(db_, rc, "sqlite prepare");

@@ -67,6 +67,10 @@ class SqliteDb {
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool create);
   ~SqliteDb();
 
+  // JuiceFS's table_prefix option: the tables of a volume are jfs_<p>_NAME,
+  // so every "jfs_" in the SQL given to Exec and Prepare becomes prefix.
+  void SetTablePrefix(std::string prefix) { prefix_ = std::move(prefix); }
+
   Status Exec(std::string_view sql);
   // A prepared statement for sql, cached on this connection (bulk loads and
   // hot paths parse each statement once). While it is in use (a scan whose
@@ -78,7 +82,9 @@ class SqliteDb {
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   Result<std::unique_ptr<SqliteStmt>> Compile(const std::string& sql);
+  std::string Prefixed(std::string_view sql) const;
   sqlite3* db_;
+  std::string prefix_;
   std::map<std::string, std::unique_ptr<SqliteStmt>> cache_;
 };
 
