@@ -269,6 +269,42 @@ TEST_P(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
+// The tree of a JSON dump: from "FSTree" on (juicefs load recomputes the id
+// counters before it, by design).
+std::string TreeOf(const std::string& dump) {
+  size_t at = dump.find("\"FSTree\"");
+  return at == std::string::npos ? std::string() : dump.substr(at);
+}
+
+// A dump backup jfsbr writes into the volume's meta/ is one juicefs load
+// restores: the same tree, and a volume juicefs fsck passes.
+TEST_P(JuicefsInterop, JuicefsLoadsJfsbrsBackups) {
+  const std::string src = NewMeta();
+  const std::string bucket = dir_.Sub("bucket");
+  CmdResult r = Jfs("format " + Quote(src) + " " + name_ + " --bucket " + bucket);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Jfs("import " + MakeTree("tree", 7) + " " + Quote(src));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Jfs("backup " + Quote(src));
+  ASSERT_EQ(r.code, 0) << r.err;
+  CmdResult dumped = Jfs("dump " + Quote(src));
+  ASSERT_EQ(dumped.code, 0) << dumped.err;
+  std::string backup;
+  for (const auto& e : fs::directory_iterator(bucket + "/" + name_ + "/meta")) {
+    if (e.path().string().ends_with(".json.gz")) backup = e.path().string();
+  }
+  ASSERT_FALSE(backup.empty());
+  const std::string restored = NewMeta();
+  r = Juicefs("load " + Quote(restored) + " " + backup);
+  ASSERT_EQ(r.code, 0) << r.err;
+  CmdResult theirs = Jfs("dump " + Quote(restored));
+  ASSERT_EQ(theirs.code, 0) << theirs.err;
+  EXPECT_EQ(TreeOf(theirs.out), TreeOf(dumped.out));
+  EXPECT_FALSE(TreeOf(dumped.out).empty());
+  r = Juicefs("fsck " + Quote(restored));
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 // The objects table of an info output: from " objects:" to the end.
 std::string ObjectsTable(const std::string& info) {
   size_t at = info.find(" objects:");
