@@ -124,6 +124,31 @@ TEST(EtcdCliTest, MigrationMatrixThroughEveryFamilyIsByteIdentical) {
   }
 }
 
+// A load into SQLite killed part way (kill -9) leaves no volume: no setting,
+// commands say "not formatted", a second load refuses the leftovers until
+// --force, which then loads the whole volume.
+TEST(EtcdCliTest, SqliteLoadKilledPartWayLeavesNoVolume) {
+  TempDir d;
+  const std::string src = "sqlite3://" + d.Sub("src.db"), dst = "sqlite3://" + d.Sub("dst.db");
+  ASSERT_EQ(Sh(J + " bench gen " + src + " --files 200000", d).code, 0);
+  ASSERT_EQ(Sh(J + " dump " + src + " > " + d.Sub("src.json"), d).code, 0);
+  pid_t pid = Spawn({"load", dst, d.Sub("src.json")}, d.Sub("load.err"));
+  // Killed once it has written some batches, long before it ends.
+  for (int i = 0; i < 200 && !fs::exists(d.Sub("dst.db-wal")); i++) usleep(10000);
+  usleep(300000);
+  kill(pid, SIGKILL);
+  EXPECT_EQ(Wait(pid, 10), -1) << "the load ended before it was killed";
+  CmdResult status = Sh(J + " status " + dst, d);
+  EXPECT_NE(status.code, 0);
+  EXPECT_NE(status.err.find("not formatted"), std::string::npos) << status.err;
+  CmdResult again = Sh(J + " load " + dst + " " + d.Sub("src.json"), d);
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.err.find("not empty"), std::string::npos) << again.err;
+  CmdResult forced = Sh(J + " load --force " + dst + " " + d.Sub("src.json"), d);
+  ASSERT_EQ(forced.code, 0) << forced.err;
+  EXPECT_EQ(Sh(J + " dump " + dst + " | cmp - " + d.Sub("src.json"), d).code, 0);
+}
+
 // Endpoints that all refuse connections: the command says at once that it
 // is retrying (instead of a silent minute), then fails in one line after 6x
 // the timeout, which takes a duration.
