@@ -719,9 +719,11 @@ class Rows {
     return Status::OK();
   }
 
-  // The inode-keyed records of inodes in [lo, hi), grouped by inode (each
-  // table read in inode order, merged); only `only` (kUnknown: every kind,
-  // kNode... see callers) kinds. Entries are filed under their directory.
+  // The inode-keyed records of inodes in [lo, hi), grouped by inode: each
+  // table is read in inode order and the cursors are merged, so one inode's
+  // records come together (what the dump's spill needs). `only` is one kind,
+  // or kUnknown for all; entries count under their directory, from name
+  // `from` on.
   Status ScanInodes(int64_t lo, int64_t hi, RecordKind only, const Emit& emit, bool* stopped,
                     bool with_entries = true, const std::string& from = {}) {
     struct Cursor {
@@ -1230,9 +1232,9 @@ Result<bool> SqlMeta::EmptyOn(SqliteDb* db) {
     tables.emplace_back(s->ColBlob(0));
   }
   for (const auto& t : tables) {
-    // Someone else's table (another volume's prefix too): not empty, as
-    // juicefs load would refuse such a database.
-    if (!t.starts_with(prefix_)) return false;
+    // Only this volume's tables count: table_prefix exists so that several
+    // volumes (or other data) share one database file.
+    if (!t.starts_with(prefix_)) continue;
     // Named as the SQL given to Prepare names tables: "jfs_" + the rest.
     std::string name = "jfs_" + t.substr(prefix_.size());
     JFS_ASSIGN_OR_RETURN(StmtRef q, db->Prepare("SELECT 1 FROM `" + name + "` LIMIT 1"));

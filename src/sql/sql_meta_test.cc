@@ -190,6 +190,14 @@ TEST_F(SqlMetaTest, TablePrefixNamesEveryTable) {
   auto plain = OpenMeta("sqlite3://" + path_);
   ASSERT_TRUE(plain.ok());
   EXPECT_TRUE(Volume::Open(std::move(*plain)).status().Is(Code::kNotFound));
+  // A second volume in the same file, under another prefix.
+  auto second = OpenMeta("sqlite3://" + path_ + "?table_prefix=v2", /*create=*/true);
+  ASSERT_TRUE(second.ok());
+  o.name = "second";
+  o.bucket = dir_.Sub("pbucket2");
+  ASSERT_TRUE(FormatVolume(second->get(), o).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM jfs_v2_setting"), 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM jfs_v1_setting"), 1);
   auto bad = OpenMeta("sqlite3://" + path_ + "?table_prefix=No-Dash");
   EXPECT_TRUE(bad.status().Is(Code::kInvalidArgument)) << bad.status().ToString();
 }
