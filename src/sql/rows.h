@@ -1,0 +1,36 @@
+// One SQLite connection's reads and writes of records as rows of JuiceFS's
+// tables: what every kind of record is in SQL (see sql_meta.h for the
+// mapping's rules). Used by SqlMeta's transactions, snapshots and loads.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "meta/meta.h"
+#include "sql/sqlite.h"
+
+namespace jfsbr {
+
+class RowsImpl;
+
+class Rows {
+ public:
+  // bulk: a load into empty tables whose unique indexes are built at the
+  // end, so rows are inserted plainly (an upsert needs its index).
+  explicit Rows(SqliteDb* db, bool bulk = false);
+  ~Rows();
+
+  Result<std::optional<std::string>> Get(const RecordKey& key);
+  Status Put(const RecordKey& key, std::string_view value);
+  Status Delete(const RecordKey& key);
+  // Counters and slice refs; parent counts are derived, adds to them dropped.
+  Status Add(const RecordKey& key, int64_t delta);
+  Status Scan(const RecordRange& range, const RecordFn& fn);
+
+ private:
+  std::unique_ptr<RowsImpl> impl_;
+};
+
+}  // namespace jfsbr
