@@ -109,6 +109,32 @@ Result<int64_t> CounterNumber(const std::string& name, std::string_view v) {
   return IsTimestampCounter(name) ? DecodeCounterBE(v) : DecodeCounterLE(v);
 }
 
+// "INSERT ... ON CONFLICT (keys) DO UPDATE SET every other column": the
+// upsert SQLite and PostgreSQL both take (unlike SQLite's INSERT OR REPLACE,
+// which also deletes and re-inserts the row).
+std::string Upsert(std::string_view table, std::string_view columns, std::string_view keys) {
+  std::string cols(columns), marks, set;
+  size_t n = 0;
+  for (size_t at = 0; at <= cols.size(); n++) {
+    size_t end = std::min(cols.find(',', at), cols.size());
+    std::string col(cols.substr(at, end - at));
+    col.erase(0, col.find_first_not_of(' '));
+    marks += std::string(n ? ", " : "") + "?";
+    bool key = false;
+    for (size_t k = 0; k <= keys.size();) {
+      size_t ke = std::min(keys.find(',', k), keys.size());
+      std::string kc(keys.substr(k, ke - k));
+      kc.erase(0, kc.find_first_not_of(' '));
+      key = key || kc == col;
+      k = ke + 1;
+    }
+    if (!key) set += std::string(set.empty() ? "" : ", ") + col + "=excluded." + col;
+    at = end + 1;
+  }
+  return "INSERT INTO " + std::string(table) + "(" + cols + ") VALUES(" + marks + ") ON CONFLICT(" +
+         std::string(keys) + ") DO " + (set.empty() ? "NOTHING" : "UPDATE SET " + set);
+}
+
 std::string SettingName(const RecordKey& k) {
   return k.kind == K::kSetting ? std::string("format") : kToolSettingPrefix + k.name;
 }
@@ -332,9 +358,8 @@ class RowsImpl {
       }
       case K::kAttr: {
         JFS_ASSIGN_OR_RETURN(Attr a, DecodeAttr(v));
-        return Run(std::string("INSERT OR REPLACE INTO jfs_node(") + kNodeColumns +
-                       ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [&](auto& s) { BindAttr(s, k.ino, a); });
+        static const std::string kNodeUpsert = Upsert("jfs_node", kNodeColumns, "inode");
+        return Run(kNodeUpsert, [&](auto& s) { BindAttr(s, k.ino, a); });
       }
       case K::kEntry: {
         JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(v));
@@ -361,14 +386,15 @@ class RowsImpl {
         for (const auto& r : slices) {
           if (r.id == 0) continue;
           JFS_RETURN_IF_ERROR(
-              Run("INSERT OR IGNORE INTO jfs_chunk_ref(chunkid, size, refs) VALUES(?, ?, 1)",
+              Run("INSERT INTO jfs_chunk_ref(chunkid, size, refs) VALUES(?, ?, 1) ON "
+                  "CONFLICT(chunkid) DO NOTHING",
                   [&](auto& s) { s.Int(1, static_cast<int64_t>(r.id)).Int(2, r.size); }));
         }
         return Status::OK();
       }
       case K::kSymlink:
-        return Run("INSERT OR REPLACE INTO jfs_symlink(inode, target) VALUES(?, ?)",
-                   [&](auto& s) { s.Int(1, ino).Blob(2, v); });
+        static const std::string kSymlinkUpsert = Upsert("jfs_symlink", "inode, target", "inode");
+        return Run(kSymlinkUpsert, [&](auto& s) { s.Int(1, ino).Blob(2, v); });
       case K::kXattr:
         return Run(bulk_ ? "INSERT INTO jfs_xattr(inode, name, value) VALUES(?, ?, ?)"
                          : "INSERT INTO jfs_xattr(inode, name, value) VALUES(?, ?, ?) ON "
@@ -376,8 +402,9 @@ class RowsImpl {
                    [&](auto& s) { s.Int(1, ino).Text(2, k.name).Blob(3, v); });
       case K::kDelFile: {
         JFS_ASSIGN_OR_RETURN(int64_t expire, DecodeDelFileTime(v));
-        return Run("INSERT OR REPLACE INTO jfs_delfile(inode, length, expire) VALUES(?, ?, ?)",
-                   [&](auto& s) { s.Int(1, ino).Int(2, id).Int(3, expire); });
+        static const std::string kDelfileUpsert =
+            Upsert("jfs_delfile", "inode, length, expire", "inode");
+        return Run(kDelfileUpsert, [&](auto& s) { s.Int(1, ino).Int(2, id).Int(3, expire); });
       }
       case K::kSliceRef: {
         JFS_ASSIGN_OR_RETURN(int64_t refs_minus_one, DecodeCounterLE(v));
@@ -387,45 +414,45 @@ class RowsImpl {
             [&](auto& s) { s.Int(1, id).Int(2, k.index).Int(3, refs_minus_one + 1); });
       }
       case K::kDelayedSlices:
-        return Run("INSERT OR REPLACE INTO jfs_delslices(chunkid, deleted, slices) VALUES(?, ?, ?)",
-                   [&](auto& s) { s.Int(1, id).Int(2, k.ts).Blob(3, v); });
+        static const std::string kDelslicesUpsert =
+            Upsert("jfs_delslices", "chunkid, deleted, slices", "chunkid");
+        return Run(kDelslicesUpsert, [&](auto& s) { s.Int(1, id).Int(2, k.ts).Blob(3, v); });
       case K::kDirStat: {
         JFS_ASSIGN_OR_RETURN(DirStat d, DecodeDirStat(v));
-        return Run(
-            "INSERT OR REPLACE INTO jfs_dir_stats(inode, data_length, used_space, "
-            "used_inodes) VALUES(?, ?, ?, ?)",
-            [&](auto& s) { s.Int(1, ino).Int(2, d.length).Int(3, d.space).Int(4, d.inodes); });
+        static const std::string kDirStatsUpsert =
+            Upsert("jfs_dir_stats", "inode, data_length, used_space, used_inodes", "inode");
+        return Run(kDirStatsUpsert, [&](auto& s) {
+          s.Int(1, ino).Int(2, d.length).Int(3, d.space).Int(4, d.inodes);
+        });
       }
       case K::kDirQuota: {
         JFS_ASSIGN_OR_RETURN(Quota q, DecodeQuota(v));
-        return Run(
-            "INSERT OR REPLACE INTO jfs_dir_quota(inode, max_space, max_inodes, "
-            "used_space, used_inodes) VALUES(?, ?, ?, ?, ?)",
-            [&](auto& s) {
-              s.Int(1, ino).Int(2, q.max_space).Int(3, q.max_inodes);
-              s.Int(4, q.used_space).Int(5, q.used_inodes);
-            });
+        static const std::string kDirQuotaUpsert = Upsert(
+            "jfs_dir_quota", "inode, max_space, max_inodes, used_space, used_inodes", "inode");
+        return Run(kDirQuotaUpsert, [&](auto& s) {
+          s.Int(1, ino).Int(2, q.max_space).Int(3, q.max_inodes);
+          s.Int(4, q.used_space).Int(5, q.used_inodes);
+        });
       }
       case K::kUserQuota:
       case K::kGroupQuota: {
         JFS_ASSIGN_OR_RETURN(Quota q, DecodeQuota(v));
-        return Run(
-            "INSERT OR REPLACE INTO jfs_user_group_quota(qtype, qkey, max_space, "
-            "max_inodes, used_space, used_inodes) VALUES(?, ?, ?, ?, ?, ?)",
-            [&](auto& s) {
-              s.Int(1, k.kind == K::kUserQuota ? 1 : 2).Int(2, id).Int(3, q.max_space);
-              s.Int(4, q.max_inodes).Int(5, q.used_space).Int(6, q.used_inodes);
-            });
+        static const std::string kUserGroupQuotaUpsert =
+            Upsert("jfs_user_group_quota",
+                   "qtype, qkey, max_space, max_inodes, used_space, used_inodes", "qtype, qkey");
+        return Run(kUserGroupQuotaUpsert, [&](auto& s) {
+          s.Int(1, k.kind == K::kUserQuota ? 1 : 2).Int(2, id).Int(3, q.max_space);
+          s.Int(4, q.max_inodes).Int(5, q.used_space).Int(6, q.used_inodes);
+        });
       }
       case K::kAclRule: {
         JFS_ASSIGN_OR_RETURN(AclRule r, DecodeAclRule(v));
-        return Run(
-            "INSERT OR REPLACE INTO jfs_acl(id, owner, `group`, mask, other, named_users, "
-            "named_groups) VALUES(?, ?, ?, ?, ?, ?, ?)",
-            [&](auto& s) {
-              s.Int(1, id).Int(2, r.owner).Int(3, r.group).Int(4, r.mask).Int(5, r.other);
-              s.Blob(6, NamedEntries(r.users)).Blob(7, NamedEntries(r.groups));
-            });
+        static const std::string kAclUpsert =
+            Upsert("jfs_acl", "id, owner, `group`, mask, other, named_users, named_groups", "id");
+        return Run(kAclUpsert, [&](auto& s) {
+          s.Int(1, id).Int(2, r.owner).Int(3, r.group).Int(4, r.mask).Int(5, r.other);
+          s.Blob(6, NamedEntries(r.users)).Blob(7, NamedEntries(r.groups));
+        });
       }
       case K::kSessionExpire: {
         JFS_ASSIGN_OR_RETURN(int64_t expire, DecodeCounterBE(v));
@@ -440,12 +467,15 @@ class RowsImpl {
             "DO UPDATE SET info=excluded.info",
             [&](auto& s) { s.Int(1, id).Blob(2, v); });
       case K::kSustained:
-        return Run("INSERT OR IGNORE INTO jfs_sustained(sid, inode) VALUES(?, ?)",
-                   [&](auto& s) { s.Int(1, id).Int(2, ino); });
+        return Run(
+            "INSERT INTO jfs_sustained(sid, inode) VALUES(?, ?) ON CONFLICT(sid, inode) "
+            "DO NOTHING",
+            [&](auto& s) { s.Int(1, id).Int(2, ino); });
       case K::kDetached: {
         JFS_ASSIGN_OR_RETURN(int64_t added, DecodeCounterBE(v));
-        return Run("INSERT OR REPLACE INTO jfs_detached_node(inode, added) VALUES(?, ?)",
-                   [&](auto& s) { s.Int(1, ino).Int(2, added); });
+        static const std::string kDetachedNodeUpsert =
+            Upsert("jfs_detached_node", "inode, added", "inode");
+        return Run(kDetachedNodeUpsert, [&](auto& s) { s.Int(1, ino).Int(2, added); });
       }
       case K::kUnknown:
         break;
