@@ -311,7 +311,7 @@ class Checker {
            std::to_string(s.inodes);
   }
 
-  // K keys hold refs-1, where the refs are the chunk records using the slice
+  // Slice refs hold refs-1, where the refs are the chunk records using the slice
   // plus the delayed-slices records listing it. Too few refs is a problem: the
   // slice's objects go when one use drops its ref while others still read
   // them. More refs than uses only keeps objects longer (a binary dump carries

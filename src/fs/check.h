@@ -2,7 +2,7 @@
 //
 // Every dentry points to an attr of its type; a directory's nlink is 2 plus
 // its subdirectories (trash dirs stay 2); a non-directory's nlink equals the
-// entries naming it, and its parent field or A ino P counters say where they
+// entries naming it, and its parent field or parent records say where they
 // are; each directory's usage record (U) equals the sum over its children;
 // usedSpace/totalInodes equal the totals; nextInode and nextChunk are above
 // every id in use; K refs match the chunk records plus the delayed (L)

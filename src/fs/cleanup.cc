@@ -52,7 +52,7 @@ Result<Volume::Cleaned> Volume::CleanupPendingSlices() {
     if (refs_minus_one < 0) {
       JFS_RETURN_IF_ERROR(DropSlice({p.id, p.index}, &c));
       c.records++;
-    } else if (refs_minus_one == 0) {  // one reference: the key is redundant
+    } else if (refs_minus_one == 0) {  // one reference: the record is redundant
       JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
         JFS_ASSIGN_OR_RETURN(auto now, tx.Get(k));
         if (now && *now == v) tx.Delete(k);

@@ -24,7 +24,7 @@ struct Block {
   uint64_t slice;
 };
 
-// Inodes waiting for deletion (D keys): their data is not checked.
+// Inodes waiting for deletion (pending-delete records): their data is not checked.
 Result<std::unordered_set<Ino>> DeletedFiles(MetaReader* snap) {
   std::unordered_set<Ino> deleted;
   JFS_RETURN_IF_ERROR(snap->Scan(RecordRange::Kind(Kind::kDelFile), [&](const RecordKey& p, auto) {

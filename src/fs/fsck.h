@@ -9,7 +9,7 @@
 // by HEAD before any is called lost, and a damaged slice names every file
 // that uses it. A path: the blocks of that file, or of every file under that
 // directory with recursive, asked for by HEAD in parallel. Files waiting for
-// deletion (D keys) are not checked.
+// deletion (pending-delete records) are not checked.
 #pragma once
 
 #include <functional>

@@ -189,6 +189,8 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
   if (IsTrashInode(parent)) return Status::Permission("cannot create inside the trash");
   for (const auto& x : spec.xattrs) JFS_RETURN_IF_ERROR(CheckXattr(x.first, x.second));
   JFS_RETURN_IF_ERROR(write_refusal_);
+  // Taken before the transaction so that a retry keeps it; a create that
+  // fails leaves a gap in the inode numbers, as JuiceFS's batches do.
   JFS_ASSIGN_OR_RETURN(Ino ino, NextInode());
   JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
@@ -221,6 +223,9 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     std::map<uint32_t, std::string> chunks;
     for (const auto& s : slices) AppendSliceRecord(&chunks[s.index], s.record);
     for (auto& [index, value] : chunks) tx.Put(RecordKey::Chunk(ino, index), std::move(value));
+    // The parent's attr is read and written by every change of its entries:
+    // two racing creates (or a create and an rmdir) conflict on it, which
+    // the unrecorded scans of its entries could not guarantee.
     fsi::SetMtime(&pattr, now);
     if (type == FileType::kDirectory) pattr.nlink++;
     PutAttr(tx, parent, pattr);
@@ -279,7 +284,9 @@ Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
     if (existing) return Status::Exists(std::string(new_name));
     tx.Put(ekey, EncodeDentry({a.type, ino}));
-    // From the second link on, parents are counted in A ino P parent keys.
+    // From the second link on, the parents are counted in parent records
+    // (attr parent 0), as JuiceFS does; the SQL family derives them from
+    // its edges instead.
     if (a.parent > 0) tx.Add(RecordKey::Parent(ino, a.parent), 1);
     a.parent = 0;
     tx.Add(RecordKey::Parent(ino, new_parent), 1);
@@ -293,6 +300,9 @@ Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
   });
 }
 
+// The hourly trash directory removals go to now, made on first use in a
+// transaction of its own (its inode is the trash's plus nextTrash, as
+// JuiceFS numbers them, so no inode batch is spent on it).
 Result<Ino> Volume::TrashDirFor(Ino parent) {
   if (format_.trash_days <= 0 || IsTrashInode(parent)) return Ino{0};
   std::string name = FormatTime(fsi::Now().sec, "%Y-%m-%d-%H", /*utc=*/true);
@@ -320,6 +330,8 @@ Result<Ino> Volume::TrashDirFor(Ino parent) {
     a.nlink = 2;
     a.length = 4096;
     a.parent = kTrashInode;
+    // A volume formatted without trash that later got trash days has no
+    // trash directory yet.
     JFS_ASSIGN_OR_RETURN(auto trash_attr, tx.Get(RecordKey::Attr(kTrashInode)));
     if (!trash_attr) {
       Attr ta = a;
@@ -369,6 +381,9 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir, Cleaned*
 
     return Discard(tx, format_, parent, name, *entry, d, a, trash, &deleted_length);
   }));
+  // The last link of a file went: its data goes after the commit, in
+  // transactions of its own (a crash in between leaves the pending-delete
+  // record, which gc --delete finishes).
   if (deleted_length) return DeleteFileData(victim, *deleted_length, cleaned);
   return Status::OK();
 }

@@ -42,7 +42,7 @@ struct FormatOptions {
 // Formats the volume in `meta`: writes the setting, the root (and trash)
 // inode and the counters, checks the object store and writes juicefs_uuid.
 // Refuses an engine that already holds a volume (unless force) or holds any
-// other keys, and an object store prefix that already holds objects.
+// other records, and an object store prefix that already holds objects.
 Result<VolumeFormat> FormatVolume(Meta* meta, const FormatOptions& opts);
 // The volume's object store as its setting describes it, with every key
 // under "<name>/": its secrets opened, its shards joined, and, when the
@@ -185,13 +185,13 @@ class Volume {
   // Slices `keep` returns true for keep their objects when nothing in the
   // volume uses them any more (a retained backup does); their records still go.
   void SetObjectKeeper(std::function<bool(uint64_t slice_id)> keep);
-  // Every pending deleted file (D keys): its chunks dropped, slice refs
+  // Every pending deleted file (pending-delete records): its chunks dropped, slice refs
   // decremented, the objects of slices left unused deleted.
   Result<Cleaned> CleanupDeletedFiles();
-  // K keys below zero: the slice's objects, then the key; K keys at zero: the key.
+  // Slice refs below zero: the slice's objects, then the record; refs at zero: the record.
   Result<Cleaned> CleanupPendingSlices();
-  // L keys (slices replaced by compaction) older than before_sec: refs
-  // decremented, the L key removed, slices left unused deleted.
+  // Delayed-slices records (slices replaced by compaction) older than before_sec: refs
+  // decremented, the record removed, slices left unused deleted.
   Result<Cleaned> PurgeDelayedSlices(int64_t before_sec);
   // Hourly trash dirs whose hour starts before before_sec, and everything in them.
   Result<Cleaned> PurgeTrash(int64_t before_sec);
