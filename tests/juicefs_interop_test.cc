@@ -269,6 +269,31 @@ TEST_P(JuicefsInterop, CompactionWithTrashKeepsSharedRefs) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
+// Every setting field juicefs 1.4 writes (format options, then juicefs
+// config: limits, storage class, change log, client version, user/group
+// quotas) comes through jfsbr's dump unchanged, and so does the change
+// log's last id among the counters.
+TEST_P(JuicefsInterop, EverySettingFieldAndTheChangeLogSurviveADump) {
+  NewMeta();
+  CmdResult r = Juicefs("format " + Quote(meta_) + " " + name_ + " --storage file --bucket " +
+                        dir_.Sub("bucket") + " --capacity 100 --inodes 1000 --trash-days 3 " +
+                        "--enable-acl --compress lz4 --block-size 1024 --hash-prefix");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Juicefs("config " + Quote(meta_) + " --upload-limit 10 --download-limit 20 " +
+              "--storage-class STANDARD --changelog --min-client-version 1.2.0 " +
+              "--user-group-quota -y");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Juicefs("dump " + Quote(meta_) + " " + dir_.Sub("theirs.json"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Jfs("dump " + Quote(meta_) + " " + dir_.Sub("ours.json"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = RunShell("diff " + dir_.Sub("theirs.json") + " " + dir_.Sub("ours.json"), dir_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  for (const char* field : {"\"UploadLimit\": 10", "\"ChangeLog\": true", "\"Capacity\":"}) {
+    EXPECT_NE(ReadFileOrEmpty(dir_.Sub("ours.json")).find(field), std::string::npos) << field;
+  }
+}
+
 // The tree of a JSON dump: from "FSTree" on (juicefs load recomputes the id
 // counters before it, by design).
 std::string TreeOf(const std::string& dump) {

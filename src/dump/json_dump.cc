@@ -160,6 +160,12 @@ class JsonDumper {
       counters.Key(shown);
       out->append(std::to_string(n));
     }
+    // JuiceFS 1.4's change log: its last id, shown only when there is one.
+    JFS_ASSIGN_OR_RETURN(int64_t last_changelog, snap_->Counter("lastChangelog"));
+    if (last_changelog != 0) {
+      counters.Key("lastChangelog");
+      out->append(std::to_string(last_changelog));
+    }
     counters.End('}');
     top.Key("Sustained");
     JFS_RETURN_IF_ERROR(Sustained(out));

@@ -20,6 +20,8 @@ constexpr int64_t kAllInodes = INT64_MAX;
 // The TKV and Redis families count ACL rule ids in this counter; SQL has
 // none (jfs_acl's autoincrement): reads derive it, writes are dropped.
 constexpr std::string_view kAclMaxId = "aclMaxId";
+// JuiceFS 1.4's change log numbers its entries the same way (jfs_change_log).
+constexpr std::string_view kLastChangelog = "lastChangelog";
 
 // ---- value conversions between the canonical encodings and columns ----
 
@@ -179,9 +181,10 @@ class RowsImpl {
             [&](auto& s) { s.Text(1, SettingName(k)); }, blob));
         break;
       case K::kCounter:
-        if (k.name == kAclMaxId) {  // SQL numbers ACL rules by autoincrement
+        if (k.name == kAclMaxId || k.name == kLastChangelog) {  // autoincrement ids
+          std::string table = k.name == kAclMaxId ? "jfs_acl" : "jfs_change_log";
           JFS_RETURN_IF_ERROR(one(
-              "SELECT max(id) FROM jfs_acl WHERE id > 0", [](auto&) {},
+              "SELECT max(id) FROM " + table + " WHERE id > 0", [](auto&) {},
               [&](auto& s) {
                 if (!s.ColNull(0)) out = EncodeCounterLE(s.ColInt(0));
                 return Status::OK();
@@ -349,7 +352,8 @@ class RowsImpl {
             "UPDATE SET value=excluded.value",
             [&](auto& s) { s.Text(1, SettingName(k)).Text(2, v); });
       case K::kCounter: {
-        if (k.name == kAclMaxId) return Status::OK();  // derived from jfs_acl's ids
+        // Derived from the tables' ids (above): nothing to keep.
+        if (k.name == kAclMaxId || k.name == kLastChangelog) return Status::OK();
         JFS_ASSIGN_OR_RETURN(int64_t n, CounterNumber(k.name, v));
         return Run(
             "INSERT INTO jfs_counter(name, value) VALUES(?, ?) ON CONFLICT(name) DO "
@@ -548,7 +552,7 @@ class RowsImpl {
   Status Add(const RecordKey& k, int64_t delta) {
     switch (k.kind) {
       case K::kCounter:
-        if (k.name == kAclMaxId) return Status::OK();
+        if (k.name == kAclMaxId || k.name == kLastChangelog) return Status::OK();
         return Run(
             "INSERT INTO jfs_counter(name, value) VALUES(?, ?) ON CONFLICT(name) DO "
             "UPDATE SET value=value+excluded.value",
