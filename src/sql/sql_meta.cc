@@ -378,9 +378,11 @@ Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create) 
   }
   std::string path(rest);
   struct stat st;
-  if (!create && stat(path.c_str(), &st) != 0) {
-    return Status::NotFound("no database at " + path + " (sqlite3)");
+  bool exists = stat(path.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument(path + " is a directory; sqlite3:// takes a database file");
   }
+  if (!create && !exists) return Status::NotFound("no database at " + path + " (sqlite3)");
   JFS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, create));
   db->SetTablePrefix(prefix);
   JFS_ASSIGN_OR_RETURN(StmtRef s, db->Prepare("SELECT name FROM sqlite_master WHERE type = "

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "meta/registry.h"
 #include "model/attr.h"
 #include "model/records.h"
@@ -200,6 +202,19 @@ TEST_F(SqlMetaTest, TablePrefixNamesEveryTable) {
   EXPECT_EQ(Query("SELECT count(*) FROM jfs_v1_setting"), 1);
   auto bad = OpenMeta("sqlite3://" + path_ + "?table_prefix=No-Dash");
   EXPECT_TRUE(bad.status().Is(Code::kInvalidArgument)) << bad.status().ToString();
+}
+
+TEST_F(SqlMetaTest, BadPathsSayWhatIsWrong) {
+  auto dir = OpenMeta("sqlite3://" + dir_.path());
+  EXPECT_TRUE(dir.status().Is(Code::kInvalidArgument)) << dir.status().ToString();
+  EXPECT_NE(dir.status().message().find("is a directory"), std::string::npos);
+  auto missing = OpenMeta("sqlite3://" + dir_.Sub("none.db"));
+  EXPECT_TRUE(missing.status().Is(Code::kNotFound)) << missing.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("none.db"))) << "a mistyped path left a file";
+  auto empty = OpenMeta("sqlite3://");
+  EXPECT_TRUE(empty.status().Is(Code::kInvalidArgument));
+  auto no_dir = OpenMeta("sqlite3://" + dir_.Sub("no/such/dir.db"), /*create=*/true);
+  EXPECT_FALSE(no_dir.ok());
 }
 
 }  // namespace
