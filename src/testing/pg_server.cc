@@ -1,11 +1,8 @@
 // Starting, using and stopping a throwaway PostgreSQL cluster for tests.
 #include "testing/pg_server.h"
 
-#include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,15 +21,9 @@ namespace {
 constexpr const char* kBin = "/usr/lib/postgresql/15/bin/";
 constexpr const char* kUser = "jfsbr-pg";
 
-struct Ids {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  bool drop = false;  // run as them instead of ourselves
-};
-
 // The user the cluster runs as: ourselves, or (as root) jfsbr-pg.
-Result<Ids> ClusterUser() {
-  Ids ids;
+Result<RunAs> ClusterUser() {
+  RunAs ids;
   if (geteuid() != 0) return ids;
   if (getpwnam(kUser) == nullptr) {
     std::string cmd = std::string("useradd --system --no-create-home --shell /usr/sbin/nologin ") +
@@ -49,36 +40,16 @@ Result<Ids> ClusterUser() {
   return ids;
 }
 
-// Runs argv as ids with output to log; waits for it unless background.
-Result<pid_t> Run(const Ids& ids, std::vector<std::string> args, const std::string& log,
+// Runs args as `as`, output appended to log; waits for it unless background.
+Result<pid_t> Run(const RunAs& as, std::vector<std::string> args, const std::string& log,
                   bool background) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("fork", args[0]);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);  // the server dies with the test
-    if (getppid() != parent) _exit(1);
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int null = open("/dev/null", O_RDONLY);
-    if (out < 0 || null < 0) _exit(126);
-    if (ids.drop && fchown(out, ids.uid, ids.gid) != 0) _exit(126);
-    dup2(null, 0);
-    dup2(out, 1);
-    dup2(out, 2);
-    if (ids.drop && (setgroups(0, nullptr) != 0 || setgid(ids.gid) != 0 || setuid(ids.uid) != 0)) {
-      _exit(126);
-    }
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  std::string name = args[0];
+  JFS_ASSIGN_OR_RETURN(pid_t pid, SpawnLogged(std::move(args), log, /*detach=*/false, as));
   if (background) return pid;
   int status = 0;
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Status::IOError(args[0] + " failed: " + LastLine(log));
+    return Status::IOError(name + " failed: " + LastLine(log));
   }
   return pid;
 }
@@ -86,7 +57,7 @@ Result<pid_t> Run(const Ids& ids, std::vector<std::string> args, const std::stri
 }  // namespace
 
 Result<std::unique_ptr<PgServer>> PgServer::Start() {
-  JFS_ASSIGN_OR_RETURN(Ids ids, ClusterUser());
+  JFS_ASSIGN_OR_RETURN(RunAs ids, ClusterUser());
   std::unique_ptr<PgServer> s(new PgServer());
   JFS_ASSIGN_OR_RETURN(s->dir_, MakeTempDir("pg"));
   s->user_ = ids.drop ? kUser : "";
@@ -126,7 +97,7 @@ void PgServer::Kill() {
 }
 
 Result<std::string> PgServer::Psql(const std::string& sql, const std::string& db) {
-  JFS_ASSIGN_OR_RETURN(Ids ids, ClusterUser());
+  JFS_ASSIGN_OR_RETURN(RunAs ids, ClusterUser());
   const std::string out = dir_ + "/psql-" + std::to_string(getpid()) + ".out";
   std::filesystem::remove(out);
   JFS_RETURN_IF_ERROR(Run(ids,

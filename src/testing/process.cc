@@ -2,6 +2,7 @@
 #include "testing/process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -43,7 +44,8 @@ std::vector<int> FreePorts(int n) {
   return ports;
 }
 
-Result<pid_t> SpawnLogged(std::vector<std::string> args, const std::string& log, bool detach) {
+Result<pid_t> SpawnLogged(std::vector<std::string> args, const std::string& log, bool detach,
+                          RunAs as) {
   if (detach) args.insert(args.begin(), {"timeout", "7200"});  // a forgotten server dies
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -64,6 +66,10 @@ Result<pid_t> SpawnLogged(std::vector<std::string> args, const std::string& log,
       dup2(null, 0);
       dup2(fd, 1);
       dup2(fd, 2);
+    }
+    if (as.drop && (fchown(fd, as.uid, as.gid) != 0 || setgroups(0, nullptr) != 0 ||
+                    setgid(as.gid) != 0 || setuid(as.uid) != 0)) {
+      _exit(126);
     }
     execvp(argv[0], argv.data());
     _exit(127);

@@ -14,9 +14,17 @@ namespace jfsbr {
 
 // n distinct ports the kernel hands out for 127.0.0.1 (0 where it did not).
 std::vector<int> FreePorts(int n);
+// Who a spawned child runs as: a uid/gid to switch to (root only: servers
+// such as PostgreSQL refuse to run as root), or ourselves.
+struct RunAs {
+  bool drop = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
 // Starts argv (searched in PATH) with stdin from /dev/null and stdout and
-// stderr appended to log.
-Result<pid_t> SpawnLogged(std::vector<std::string> argv, const std::string& log, bool detach);
+// stderr appended to log (owned by `as`).
+Result<pid_t> SpawnLogged(std::vector<std::string> argv, const std::string& log, bool detach,
+                          RunAs as = {});
 // SIGKILLs a child started by SpawnLogged (its whole session if detached) and
 // reaps it if it is ours.
 void KillSpawned(pid_t pid, bool detached);
