@@ -1,11 +1,8 @@
 // What every Meta implementation shares: retries, defaults, descriptions.
 #include "meta/meta.h"
 
-#include <chrono>
-#include <random>
-#include <thread>
-
 #include "model/records.h"
+#include "util/retry.h"
 
 namespace jfsbr {
 
@@ -101,19 +98,13 @@ Result<std::unique_ptr<MetaSnapshot>> Meta::SnapshotAt(uint64_t) {
 }
 
 Status Meta::Transact(const std::function<Status(MetaTxn&)>& body, int max_attempts) {
-  thread_local std::mt19937 rng(std::random_device{}());
-  Status st;
-  for (int attempt = 0; attempt < max_attempts; attempt++) {
-    auto txn = Begin();
-    st = body(*txn);
-    if (st.ok()) st = txn->Commit();
-    if (!st.Is(Code::kConflict)) return st;
-    // Randomized and growing: two operations that keep colliding (two
-    // creates in one directory) drift apart instead of retrying in lockstep.
-    int cap_ms = std::min(1 << std::min(attempt, 7), 100);
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % (cap_ms * 1000 + 1)));
-  }
-  return st.Annotate("gave up after " + std::to_string(max_attempts) + " conflicting attempts");
+  return RetryOnConflict(
+      [&]() -> Status {
+        auto txn = Begin();
+        JFS_RETURN_IF_ERROR(body(*txn));
+        return txn->Commit();
+      },
+      max_attempts);
 }
 
 namespace {

@@ -149,12 +149,31 @@ std::string EncodeAclRule(const AclRule& r) {
   PutBE16(&v, r.other);
   for (const auto* list : {&r.users, &r.groups}) {
     PutBE32(&v, static_cast<uint32_t>(list->size()));
-    for (const auto& e : *list) {
-      PutBE32(&v, e.id);
-      PutBE16(&v, e.perm);
-    }
+    v += EncodeAclEntries(*list);
   }
   return v;
+}
+
+std::string EncodeAclEntries(const std::vector<AclEntry>& entries) {
+  std::string v;
+  for (const auto& e : entries) {
+    PutBE32(&v, e.id);
+    PutBE16(&v, e.perm);
+  }
+  return v;
+}
+
+Result<std::vector<AclEntry>> DecodeAclEntries(std::string_view v) {
+  if (v.size() % 6 != 0) return WrongSize("ACL entries", v.size(), "a multiple of 6");
+  BEReader r(v);
+  std::vector<AclEntry> out;
+  while (r.remaining() > 0) {
+    AclEntry e;
+    e.id = r.U32();
+    e.perm = r.U16();
+    out.push_back(e);
+  }
+  return out;
 }
 
 Result<AclRule> DecodeAclRule(std::string_view v) {
@@ -169,12 +188,9 @@ Result<AclRule> DecodeAclRule(std::string_view v) {
     if (r.remaining() < 4) return Status::Corruption("truncated ACL rule");
     uint32_t n = r.U32();
     if (r.remaining() < uint64_t{n} * 6) return Status::Corruption("truncated ACL rule");
-    for (uint32_t i = 0; i < n; i++) {
-      AclEntry e;
-      e.id = r.U32();
-      e.perm = r.U16();
-      list->push_back(e);
-    }
+    size_t at = v.size() - r.remaining();
+    JFS_ASSIGN_OR_RETURN(*list, DecodeAclEntries(v.substr(at, size_t{n} * 6)));
+    r.Skip(size_t{n} * 6);
   }
   if (r.remaining() != 0) return Status::Corruption("trailing bytes after ACL rule");
   return rule;

@@ -94,5 +94,9 @@ struct AclRule {
 };
 std::string EncodeAclRule(const AclRule& r);
 Result<AclRule> DecodeAclRule(std::string_view v);
+// Named entries alone, (id u32, perm u16) each with no count before them: how
+// JuiceFS's SQL tables keep them (jfs_acl.named_users / named_groups).
+std::string EncodeAclEntries(const std::vector<AclEntry>& entries);
+Result<std::vector<AclEntry>> DecodeAclEntries(std::string_view v);
 
 }  // namespace jfsbr

@@ -81,28 +81,6 @@ void BindAttr(SqliteStmt& s, Ino ino, const Attr& a) {
       .Int(19, a.tier);
 }
 
-// ACL rules: the canonical encoding has counts before the named entries,
-// SQL's named_users/named_groups columns hold the entries alone.
-std::string NamedEntries(const std::vector<AclEntry>& list) {
-  std::string v;
-  for (const auto& e : list) {
-    PutBE32(&v, e.id);
-    PutBE16(&v, e.perm);
-  }
-  return v;
-}
-
-Result<std::vector<AclEntry>> ParseNamedEntries(std::string_view v) {
-  if (v.size() % 6 != 0)
-    return Status::Corruption("ACL entries of " + std::to_string(v.size()) + " bytes");
-  std::vector<AclEntry> out;
-  for (size_t i = 0; i < v.size(); i += 6) {
-    out.push_back({GetBE32(v.data() + i),
-                   static_cast<uint16_t>((uint8_t(v[i + 4]) << 8) | uint8_t(v[i + 5]))});
-  }
-  return out;
-}
-
 std::string CounterValue(const std::string& name, int64_t v) {
   return IsTimestampCounter(name) ? EncodeCounterBE(v) : EncodeCounterLE(v);
 }
@@ -455,7 +433,7 @@ class RowsImpl {
             Upsert("jfs_acl", "id, owner, `group`, mask, other, named_users, named_groups", "id");
         return Run(kAclUpsert, [&](auto& s) {
           s.Int(1, id).Int(2, r.owner).Int(3, r.group).Int(4, r.mask).Int(5, r.other);
-          s.Blob(6, NamedEntries(r.users)).Blob(7, NamedEntries(r.groups));
+          s.Blob(6, EncodeAclEntries(r.users)).Blob(7, EncodeAclEntries(r.groups));
         });
       }
       case K::kSessionExpire: {
@@ -945,8 +923,8 @@ class RowsImpl {
     r.group = perm(at + 1);
     r.mask = perm(at + 2);
     r.other = perm(at + 3);
-    JFS_ASSIGN_OR_RETURN(r.users, ParseNamedEntries(s.ColBlob(at + 4)));
-    JFS_ASSIGN_OR_RETURN(r.groups, ParseNamedEntries(s.ColBlob(at + 5)));
+    JFS_ASSIGN_OR_RETURN(r.users, DecodeAclEntries(s.ColBlob(at + 4)));
+    JFS_ASSIGN_OR_RETURN(r.groups, DecodeAclEntries(s.ColBlob(at + 5)));
     return r;
   }
 

@@ -1,9 +1,7 @@
 // Optimistic transactions over a KvEngine, and a lease slot in a key.
 #include "tkv/txn.h"
 
-#include <chrono>
-#include <random>
-#include <thread>
+#include "util/retry.h"
 
 namespace jfsbr {
 
@@ -31,17 +29,13 @@ Status Txn::Commit() {
 }
 
 Status RunTxn(KvEngine* engine, const std::function<Status(Txn&)>& body, int max_attempts) {
-  thread_local std::mt19937 rng(std::random_device{}());
-  Status st;
-  for (int attempt = 0; attempt < max_attempts; attempt++) {
-    Txn txn(engine);
-    st = body(txn);
-    if (st.ok()) st = txn.Commit();
-    if (!st.Is(Code::kConflict)) return st;
-    int cap_ms = std::min(1 << std::min(attempt, 7), 100);
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % (cap_ms * 1000 + 1)));
-  }
-  return st.Annotate("gave up after " + std::to_string(max_attempts) + " conflicting attempts");
+  return RetryOnConflict(
+      [&]() -> Status {
+        Txn txn(engine);
+        JFS_RETURN_IF_ERROR(body(txn));
+        return txn.Commit();
+      },
+      max_attempts);
 }
 
 namespace {

@@ -64,6 +64,7 @@ class BEReader {
   explicit BEReader(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   uint8_t U8() { return static_cast<uint8_t>(*p_++); }
+  void Skip(size_t n) { p_ += n; }
   uint16_t U16() {
     auto v = GetBE16(p_);
     p_ += 2;
