@@ -47,8 +47,9 @@ class JuicefsInterop : public ::testing::TestWithParam<std::string> {
   std::string NewMeta() {
     name_ = "interop" + std::to_string(++n_) + "-" + UniqueTestId();
     for (char& c : name_) c = c == '_' ? '-' : c;
-    meta_ = GetParam() == "sqlite3" ? "sqlite3://" + dir_.Sub(name_ + ".db")
-                                    : EtcdCluster::Shared()->MetaUrl(name_);
+    meta_ = GetParam() == "sqlite3"    ? "sqlite3://" + dir_.Sub(name_ + ".db")
+            : GetParam() == "postgres" ? FreshMetaUrl("postgres", "")
+                                       : EtcdCluster::Shared()->MetaUrl(name_);
     return meta_;
   }
 
@@ -533,7 +534,7 @@ TEST(JuicefsGatewayTest, SigV4IsCheckedByARealServer) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, JuicefsInterop, ::testing::Values("etcd", "sqlite3"),
+INSTANTIATE_TEST_SUITE_P(Engines, JuicefsInterop, ::testing::Values("etcd", "sqlite3", "postgres"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

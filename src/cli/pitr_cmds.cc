@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/check.h"
+#include "meta/registry.h"
 #include "pitr/log_capture.h"
 #include "pitr/restore_point.h"
 #include "store/registry.h"
@@ -34,7 +35,7 @@ Result<Opened> OpenTask(const std::string& url) {
   Opened o;
   JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
   o.prefix = JuiceFsKeyPrefix(u);
-  if (o.prefix.empty() && u.scheme == "sqlite3") {
+  if (o.prefix.empty() && MetaFamilyOf(url) == "sql") {
     return OpenEngineUnprefixed(url).status();  // says what such a volume takes instead
   }
   if (o.prefix.empty()) {

@@ -142,7 +142,7 @@ TEST_P(CheckTest, DetachedNodeIsAWarning) {
 }
 
 TEST_P(CheckTest, WrongParentCounter) {
-  if (EngineKind(GetParam()) == "sqlite3") {
+  if (IsSqlEngine(EngineKind(GetParam()))) {
     GTEST_SKIP() << "SQL counts a hard link's parents from its edges: no counter to damage";
   }
   ExpectProblem([&] { Put(RecordKey::Parent(f_, kRootInode), EncodeCounterLE(3)); },
@@ -192,7 +192,7 @@ TEST_P(CheckTest, NoSettingIsNotAVolume) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CheckTest,
-                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "rocksdb+s3"),
+                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres", "rocksdb+s3"),
                          TestKindName);
 
 }  // namespace

@@ -201,7 +201,10 @@ TEST_P(VolumeTest, SymlinksHardLinksAndXattrs) {
   EXPECT_EQ(a->parent, 0u);
   EXPECT_EQ(*DecodeCounterLE(**vol_->meta()->Get(RecordKey::Parent(f, d1))), 1);
   EXPECT_EQ(*DecodeCounterLE(**vol_->meta()->Get(RecordKey::Parent(f, d2))), 2);
-  ASSERT_TRUE(vol_->Write(f, 5, " world").ok());  // updates usage of every parent
+  {
+    Status w = vol_->Write(f, 5, " world");
+    ASSERT_TRUE(w.ok()) << w.ToString();
+  }  // updates usage of every parent
   EXPECT_EQ(ReadAll(*vol_->Resolve("/d2/h")), "hello world");
   EXPECT_TRUE(vol_->Link(d1, d2, "x").Is(Code::kPermission));
   EXPECT_TRUE(vol_->Link(f, d2, "g").Is(Code::kExists));
@@ -302,7 +305,8 @@ TEST_P(VolumeTest, RemoveWithoutTrashDeletesDataAndObjects) {
   uint64_t id = (*recs)[0].id;
   std::string obj = BlockKey(id, 1, 1 << 20, false);
   ASSERT_TRUE(vol_->store()->Head(obj).ok());
-  ASSERT_TRUE(vol_->Unlink(kRootInode, "f").ok());
+  Status unlinked = vol_->Unlink(kRootInode, "f");
+  ASSERT_TRUE(unlinked.ok()) << unlinked.ToString();
   EXPECT_TRUE(vol_->store()->Head(obj).status().Is(Code::kNotFound));
   EXPECT_TRUE(vol_->GetAttr(f).status().Is(Code::kNotFound));
   EXPECT_FALSE(vol_->meta()->Get(RecordKey::DelFile(f, 5 << 20))->has_value());
@@ -367,7 +371,8 @@ TEST_P(VolumeTest, HashPrefixedObjectNames) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest,
-                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "rocksdb+s3"),
+                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres",
+                                           "rocksdb+s3"),
                          TestKindName);
 
 TEST(VolumeOpenTest, UnformattedAndBadName) {

@@ -8,21 +8,29 @@ namespace {
 
 struct Family {
   std::string_view scheme;
+  std::string_view family;
   std::string_view form;  // for help
   Result<std::unique_ptr<Meta>> (*open)(std::string_view url, bool create);
 };
 
 constexpr Family kFamilies[] = {
-    {"sqlite3",
+    {"sqlite3", "sql",
      "sqlite3://PATH\n      an SQLite database file (JuiceFS's SQL tables, as `juicefs format "
      "sqlite3://PATH` makes them)",
      OpenSqliteMeta},
-    {"rocksdb", "rocksdb://PATH\n      embedded RocksDB, a directory (TKV keys)", OpenTkvMeta},
-    {"etcd",
+    {"postgres", "sql",
+     "postgres://[USER[:PASS]@]HOST[:PORT]/DB[?sslmode=...&search_path=...]\n      a PostgreSQL "
+     "database (JuiceFS's SQL tables; a socket: postgres://USER@/DB?host=/run/postgresql; "
+     "META_PASSWORD is the password when the URL has none)",
+     OpenPostgresMeta},
+    {"postgresql", "sql", "postgresql://...\n      the same as postgres://", OpenPostgresMeta},
+    {"rocksdb", "tkv", "rocksdb://PATH\n      embedded RocksDB, a directory (TKV keys)",
+     OpenTkvMeta},
+    {"etcd", "tkv",
      "etcd://[USER:PASS@]HOST[:PORT][,HOST[:PORT]...]/NAME[?OPTIONS]\n      an etcd cluster (TKV "
      "keys; OPTIONS: timeout=10s, cacert=, cert=, key=, server-name=, ...)",
      OpenTkvMeta},
-    {"memkv", "memkv://NAME\n      in-process memory (tests)", OpenTkvMeta},
+    {"memkv", "tkv", "memkv://NAME\n      in-process memory (tests)", OpenTkvMeta},
 };
 
 }  // namespace
@@ -37,6 +45,14 @@ std::string MetaUrlForms() {
   std::string s;
   for (const auto& f : kFamilies) s += "  " + std::string(f.form) + "\n";
   return s;
+}
+
+std::string_view MetaFamilyOf(std::string_view url) {
+  std::string_view scheme = url.substr(0, url.find("://"));
+  for (const auto& f : kFamilies) {
+    if (f.scheme == scheme) return f.family;
+  }
+  return {};
 }
 
 Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool create) {

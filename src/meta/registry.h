@@ -3,9 +3,11 @@
 //   rocksdb://PATH   embedded RocksDB directory (TKV family)
 //   memkv://NAME     in-process memory (tests); the same NAME shares data
 //   etcd://[USER:PASS@]HOST[:PORT][,HOST[:PORT]...]/NAME[?OPTIONS]   an etcd cluster
+//   sqlite3://PATH   an SQLite database file (SQL family)
+//   postgres://[USER[:PASS]@]HOST[:PORT]/DB[?OPTIONS]   a PostgreSQL database
 //
 // Each engine family registers its schemes in registry.cc; a new family
-// (Redis, SQL) adds its factory to meta/families.h and one row per scheme.
+// (Redis) adds its factory to meta/families.h and one row per scheme.
 #pragma once
 
 #include <memory>
@@ -25,5 +27,9 @@ Result<std::unique_ptr<Meta>> OpenMeta(std::string_view url, bool create = false
 std::string MetaUrlForms();
 // "rocksdb, memkv, etcd": for error messages.
 std::string SupportedMetaSchemes();
+
+// The family of url's scheme ("tkv", "sql"), or "" for an unknown scheme:
+// for the commands that work on one family only (log backup, br).
+std::string_view MetaFamilyOf(std::string_view url);
 
 }  // namespace jfsbr

@@ -1,4 +1,4 @@
-// Records to rows and back on one SQLite connection: the value conversions
+// Records to rows and back on one SQL connection: the value conversions
 // (microsecond times, ACL columns, counters), the statements of every kind,
 // and the scans, merged by inode where the dump needs an inode's records
 // together.
@@ -39,7 +39,7 @@ constexpr const char* kNodeColumns =
     "nlink, length, rdev, parent, access_acl_id, default_acl_id, tier_id";
 
 // A node row (columns in kNodeColumns order, from column `at`) as an attr.
-Attr AttrFromRow(const SqliteStmt& s, int at) {
+Attr AttrFromRow(const SqlStmt& s, int at) {
   Attr a;
   a.type = static_cast<FileType>(s.ColInt(at + 1));
   a.flags = static_cast<uint8_t>(s.ColInt(at + 2));
@@ -59,7 +59,7 @@ Attr AttrFromRow(const SqliteStmt& s, int at) {
   return a;
 }
 
-void BindAttr(SqliteStmt& s, Ino ino, const Attr& a) {
+void BindAttr(SqlStmt& s, Ino ino, const Attr& a) {
   s.Int(1, static_cast<int64_t>(ino))
       .Int(2, static_cast<int64_t>(a.type))
       .Int(3, a.flags)
@@ -115,37 +115,50 @@ std::string Upsert(std::string_view table, std::string_view columns, std::string
          std::string(keys) + ") DO " + (set.empty() ? "NOTHING" : "UPDATE SET " + set);
 }
 
+// A row's two insert statements: the upsert of a transaction, and the
+// plain INSERT of a load into empty tables, where every row is new (a
+// damaged dump that names one twice fails on the key) and which
+// PostgreSQL turns into COPY.
+struct Insert {
+  Insert(std::string_view table, std::string_view columns, std::string_view keys)
+      : upsert(Upsert(table, columns, keys)) {
+    size_t n = std::count(columns.begin(), columns.end(), ',') + 1;
+    std::string marks;
+    for (size_t i = 0; i < n; i++) marks += i ? ", ?" : "?";
+    plain = "INSERT INTO " + std::string(table) + "(" + std::string(columns) + ") VALUES(" + marks +
+            ")";
+  }
+  const std::string& For(bool bulk) const { return bulk ? plain : upsert; }
+  std::string upsert, plain;
+};
+
 std::string SettingName(const RecordKey& k) {
   return k.kind == K::kSetting ? std::string("format") : kToolSettingPrefix + k.name;
 }
 
 // ---- one connection's record I/O ----
 
-// A table an older JuiceFS did not have: reads find nothing in it.
-bool MissingTable(const Status& st) {
-  return !st.ok() && st.message().find("no such table") != std::string::npos;
-}
-
 }  // namespace
 
 // The statements behind Rows (declared in rows.h for its unique_ptr).
 class RowsImpl {
  public:
-  RowsImpl(SqliteDb* db, bool bulk) : db_(db), bulk_(bulk) {}
+  RowsImpl(SqlConn* db, bool bulk)
+      : db_(db), bulk_(bulk), bulk_refs_(bulk && db->dialect() == SqlDialect::kPostgres) {}
 
   Result<std::optional<std::string>> Get(const RecordKey& k) {
     std::optional<std::string> out;
-    auto one = [&](const std::string& sql, const std::function<void(SqliteStmt&)>& bind,
-                   const std::function<Status(SqliteStmt&)>& read) -> Status {
+    auto one = [&](const std::string& sql, const std::function<void(SqlStmt&)>& bind,
+                   const std::function<Status(SqlStmt&)>& read) -> Status {
       auto prepared = db_->Prepare(sql);
-      if (MissingTable(prepared.status())) return Status::OK();
+      if (IsMissingTable(prepared.status())) return Status::OK();
       JFS_ASSIGN_OR_RETURN(StmtRef s, std::move(prepared));
       bind(*s);
       JFS_ASSIGN_OR_RETURN(bool row, s->Step());
       if (row) JFS_RETURN_IF_ERROR(read(*s));
       return Status::OK();
     };
-    auto blob = [&](SqliteStmt& s) {
+    auto blob = [&](SqlStmt& s) {
       out = std::string(s.ColBlob(0));
       return Status::OK();
     };
@@ -340,78 +353,71 @@ class RowsImpl {
       }
       case K::kAttr: {
         JFS_ASSIGN_OR_RETURN(Attr a, DecodeAttr(v));
-        static const std::string kNodeUpsert = Upsert("jfs_node", kNodeColumns, "inode");
-        return Run(kNodeUpsert, [&](auto& s) { BindAttr(s, k.ino, a); });
+        static const Insert kNode("jfs_node", kNodeColumns, "inode");
+        return Run(kNode.For(bulk_), [&](auto& s) { BindAttr(s, k.ino, a); });
       }
       case K::kEntry: {
         JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(v));
-        return Run(bulk_ ? "INSERT INTO jfs_edge(parent, name, inode, type) VALUES(?, ?, ?, ?)"
-                         : "INSERT INTO jfs_edge(parent, name, inode, type) VALUES(?, ?, ?, ?) ON "
-                           "CONFLICT(parent, name) DO UPDATE SET inode=excluded.inode, "
-                           "type=excluded.type",
-                   [&](auto& s) {
-                     s.Int(1, ino).Blob(2, k.name).Int(3, static_cast<int64_t>(d.ino));
-                     s.Int(4, static_cast<int64_t>(d.type));
-                   });
+        static const Insert kEdge("jfs_edge", "parent, name, inode, type", "parent, name");
+        return Run(kEdge.For(bulk_), [&](auto& s) {
+          s.Int(1, ino).Blob(2, k.name).Int(3, static_cast<int64_t>(d.ino));
+          s.Int(4, static_cast<int64_t>(d.type));
+        });
       }
       case K::kParent:
         return Status::OK();  // SQL counts a hard link's parents from its edges
       case K::kChunk: {
         JFS_ASSIGN_OR_RETURN(auto slices, DecodeChunk(v));
+        static const Insert kChunk("jfs_chunk", "inode, indx, slices", "inode, indx");
         JFS_RETURN_IF_ERROR(
-            Run(bulk_ ? "INSERT INTO jfs_chunk(inode, indx, slices) VALUES(?, ?, ?)"
-                      : "INSERT INTO jfs_chunk(inode, indx, slices) VALUES(?, ?, ?) ON "
-                        "CONFLICT(inode, indx) DO UPDATE SET slices=excluded.slices",
-                [&](auto& s) { s.Int(1, ino).Int(2, k.index).Blob(3, v); }));
+            Run(kChunk.For(bulk_), [&](auto& s) { s.Int(1, ino).Int(2, k.index).Blob(3, v); }));
         // Every slice ever written has a chunk_ref row (refs 1 when new), as
-        // JuiceFS's SQL writers keep it; existing rows keep their count.
+        // JuiceFS's SQL writers keep it; existing rows keep their count. A
+        // PostgreSQL load merges the rows of a shared slice at the end.
         for (const auto& r : slices) {
           if (r.id == 0) continue;
           JFS_RETURN_IF_ERROR(
-              Run("INSERT INTO jfs_chunk_ref(chunkid, size, refs) VALUES(?, ?, 1) ON "
-                  "CONFLICT(chunkid) DO NOTHING",
-                  [&](auto& s) { s.Int(1, static_cast<int64_t>(r.id)).Int(2, r.size); }));
+              Run(bulk_refs_ ? "INSERT INTO jfs_chunk_ref(chunkid, size, refs) "
+                               "VALUES(?, ?, ?)"
+                             : "INSERT INTO jfs_chunk_ref(chunkid, size, refs) "
+                               "VALUES(?, ?, ?) ON CONFLICT(chunkid) DO NOTHING",
+                  [&](auto& s) { s.Int(1, static_cast<int64_t>(r.id)).Int(2, r.size).Int(3, 1); }));
         }
         return Status::OK();
       }
       case K::kSymlink:
-        static const std::string kSymlinkUpsert = Upsert("jfs_symlink", "inode, target", "inode");
-        return Run(kSymlinkUpsert, [&](auto& s) { s.Int(1, ino).Blob(2, v); });
+        static const Insert kSymlink("jfs_symlink", "inode, target", "inode");
+        return Run(kSymlink.For(bulk_), [&](auto& s) { s.Int(1, ino).Blob(2, v); });
       case K::kXattr:
-        return Run(bulk_ ? "INSERT INTO jfs_xattr(inode, name, value) VALUES(?, ?, ?)"
-                         : "INSERT INTO jfs_xattr(inode, name, value) VALUES(?, ?, ?) ON "
-                           "CONFLICT(inode, name) DO UPDATE SET value=excluded.value",
-                   [&](auto& s) { s.Int(1, ino).Text(2, k.name).Blob(3, v); });
+        static const Insert kXattr("jfs_xattr", "inode, name, value", "inode, name");
+        return Run(kXattr.For(bulk_), [&](auto& s) { s.Int(1, ino).Text(2, k.name).Blob(3, v); });
       case K::kDelFile: {
         JFS_ASSIGN_OR_RETURN(int64_t expire, DecodeDelFileTime(v));
-        static const std::string kDelfileUpsert =
-            Upsert("jfs_delfile", "inode, length, expire", "inode");
-        return Run(kDelfileUpsert, [&](auto& s) { s.Int(1, ino).Int(2, id).Int(3, expire); });
+        static const Insert kDelfile("jfs_delfile", "inode, length, expire", "inode");
+        return Run(kDelfile.For(bulk_), [&](auto& s) { s.Int(1, ino).Int(2, id).Int(3, expire); });
       }
       case K::kSliceRef: {
         JFS_ASSIGN_OR_RETURN(int64_t refs_minus_one, DecodeCounterLE(v));
-        return Run(
-            "INSERT INTO jfs_chunk_ref(chunkid, size, refs) VALUES(?, ?, ?) ON "
-            "CONFLICT(chunkid) DO UPDATE SET refs=excluded.refs, size=excluded.size",
-            [&](auto& s) { s.Int(1, id).Int(2, k.index).Int(3, refs_minus_one + 1); });
+        static const Insert kRef("jfs_chunk_ref", "chunkid, size, refs", "chunkid");
+        return Run(bulk_refs_ ? kRef.plain : kRef.upsert,
+                   [&](auto& s) { s.Int(1, id).Int(2, k.index).Int(3, refs_minus_one + 1); });
       }
       case K::kDelayedSlices:
-        static const std::string kDelslicesUpsert =
-            Upsert("jfs_delslices", "chunkid, deleted, slices", "chunkid");
-        return Run(kDelslicesUpsert, [&](auto& s) { s.Int(1, id).Int(2, k.ts).Blob(3, v); });
+        static const Insert kDelslices("jfs_delslices", "chunkid, deleted, slices", "chunkid");
+        return Run(kDelslices.For(bulk_), [&](auto& s) { s.Int(1, id).Int(2, k.ts).Blob(3, v); });
       case K::kDirStat: {
         JFS_ASSIGN_OR_RETURN(DirStat d, DecodeDirStat(v));
-        static const std::string kDirStatsUpsert =
-            Upsert("jfs_dir_stats", "inode, data_length, used_space, used_inodes", "inode");
-        return Run(kDirStatsUpsert, [&](auto& s) {
+        static const Insert kDirStats("jfs_dir_stats",
+                                      "inode, data_length, used_space, used_inodes", "inode");
+        return Run(kDirStats.For(bulk_), [&](auto& s) {
           s.Int(1, ino).Int(2, d.length).Int(3, d.space).Int(4, d.inodes);
         });
       }
       case K::kDirQuota: {
         JFS_ASSIGN_OR_RETURN(Quota q, DecodeQuota(v));
-        static const std::string kDirQuotaUpsert = Upsert(
+        static const Insert kDirQuota(
             "jfs_dir_quota", "inode, max_space, max_inodes, used_space, used_inodes", "inode");
-        return Run(kDirQuotaUpsert, [&](auto& s) {
+        return Run(kDirQuota.For(bulk_), [&](auto& s) {
           s.Int(1, ino).Int(2, q.max_space).Int(3, q.max_inodes);
           s.Int(4, q.used_space).Int(5, q.used_inodes);
         });
@@ -419,10 +425,10 @@ class RowsImpl {
       case K::kUserQuota:
       case K::kGroupQuota: {
         JFS_ASSIGN_OR_RETURN(Quota q, DecodeQuota(v));
-        static const std::string kUserGroupQuotaUpsert =
-            Upsert("jfs_user_group_quota",
-                   "qtype, qkey, max_space, max_inodes, used_space, used_inodes", "qtype, qkey");
-        return Run(kUserGroupQuotaUpsert, [&](auto& s) {
+        static const Insert kQuota("jfs_user_group_quota",
+                                   "qtype, qkey, max_space, max_inodes, used_space, used_inodes",
+                                   "qtype, qkey");
+        return Run(kQuota.For(bulk_), [&](auto& s) {
           s.Int(1, k.kind == K::kUserQuota ? 1 : 2).Int(2, id).Int(3, q.max_space);
           s.Int(4, q.max_inodes).Int(5, q.used_space).Int(6, q.used_inodes);
         });
@@ -431,10 +437,18 @@ class RowsImpl {
         JFS_ASSIGN_OR_RETURN(AclRule r, DecodeAclRule(v));
         static const std::string kAclUpsert =
             Upsert("jfs_acl", "id, owner, `group`, mask, other, named_users, named_groups", "id");
-        return Run(kAclUpsert, [&](auto& s) {
+        JFS_RETURN_IF_ERROR(Run(kAclUpsert, [&](auto& s) {
           s.Int(1, id).Int(2, r.owner).Int(3, r.group).Int(4, r.mask).Int(5, r.other);
           s.Blob(6, EncodeAclEntries(r.users)).Blob(7, EncodeAclEntries(r.groups));
-        });
+        }));
+        // A rule written with its id leaves PostgreSQL's sequence behind
+        // (SQLite's AUTOINCREMENT follows by itself): a client's next rule
+        // must not take an id in use.
+        if (db_->dialect() != SqlDialect::kPostgres) return Status::OK();
+        return Run(
+            "SELECT setval(pg_get_serial_sequence('jfs_acl', 'id'), greatest(max(id), 1)) FROM "
+            "jfs_acl",
+            [](auto&) {});
       }
       case K::kSessionExpire: {
         JFS_ASSIGN_OR_RETURN(int64_t expire, DecodeCounterBE(v));
@@ -455,9 +469,8 @@ class RowsImpl {
             [&](auto& s) { s.Int(1, id).Int(2, ino); });
       case K::kDetached: {
         JFS_ASSIGN_OR_RETURN(int64_t added, DecodeCounterBE(v));
-        static const std::string kDetachedNodeUpsert =
-            Upsert("jfs_detached_node", "inode, added", "inode");
-        return Run(kDetachedNodeUpsert, [&](auto& s) { s.Int(1, ino).Int(2, added); });
+        static const Insert kDetached("jfs_detached_node", "inode, added", "inode");
+        return Run(kDetached.For(bulk_), [&](auto& s) { s.Int(1, ino).Int(2, added); });
       }
       case K::kUnknown:
         break;
@@ -533,13 +546,13 @@ class RowsImpl {
         if (k.name == kAclMaxId || k.name == kLastChangelog) return Status::OK();
         return Run(
             "INSERT INTO jfs_counter(name, value) VALUES(?, ?) ON CONFLICT(name) DO "
-            "UPDATE SET value=value+excluded.value",
+            "UPDATE SET value=jfs_counter.value+excluded.value",
             [&](auto& s) { s.Text(1, k.name).Int(2, delta); });
       case K::kSliceRef:
         // Absent is one ref (the TKV family's meaning of a missing record).
         return Run(
             "INSERT INTO jfs_chunk_ref(chunkid, size, refs) VALUES(?, ?, ?) ON "
-            "CONFLICT(chunkid) DO UPDATE SET refs=refs+?",
+            "CONFLICT(chunkid) DO UPDATE SET refs=jfs_chunk_ref.refs+?",
             [&](auto& s) {
               s.Int(1, static_cast<int64_t>(k.id)).Int(2, k.index).Int(3, 1 + delta);
               s.Int(4, delta);
@@ -557,11 +570,12 @@ class RowsImpl {
 
   // Rows of one query, each turned into a record by decode; stops when emit
   // says so. *stopped tells the caller.
-  Status Query(const std::string& sql, const std::function<void(SqliteStmt&)>& bind,
-               const std::function<Status(SqliteStmt&, RecordKey*, std::string*)>& decode,
+  Status Query(const std::string& sql, const std::function<void(SqlStmt&)>& bind,
+               const std::function<Status(SqlStmt&, RecordKey*, std::string*)>& decode,
                const Emit& emit, bool* stopped) {
-    auto prepared = db_->Prepare(sql);
-    if (MissingTable(prepared.status())) return Status::OK();
+    auto prepared = db_->Prepare(sql, /*stream=*/true);
+    // A table an older JuiceFS did not have: nothing in it.
+    if (IsMissingTable(prepared.status())) return Status::OK();
     JFS_ASSIGN_OR_RETURN(StmtRef s, std::move(prepared));
     bind(*s);
     RecordKey key;
@@ -576,13 +590,13 @@ class RowsImpl {
   }
 
   Status ScanKind(RecordKind kind, const Emit& emit, bool* stopped) {
-    auto none = [](SqliteStmt&) {};
+    auto none = [](SqlStmt&) {};
     switch (kind) {
       case K::kSetting:
       case K::kTool:
         return Query(
-            "SELECT name, value FROM jfs_setting ORDER BY name", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            "SELECT name, value FROM jfs_setting ORDER BY name COLLATE BINARY", none,
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               std::string_view name = s.ColBlob(0);
               std::string_view tool = kToolSettingPrefix;
               if (name == "format") {
@@ -600,7 +614,7 @@ class RowsImpl {
       case K::kCounter:
         return Query(
             "SELECT name, value FROM jfs_counter", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::Counter(s.ColBlob(0));
               *v = CounterValue(k->name, s.ColInt(1));
               return Status::OK();
@@ -616,7 +630,7 @@ class RowsImpl {
       case K::kDelFile:
         return Query(
             "SELECT inode, length, expire FROM jfs_delfile", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::DelFile(static_cast<Ino>(s.ColInt(0)),
                                       static_cast<uint64_t>(s.ColInt(1)));
               *v = EncodeDelFileTime(s.ColInt(2));
@@ -626,7 +640,7 @@ class RowsImpl {
       case K::kSliceRef:
         return Query(
             "SELECT chunkid, size, refs FROM jfs_chunk_ref WHERE refs != 1 ORDER BY chunkid", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::SliceRef(static_cast<uint64_t>(s.ColInt(0)),
                                        static_cast<uint32_t>(s.ColInt(1)));
               *v = EncodeCounterLE(s.ColInt(2) - 1);
@@ -636,7 +650,7 @@ class RowsImpl {
       case K::kDelayedSlices:
         return Query(
             "SELECT chunkid, deleted, slices FROM jfs_delslices ORDER BY deleted, chunkid", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::DelayedSlices(s.ColInt(1), static_cast<uint64_t>(s.ColInt(0)));
               v->assign(s.ColBlob(2));
               return Status::OK();
@@ -645,7 +659,7 @@ class RowsImpl {
       case K::kDirStat:
         return Query(
             "SELECT inode, data_length, used_space, used_inodes FROM jfs_dir_stats", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::DirStat(static_cast<Ino>(s.ColInt(0)));
               *v = EncodeDirStat({s.ColInt(1), s.ColInt(2), s.ColInt(3)});
               return Status::OK();
@@ -656,7 +670,7 @@ class RowsImpl {
             "SELECT inode, max_space, max_inodes, used_space, used_inodes FROM "
             "jfs_dir_quota",
             none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::DirQuota(static_cast<Ino>(s.ColInt(0)));
               *v = EncodeQuota({s.ColInt(1), s.ColInt(2), s.ColInt(3), s.ColInt(4)});
               return Status::OK();
@@ -667,8 +681,8 @@ class RowsImpl {
         return Query(
             "SELECT qkey, max_space, max_inodes, used_space, used_inodes FROM "
             "jfs_user_group_quota WHERE qtype=? ORDER BY qkey",
-            [&](SqliteStmt& s) { s.Int(1, kind == K::kUserQuota ? 1 : 2); },
-            [&](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [&](SqlStmt& s) { s.Int(1, kind == K::kUserQuota ? 1 : 2); },
+            [&](SqlStmt& s, RecordKey* k, std::string* v) {
               auto qkey = static_cast<uint64_t>(s.ColInt(0));
               *k = kind == K::kUserQuota ? RecordKey::UserQuota(qkey) : RecordKey::GroupQuota(qkey);
               *v = EncodeQuota({s.ColInt(1), s.ColInt(2), s.ColInt(3), s.ColInt(4)});
@@ -680,7 +694,7 @@ class RowsImpl {
             "SELECT id, owner, `group`, mask, other, named_users, named_groups FROM "
             "jfs_acl ORDER BY id",
             none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) -> Status {
+            [](SqlStmt& s, RecordKey* k, std::string* v) -> Status {
               *k = RecordKey::AclRule(static_cast<uint32_t>(s.ColInt(0)));
               JFS_ASSIGN_OR_RETURN(AclRule r, AclFromRow(s, 1));
               *v = EncodeAclRule(r);
@@ -690,7 +704,7 @@ class RowsImpl {
       case K::kSessionExpire:
         return Query(
             "SELECT sid, expire FROM jfs_session2 ORDER BY sid", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::SessionExpire(static_cast<uint64_t>(s.ColInt(0)));
               *v = EncodeCounterBE(s.ColInt(1));
               return Status::OK();
@@ -699,7 +713,7 @@ class RowsImpl {
       case K::kSessionInfo:
         return Query(
             "SELECT sid, info FROM jfs_session2 WHERE info IS NOT NULL ORDER BY sid", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::SessionInfo(static_cast<uint64_t>(s.ColInt(0)));
               v->assign(s.ColBlob(1));
               return Status::OK();
@@ -708,7 +722,7 @@ class RowsImpl {
       case K::kSustained:
         return Query(
             "SELECT sid, inode FROM jfs_sustained ORDER BY sid, inode", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::Sustained(static_cast<uint64_t>(s.ColInt(0)),
                                         static_cast<Ino>(s.ColInt(1)));
               v->assign("\x01", 1);
@@ -718,7 +732,7 @@ class RowsImpl {
       case K::kDetached:
         return Query(
             "SELECT inode, added FROM jfs_detached_node ORDER BY inode", none,
-            [](SqliteStmt& s, RecordKey* k, std::string* v) {
+            [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::Detached(static_cast<Ino>(s.ColInt(0)));
               *v = EncodeCounterBE(s.ColInt(1));
               return Status::OK();
@@ -740,7 +754,7 @@ class RowsImpl {
     struct Cursor {
       RecordKind kind;
       std::string sql;
-      std::function<Status(SqliteStmt&, RecordKey*, std::string*)> decode;
+      std::function<Status(SqlStmt&, RecordKey*, std::string*)> decode;
     };
     std::vector<Cursor> cursors;
     auto want = [&](RecordKind k) { return only == K::kUnknown || only == k; };
@@ -748,7 +762,7 @@ class RowsImpl {
       cursors.push_back({K::kAttr,
                          std::string("SELECT ") + kNodeColumns +
                              " FROM jfs_node WHERE inode >= ? AND inode < ? ORDER BY inode",
-                         [](SqliteStmt& s, RecordKey* k, std::string* v) {
+                         [](SqlStmt& s, RecordKey* k, std::string* v) {
                            *k = RecordKey::Attr(static_cast<Ino>(s.ColInt(0)));
                            *v = EncodeAttr(AttrFromRow(s, 0));
                            return Status::OK();
@@ -759,7 +773,7 @@ class RowsImpl {
           {K::kEntry,
            "SELECT parent, name, inode, type FROM jfs_edge WHERE parent >= ? AND "
            "parent < ? AND name >= ? ORDER BY parent, name",
-           [](SqliteStmt& s, RecordKey* k, std::string* v) {
+           [](SqlStmt& s, RecordKey* k, std::string* v) {
              *k = RecordKey::Entry(static_cast<Ino>(s.ColInt(0)), s.ColBlob(1));
              *v = EncodeDentry({static_cast<FileType>(s.ColInt(3)), static_cast<Ino>(s.ColInt(2))});
              return Status::OK();
@@ -769,7 +783,7 @@ class RowsImpl {
       cursors.push_back({K::kChunk,
                          "SELECT inode, indx, slices FROM jfs_chunk WHERE inode >= ? AND inode < "
                          "? ORDER BY inode, indx",
-                         [](SqliteStmt& s, RecordKey* k, std::string* v) {
+                         [](SqlStmt& s, RecordKey* k, std::string* v) {
                            *k = RecordKey::Chunk(static_cast<Ino>(s.ColInt(0)),
                                                  static_cast<uint32_t>(s.ColInt(1)));
                            v->assign(s.ColBlob(2));
@@ -780,7 +794,7 @@ class RowsImpl {
       cursors.push_back({K::kSymlink,
                          "SELECT inode, target FROM jfs_symlink WHERE inode >= ? AND inode < ? "
                          "ORDER BY inode",
-                         [](SqliteStmt& s, RecordKey* k, std::string* v) {
+                         [](SqlStmt& s, RecordKey* k, std::string* v) {
                            *k = RecordKey::Symlink(static_cast<Ino>(s.ColInt(0)));
                            v->assign(s.ColBlob(1));
                            return Status::OK();
@@ -789,8 +803,8 @@ class RowsImpl {
     if (want(K::kXattr)) {
       cursors.push_back({K::kXattr,
                          "SELECT inode, name, value FROM jfs_xattr WHERE inode >= ? AND inode < ? "
-                         "ORDER BY inode, name",
-                         [](SqliteStmt& s, RecordKey* k, std::string* v) {
+                         "ORDER BY inode, name COLLATE BINARY",
+                         [](SqlStmt& s, RecordKey* k, std::string* v) {
                            *k = RecordKey::Xattr(static_cast<Ino>(s.ColInt(0)), s.ColBlob(1));
                            v->assign(s.ColBlob(2));
                            return Status::OK();
@@ -804,7 +818,7 @@ class RowsImpl {
                          "n.inode = e.inode WHERE e.inode >= ? AND e.inode < ? AND "
                          "coalesce(n.parent, 0) = 0 GROUP BY e.inode, e.parent ORDER BY e.inode, "
                          "e.parent",
-                         [](SqliteStmt& s, RecordKey* k, std::string* v) {
+                         [](SqlStmt& s, RecordKey* k, std::string* v) {
                            *k = RecordKey::Parent(static_cast<Ino>(s.ColInt(0)),
                                                   static_cast<Ino>(s.ColInt(1)));
                            *v = EncodeCounterLE(s.ColInt(2));
@@ -819,8 +833,8 @@ class RowsImpl {
     };
     std::vector<Open> open;
     for (auto& c : cursors) {
-      auto prepared = db_->Prepare(c.sql);
-      if (MissingTable(prepared.status())) continue;
+      auto prepared = db_->Prepare(c.sql, /*stream=*/true);
+      if (IsMissingTable(prepared.status())) continue;
       JFS_ASSIGN_OR_RETURN(StmtRef s, std::move(prepared));
       s->Int(1, lo).Int(2, hi);
       if (c.kind == K::kEntry) s->Blob(3, from);
@@ -880,11 +894,13 @@ class RowsImpl {
         if (r.kind == K::kChunk) {
           return Query(
               "SELECT inode, indx, slices FROM jfs_chunk WHERE inode=? AND indx >= ? AND "
-              "indx < ? ORDER BY indx",
-              [&](SqliteStmt& s) {
-                s.Int(1, ino).Int(2, r.first).Int(3, static_cast<int64_t>(r.last));
+              "indx <= ? ORDER BY indx",
+              [&](SqlStmt& s) {
+                // indx is a 32-bit column in PostgreSQL: the bound stays in it.
+                int64_t last = std::min<int64_t>(r.last, int64_t{INT32_MAX} + 1) - 1;
+                s.Int(1, ino).Int(2, std::min<int64_t>(r.first, INT32_MAX)).Int(3, last);
               },
-              [](SqliteStmt& s, RecordKey* k, std::string* v) {
+              [](SqlStmt& s, RecordKey* k, std::string* v) {
                 *k = RecordKey::Chunk(static_cast<Ino>(s.ColInt(0)),
                                       static_cast<uint32_t>(s.ColInt(1)));
                 v->assign(s.ColBlob(2));
@@ -894,10 +910,10 @@ class RowsImpl {
         }
         if (r.kind == K::kParent) {
           return Query(
-              "SELECT inode, parent, count(*) FROM jfs_edge WHERE inode=? GROUP BY parent "
+              "SELECT inode, parent, count(*) FROM jfs_edge WHERE inode=? GROUP BY inode, parent "
               "ORDER BY parent",
-              [&](SqliteStmt& s) { s.Int(1, ino); },
-              [](SqliteStmt& s, RecordKey* k, std::string* v) {
+              [&](SqlStmt& s) { s.Int(1, ino); },
+              [](SqlStmt& s, RecordKey* k, std::string* v) {
                 *k =
                     RecordKey::Parent(static_cast<Ino>(s.ColInt(0)), static_cast<Ino>(s.ColInt(1)));
                 *v = EncodeCounterLE(s.ColInt(2));
@@ -914,7 +930,7 @@ class RowsImpl {
     return Status::OK();
   }
 
-  static Result<AclRule> AclFromRow(const SqliteStmt& s, int at) {
+  static Result<AclRule> AclFromRow(const SqlStmt& s, int at) {
     AclRule r;
     auto perm = [&](int c) {
       return s.ColNull(c) ? uint16_t{0xFFFF} : static_cast<uint16_t>(s.ColInt(c));
@@ -929,7 +945,7 @@ class RowsImpl {
   }
 
  private:
-  Status Run(const std::string& sql, const std::function<void(SqliteStmt&)>& bind) {
+  Status Run(const std::string& sql, const std::function<void(SqlStmt&)>& bind) {
     JFS_ASSIGN_OR_RETURN(StmtRef s, db_->Prepare(sql));
     bind(*s);
     return s->Run();
@@ -951,11 +967,12 @@ class RowsImpl {
     return std::pair<int64_t, int64_t>(bound(shard), bound(shard + 1));
   }
 
-  SqliteDb* db_;
+  SqlConn* db_;
   bool bulk_;
+  bool bulk_refs_;  // chunk_ref rows inserted plainly, duplicates merged later
 };
 
-Rows::Rows(SqliteDb* db, bool bulk) : impl_(std::make_unique<RowsImpl>(db, bulk)) {}
+Rows::Rows(SqlConn* db, bool bulk) : impl_(std::make_unique<RowsImpl>(db, bulk)) {}
 Rows::~Rows() = default;
 Result<std::optional<std::string>> Rows::Get(const RecordKey& k) { return impl_->Get(k); }
 Status Rows::Put(const RecordKey& k, std::string_view v) { return impl_->Put(k, v); }

@@ -1,4 +1,4 @@
-// One SQLite connection's reads and writes of records as rows of JuiceFS's
+// One SQL connection's reads and writes of records as rows of JuiceFS's
 // tables: what every kind of record is in SQL (see sql_meta.h for the
 // mapping's rules). Used by SqlMeta's transactions, snapshots and loads.
 #pragma once
@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "meta/meta.h"
-#include "sql/sqlite.h"
+#include "sql/conn.h"
 
 namespace jfsbr {
 
@@ -19,7 +19,7 @@ class Rows {
  public:
   // bulk: a load into empty tables whose unique indexes are built at the
   // end, so rows are inserted plainly (an upsert needs its index).
-  explicit Rows(SqliteDb* db, bool bulk = false);
+  explicit Rows(SqlConn* db, bool bulk = false);
   ~Rows();
 
   Result<std::optional<std::string>> Get(const RecordKey& key);

@@ -1,16 +1,21 @@
-// Meta over SQLite: each RecordKind to its table's rows and back.
+// Meta over an SQL database: a pool of connections, transactions, snapshots
+// and bulk loads, the same for every database (sql/conn.h hides which).
 #include "sql/sql_meta.h"
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "meta/families.h"
+#include "sql/postgres.h"
 #include "sql/rows.h"
 #include "sql/schema.h"
 #include "sql/sqlite.h"
@@ -24,14 +29,14 @@ class SqlMeta;
 // A connection of the pool, given back when destroyed.
 class PooledConn {
  public:
-  PooledConn(SqlMeta* m, std::unique_ptr<SqliteDb> db) : m_(m), db_(std::move(db)) {}
+  PooledConn(SqlMeta* m, std::unique_ptr<SqlConn> db) : m_(m), db_(std::move(db)) {}
   PooledConn(PooledConn&&) = default;
   ~PooledConn();
-  SqliteDb* get() const { return db_.get(); }
+  SqlConn* get() const { return db_.get(); }
 
  private:
   SqlMeta* m_;
-  std::unique_ptr<SqliteDb> db_;
+  std::unique_ptr<SqlConn> db_;
 };
 
 // Orders RecordKeys for the transaction's buffer.
@@ -46,8 +51,15 @@ class SqlMeta : public Meta {
  public:
   // schema: JuiceFS's tables exist; complete: all of them (an older
   // JuiceFS's volume lacks the newer ones until a write adds them).
-  SqlMeta(std::string path, std::string prefix, bool schema, bool complete)
-      : path_(std::move(path)), prefix_(std::move(prefix)), schema_(schema), complete_(complete) {}
+  using Opener = std::function<Result<std::unique_ptr<SqlConn>>()>;
+  SqlMeta(Opener open, SqlDialect dialect, std::string describe, std::string prefix, bool schema,
+          bool complete)
+      : dialect_(dialect),
+        open_(std::move(open)),
+        describe_(std::move(describe)),
+        prefix_(std::move(prefix)),
+        schema_(schema),
+        complete_(complete) {}
 
   Result<PooledConn> Take() {
     {
@@ -58,21 +70,23 @@ class SqlMeta : public Meta {
         return PooledConn(this, std::move(db));
       }
     }
-    JFS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path_, false));
+    JFS_ASSIGN_OR_RETURN(auto db, open_());
     db->SetTablePrefix(prefix_);
     return PooledConn(this, std::move(db));
   }
-  void Give(std::unique_ptr<SqliteDb> db) {
+  void Give(std::unique_ptr<SqlConn> db) {
     std::lock_guard l(mu_);
     free_.push_back(std::move(db));
   }
 
   bool has_schema() const { return schema_; }
   // Creates JuiceFS's tables (those missing), as `juicefs format` does.
-  Status EnsureSchema(SqliteDb* db) {
+  Status EnsureSchema(SqlConn* db) {
     if (schema_ && complete_) return Status::OK();
-    for (const auto& t : sql::SqliteTables()) {
-      for (const auto& stmt : sql::CreateStatements(t, "jfs_")) JFS_RETURN_IF_ERROR(db->Exec(stmt));
+    for (const auto& t : sql::Tables()) {
+      for (const auto& stmt : sql::CreateStatements(t, "jfs_", db->dialect())) {
+        JFS_RETURN_IF_ERROR(db->Exec(stmt));
+      }
     }
     schema_ = complete_ = true;
     return Status::OK();
@@ -86,7 +100,12 @@ class SqlMeta : public Meta {
   Status Scan(const RecordRange& range, const RecordFn& fn) override {
     if (!schema_) return Status::OK();
     JFS_ASSIGN_OR_RETURN(PooledConn c, Take());
-    return Rows(c.get()).Scan(range, fn);
+    // In a read transaction: one state throughout, and the cursors of a
+    // scan of PostgreSQL live in transactions.
+    JFS_RETURN_IF_ERROR(c.get()->Exec(c.get()->BeginRead()));
+    Status st = Rows(c.get()).Scan(range, fn);
+    Status end = c.get()->Exec(st.ok() ? "COMMIT" : "ROLLBACK");
+    return st.ok() ? end : st;
   }
   Result<std::unique_ptr<MetaSnapshot>> Snapshot() override;
   Result<uint64_t> Version() override { return uint64_t{0}; }
@@ -94,18 +113,20 @@ class SqlMeta : public Meta {
   std::unique_ptr<MetaBulkWriter> NewBulkWriter(int threads) override;
   Result<bool> Empty() override;
   // Empty, on a connection the caller holds.
-  Result<bool> EmptyOn(SqliteDb* db);
+  Result<bool> EmptyOn(SqlConn* db);
   Status Clear() override;
   std::string Describe() const override {
-    return "sqlite3://" + path_ + (prefix_ == "jfs_" ? "" : " (tables " + prefix_ + "*)");
+    return describe_ + (prefix_ == "jfs_" ? "" : " (tables " + prefix_ + "*)");
   }
 
  private:
-  std::string path_;
+  SqlDialect dialect_;
+  Opener open_;
+  std::string describe_;
   std::string prefix_;  // of every table: "jfs_", or "jfs_P_" with ?table_prefix=P
   std::atomic<bool> schema_, complete_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<SqliteDb>> free_;
+  std::vector<std::unique_ptr<SqlConn>> free_;
 };
 
 PooledConn::~PooledConn() {
@@ -118,9 +139,9 @@ class SqlSnapshot : public MetaSnapshot {
   SqlSnapshot(PooledConn c, bool schema) : c_(std::move(c)), schema_(schema) {}
   ~SqlSnapshot() override { (void)c_.get()->Exec("COMMIT"); }
   Status Start() {
-    JFS_RETURN_IF_ERROR(c_.get()->Exec("BEGIN"));
+    JFS_RETURN_IF_ERROR(c_.get()->Exec(c_.get()->BeginRead()));
     if (!schema_) return Status::OK();
-    // The first read fixes what the whole transaction sees (WAL mode).
+    // The first read fixes what the whole transaction sees.
     return c_.get()->Exec("SELECT count(*) FROM jfs_setting");
   }
   Result<std::optional<std::string>> Get(const RecordKey& key) override {
@@ -182,6 +203,8 @@ class SqlTxn : public MetaTxn {
       Status st = op.add     ? rows.Add(op.key, op.delta)
                   : op.value ? rows.Put(op.key, *op.value)
                              : rows.Delete(op.key);
+      // A duplicate key is a concurrent writer's insert: run again.
+      if (st.Is(Code::kExists)) return Status::Conflict(st.message());
       JFS_RETURN_IF_ERROR(st.Annotate(Describe(op.key)));
     }
     JFS_RETURN_IF_ERROR(conn_->get()->Exec("COMMIT"));
@@ -190,14 +213,14 @@ class SqlTxn : public MetaTxn {
   }
 
  private:
-  // SQLite's write lock at the first read or at commit: the transaction
-  // then sees one state, and its commit cannot conflict.
+  // Opened at the first read or at commit, as the database begins a
+  // writer (sql/conn.h BeginWrite).
   Status Start() {
     if (began_) return Status::OK();
     JFS_ASSIGN_OR_RETURN(PooledConn c, m_->Take());
     conn_ = std::make_unique<PooledConn>(std::move(c));
     JFS_RETURN_IF_ERROR(m_->EnsureSchema(conn_->get()));
-    JFS_RETURN_IF_ERROR(conn_->get()->Exec("BEGIN IMMEDIATE"));
+    JFS_RETURN_IF_ERROR(conn_->get()->Exec(conn_->get()->BeginWrite()));
     began_ = true;
     return Status::OK();
   }
@@ -217,91 +240,207 @@ class SqlTxn : public MetaTxn {
 
 std::unique_ptr<MetaTxn> SqlMeta::Begin() { return std::make_unique<SqlTxn>(this); }
 
-// Large transactions on one connection: SQLite has one writer, so threads
-// would only wait for each other.
+// A load: records gathered in batches, each written in one transaction of
+// plain inserts (COPY on PostgreSQL). SQLite has one writer, so its batches
+// go one after the other on the caller's thread; PostgreSQL's go to worker
+// threads with connections of their own, so the server stores one batch
+// while this process parses the next.
 class SqlBulkWriter : public MetaBulkWriter {
  public:
-  explicit SqlBulkWriter(SqlMeta* m) : m_(m) {}
-  ~SqlBulkWriter() override {
-    if (open_) (void)conn_->get()->Exec("ROLLBACK");
-  }
+  SqlBulkWriter(SqlMeta* m, int workers) : m_(m), workers_(workers) {}
+  ~SqlBulkWriter() override { Stop(); }
+
   Status Put(const RecordKey& key, std::string value) override {
     JFS_RETURN_IF_ERROR(Open());
-    JFS_RETURN_IF_ERROR(
-        Rows(conn_->get(), !deferred_.empty()).Put(key, value).Annotate(Describe(key)));
+    batch_.emplace_back(key, std::move(value));
     records_++;
-    if (++in_txn_ >= kBatch) {
-      JFS_RETURN_IF_ERROR(conn_->get()->Exec("COMMIT"));
-      open_ = false;
-    }
+    if (batch_.size() >= kBatch) return Submit();
     return Status::OK();
   }
   Status Finish() override {
-    if (open_) {
-      open_ = false;
-      JFS_RETURN_IF_ERROR(conn_->get()->Exec("COMMIT"));
-    }
+    Status st = Open();
+    if (st.ok()) st = Submit();
+    Stop();
+    JFS_RETURN_IF_ERROR(st);
+    JFS_RETURN_IF_ERROR(FirstError());
     // The indexes dropped at the start, built once from the sorted rows.
-    for (const auto& stmt : deferred_) {
-      Status st = conn_->get()->Exec(stmt);
-      if (!st.ok() && st.message().find("UNIQUE") != std::string::npos) {
-        return Status::Corruption("the dump names the same record twice (a damaged dump?): " +
-                                  st.message());
-      }
-      JFS_RETURN_IF_ERROR(st);
-    }
+    for (const auto& stmt : deferred_) JFS_RETURN_IF_ERROR(Damaged(conn_->get()->Exec(stmt)));
     deferred_.clear();
-    return Status::OK();
+    return MergeSliceRefs();
   }
   uint64_t records() const override { return records_; }
 
  private:
-  static constexpr uint64_t kBatch = 50000;
-  Status Open() {
-    if (open_) return Status::OK();
-    if (!conn_) {
-      JFS_ASSIGN_OR_RETURN(PooledConn c, m_->Take());
-      conn_ = std::make_unique<PooledConn>(std::move(c));
-      JFS_RETURN_IF_ERROR(m_->EnsureSchema(conn_->get()));
-      JFS_RETURN_IF_ERROR(DeferIndexes());
+  using Batch = std::vector<std::pair<RecordKey, std::string>>;
+  static constexpr size_t kBatch = 20000;
+
+  // A key met twice: the dump names the same record twice.
+  static Status Damaged(Status st) {
+    if (st.Is(Code::kExists) || st.message().find("UNIQUE") != std::string::npos) {
+      return Status::Corruption("the dump names the same record twice (a damaged dump?): " +
+                                st.message());
     }
-    JFS_RETURN_IF_ERROR(conn_->get()->Exec("BEGIN IMMEDIATE"));
-    open_ = true;
-    in_txn_ = 0;
+    return st;
+  }
+
+  Status Open() {
+    if (conn_) return Status::OK();
+    JFS_ASSIGN_OR_RETURN(PooledConn c, m_->Take());
+    conn_ = std::make_unique<PooledConn>(std::move(c));
+    JFS_RETURN_IF_ERROR(m_->EnsureSchema(conn_->get()));
+    JFS_RETURN_IF_ERROR(DeferIndexes());
+    for (int i = 0; i < workers_; i++) {
+      JFS_ASSIGN_OR_RETURN(PooledConn wc, m_->Take());
+      threads_.emplace_back(
+          [this, c = std::make_shared<PooledConn>(std::move(wc))] { Work(c->get()); });
+    }
     return Status::OK();
   }
+
+  // One batch in one transaction.
+  Status Write(SqlConn* c, const Batch& batch) {
+    JFS_RETURN_IF_ERROR(c->Exec(c->BeginWrite()));
+    JFS_RETURN_IF_ERROR(c->SetPipelined(true));
+    Rows rows(c, bulk_);
+    for (const auto& [key, value] : batch) {
+      Status st = rows.Put(key, value);
+      if (!st.ok()) {
+        (void)c->SetPipelined(false);
+        (void)c->Exec("ROLLBACK");
+        return Damaged(st.Annotate(Describe(key)));
+      }
+    }
+    Status st = c->Exec("COMMIT");  // sends what the pipeline and COPY hold
+    Status off = c->SetPipelined(false);
+    if (!st.ok()) (void)c->Exec("ROLLBACK");
+    return Damaged(st.ok() ? off : st);
+  }
+
+  Status Submit() {
+    if (batch_.empty()) return FirstError();
+    Batch b;
+    b.swap(batch_);
+    if (workers_ == 0) return Write(conn_->get(), b);
+    std::unique_lock l(mu_);
+    // At most one batch waiting per worker: memory stays bounded.
+    room_.wait(l, [&] { return queue_.size() < static_cast<size_t>(workers_) || !error_.ok(); });
+    if (!error_.ok()) return error_;
+    queue_.push_back(std::move(b));
+    ready_.notify_one();
+    return Status::OK();
+  }
+
+  void Work(SqlConn* c) {
+    while (true) {
+      Batch b;
+      {
+        std::unique_lock l(mu_);
+        ready_.wait(l, [&] { return !queue_.empty() || stopping_; });
+        if (queue_.empty()) return;
+        b = std::move(queue_.front());
+        queue_.pop_front();
+        room_.notify_all();
+      }
+      Status st = error_seen_ ? Status::OK() : Write(c, b);
+      if (!st.ok()) {
+        std::lock_guard l(mu_);
+        if (error_.ok()) error_ = st;
+        error_seen_ = true;
+        room_.notify_all();
+      }
+    }
+  }
+
+  void Stop() {
+    {
+      std::lock_guard l(mu_);
+      stopping_ = true;
+      ready_.notify_all();
+    }
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  Status FirstError() {
+    std::lock_guard l(mu_);
+    return error_;
+  }
+
   // Secondary indexes cost every insert another B-tree update; a load into
   // empty tables drops them and builds them at the end, from rows it writes
   // once each (a damaged dump naming a record twice then fails there, in one
   // line). Loads are the only writers of an empty volume.
   Status DeferIndexes() {
-    JFS_ASSIGN_OR_RETURN(bool empty, m_->EmptyOn(conn_->get()));
-    if (!empty) return Status::OK();
-    for (const auto& t : sql::SqliteTables()) {
-      for (const auto& stmt : sql::CreateStatements(t, "jfs_")) {
+    SqlConn* c = conn_->get();
+    JFS_ASSIGN_OR_RETURN(bulk_, m_->EmptyOn(c));
+    if (!bulk_) return Status::OK();
+    for (const auto& t : sql::Tables()) {
+      for (const auto& stmt : sql::CreateStatements(t, "jfs_", c->dialect())) {
         bool unique = stmt.starts_with("CREATE UNIQUE INDEX");
         if (!unique && !stmt.starts_with("CREATE INDEX")) continue;
         // The unique ones of the tables inserted plainly (Rows' bulk mode);
         // the others' upserts (sustained) need theirs.
         if (unique && t.name != "edge" && t.name != "chunk" && t.name != "xattr") continue;
         size_t a = stmt.find('`'), b = stmt.find('`', a + 1);
-        JFS_RETURN_IF_ERROR(
-            conn_->get()->Exec("DROP INDEX IF EXISTS " + stmt.substr(a, b - a + 1)));
+        JFS_RETURN_IF_ERROR(c->Exec("DROP INDEX IF EXISTS " + stmt.substr(a, b - a + 1)));
         deferred_.push_back(stmt);
       }
+    }
+    if (c->dialect() == SqlDialect::kPostgres) {
+      JFS_RETURN_IF_ERROR(
+          c->Exec("ALTER TABLE jfs_chunk_ref DROP CONSTRAINT IF EXISTS jfs_chunk_ref_pkey"));
+      refs_unkeyed_ = true;
     }
     return Status::OK();
   }
 
+  // A PostgreSQL load writes chunk_ref without its key (Rows' bulk mode):
+  // one row per slice reference, the count of a shared slice in a row of
+  // its own. Merged here, then the key comes back under JuiceFS's name.
+  Status MergeSliceRefs() {
+    if (!refs_unkeyed_) return Status::OK();
+    SqlConn* c = conn_->get();
+    static constexpr const char* kKey =
+        "ALTER TABLE jfs_chunk_ref ADD CONSTRAINT jfs_chunk_ref_pkey PRIMARY KEY (chunkid)";
+    Status st = c->Exec(kKey);
+    if (!st.Is(Code::kExists)) return st;  // no slice is shared: done at once
+    for (const char* stmt :
+         {"BEGIN",
+          "CREATE TEMP TABLE jfsbr_refs ON COMMIT DROP AS SELECT chunkid, max(size) AS size, "
+          "max(refs) AS refs FROM jfs_chunk_ref GROUP BY chunkid HAVING count(*) > 1",
+          "DELETE FROM jfs_chunk_ref WHERE chunkid IN (SELECT chunkid FROM jfsbr_refs)",
+          "INSERT INTO jfs_chunk_ref(chunkid, size, refs) SELECT chunkid, size, refs FROM "
+          "jfsbr_refs",
+          kKey, "COMMIT"}) {
+      JFS_RETURN_IF_ERROR(c->Exec(stmt));
+    }
+    refs_unkeyed_ = false;
+    return Status::OK();
+  }
+
   SqlMeta* m_;
+  const int workers_;
   std::unique_ptr<PooledConn> conn_;
-  bool open_ = false;
-  uint64_t in_txn_ = 0, records_ = 0;
+  bool bulk_ = false;  // the tables were empty: plain inserts
+  bool refs_unkeyed_ = false;
+  uint64_t records_ = 0;
+  Batch batch_;
   std::vector<std::string> deferred_;
+
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<Batch> queue_;
+  bool stopping_ = false;
+  std::atomic<bool> error_seen_{false};
+  Status error_;
+  std::vector<std::thread> threads_;
 };
 
-std::unique_ptr<MetaBulkWriter> SqlMeta::NewBulkWriter(int) {
-  return std::make_unique<SqlBulkWriter>(this);
+std::unique_ptr<MetaBulkWriter> SqlMeta::NewBulkWriter(int threads) {
+  // Two workers keep a server busy while this process parses (more only
+  // add transactions that wait for the same disk).
+  int workers = dialect_ == SqlDialect::kSqlite ? 0 : std::clamp(threads, 1, 2);
+  return std::make_unique<SqlBulkWriter>(this, workers);
 }
 
 Result<bool> SqlMeta::Empty() {
@@ -309,18 +448,11 @@ Result<bool> SqlMeta::Empty() {
   return EmptyOn(c.get());
 }
 
-Result<bool> SqlMeta::EmptyOn(SqliteDb* db) {
-  JFS_ASSIGN_OR_RETURN(StmtRef s, db->Prepare("SELECT name FROM sqlite_master WHERE type = "
-                                              "'table' AND name NOT LIKE 'sqlite_%'"));
-  std::vector<std::string> tables;
-  while (true) {
-    JFS_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    tables.emplace_back(s->ColBlob(0));
-  }
+Result<bool> SqlMeta::EmptyOn(SqlConn* db) {
+  JFS_ASSIGN_OR_RETURN(auto tables, db->Tables());
   for (const auto& t : tables) {
     // Only this volume's tables count: table_prefix exists so that several
-    // volumes (or other data) share one database file.
+    // volumes (or other data) share one database.
     if (!t.starts_with(prefix_)) continue;
     // Named as the SQL given to Prepare names tables: "jfs_" + the rest.
     std::string name = "jfs_" + t.substr(prefix_.size());
@@ -338,7 +470,7 @@ Status SqlMeta::Clear() {
     JFS_RETURN_IF_ERROR(c.get()->Exec("DELETE FROM jfs_setting WHERE name = 'format'"));
   }
   // Dropped, not emptied: juicefs load wants a database without tables.
-  for (const auto& t : sql::SqliteTables()) {
+  for (const auto& t : sql::Tables()) {
     JFS_RETURN_IF_ERROR(c.get()->Exec("DROP TABLE IF EXISTS `jfs_" + t.name + "`"));
   }
   schema_ = false;
@@ -347,31 +479,71 @@ Status SqlMeta::Clear() {
   return Status::OK();
 }
 
+// The URL's options JuiceFS reads itself: table_prefix (any database) and
+// search_path (PostgreSQL). The others stay in *rest for the driver.
+struct UrlOptions {
+  std::string prefix = "jfs_";
+  std::string search_path;
+};
+
+Result<UrlOptions> TakeOptions(std::string_view url, std::string* query) {
+  UrlOptions o;
+  std::string kept;
+  for (size_t at = 0; at < query->size();) {
+    size_t end = std::min(query->find('&', at), query->size());
+    std::string opt = query->substr(at, end - at);
+    at = end + 1;
+    if (opt.starts_with("table_prefix=")) {
+      std::string p = opt.substr(13);
+      if (p.empty() ||
+          p.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+        return Status::InvalidArgument("table_prefix '" + p + "' in '" + std::string(url) +
+                                       "': lower-case letters, digits and '_' only");
+      }
+      o.prefix = "jfs_" + p + "_";
+    } else if (opt.starts_with("search_path=")) {
+      o.search_path = opt.substr(12);
+      if (o.search_path.find_first_of(" ;'\"\\") != std::string::npos) {
+        return Status::InvalidArgument("search_path '" + o.search_path + "' in '" +
+                                       std::string(url) + "': a list of schema names");
+      }
+    } else if (!opt.empty()) {
+      kept += (kept.empty() ? "" : "&") + opt;
+    }
+  }
+  *query = kept;
+  return o;
+}
+
+// The SqlMeta over what open reaches: which of JuiceFS's tables exist.
+Result<std::unique_ptr<Meta>> MakeSqlMeta(SqlMeta::Opener open, std::string describe,
+                                          const std::string& prefix) {
+  JFS_ASSIGN_OR_RETURN(auto db, open());
+  db->SetTablePrefix(prefix);
+  JFS_ASSIGN_OR_RETURN(auto tables, db->Tables());
+  size_t ours = 0;
+  bool schema = false;
+  for (const auto& t : tables) {
+    if (!t.starts_with(prefix)) continue;
+    ours++;
+    schema = schema || t == prefix + "setting";
+  }
+  return std::unique_ptr<Meta>(std::make_unique<SqlMeta>(std::move(open), db->dialect(),
+                                                         std::move(describe), prefix, schema,
+                                                         ours >= sql::Tables().size()));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create) {
-  std::string_view rest = url.substr(url.find("://") + 3);
-  std::string prefix = "jfs_";
-  if (size_t q = rest.find('?'); q != std::string_view::npos) {
-    // JuiceFS's own table_prefix; the rest are its SQLite driver's options
-    // (cache, _journal, _timeout...), which this engine sets its own way.
-    std::string_view opts = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-    for (size_t at = 0; at <= opts.size();) {
-      size_t end = std::min(opts.find('&', at), opts.size());
-      std::string_view opt = opts.substr(at, end - at);
-      if (opt.starts_with("table_prefix=")) {
-        std::string p(opt.substr(13));
-        if (p.empty() ||
-            p.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
-          return Status::InvalidArgument("table_prefix '" + p + "' in '" + std::string(url) +
-                                         "': lower-case letters, digits and '_' only");
-        }
-        prefix = "jfs_" + p + "_";
-      }
-      at = end + 1;
-    }
+  std::string rest(url.substr(url.find("://") + 3)), query;
+  if (size_t q = rest.find('?'); q != std::string::npos) {
+    // The options other than JuiceFS's own are its SQLite driver's (cache,
+    // _journal, _timeout...), which this engine sets its own way.
+    query = rest.substr(q + 1);
+    rest.resize(q);
   }
+  JFS_ASSIGN_OR_RETURN(UrlOptions o, TakeOptions(url, &query));
   if (rest.empty()) {
     return Status::InvalidArgument("malformed META-URL '" + std::string(url) +
                                    "': expected sqlite3://PATH");
@@ -383,20 +555,39 @@ Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create) 
     return Status::InvalidArgument(path + " is a directory; sqlite3:// takes a database file");
   }
   if (!create && !exists) return Status::NotFound("no database at " + path + " (sqlite3)");
-  JFS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, create));
-  db->SetTablePrefix(prefix);
-  JFS_ASSIGN_OR_RETURN(StmtRef s, db->Prepare("SELECT name FROM sqlite_master WHERE type = "
-                                              "'table' AND name LIKE 'jfs_%'"));
-  size_t tables = 0;
-  bool schema = false;
-  while (true) {
-    JFS_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    tables++;
-    schema = schema || s->ColBlob(0) == prefix + "setting";
+  // The first open creates the file; the pool's connections open it as is.
+  JFS_RETURN_IF_ERROR(SqliteConn::Open(path, create).status());
+  return MakeSqlMeta(
+      [path]() -> Result<std::unique_ptr<SqlConn>> {
+        JFS_ASSIGN_OR_RETURN(auto c, SqliteConn::Open(path, false));
+        return std::unique_ptr<SqlConn>(std::move(c));
+      },
+      "sqlite3://" + path, o.prefix);
+}
+
+Result<std::unique_ptr<Meta>> OpenPostgresMeta(std::string_view url, bool) {
+  std::string uri(url), query;
+  if (size_t q = uri.find('?'); q != std::string::npos) {
+    query = uri.substr(q + 1);
+    uri.resize(q);
   }
-  auto meta = std::make_unique<SqlMeta>(path, prefix, schema, tables >= sql::SqliteTables().size());
-  return std::unique_ptr<Meta>(std::move(meta));
+  JFS_ASSIGN_OR_RETURN(UrlOptions o, TakeOptions(url, &query));
+  PgOptions pg;
+  pg.uri = uri + (query.empty() ? "" : "?" + query);
+  pg.search_path = o.search_path;
+  // JuiceFS's way to keep the password out of the URL (and of ps).
+  size_t at = uri.find('@'), scheme = uri.find("://") + 3;
+  bool has_password =
+      at != std::string::npos && uri.substr(scheme, at - scheme).find(':') != std::string::npos;
+  if (const char* env = getenv("META_PASSWORD"); env && *env && !has_password) pg.password = env;
+  JFS_ASSIGN_OR_RETURN(auto first, PgConn::Open(pg));
+  std::string where = "postgres://" + first->Where();
+  return MakeSqlMeta(
+      [pg]() -> Result<std::unique_ptr<SqlConn>> {
+        JFS_ASSIGN_OR_RETURN(auto c, PgConn::Open(pg));
+        return std::unique_ptr<SqlConn>(std::move(c));
+      },
+      where, o.prefix);
 }
 
 }  // namespace jfsbr

@@ -36,7 +36,7 @@ class SqlMetaTest : public ::testing::Test {
     return v.ok() ? *v : std::nullopt;
   }
   int64_t Query(const std::string& sql) {
-    auto db = SqliteDb::Open(path_, false);
+    auto db = SqliteConn::Open(path_, false);
     EXPECT_TRUE(db.ok());
     auto s = (*db)->Prepare(sql);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
@@ -152,7 +152,7 @@ TEST_F(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
   ASSERT_TRUE(FormatVolume(meta_.get(), o).ok());
   meta_.reset();
   {
-    auto db = SqliteDb::Open(path_, false);
+    auto db = SqliteConn::Open(path_, false);
     ASSERT_TRUE(db.ok());
     for (const char* t : {"jfs_dir_stats", "jfs_detached_node", "jfs_dir_quota"}) {
       ASSERT_TRUE((*db)->Exec(std::string("DROP TABLE ") + t).ok());

@@ -2,12 +2,14 @@
 // at the end (also used by scripts/demo.sh and bench/):
 //   jfsbr_fixture etcd start FILE [MEMBERS]  |  jfsbr_fixture etcd stop FILE
 //   jfsbr_fixture s3 start FILE              |  jfsbr_fixture s3 stop FILE
+//   jfsbr_fixture pg start FILE              |  jfsbr_fixture pg stop FILE
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include "testing/etcd_cluster.h"
+#include "testing/pg_server.h"
 #include "testing/s3_server.h"
 
 namespace {
@@ -37,14 +39,17 @@ int StartSaved(const char* file, StartFn start, DescribeFn describe) {
 int main(int argc, char** argv) {
   bool etcd = argc >= 4 && strcmp(argv[1], "etcd") == 0;
   bool s3 = argc == 4 && strcmp(argv[1], "s3") == 0;
+  bool pg = argc == 4 && strcmp(argv[1], "pg") == 0;
   bool start = argc >= 4 && strcmp(argv[2], "start") == 0;
-  if ((!etcd && !s3) || (!start && strcmp(argv[2], "stop") != 0) || argc > 5) {
-    fprintf(stderr, "usage: %s etcd|s3 start FILE [MEMBERS] | etcd|s3 stop FILE\n", argv[0]);
+  if ((!etcd && !s3 && !pg) || (!start && strcmp(argv[2], "stop") != 0) || argc > 5) {
+    fprintf(stderr, "usage: %s etcd|s3|pg start FILE [MEMBERS] | etcd|s3|pg stop FILE\n", argv[0]);
     return 2;
   }
   const char* file = argv[3];
   if (!start) {
-    auto st = etcd ? EtcdCluster::StopSaved(file) : S3Server::StopSaved(file);
+    auto st = etcd ? EtcdCluster::StopSaved(file)
+              : s3 ? S3Server::StopSaved(file)
+                   : PgServer::StopSaved(file);
     if (!st.ok()) fprintf(stderr, "%s\n", st.ToString().c_str());
     return 0;  // nothing to stop is fine
   }
@@ -52,6 +57,13 @@ int main(int argc, char** argv) {
     return StartSaved<S3Server>(
         file, [] { return S3Server::Start(/*detach=*/true); },
         [](const S3Server& s) { return "s3 test server: " + s.endpoint(); });
+  }
+  if (pg) {
+    return StartSaved<PgServer>(
+        file, [] { return PgServer::Start(/*detach=*/true); },
+        [](const PgServer& s) {
+          return "postgres test server: 127.0.0.1:" + std::to_string(s.port());
+        });
   }
   int members = argc == 5 ? atoi(argv[4]) : 3;
   return StartSaved<EtcdCluster>(

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -56,34 +57,50 @@ Result<pid_t> Run(const RunAs& as, std::vector<std::string> args, const std::str
 
 }  // namespace
 
-Result<std::unique_ptr<PgServer>> PgServer::Start() {
+Result<std::unique_ptr<PgServer>> PgServer::Start(bool detach) {
   JFS_ASSIGN_OR_RETURN(RunAs ids, ClusterUser());
   std::unique_ptr<PgServer> s(new PgServer());
+  s->detach_ = detach;
   JFS_ASSIGN_OR_RETURN(s->dir_, MakeTempDir("pg"));
-  s->user_ = ids.drop ? kUser : "";
   if (ids.drop && chown(s->dir_.c_str(), ids.uid, ids.gid) != 0) {
     return ErrnoStatus("chown", s->dir_);
   }
-  const std::string log = s->dir_ + "/server.log", data = s->dir_ + "/data";
   JFS_RETURN_IF_ERROR(Run(ids,
-                          {std::string(kBin) + "initdb", "-D", data, "-U", "postgres",
+                          {std::string(kBin) + "initdb", "-D", s->dir_ + "/data", "-U", "postgres",
                            "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"},
-                          log, false)
+                          s->dir_ + "/server.log", false)
                           .status());
   s->port_ = FreePorts(1)[0];
-  JFS_ASSIGN_OR_RETURN(
-      s->pid_, Run(ids,
-                   {std::string(kBin) + "postgres", "-D", data, "-p", std::to_string(s->port_),
-                    "-k", s->dir_, "-c", "listen_addresses=127.0.0.1"},
-                   log, true));
-  for (int i = 0; i < 300 && !PortAccepts(s->port_); i++) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (!PortAccepts(s->port_)) return Status::IOError("postgres did not start: " + LastLine(log));
+  JFS_RETURN_IF_ERROR(s->Spawn());
   return s;
 }
 
+Status PgServer::Spawn() {
+  JFS_ASSIGN_OR_RETURN(RunAs ids, ClusterUser());
+  const std::string log = dir_ + "/server.log";
+  // Durability is not what these tests check: no fsync keeps them fast.
+  JFS_ASSIGN_OR_RETURN(
+      pid_, SpawnLogged({std::string(kBin) + "postgres", "-D", dir_ + "/data", "-p",
+                         std::to_string(port_), "-k", dir_, "-c", "listen_addresses=127.0.0.1",
+                         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
+                         "full_page_writes=off", "-c", "max_connections=200"},
+                        log, detach_, ids));
+  for (int i = 0; i < 300 && !PortAccepts(port_); i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!PortAccepts(port_)) return Status::IOError("postgres did not start: " + LastLine(log));
+  return Status::OK();
+}
+
+Status PgServer::Restart() {
+  Kill();
+  // The old postmaster's pid file and socket stay after a SIGKILL; the
+  // server cleans them up itself on start.
+  return Spawn();
+}
+
 PgServer::~PgServer() {
+  if (!owned_) return;
   Kill();
   std::error_code ec;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
@@ -91,9 +108,61 @@ PgServer::~PgServer() {
 
 void PgServer::Kill() {
   if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
+  KillSpawned(pid_, detach_);
   pid_ = -1;
+}
+
+Status PgServer::Save(const std::string& file) const {
+  std::ofstream out(file + ".tmp");
+  out << dir_ << "\n" << port_ << " " << pid_ << "\n";
+  out.close();
+  if (!out || rename((file + ".tmp").c_str(), file.c_str()) != 0) {
+    return ErrnoStatus("write", file);
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<PgServer>> PgServer::Load(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return Status::NotFound("no postgres test server file " + file);
+  std::unique_ptr<PgServer> s(new PgServer());
+  s->owned_ = false;
+  s->detach_ = true;
+  std::getline(in, s->dir_);
+  if (!(in >> s->port_ >> s->pid_)) {
+    return Status::Corruption("bad postgres test server file " + file);
+  }
+  return s;
+}
+
+Status PgServer::StopSaved(const std::string& file) {
+  JFS_ASSIGN_OR_RETURN(auto s, Load(file));
+  s->owned_ = true;
+  s.reset();
+  unlink(file.c_str());
+  return Status::OK();
+}
+
+PgServer* PgServer::Shared() {
+  static std::unique_ptr<PgServer> shared = []() -> std::unique_ptr<PgServer> {
+    if (const char* d = getenv("JFSBR_TEST_SERVERS"); d && *d) {
+      auto s = Load(std::string(d) + "/pg");
+      if (s.ok() && kill((*s)->pid_, 0) == 0 && PortAccepts((*s)->port_)) return std::move(*s);
+    }
+    auto s = Start();
+    if (!s.ok()) {
+      fprintf(stderr, "cannot start the postgres test server: %s\n", s.status().ToString().c_str());
+      abort();
+    }
+    return std::move(*s);
+  }();
+  return shared.get();
+}
+
+Result<std::string> PgServer::FreshDatabase() {
+  static std::atomic<int> n{0};
+  std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++n);
+  return NewDatabase(name, "pw-" + name);
 }
 
 Result<std::string> PgServer::Psql(const std::string& sql, const std::string& db) {

@@ -17,7 +17,8 @@ namespace jfsbr {
 
 class PgServer {
  public:
-  static Result<std::unique_ptr<PgServer>> Start();
+  // detach: the server outlives this process (the ctest fixture).
+  static Result<std::unique_ptr<PgServer>> Start(bool detach = false);
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
@@ -27,13 +28,29 @@ class PgServer {
   Result<std::string> Psql(const std::string& sql, const std::string& db = "postgres");
   // A database owned by a new role with that password: its postgres:// URL.
   Result<std::string> NewDatabase(const std::string& name, const std::string& password);
-  void Kill();  // SIGKILL, as a crash
+  // A database for one test, owned by a role of the same name with a
+  // password: its postgres:// URL.
+  Result<std::string> FreshDatabase();
+  void Kill();       // SIGKILL, as a crash
+  Status Restart();  // the same cluster and port again, after a Kill
+
+  // The server shared by the tests of one ctest run: the one the fixture
+  // started ($JFSBR_TEST_SERVERS/pg), or else one started for this process.
+  static PgServer* Shared();
+  Status Save(const std::string& file) const;
+  static Result<std::unique_ptr<PgServer>> Load(const std::string& file);
+  static Status StopSaved(const std::string& file);
+  void Release() { owned_ = false; }
+  const std::string& dir() const { return dir_; }
 
  private:
   PgServer() = default;
-  std::string dir_, user_;
+  Status Spawn();
+  std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  bool detach_ = false;
+  bool owned_ = true;
 };
 
 }  // namespace jfsbr

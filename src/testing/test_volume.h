@@ -12,11 +12,14 @@
 #include "fs/volume.h"
 #include "meta/registry.h"
 #include "testing/etcd_cluster.h"
+#include "testing/pg_server.h"
 #include "testing/s3_server.h"
 
 namespace jfsbr {
 
 inline std::string EngineKind(const std::string& param) { return param.substr(0, param.find('+')); }
+// The SQL family's engines (JuiceFS's tables, not TKV keys).
+inline bool IsSqlEngine(const std::string& kind) { return kind == "sqlite3" || kind == "postgres"; }
 inline std::string StoreKind(const std::string& param) {
   size_t plus = param.find('+');
   return plus == std::string::npos ? "file" : param.substr(plus + 1);
@@ -39,12 +42,17 @@ inline std::string UniqueTestId() {
 
 // A new, empty META-URL of engine `kind`: "rocksdb" or "sqlite3" (a database
 // under dir), "memkv" or "etcd" (a volume name of its own on the shared test
-// cluster).
+// cluster), "postgres" (a database of its own on the shared test server).
 inline std::string FreshMetaUrl(const std::string& kind, const std::string& dir) {
   std::string id = UniqueTestId();
   if (kind == "rocksdb") return "rocksdb://" + dir + "/meta-" + id;
   if (kind == "etcd") return EtcdCluster::Shared()->MetaUrl("t" + id);
   if (kind == "sqlite3") return "sqlite3://" + dir + "/meta-" + id + ".db";
+  if (kind == "postgres") {
+    auto url = PgServer::Shared()->FreshDatabase();
+    EXPECT_TRUE(url.ok()) << url.status().ToString();
+    return url.ok() ? *url : "postgres://unreachable";
+  }
   return "memkv://test-" + id;
 }
 

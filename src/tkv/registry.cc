@@ -1,6 +1,8 @@
 // The table of key-value engine backends by URL scheme.
 #include "tkv/registry.h"
 
+#include "meta/registry.h"
+
 #include "tkv/backends.h"
 #include "tkv/prefix.h"
 
@@ -52,7 +54,7 @@ Result<std::unique_ptr<KvEngine>> OpenEngineUnprefixed(std::string_view url, boo
   for (const auto& b : kBackends) {
     if (b.scheme == u.scheme) return b.open(u);
   }
-  if (u.scheme == "sqlite3") {
+  if (MetaFamilyOf(url) == "sql") {
     // A volume jfsbr reads (meta/registry.h), but not through engine keys.
     return Status::NotSupported(
         "engine-level backups, log backup and history work on the TKV engines (" +
