@@ -1,12 +1,16 @@
 // Running the jfsbr binary (or any shell command) from end-to-end tests.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "util/test_util.h"
 
@@ -27,6 +31,39 @@ inline CmdResult RunShell(const std::string& cmd, const TempDir& dir) {
 // `jfsbr ARGS`.
 inline CmdResult Jfsbr(const std::string& args, const TempDir& dir) {
   return RunShell(std::string(JFSBR_BINARY) + " " + args, dir);
+}
+
+// Starts `jfsbr args...` in the background, stderr to err_file.
+inline pid_t SpawnJfsbr(const std::vector<std::string>& args, const std::string& err_file) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(err, 2);
+    std::vector<std::string> all = {JFSBR_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(JFSBR_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits up to `seconds` for pid; its exit code, or -1 (killed, or still
+// running: killed now).
+inline int WaitExit(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 10; i++) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    usleep(100000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
 }
 
 }  // namespace jfsbr

@@ -26,37 +26,10 @@ const std::string kGolden = std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volum
 
 CmdResult Sh(const std::string& cmd, const TempDir& dir) { return RunShell(cmd, dir); }
 
-// Starts `jfsbr args...` in the background, stderr to err_file.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& err_file) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(err, 2);
-    std::vector<char*> argv;
-    std::vector<std::string> all = {J};
-    all.insert(all.end(), args.begin(), args.end());
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(J.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
+pid_t Spawn(const std::vector<std::string>& args, const std::string& err) {
+  return SpawnJfsbr(args, err);
 }
-
-// Waits up to `seconds` for pid; its exit code, or -1 (killed or still running: killed now).
-int Wait(pid_t pid, int seconds) {
-  for (int i = 0; i < seconds * 10; i++) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    usleep(100000);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  return -1;
-}
+int Wait(pid_t pid, int seconds) { return WaitExit(pid, seconds); }
 
 TEST(EtcdCliTest, RocksDbToEtcdToRocksDbThroughPipesIsByteIdentical) {
   TempDir d;

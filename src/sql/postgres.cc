@@ -316,6 +316,9 @@ Result<std::unique_ptr<PgConn>> PgConn::Open(const PgOptions& o) {
     }
     return Status::Unavailable("postgres: " + msg);
   }
+  // The server's notices ("relation already exists, skipping") are not for
+  // the user: libpq would print them on stderr.
+  PQsetNoticeProcessor(pg, [](void*, const char*) {}, nullptr);
   std::unique_ptr<PgConn> c(new PgConn(pg));
   // JuiceFS's statements are short: a client that goes away must not leave
   // the server holding locks for long.
@@ -368,18 +371,20 @@ Status PgConn::ExecText(const std::string& sql) {
 Status PgConn::CheckTables(const std::string& sql) {
   if (pipelined_) return Status::OK();  // a bulk load, after its tables were made
   const std::string& prefix = table_prefix();
-  for (size_t at = 0; (at = sql.find(prefix, at)) != std::string::npos;) {
-    if (at > 0 && (isalnum(static_cast<unsigned char>(sql[at - 1])) || sql[at - 1] == '_')) {
-      at += prefix.size();
+  auto word = [](char c) {
+    return islower(static_cast<unsigned char>(c)) || isdigit(static_cast<unsigned char>(c)) ||
+           c == '_';
+  };
+  bool quoted = false;  // names in '...' are values, not tables
+  for (size_t at = 0; at < sql.size(); at++) {
+    if (sql[at] == '\'') quoted = !quoted;
+    if (quoted || sql.compare(at, prefix.size(), prefix) != 0 || (at > 0 && word(sql[at - 1]))) {
       continue;
     }
     size_t end = at;
-    while (end < sql.size() && (islower(static_cast<unsigned char>(sql[end])) ||
-                                isdigit(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) {
-      end++;
-    }
+    while (end < sql.size() && word(sql[end])) end++;
     std::string table = sql.substr(at, end - at);
-    at = end;
+    at = end - 1;
     if (std::find(tables_.begin(), tables_.end(), table) != tables_.end()) continue;
     JFS_ASSIGN_OR_RETURN(auto tables, Tables());
     if (std::find(tables.begin(), tables.end(), table) == tables.end()) {

@@ -1,6 +1,7 @@
-// The SQLite Meta's mapping of records to JuiceFS's rows: every kind round
-// trips, the kinds SQL keeps differently (slice refs, parents, aclMaxId) read
-// as the TKV family's meaning, and an older volume's missing tables.
+// The SQL Meta's mapping of records to JuiceFS's rows, on SQLite and
+// PostgreSQL: every kind round trips, the kinds SQL keeps differently (slice
+// refs, parents, aclMaxId) read as the TKV family's meaning, an older
+// volume's missing tables, table prefixes.
 #include "sql/sql_meta.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "meta/registry.h"
 #include "model/attr.h"
 #include "model/records.h"
+#include "sql/postgres.h"
 #include "sql/sqlite.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
@@ -17,13 +19,31 @@
 namespace jfsbr {
 namespace {
 
-class SqlMetaTest : public ::testing::Test {
+class SqlMetaTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    path_ = dir_.Sub("m.db");
-    auto m = OpenMeta("sqlite3://" + path_, /*create=*/true);
+    url_ = FreshMetaUrl(GetParam(), dir_.path());
+    auto m = OpenMeta(url_, /*create=*/true);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     meta_ = std::move(*m);
+  }
+  bool postgres() const { return GetParam() == "postgres"; }
+  // A connection of our own to the database under url (options dropped).
+  std::unique_ptr<SqlConn> Conn(const std::string& url) {
+    std::string base = url.substr(0, url.find('?'));
+    if (postgres()) {
+      auto c = PgConn::Open({.uri = base});
+      EXPECT_TRUE(c.ok()) << c.status().ToString();
+      return c.ok() ? std::move(*c) : nullptr;
+    }
+    auto c = SqliteConn::Open(base.substr(base.find("://") + 3), false);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+  // Does the database have this table (or index)?
+  int64_t Has(const std::string& name) {
+    return Query(postgres() ? "SELECT count(*) FROM pg_class WHERE relname = '" + name + "'"
+                            : "SELECT count(*) FROM sqlite_master WHERE name = '" + name + "'");
   }
   void Put(const RecordKey& k, const std::string& v) {
     RecordBatch b;
@@ -36,20 +56,20 @@ class SqlMetaTest : public ::testing::Test {
     return v.ok() ? *v : std::nullopt;
   }
   int64_t Query(const std::string& sql) {
-    auto db = SqliteConn::Open(path_, false);
-    EXPECT_TRUE(db.ok());
-    auto s = (*db)->Prepare(sql);
+    auto db = Conn(url_);
+    if (!db) return -1;
+    auto s = db->Prepare(sql);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     auto row = (*s)->Step();
     return row.ok() && *row ? (*s)->ColInt(0) : -1;
   }
 
   TempDir dir_;
-  std::string path_;
+  std::string url_;
   std::unique_ptr<Meta> meta_;
 };
 
-TEST_F(SqlMetaTest, EveryKindRoundTrips) {
+TEST_P(SqlMetaTest, EveryKindRoundTrips) {
   Attr a;
   a.type = FileType::kFile;
   a.mode = 0640;
@@ -113,7 +133,7 @@ TEST_F(SqlMetaTest, EveryKindRoundTrips) {
   EXPECT_EQ(seen, records.size());
 }
 
-TEST_F(SqlMetaTest, SliceRefsParentsAndAclIdsReadAsTheTkvFamilyMeansThem) {
+TEST_P(SqlMetaTest, SliceRefsParentsAndAclIdsReadAsTheTkvFamilyMeansThem) {
   std::string chunk;
   AppendSliceRecord(&chunk, {0, 21, 4096, 0, 4096});
   AppendSliceRecord(&chunk, {4096, 22, 100, 0, 100});
@@ -145,20 +165,20 @@ TEST_F(SqlMetaTest, SliceRefsParentsAndAclIdsReadAsTheTkvFamilyMeansThem) {
 
 // A volume from before JuiceFS 1.1 has no dir_stats, detached_node or
 // dir_quota table: reads find nothing there, the first write adds them.
-TEST_F(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
+TEST_P(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
   FormatOptions o;
   o.name = "oldvol";
   o.bucket = dir_.Sub("bucket");
   ASSERT_TRUE(FormatVolume(meta_.get(), o).ok());
   meta_.reset();
   {
-    auto db = SqliteConn::Open(path_, false);
-    ASSERT_TRUE(db.ok());
+    auto db = Conn(url_);
+    ASSERT_TRUE(db);
     for (const char* t : {"jfs_dir_stats", "jfs_detached_node", "jfs_dir_quota"}) {
-      ASSERT_TRUE((*db)->Exec(std::string("DROP TABLE ") + t).ok());
+      ASSERT_TRUE(db->Exec(std::string("DROP TABLE ") + t).ok());
     }
   }
-  auto m = OpenMeta("sqlite3://" + path_);
+  auto m = OpenMeta(url_);
   ASSERT_TRUE(m.ok());
   auto vol = Volume::Open(std::move(*m));
   ASSERT_TRUE(vol.ok()) << vol.status().ToString();
@@ -169,12 +189,14 @@ TEST_F(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
   EXPECT_GT(records, 3u);
   snap->reset();
   ASSERT_TRUE((*vol)->Mkdir(kRootInode, "new", {.mode = 0755}).ok());
-  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_master WHERE name='jfs_dir_quota'"), 1);
+  EXPECT_EQ(Has("jfs_dir_quota"), 1);
 }
 
 // JuiceFS's table_prefix: the volume's tables are jfs_<p>_NAME, indexes too.
-TEST_F(SqlMetaTest, TablePrefixNamesEveryTable) {
-  const std::string url = "sqlite3://" + dir_.Sub("p.db") + "?table_prefix=v1&cache=shared";
+TEST_P(SqlMetaTest, TablePrefixNamesEveryTable) {
+  const std::string base = postgres() ? url_ + "&" : "sqlite3://" + dir_.Sub("p.db") + "?";
+  const std::string url =
+      base + "table_prefix=v1&" + (postgres() ? "sslmode=disable" : "cache=shared");
   auto m = OpenMeta(url, /*create=*/true);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   FormatOptions o;
@@ -184,27 +206,32 @@ TEST_F(SqlMetaTest, TablePrefixNamesEveryTable) {
   auto vol = Volume::Open(std::move(*m));
   ASSERT_TRUE(vol.ok()) << vol.status().ToString();
   ASSERT_TRUE((*vol)->Mkdir(kRootInode, "d", {.mode = 0755}).ok());
-  path_ = dir_.Sub("p.db");
+  url_ = url;
   EXPECT_EQ(Query("SELECT count(*) FROM jfs_v1_edge"), 1);
-  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_master WHERE name = 'UQE_jfs_v1_edge_edge'"), 1);
-  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_master WHERE name LIKE 'jfs\_node' ESCAPE '\\'"), 0);
-  // Without the prefix the same file holds no volume.
-  auto plain = OpenMeta("sqlite3://" + path_);
+  EXPECT_EQ(Has("UQE_jfs_v1_edge_edge"), 1);
+  if (postgres()) EXPECT_EQ(Has("jfs_v1_edge_id_seq"), 1);  // JuiceFS's sequence names
+  EXPECT_EQ(Has("jfs_node"), 0);
+  // Without the prefix the same database holds no volume.
+  const std::string unprefixed = base.substr(0, base.size() - 1);
+  auto plain = OpenMeta(unprefixed);
   ASSERT_TRUE(plain.ok());
   EXPECT_TRUE(Volume::Open(std::move(*plain)).status().Is(Code::kNotFound));
   // A second volume in the same file, under another prefix.
-  auto second = OpenMeta("sqlite3://" + path_ + "?table_prefix=v2", /*create=*/true);
+  auto second = OpenMeta(base + "table_prefix=v2", /*create=*/true);
   ASSERT_TRUE(second.ok());
   o.name = "second";
   o.bucket = dir_.Sub("pbucket2");
   ASSERT_TRUE(FormatVolume(second->get(), o).ok());
   EXPECT_EQ(Query("SELECT count(*) FROM jfs_v2_setting"), 1);
   EXPECT_EQ(Query("SELECT count(*) FROM jfs_v1_setting"), 1);
-  auto bad = OpenMeta("sqlite3://" + path_ + "?table_prefix=No-Dash");
+  auto bad = OpenMeta(base + "table_prefix=No-Dash");
   EXPECT_TRUE(bad.status().Is(Code::kInvalidArgument)) << bad.status().ToString();
 }
 
-TEST_F(SqlMetaTest, BadPathsSayWhatIsWrong) {
+INSTANTIATE_TEST_SUITE_P(Engines, SqlMetaTest, ::testing::Values("sqlite3", "postgres"));
+
+TEST(SqliteMetaTest, BadPathsSayWhatIsWrong) {
+  TempDir dir_;
   auto dir = OpenMeta("sqlite3://" + dir_.path());
   EXPECT_TRUE(dir.status().Is(Code::kInvalidArgument)) << dir.status().ToString();
   EXPECT_NE(dir.status().message().find("is a directory"), std::string::npos);

@@ -86,6 +86,10 @@ Status PgServer::Spawn() {
                          "full_page_writes=off", "-c", "max_connections=200"},
                         log, detach_, ids));
   for (int i = 0; i < 300 && !PortAccepts(port_); i++) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // gone already (a lock file in the way)
+      pid_ = -1;
+      return Status::IOError("postgres did not start: " + LastLine(log));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (!PortAccepts(port_)) return Status::IOError("postgres did not start: " + LastLine(log));
@@ -94,9 +98,14 @@ Status PgServer::Spawn() {
 
 Status PgServer::Restart() {
   Kill();
-  // The old postmaster's pid file and socket stay after a SIGKILL; the
-  // server cleans them up itself on start.
-  return Spawn();
+  // The killed postmaster's backends go away on their own, soon; until they
+  // have, a new postmaster refuses the data directory (its lock file).
+  Status st;
+  for (int i = 0; i < 10; i++) {
+    if ((st = Spawn()).ok()) return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return st;
 }
 
 PgServer::~PgServer() {
