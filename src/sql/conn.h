@@ -84,6 +84,13 @@ class SqlConn {
   // conflict), and one that reads a single consistent state.
   virtual const char* BeginWrite() const = 0;
   virtual const char* BeginRead() const = 0;
+  // In a read transaction: an id other connections can read the same
+  // state by (JoinSnapshot), or "" where the database cannot share one.
+  virtual Result<std::string> ShareSnapshot() { return std::string(); }
+  // Begins a read transaction in the snapshot another connection shares.
+  virtual Status JoinSnapshot(const std::string& id) {
+    return Status::NotSupported("this database does not share snapshots");
+  }
   // Many writes follow that need no answer one by one (a bulk load): the
   // connection may send them without waiting; errors come by the next Exec.
   virtual Status SetPipelined(bool on) { return Status::OK(); }

@@ -318,7 +318,8 @@ Result<std::unique_ptr<PgConn>> PgConn::Open(const PgOptions& o) {
   }
   // The server's notices ("relation already exists, skipping") are not for
   // the user: libpq would print them on stderr.
-  PQsetNoticeProcessor(pg, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      pg, [](void*, const char*) {}, nullptr);
   std::unique_ptr<PgConn> c(new PgConn(pg));
   // JuiceFS's statements are short: a client that goes away must not leave
   // the server holding locks for long.
@@ -348,6 +349,21 @@ Result<std::vector<std::string>> PgConn::Tables() {
   for (int i = 0; i < PQntuples(r.get()); i++) out.emplace_back(PQgetvalue(r.get(), i, 0));
   tables_ = out;
   return out;
+}
+
+Result<std::string> PgConn::ShareSnapshot() {
+  JFS_ASSIGN_OR_RETURN(StmtRef s, Prepare("SELECT pg_export_snapshot()"));
+  JFS_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return Status::IOError("postgres: pg_export_snapshot returned nothing");
+  return std::string(s->ColBlob(0));
+}
+
+Status PgConn::JoinSnapshot(const std::string& id) {
+  if (id.find_first_not_of("0123456789ABCDEF-") != std::string::npos) {
+    return Status::InvalidArgument("not a snapshot id: " + id);
+  }
+  JFS_RETURN_IF_ERROR(Exec(BeginRead()));
+  return Exec("SET TRANSACTION SNAPSHOT '" + id + "'");
 }
 
 Status PgConn::ExecText(const std::string& sql) {

@@ -42,6 +42,8 @@ class PgConn : public SqlConn {
     return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
   }
   Status SetPipelined(bool on) override;
+  Result<std::string> ShareSnapshot() override;
+  Status JoinSnapshot(const std::string& id) override;
 
   // user@host:port/db, for messages (never the password).
   std::string Where() const;

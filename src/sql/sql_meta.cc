@@ -133,38 +133,90 @@ PooledConn::~PooledConn() {
   if (db_) m_->Give(std::move(db_));
 }
 
-// One read transaction, shared by the threads of a dump (one at a time).
+// One consistent state for the threads of a dump. Where the database can
+// share a snapshot between connections (PostgreSQL), each thread reads on a
+// connection of its own, all in the same snapshot; SQLite's one read
+// transaction serves one thread at a time.
 class SqlSnapshot : public MetaSnapshot {
  public:
-  SqlSnapshot(PooledConn c, bool schema) : c_(std::move(c)), schema_(schema) {}
-  ~SqlSnapshot() override { (void)c_.get()->Exec("COMMIT"); }
+  SqlSnapshot(SqlMeta* m, PooledConn c, bool schema) : m_(m), schema_(schema) {
+    conns_.push_back(std::make_unique<PooledConn>(std::move(c)));
+    free_.push_back(conns_.back()->get());
+  }
+  ~SqlSnapshot() override {
+    // The readers end before the transaction whose snapshot they share.
+    for (size_t i = conns_.size(); i-- > 0;) (void)conns_[i]->get()->Exec("COMMIT");
+  }
   Status Start() {
-    JFS_RETURN_IF_ERROR(c_.get()->Exec(c_.get()->BeginRead()));
+    SqlConn* first = conns_[0]->get();
+    JFS_RETURN_IF_ERROR(first->Exec(first->BeginRead()));
     if (!schema_) return Status::OK();
     // The first read fixes what the whole transaction sees.
-    return c_.get()->Exec("SELECT count(*) FROM jfs_setting");
+    JFS_RETURN_IF_ERROR(first->Exec("SELECT count(*) FROM jfs_setting"));
+    JFS_ASSIGN_OR_RETURN(shared_, first->ShareSnapshot());
+    return Status::OK();
   }
   Result<std::optional<std::string>> Get(const RecordKey& key) override {
     if (!schema_) return std::optional<std::string>();
-    std::lock_guard l(mu_);
-    return Rows(c_.get()).Get(key);
+    if (shared_.empty()) {
+      std::lock_guard l(mu_);
+      return Rows(conns_[0]->get()).Get(key);
+    }
+    JFS_ASSIGN_OR_RETURN(SqlConn * c, Acquire());
+    auto v = Rows(c).Get(key);
+    Release(c);
+    return v;
   }
   Status Scan(const RecordRange& range, const RecordFn& fn) override {
     if (!schema_) return Status::OK();
-    std::lock_guard l(mu_);
-    return Rows(c_.get()).Scan(range, fn);
+    if (shared_.empty()) {
+      std::lock_guard l(mu_);
+      return Rows(conns_[0]->get()).Scan(range, fn);
+    }
+    JFS_ASSIGN_OR_RETURN(SqlConn * c, Acquire());
+    Status st = Rows(c).Scan(range, fn);
+    Release(c);
+    return st;
   }
   uint64_t version() const override { return 0; }
 
  private:
-  PooledConn c_;
+  // A connection in the snapshot, not in use: a free one, or a new one that
+  // joins the snapshot (a scan's callback may read while its scan runs).
+  Result<SqlConn*> Acquire() {
+    {
+      std::lock_guard l(free_mu_);
+      if (!free_.empty()) {
+        SqlConn* c = free_.back();
+        free_.pop_back();
+        return c;
+      }
+    }
+    JFS_ASSIGN_OR_RETURN(PooledConn pc, m_->Take());
+    auto owned = std::make_unique<PooledConn>(std::move(pc));
+    SqlConn* c = owned->get();
+    JFS_RETURN_IF_ERROR(c->JoinSnapshot(shared_));
+    std::lock_guard l(free_mu_);
+    conns_.push_back(std::move(owned));
+    return c;
+  }
+  void Release(SqlConn* c) {
+    std::lock_guard l(free_mu_);
+    free_.push_back(c);
+  }
+
+  SqlMeta* m_;
   bool schema_;
-  std::recursive_mutex mu_;  // a scan's callback may read the same snapshot
+  std::string shared_;       // the snapshot's id, if the database shares snapshots
+  std::recursive_mutex mu_;  // SQLite: a scan's callback may read the same snapshot
+  std::mutex free_mu_;
+  std::vector<std::unique_ptr<PooledConn>> conns_;  // [0] holds the snapshot
+  std::vector<SqlConn*> free_;
 };
 
 Result<std::unique_ptr<MetaSnapshot>> SqlMeta::Snapshot() {
   JFS_ASSIGN_OR_RETURN(PooledConn c, Take());
-  auto s = std::make_unique<SqlSnapshot>(std::move(c), schema_.load());
+  auto s = std::make_unique<SqlSnapshot>(this, std::move(c), schema_.load());
   JFS_RETURN_IF_ERROR(s->Start());
   return std::unique_ptr<MetaSnapshot>(std::move(s));
 }

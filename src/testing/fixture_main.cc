@@ -2,7 +2,7 @@
 // at the end (also used by scripts/demo.sh and bench/):
 //   jfsbr_fixture etcd start FILE [MEMBERS]  |  jfsbr_fixture etcd stop FILE
 //   jfsbr_fixture s3 start FILE              |  jfsbr_fixture s3 stop FILE
-//   jfsbr_fixture pg start FILE              |  jfsbr_fixture pg stop FILE
+//   jfsbr_fixture pg start FILE [durable]    |  jfsbr_fixture pg stop FILE
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,10 +39,12 @@ int StartSaved(const char* file, StartFn start, DescribeFn describe) {
 int main(int argc, char** argv) {
   bool etcd = argc >= 4 && strcmp(argv[1], "etcd") == 0;
   bool s3 = argc == 4 && strcmp(argv[1], "s3") == 0;
-  bool pg = argc == 4 && strcmp(argv[1], "pg") == 0;
+  bool pg = argc >= 4 && strcmp(argv[1], "pg") == 0;
+  bool durable = pg && argc == 5 && strcmp(argv[4], "durable") == 0;
   bool start = argc >= 4 && strcmp(argv[2], "start") == 0;
   if ((!etcd && !s3 && !pg) || (!start && strcmp(argv[2], "stop") != 0) || argc > 5) {
-    fprintf(stderr, "usage: %s etcd|s3|pg start FILE [MEMBERS] | etcd|s3|pg stop FILE\n", argv[0]);
+    fprintf(stderr, "usage: %s etcd|s3|pg start FILE [MEMBERS|durable] | etcd|s3|pg stop FILE\n",
+            argv[0]);
     return 2;
   }
   const char* file = argv[3];
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
   }
   if (pg) {
     return StartSaved<PgServer>(
-        file, [] { return PgServer::Start(/*detach=*/true); },
+        file, [&] { return PgServer::Start(/*detach=*/true, durable); },
         [](const PgServer& s) {
           return "postgres test server: 127.0.0.1:" + std::to_string(s.port());
         });

@@ -57,10 +57,11 @@ Result<pid_t> Run(const RunAs& as, std::vector<std::string> args, const std::str
 
 }  // namespace
 
-Result<std::unique_ptr<PgServer>> PgServer::Start(bool detach) {
+Result<std::unique_ptr<PgServer>> PgServer::Start(bool detach, bool durable) {
   JFS_ASSIGN_OR_RETURN(RunAs ids, ClusterUser());
   std::unique_ptr<PgServer> s(new PgServer());
   s->detach_ = detach;
+  s->durable_ = durable;
   JFS_ASSIGN_OR_RETURN(s->dir_, MakeTempDir("pg"));
   if (ids.drop && chown(s->dir_.c_str(), ids.uid, ids.gid) != 0) {
     return ErrnoStatus("chown", s->dir_);
@@ -78,13 +79,24 @@ Result<std::unique_ptr<PgServer>> PgServer::Start(bool detach) {
 Status PgServer::Spawn() {
   JFS_ASSIGN_OR_RETURN(RunAs ids, ClusterUser());
   const std::string log = dir_ + "/server.log";
-  // Durability is not what these tests check: no fsync keeps them fast.
-  JFS_ASSIGN_OR_RETURN(
-      pid_, SpawnLogged({std::string(kBin) + "postgres", "-D", dir_ + "/data", "-p",
-                         std::to_string(port_), "-k", dir_, "-c", "listen_addresses=127.0.0.1",
-                         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
-                         "full_page_writes=off", "-c", "max_connections=200"},
-                        log, detach_, ids));
+  std::vector<std::string> args = {std::string(kBin) + "postgres",
+                                   "-D",
+                                   dir_ + "/data",
+                                   "-p",
+                                   std::to_string(port_),
+                                   "-k",
+                                   dir_,
+                                   "-c",
+                                   "listen_addresses=127.0.0.1",
+                                   "-c",
+                                   "max_connections=200"};
+  if (!durable_) {
+    // Durability is not what the tests check: no fsync keeps them fast.
+    for (const char* off : {"fsync=off", "synchronous_commit=off", "full_page_writes=off"}) {
+      args.insert(args.end(), {"-c", off});
+    }
+  }
+  JFS_ASSIGN_OR_RETURN(pid_, SpawnLogged(std::move(args), log, detach_, ids));
   for (int i = 0; i < 300 && !PortAccepts(port_); i++) {
     if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // gone already (a lock file in the way)
       pid_ = -1;

@@ -17,8 +17,9 @@ namespace jfsbr {
 
 class PgServer {
  public:
-  // detach: the server outlives this process (the ctest fixture).
-  static Result<std::unique_ptr<PgServer>> Start(bool detach = false);
+  // detach: the server outlives this process (the ctest fixture). durable:
+  // PostgreSQL's own settings (benchmarks); else no fsync (tests).
+  static Result<std::unique_ptr<PgServer>> Start(bool detach = false, bool durable = false);
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
@@ -50,6 +51,7 @@ class PgServer {
   int port_ = 0;
   pid_t pid_ = -1;
   bool detach_ = false;
+  bool durable_ = false;
   bool owned_ = true;
 };
 
