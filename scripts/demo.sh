@@ -10,7 +10,7 @@ scripts/build.sh
 J=$PWD/build/jfsbr
 W=$(mktemp -d /tmp/jfsbr-demo-XXXXXX)
 META=sqlite3://$W/meta.db
-trap 'for k in etcd s3; do "$PWD/build/jfsbr_fixture" $k stop "$W/$k.txt" >/dev/null 2>&1; done' EXIT
+trap 'for k in etcd s3 pg; do "$PWD/build/jfsbr_fixture" $k stop "$W/$k.txt" >/dev/null 2>&1; done' EXIT
 set -x
 "$J" format "$META" myjfs --storage file --bucket "$W/bucket"
 "$J" import /usr/share/doc "$META"
@@ -37,6 +37,18 @@ EP=$(sed -n '2,$p' "$W/etcd.txt" | awk '{printf "%s127.0.0.1:%s", (NR>1?",":""),
 "$J" dump "etcd://$EP/myjfs" | cmp - <("$J" dump "$META")
 "$J" export "etcd://$EP/myjfs" "$W/export-etcd"       # the blocks, through etcd's metadata
 diff -r --no-dereference /usr/share/doc "$W/export-etcd"
+# A PostgreSQL 15 server (Debian's, on a free loopback port): the volume moved onto it,
+# and the real juicefs dumps the same bytes from there.
+build/jfsbr_fixture pg start "$W/pg.txt"
+PGPORT=$(sed -n 2p "$W/pg.txt" | cut -d' ' -f1)
+psql -h "$(sed -n 1p "$W/pg.txt")" -p "$PGPORT" -U postgres -qc \
+  "CREATE ROLE jfs LOGIN PASSWORD 'jfs-pw'" -c "CREATE DATABASE myjfs OWNER jfs"
+PG="postgres://jfs@127.0.0.1:$PGPORT/myjfs?sslmode=disable"
+"$J" dump "$META" | META_PASSWORD=jfs-pw "$J" load "$PG"   # the password kept out of the URL
+export META_PASSWORD=jfs-pw
+"$J" check "$PG"
+.tools/juicefs/bin/juicefs dump "$PG" 2>/dev/null | cmp - <("$J" dump "$META")
+unset META_PASSWORD
 # Backups into the volume's own store (meta/), listed and restored into a new engine.
 "$J" backup "$META"
 "$J" backup list "$META"
@@ -95,4 +107,4 @@ diff -r --no-dereference /usr/share/doc "$W/export-s3"
 "$J" backup --binary "rocksdb://$W/s3meta"
 "$J" backup verify "rocksdb://$W/s3meta" latest
 set +x
-echo "OK: /usr/share/doc and its exports (SQLite, etcd, S3, juicefs reading the SQLite volume and an encrypted, compressed etcd volume) are identical; dump -> load -> dump, backup -> restore -> dump, the file recovered from a backup and the point-in-time restore are byte-identical (in $W)"
+echo "OK: /usr/share/doc and its exports (SQLite, etcd, S3, juicefs reading the SQLite volume and an encrypted, compressed etcd volume) are identical; SQLite -> etcd and SQLite -> PostgreSQL (dumped by juicefs too), backup -> restore -> dump, the file recovered from a backup and the point-in-time restore are byte-identical (in $W)"
