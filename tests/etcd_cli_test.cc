@@ -114,9 +114,14 @@ TEST(EtcdCliTest, SqliteLoadKilledPartWayLeavesNoVolume) {
   ASSERT_EQ(Sh(J + " bench gen " + src + " --files 200000", d).code, 0);
   ASSERT_EQ(Sh(J + " dump " + src + " > " + d.Sub("src.json"), d).code, 0);
   pid_t pid = Spawn({"load", dst, d.Sub("src.json")}, d.Sub("load.err"));
-  // Killed once it has written some batches, long before it ends.
-  for (int i = 0; i < 200 && !fs::exists(d.Sub("dst.db-wal")); i++) usleep(10000);
-  usleep(300000);
+  // Killed once some batches are committed (rows visible to another
+  // reader), long before it ends, however fast or slow the machine is.
+  for (int i = 0; i < 1000; i++) {
+    CmdResult rows =
+        Sh("sqlite3 " + d.Sub("dst.db") + " 'SELECT count(*) FROM jfs_node' 2>/dev/null", d);
+    if (rows.code == 0 && std::atoi(rows.out.c_str()) > 0) break;
+    usleep(10000);
+  }
   kill(pid, SIGKILL);
   EXPECT_EQ(Wait(pid, 10), -1) << "the load ended before it was killed";
   CmdResult status = Sh(J + " status " + dst, d);

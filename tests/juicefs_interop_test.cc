@@ -476,6 +476,46 @@ TEST_P(JuicefsInterop, JsonLoadRebuildsAclsAndQuotasAsJuicefs) {
 // jfsbr's S3 store against it: every request kind signed right (bucket
 // head/create, put, ranged get, list, multipart upload, delete), and a wrong
 // secret refused in one line.
+// The tables, columns (names, types, NULL, defaults), keys, sequences and
+// indexes jfsbr's format creates are those juicefs's format creates, on
+// SQLite and on PostgreSQL: compared as each database describes them.
+TEST(JuicefsSchemaTest, SqlTablesAreThoseJuicefsFormatCreates) {
+  TempDir d;
+  const std::string sqlite_describe =
+      "sqlite3 -batch DB \"SELECT m.name, p.cid, p.name, p.type, p.\\\"notnull\\\", "
+      "p.dflt_value, p.pk FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = "
+      "'table' AND m.name LIKE 'jfs%' ORDER BY 1, 2; SELECT m.name, il.name, il.\\\"unique\\\", "
+      "ii.seqno, ii.name FROM sqlite_master m, pragma_index_list(m.name) il, "
+      "pragma_index_info(il.name) ii WHERE m.type = 'table' AND m.name LIKE 'jfs%' ORDER BY "
+      "1, 2, 4\"";
+  for (const std::string kind : {"sqlite3", "postgres"}) {
+    SCOPED_TRACE(kind);
+    std::string described[2];
+    for (int by_juicefs = 0; by_juicefs < 2; by_juicefs++) {
+      std::string db = d.Sub(kind + std::to_string(by_juicefs) + ".db");
+      std::string url = kind == "sqlite3" ? "sqlite3://" + db : FreshMetaUrl("postgres", "");
+      std::string bucket = d.Sub("bucket-" + kind + std::to_string(by_juicefs));
+      CmdResult f =
+          by_juicefs ? RunShell(kJuicefs + " format " + Quote(url) + " vol --bucket " + bucket, d)
+                     : Jfsbr("format " + Quote(url) + " vol --bucket " + bucket, d);
+      ASSERT_EQ(f.code, 0) << f.err;
+      std::string cmd = sqlite_describe;
+      if (kind == "sqlite3") {
+        cmd.replace(cmd.find("DB"), 2, db);
+      } else {
+        // pg_dump's own rendering; its \restrict lines carry a random key.
+        cmd = "pg_dump --schema-only --no-owner " + Quote(url.substr(0, url.find('?'))) +
+              " | grep -v -e '^--' -e '^\\\\' -e '^$'";
+      }
+      CmdResult r = RunShell(cmd, d);
+      ASSERT_EQ(r.code, 0) << r.err;
+      described[by_juicefs] = r.out;
+    }
+    EXPECT_GT(std::count(described[0].begin(), described[0].end(), '\n'), 100);
+    EXPECT_EQ(described[0], described[1]) << "jfsbr's schema (first) differs from juicefs's";
+  }
+}
+
 TEST(JuicefsGatewayTest, SigV4IsCheckedByARealServer) {
   TempDir d;
   const std::string gw_meta = "sqlite3://" + d.Sub("gw.db");

@@ -134,25 +134,17 @@ void PgServer::Kill() {
 }
 
 Status PgServer::Save(const std::string& file) const {
-  std::ofstream out(file + ".tmp");
-  out << dir_ << "\n" << port_ << " " << pid_ << "\n";
-  out.close();
-  if (!out || rename((file + ".tmp").c_str(), file.c_str()) != 0) {
-    return ErrnoStatus("write", file);
-  }
-  return Status::OK();
+  return SaveServer(file, {dir_, port_, pid_});
 }
 
 Result<std::unique_ptr<PgServer>> PgServer::Load(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return Status::NotFound("no postgres test server file " + file);
+  JFS_ASSIGN_OR_RETURN(SavedServer saved, LoadServer(file, "postgres"));
   std::unique_ptr<PgServer> s(new PgServer());
   s->owned_ = false;
   s->detach_ = true;
-  std::getline(in, s->dir_);
-  if (!(in >> s->port_ >> s->pid_)) {
-    return Status::Corruption("bad postgres test server file " + file);
-  }
+  s->dir_ = saved.dir;
+  s->port_ = saved.port;
+  s->pid_ = saved.pid;
   return s;
 }
 

@@ -107,4 +107,24 @@ std::string LastLine(const std::string& path) {
   return last.substr(0, 300);
 }
 
+Status SaveServer(const std::string& file, const SavedServer& s) {
+  std::ofstream out(file + ".tmp");
+  out << s.dir << "\n" << s.port << " " << s.pid << "\n";
+  out.close();
+  if (!out || rename((file + ".tmp").c_str(), file.c_str()) != 0) {
+    return ErrnoStatus("write", file);
+  }
+  return Status::OK();
+}
+
+Result<SavedServer> LoadServer(const std::string& file, const std::string& what) {
+  std::ifstream in(file);
+  if (!in) return Status::NotFound("no " + what + " test server file " + file);
+  SavedServer s;
+  std::getline(in, s.dir);
+  if (!(in >> s.port >> s.pid))
+    return Status::Corruption("bad " + what + " test server file " + file);
+  return s;
+}
+
 }  // namespace jfsbr

@@ -35,4 +35,15 @@ Result<std::string> MakeTempDir(const std::string& what);
 // The last line of a log file, for error messages.
 std::string LastLine(const std::string& path);
 
+// What a ctest fixture leaves for the tests of a run about the server it
+// started: its directory, port and process.
+struct SavedServer {
+  std::string dir;
+  int port = 0;
+  pid_t pid = 0;
+};
+Status SaveServer(const std::string& file, const SavedServer& s);
+// what names the server in errors ("s3", "postgres").
+Result<SavedServer> LoadServer(const std::string& file, const std::string& what);
+
 }  // namespace jfsbr
