@@ -232,7 +232,8 @@ class MovingVolume {
 };
 
 TEST(DumpConsistencyTest, DumpsWhileWritingEachShowOneMoment) {
-  for (const char* kind : {"memkv", "rocksdb", "etcd", "sqlite3", "postgres", "rocksdb+s3"}) {
+  for (const char* kind :
+       {"memkv", "rocksdb", "etcd", "sqlite3", "postgres", "mariadb", "rocksdb+s3"}) {
     MovingVolume v(kind);
     for (int d = 0; d < 10; d++) {
       // Let the writer move something between dumps (a dump can be quicker).

@@ -65,14 +65,15 @@ TEST(EtcdCliTest, RocksDbToEtcdToRocksDbThroughPipesIsByteIdentical) {
 }
 
 // Any engine to any engine through pipes: RocksDB -> etcd -> SQLite ->
-// PostgreSQL -> RocksDB -> SQLite -> PostgreSQL, JSON and binary, with every
-// dump on the way byte-identical.
+// PostgreSQL -> MariaDB -> RocksDB -> SQLite -> PostgreSQL -> MariaDB -> etcd,
+// JSON and binary, with every dump on the way byte-identical.
 TEST(EtcdCliTest, MigrationMatrixThroughEveryFamilyIsByteIdentical) {
   TempDir d;
   const std::vector<std::string> chain = {
-      "rocksdb://" + d.Sub("r1"),   FreshMetaUrl("etcd", ""),   "sqlite3://" + d.Sub("s1.db"),
-      FreshMetaUrl("postgres", ""), "rocksdb://" + d.Sub("r2"), "sqlite3://" + d.Sub("s2.db"),
-      FreshMetaUrl("postgres", "")};
+      "rocksdb://" + d.Sub("r1"),    FreshMetaUrl("etcd", ""),     "sqlite3://" + d.Sub("s1.db"),
+      FreshMetaUrl("postgres", ""),  FreshMetaUrl("mariadb", ""),  "rocksdb://" + d.Sub("r2"),
+      "sqlite3://" + d.Sub("s2.db"), FreshMetaUrl("postgres", ""), FreshMetaUrl("mariadb", ""),
+      FreshMetaUrl("etcd", "")};
   ASSERT_EQ(Sh(J + " load " + chain[0] + " " + kGolden, d).code, 0);
   for (size_t i = 1; i < chain.size(); i++) {
     const std::string from = "'" + chain[i - 1] + "'", to = "'" + chain[i] + "'";
@@ -90,14 +91,17 @@ TEST(EtcdCliTest, MigrationMatrixThroughEveryFamilyIsByteIdentical) {
   EXPECT_EQ(Sh(J + " dump --binary " + s3 + " | cmp - " + d.Sub("s1.bin"), d).code, 0);
   ASSERT_EQ(Sh(J + " dump --binary " + s3 + " | " + J + " load --binary " + r3, d).code, 0);
   EXPECT_EQ(Sh(J + " dump " + r3 + " | cmp - " + kGolden, d).code, 0);
-  // Across the SQL family the binary bytes match too (SQLite -> PostgreSQL).
-  const std::string p3 = FreshMetaUrl("postgres", "");
-  ASSERT_EQ(Sh(J + " load --binary '" + p3 + "' " + d.Sub("s1.bin"), d).code, 0);
-  EXPECT_EQ(Sh(J + " dump --binary '" + p3 + "' | cmp - " + d.Sub("s1.bin"), d).code, 0);
+  // Across the SQL family the binary bytes match too (SQLite -> PostgreSQL,
+  // SQLite -> MariaDB).
+  for (const std::string& sql : {FreshMetaUrl("postgres", ""), FreshMetaUrl("mariadb", "")}) {
+    ASSERT_EQ(Sh(J + " load --binary '" + sql + "' " + d.Sub("s1.bin"), d).code, 0) << sql;
+    EXPECT_EQ(Sh(J + " dump --binary '" + sql + "' | cmp - " + d.Sub("s1.bin"), d).code, 0) << sql;
+  }
   // What SQL volumes do not have says so in one line.
   for (const std::string& cmd : {"log start " + chain[2] + " -s file://" + d.Sub("log"),
                                  "br backup " + chain[2] + " -s file://" + d.Sub("full"),
-                                 "log start '" + chain[3] + "' -s file://" + d.Sub("log2")}) {
+                                 "log start '" + chain[3] + "' -s file://" + d.Sub("log2"),
+                                 "log start '" + chain[4] + "' -s file://" + d.Sub("log3")}) {
     CmdResult r = Sh(J + " " + cmd, d);
     EXPECT_EQ(r.code, 1) << cmd;
     EXPECT_NE(r.err.find("takes dump backups"), std::string::npos) << r.err;

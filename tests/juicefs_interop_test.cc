@@ -47,9 +47,9 @@ class JuicefsInterop : public ::testing::TestWithParam<std::string> {
   std::string NewMeta() {
     name_ = "interop" + std::to_string(++n_) + "-" + UniqueTestId();
     for (char& c : name_) c = c == '_' ? '-' : c;
-    meta_ = GetParam() == "sqlite3"    ? "sqlite3://" + dir_.Sub(name_ + ".db")
-            : GetParam() == "postgres" ? FreshMetaUrl("postgres", "")
-                                       : EtcdCluster::Shared()->MetaUrl(name_);
+    meta_ = GetParam() == "sqlite3"   ? "sqlite3://" + dir_.Sub(name_ + ".db")
+            : IsSqlEngine(GetParam()) ? FreshMetaUrl(GetParam(), "")
+                                      : EtcdCluster::Shared()->MetaUrl(name_);
     return meta_;
   }
 
@@ -478,7 +478,7 @@ TEST_P(JuicefsInterop, JsonLoadRebuildsAclsAndQuotasAsJuicefs) {
 // secret refused in one line.
 // The tables, columns (names, types, NULL, defaults), keys, sequences and
 // indexes jfsbr's format creates are those juicefs's format creates, on
-// SQLite and on PostgreSQL: compared as each database describes them.
+// SQLite, PostgreSQL and MariaDB: compared as each database describes them.
 TEST(JuicefsSchemaTest, SqlTablesAreThoseJuicefsFormatCreates) {
   TempDir d;
   const std::string sqlite_describe =
@@ -488,12 +488,12 @@ TEST(JuicefsSchemaTest, SqlTablesAreThoseJuicefsFormatCreates) {
       "ii.seqno, ii.name FROM sqlite_master m, pragma_index_list(m.name) il, "
       "pragma_index_info(il.name) ii WHERE m.type = 'table' AND m.name LIKE 'jfs%' ORDER BY "
       "1, 2, 4\"";
-  for (const std::string kind : {"sqlite3", "postgres"}) {
+  for (const std::string kind : {"sqlite3", "postgres", "mariadb"}) {
     SCOPED_TRACE(kind);
     std::string described[2];
     for (int by_juicefs = 0; by_juicefs < 2; by_juicefs++) {
       std::string db = d.Sub(kind + std::to_string(by_juicefs) + ".db");
-      std::string url = kind == "sqlite3" ? "sqlite3://" + db : FreshMetaUrl("postgres", "");
+      std::string url = kind == "sqlite3" ? "sqlite3://" + db : FreshMetaUrl(kind, "");
       std::string bucket = d.Sub("bucket-" + kind + std::to_string(by_juicefs));
       CmdResult f =
           by_juicefs ? RunShell(kJuicefs + " format " + Quote(url) + " vol --bucket " + bucket, d)
@@ -502,6 +502,11 @@ TEST(JuicefsSchemaTest, SqlTablesAreThoseJuicefsFormatCreates) {
       std::string cmd = sqlite_describe;
       if (kind == "sqlite3") {
         cmd.replace(cmd.find("DB"), 2, db);
+      } else if (kind == "mariadb") {
+        // mariadb-dump's CREATE TABLEs, without the next autoincrement id.
+        cmd = "mariadb-dump --no-defaults -S " + MariaServer::Shared()->socket() +
+              " -u root --no-data --compact " + url.substr(url.rfind('/') + 1) +
+              " | sed 's/ AUTO_INCREMENT=[0-9]*//'";
       } else {
         // pg_dump's own rendering; its \restrict lines carry a random key.
         cmd = "pg_dump --schema-only --no-owner " + Quote(url.substr(0, url.find('?'))) +
@@ -574,7 +579,8 @@ TEST(JuicefsGatewayTest, SigV4IsCheckedByARealServer) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, JuicefsInterop, ::testing::Values("etcd", "sqlite3", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Engines, JuicefsInterop,
+                         ::testing::Values("etcd", "sqlite3", "postgres", "mariadb"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

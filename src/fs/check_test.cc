@@ -192,7 +192,8 @@ TEST_P(CheckTest, NoSettingIsNotAVolume) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CheckTest,
-                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres", "rocksdb+s3"),
+                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres",
+                                           "mariadb", "rocksdb+s3"),
                          TestKindName);
 
 }  // namespace

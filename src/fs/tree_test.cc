@@ -95,7 +95,8 @@ TEST_P(TreeTest, Errors) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, TreeTest,
-                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres", "rocksdb+s3"),
+                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres",
+                                           "mariadb", "rocksdb+s3"),
                          TestKindName);
 
 }  // namespace

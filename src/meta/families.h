@@ -12,8 +12,9 @@ namespace jfsbr {
 // tkv/tkv_meta.cc: rocksdb://, memkv://, etcd://.
 Result<std::unique_ptr<Meta>> OpenTkvMeta(std::string_view url, bool create);
 
-// sql/sql_meta.cc: sqlite3://, postgres:// (and postgresql://).
+// sql/sql_meta.cc: sqlite3://, postgres:// (and postgresql://), mysql://.
 Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create);
 Result<std::unique_ptr<Meta>> OpenPostgresMeta(std::string_view url, bool create);
+Result<std::unique_ptr<Meta>> OpenMysqlMeta(std::string_view url, bool create);
 
 }  // namespace jfsbr

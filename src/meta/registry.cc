@@ -24,6 +24,11 @@ constexpr Family kFamilies[] = {
      "META_PASSWORD is the password when the URL has none)",
      OpenPostgresMeta},
     {"postgresql", "sql", "postgresql://...\n      the same as postgres://", OpenPostgresMeta},
+    {"mysql", "sql",
+     "mysql://[USER[:PASS]@](HOST[:PORT])/DB[?charset=...&tls=...]\n      a MySQL or MariaDB "
+     "database (JuiceFS's SQL tables; also @tcp(HOST:PORT), @unix(SOCKET), USER:PASS@/DB for "
+     "127.0.0.1:3306; META_PASSWORD is the password when the URL has none)",
+     OpenMysqlMeta},
     {"rocksdb", "tkv", "rocksdb://PATH\n      embedded RocksDB, a directory (TKV keys)",
      OpenTkvMeta},
     {"etcd", "tkv",

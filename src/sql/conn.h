@@ -20,7 +20,7 @@
 
 namespace jfsbr {
 
-enum class SqlDialect { kSqlite, kPostgres };
+enum class SqlDialect { kSqlite, kPostgres, kMysql };
 
 class SqlStmt {
  public:
@@ -80,10 +80,10 @@ class SqlConn {
   // The names of the tables in the database (the schema the URL names).
   virtual Result<std::vector<std::string>> Tables() = 0;
 
-  // Statements that open a transaction: one that writes (and so may
-  // conflict), and one that reads a single consistent state.
-  virtual const char* BeginWrite() const = 0;
-  virtual const char* BeginRead() const = 0;
+  // Opens a transaction: one that writes (and so may conflict), or one that
+  // reads a single consistent state.
+  virtual Status BeginWrite() = 0;
+  virtual Status BeginRead() = 0;
   // In a read transaction: an id other connections can read the same
   // state by (JoinSnapshot), or "" where the database cannot share one.
   virtual Result<std::string> ShareSnapshot() { return std::string(); }

@@ -361,7 +361,7 @@ Status PgConn::JoinSnapshot(const std::string& id) {
   if (id.find_first_not_of("0123456789ABCDEF-") != std::string::npos) {
     return Status::InvalidArgument("not a snapshot id: " + id);
   }
-  JFS_RETURN_IF_ERROR(Exec(BeginRead()));
+  JFS_RETURN_IF_ERROR(BeginRead());
   return Exec("SET TRANSACTION SNAPSHOT '" + id + "'");
 }
 

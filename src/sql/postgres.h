@@ -37,10 +37,8 @@ class PgConn : public SqlConn {
 
   SqlDialect dialect() const override { return SqlDialect::kPostgres; }
   Result<std::vector<std::string>> Tables() override;
-  const char* BeginWrite() const override { return "BEGIN ISOLATION LEVEL SERIALIZABLE"; }
-  const char* BeginRead() const override {
-    return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-  }
+  Status BeginWrite() override { return Exec("BEGIN ISOLATION LEVEL SERIALIZABLE"); }
+  Status BeginRead() override { return Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
   Status SetPipelined(bool on) override;
   Result<std::string> ShareSnapshot() override;
   Status JoinSnapshot(const std::string& id) override;

@@ -15,6 +15,7 @@ struct Table {
   std::string name;                  // without the prefix: "node"
   std::string columns;               // the column list of CREATE TABLE, SQLite's types
   std::string pg_columns;            // the same in PostgreSQL's types
+  std::string my_columns;            // and in MySQL's
   std::vector<std::string> indexes;  // CREATE [UNIQUE] INDEX statements, "{T}" = the table
 };
 

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "meta/families.h"
+#include "sql/mariadb.h"
+#include "sql/mysql_url.h"
 #include "sql/postgres.h"
 #include "sql/rows.h"
 #include "sql/schema.h"
@@ -102,7 +104,7 @@ class SqlMeta : public Meta {
     JFS_ASSIGN_OR_RETURN(PooledConn c, Take());
     // In a read transaction: one state throughout, and the cursors of a
     // scan of PostgreSQL live in transactions.
-    JFS_RETURN_IF_ERROR(c.get()->Exec(c.get()->BeginRead()));
+    JFS_RETURN_IF_ERROR(c.get()->BeginRead());
     Status st = Rows(c.get()).Scan(range, fn);
     Status end = c.get()->Exec(st.ok() ? "COMMIT" : "ROLLBACK");
     return st.ok() ? end : st;
@@ -149,7 +151,7 @@ class SqlSnapshot : public MetaSnapshot {
   }
   Status Start() {
     SqlConn* first = conns_[0]->get();
-    JFS_RETURN_IF_ERROR(first->Exec(first->BeginRead()));
+    JFS_RETURN_IF_ERROR(first->BeginRead());
     if (!schema_) return Status::OK();
     // The first read fixes what the whole transaction sees.
     JFS_RETURN_IF_ERROR(first->Exec("SELECT count(*) FROM jfs_setting"));
@@ -272,7 +274,7 @@ class SqlTxn : public MetaTxn {
     JFS_ASSIGN_OR_RETURN(PooledConn c, m_->Take());
     conn_ = std::make_unique<PooledConn>(std::move(c));
     JFS_RETURN_IF_ERROR(m_->EnsureSchema(conn_->get()));
-    JFS_RETURN_IF_ERROR(conn_->get()->Exec(conn_->get()->BeginWrite()));
+    JFS_RETURN_IF_ERROR(conn_->get()->BeginWrite());
     began_ = true;
     return Status::OK();
   }
@@ -351,7 +353,7 @@ class SqlBulkWriter : public MetaBulkWriter {
 
   // One batch in one transaction.
   Status Write(SqlConn* c, const Batch& batch) {
-    JFS_RETURN_IF_ERROR(c->Exec(c->BeginWrite()));
+    JFS_RETURN_IF_ERROR(c->BeginWrite());
     JFS_RETURN_IF_ERROR(c->SetPipelined(true));
     Rows rows(c, bulk_);
     for (const auto& [key, value] : batch) {
@@ -434,7 +436,10 @@ class SqlBulkWriter : public MetaBulkWriter {
         // the others' upserts (sustained) need theirs.
         if (unique && t.name != "edge" && t.name != "chunk" && t.name != "xattr") continue;
         size_t a = stmt.find('`'), b = stmt.find('`', a + 1);
-        JFS_RETURN_IF_ERROR(c->Exec("DROP INDEX IF EXISTS " + stmt.substr(a, b - a + 1)));
+        std::string drop = "DROP INDEX IF EXISTS " + stmt.substr(a, b - a + 1);
+        // MySQL names an index within its table.
+        if (c->dialect() == SqlDialect::kMysql) drop += " ON `jfs_" + t.name + "`";
+        JFS_RETURN_IF_ERROR(c->Exec(drop));
         deferred_.push_back(stmt);
       }
     }
@@ -640,6 +645,23 @@ Result<std::unique_ptr<Meta>> OpenPostgresMeta(std::string_view url, bool) {
         return std::unique_ptr<SqlConn>(std::move(c));
       },
       where, o.prefix);
+}
+
+Result<std::unique_ptr<Meta>> OpenMysqlMeta(std::string_view url, bool) {
+  std::string query;
+  JFS_ASSIGN_OR_RETURN(MysqlOptions my, ParseMysqlUrl(url, &query));
+  JFS_ASSIGN_OR_RETURN(UrlOptions o, TakeOptions(url, &query));
+  JFS_RETURN_IF_ERROR(ApplyMysqlOptions(url, query, &my));
+  if (const char* env = getenv("META_PASSWORD"); env && *env && !my.has_password) {
+    my.password = env;
+  }
+  JFS_RETURN_IF_ERROR(MariaConn::Open(my).status());
+  return MakeSqlMeta(
+      [my]() -> Result<std::unique_ptr<SqlConn>> {
+        JFS_ASSIGN_OR_RETURN(auto c, MariaConn::Open(my));
+        return std::unique_ptr<SqlConn>(std::move(c));
+      },
+      "mysql://" + DescribeMysql(my), o.prefix);
 }
 
 }  // namespace jfsbr

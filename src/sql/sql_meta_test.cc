@@ -1,5 +1,5 @@
-// The SQL Meta's mapping of records to JuiceFS's rows, on SQLite and
-// PostgreSQL: every kind round trips, the kinds SQL keeps differently (slice
+// The SQL Meta's mapping of records to JuiceFS's rows, on SQLite,
+// PostgreSQL and MariaDB: every kind round trips, the kinds SQL keeps differently (slice
 // refs, parents, aclMaxId) read as the TKV family's meaning, an older
 // volume's missing tables, table prefixes.
 #include "sql/sql_meta.h"
@@ -11,6 +11,8 @@
 #include "meta/registry.h"
 #include "model/attr.h"
 #include "model/records.h"
+#include "sql/mariadb.h"
+#include "sql/mysql_url.h"
 #include "sql/postgres.h"
 #include "sql/sqlite.h"
 #include "testing/test_volume.h"
@@ -28,11 +30,21 @@ class SqlMetaTest : public ::testing::TestWithParam<std::string> {
     meta_ = std::move(*m);
   }
   bool postgres() const { return GetParam() == "postgres"; }
+  bool mariadb() const { return GetParam() == "mariadb"; }
   // A connection of our own to the database under url (options dropped).
   std::unique_ptr<SqlConn> Conn(const std::string& url) {
     std::string base = url.substr(0, url.find('?'));
     if (postgres()) {
       auto c = PgConn::Open({.uri = base});
+      EXPECT_TRUE(c.ok()) << c.status().ToString();
+      return c.ok() ? std::move(*c) : nullptr;
+    }
+    if (mariadb()) {
+      std::string query;
+      auto o = ParseMysqlUrl(base, &query);
+      EXPECT_TRUE(o.ok()) << o.status().ToString();
+      if (!o.ok()) return nullptr;
+      auto c = MariaConn::Open(*o);
       EXPECT_TRUE(c.ok()) << c.status().ToString();
       return c.ok() ? std::move(*c) : nullptr;
     }
@@ -42,13 +54,23 @@ class SqlMetaTest : public ::testing::TestWithParam<std::string> {
   }
   // Does the database have this table (or index)?
   int64_t Has(const std::string& name) {
+    if (mariadb()) {
+      return Query(
+          "SELECT (SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+          "AND table_name = '" +
+          name +
+          "') + (SELECT count(DISTINCT index_name) FROM information_schema.statistics WHERE "
+          "table_schema = DATABASE() AND index_name = '" +
+          name + "')");
+    }
     return Query(postgres() ? "SELECT count(*) FROM pg_class WHERE relname = '" + name + "'"
                             : "SELECT count(*) FROM sqlite_master WHERE name = '" + name + "'");
   }
   void Put(const RecordKey& k, const std::string& v) {
     RecordBatch b;
     b.Put(k, v);
-    ASSERT_TRUE(b.CommitTo(meta_.get()).ok()) << Describe(k);
+    Status st = b.CommitTo(meta_.get());
+    ASSERT_TRUE(st.ok()) << Describe(k) << ": " << st.ToString();
   }
   std::optional<std::string> Get(const RecordKey& k) {
     auto v = meta_->Get(k);
@@ -194,9 +216,14 @@ TEST_P(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
 
 // JuiceFS's table_prefix: the volume's tables are jfs_<p>_NAME, indexes too.
 TEST_P(SqlMetaTest, TablePrefixNamesEveryTable) {
-  const std::string base = postgres() ? url_ + "&" : "sqlite3://" + dir_.Sub("p.db") + "?";
-  const std::string url =
-      base + "table_prefix=v1&" + (postgres() ? "sslmode=disable" : "cache=shared");
+  const std::string base = postgres()  ? url_ + "&"
+                           : mariadb() ? url_ + "?"
+                                       : "sqlite3://" + dir_.Sub("p.db") + "?";
+  // With an option of the database's driver beside it.
+  const std::string url = base + "table_prefix=v1&" +
+                          (postgres()  ? "sslmode=disable"
+                           : mariadb() ? "charset=utf8mb4"
+                                       : "cache=shared");
   auto m = OpenMeta(url, /*create=*/true);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   FormatOptions o;
@@ -228,7 +255,7 @@ TEST_P(SqlMetaTest, TablePrefixNamesEveryTable) {
   EXPECT_TRUE(bad.status().Is(Code::kInvalidArgument)) << bad.status().ToString();
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, SqlMetaTest, ::testing::Values("sqlite3", "postgres"));
+INSTANTIATE_TEST_SUITE_P(Engines, SqlMetaTest, ::testing::Values("sqlite3", "postgres", "mariadb"));
 
 TEST(SqliteMetaTest, BadPathsSayWhatIsWrong) {
   TempDir dir_;

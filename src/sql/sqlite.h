@@ -21,9 +21,9 @@ class SqliteConn : public SqlConn {
   Result<std::vector<std::string>> Tables() override;
   // SQLite's write lock at the start: the transaction then sees one state,
   // and its commit cannot conflict (JuiceFS serializes SQLite writers too).
-  const char* BeginWrite() const override { return "BEGIN IMMEDIATE"; }
+  Status BeginWrite() override { return Exec("BEGIN IMMEDIATE"); }
   // In WAL mode the first read fixes what the transaction sees.
-  const char* BeginRead() const override { return "BEGIN"; }
+  Status BeginRead() override { return Exec("BEGIN"); }
 
  protected:
   Status ExecText(const std::string& sql) override;

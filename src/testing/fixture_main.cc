@@ -3,12 +3,16 @@
 //   jfsbr_fixture etcd start FILE [MEMBERS]  |  jfsbr_fixture etcd stop FILE
 //   jfsbr_fixture s3 start FILE              |  jfsbr_fixture s3 stop FILE
 //   jfsbr_fixture pg start FILE [durable]    |  jfsbr_fixture pg stop FILE
+//   jfsbr_fixture mariadb start FILE [durable] | jfsbr_fixture mariadb stop FILE
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string>
+#include <type_traits>
 
 #include "testing/etcd_cluster.h"
+#include "testing/mariadb_server.h"
 #include "testing/pg_server.h"
 #include "testing/s3_server.h"
 
@@ -18,7 +22,11 @@ using namespace jfsbr;
 
 template <typename Server, typename StartFn, typename DescribeFn>
 int StartSaved(const char* file, StartFn start, DescribeFn describe) {
-  (void)Server::StopSaved(file);  // one left by an interrupted run
+  if constexpr (std::is_base_of_v<DbServer, Server>) {  // one left by an interrupted run
+    (void)StopSavedDbServer<Server>(file);
+  } else {
+    (void)Server::StopSaved(file);
+  }
   std::filesystem::create_directories(std::filesystem::path(file).parent_path());
   auto s = start();
   if (!s.ok()) {
@@ -37,34 +45,45 @@ int StartSaved(const char* file, StartFn start, DescribeFn describe) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool etcd = argc >= 4 && strcmp(argv[1], "etcd") == 0;
-  bool s3 = argc == 4 && strcmp(argv[1], "s3") == 0;
-  bool pg = argc >= 4 && strcmp(argv[1], "pg") == 0;
-  bool durable = pg && argc == 5 && strcmp(argv[4], "durable") == 0;
+  std::string kind = argc >= 2 ? argv[1] : "";
+  bool known = kind == "etcd" || kind == "s3" || kind == "pg" || kind == "mariadb";
   bool start = argc >= 4 && strcmp(argv[2], "start") == 0;
-  if ((!etcd && !s3 && !pg) || (!start && strcmp(argv[2], "stop") != 0) || argc > 5) {
-    fprintf(stderr, "usage: %s etcd|s3|pg start FILE [MEMBERS|durable] | etcd|s3|pg stop FILE\n",
+  bool stop = argc == 4 && strcmp(argv[2], "stop") == 0;
+  bool durable = argc == 5 && strcmp(argv[4], "durable") == 0;
+  if (!known || (!start && !stop) || (kind == "s3" && argc != 4) || argc > 5 ||
+      (argc == 5 && kind != "etcd" && !durable)) {
+    fprintf(stderr,
+            "usage: %s etcd|s3|pg|mariadb start FILE [MEMBERS|durable] | etcd|s3|pg|mariadb stop "
+            "FILE\n",
             argv[0]);
     return 2;
   }
   const char* file = argv[3];
-  if (!start) {
-    auto st = etcd ? EtcdCluster::StopSaved(file)
-              : s3 ? S3Server::StopSaved(file)
-                   : PgServer::StopSaved(file);
+  if (stop) {
+    auto st = kind == "etcd" ? EtcdCluster::StopSaved(file)
+              : kind == "s3" ? S3Server::StopSaved(file)
+              : kind == "pg" ? StopSavedDbServer<PgServer>(file)
+                             : StopSavedDbServer<MariaServer>(file);
     if (!st.ok()) fprintf(stderr, "%s\n", st.ToString().c_str());
     return 0;  // nothing to stop is fine
   }
-  if (s3) {
+  if (kind == "s3") {
     return StartSaved<S3Server>(
         file, [] { return S3Server::Start(/*detach=*/true); },
         [](const S3Server& s) { return "s3 test server: " + s.endpoint(); });
   }
-  if (pg) {
+  if (kind == "pg") {
     return StartSaved<PgServer>(
         file, [&] { return PgServer::Start(/*detach=*/true, durable); },
         [](const PgServer& s) {
           return "postgres test server: 127.0.0.1:" + std::to_string(s.port());
+        });
+  }
+  if (kind == "mariadb") {
+    return StartSaved<MariaServer>(
+        file, [&] { return MariaServer::Start(/*detach=*/true, durable); },
+        [](const MariaServer& s) {
+          return "mariadb test server: 127.0.0.1:" + std::to_string(s.port());
         });
   }
   int members = argc == 5 ? atoi(argv[4]) : 3;

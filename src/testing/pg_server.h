@@ -6,53 +6,31 @@
 // password (scram-sha-256), so wrong passwords can be tested.
 #pragma once
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 
-#include "util/result.h"
+#include "testing/db_server.h"
 
 namespace jfsbr {
 
-class PgServer {
+class PgServer : public DbServer {
  public:
   // detach: the server outlives this process (the ctest fixture). durable:
   // PostgreSQL's own settings (benchmarks); else no fsync (tests).
   static Result<std::unique_ptr<PgServer>> Start(bool detach = false, bool durable = false);
-  ~PgServer();
-  PgServer(const PgServer&) = delete;
-  PgServer& operator=(const PgServer&) = delete;
+  // The server a fixture saved in file.
+  static Result<std::unique_ptr<PgServer>> Load(const std::string& file, bool owned = false);
+  // The server shared by the tests of one ctest run (fixture "pg").
+  static PgServer* Shared() { return SharedDbServer<PgServer>("pg"); }
 
-  int port() const { return port_; }
   // Runs sql as the superuser over the local socket (psql); its output.
   Result<std::string> Psql(const std::string& sql, const std::string& db = "postgres");
-  // A database owned by a new role with that password: its postgres:// URL.
-  Result<std::string> NewDatabase(const std::string& name, const std::string& password);
-  // A database for one test, owned by a role of the same name with a
-  // password: its postgres:// URL.
-  Result<std::string> FreshDatabase();
-  void Kill();       // SIGKILL, as a crash
-  Status Restart();  // the same cluster and port again, after a Kill
-
-  // The server shared by the tests of one ctest run: the one the fixture
-  // started ($JFSBR_TEST_SERVERS/pg), or else one started for this process.
-  static PgServer* Shared();
-  Status Save(const std::string& file) const;
-  static Result<std::unique_ptr<PgServer>> Load(const std::string& file);
-  static Status StopSaved(const std::string& file);
-  void Release() { owned_ = false; }
-  const std::string& dir() const { return dir_; }
+  // A postgres:// URL.
+  Result<std::string> NewDatabase(const std::string& name, const std::string& password) override;
 
  private:
   PgServer() = default;
-  Status Spawn();
-  std::string dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-  bool detach_ = false;
-  bool durable_ = false;
-  bool owned_ = true;
+  Status Spawn() override;
 };
 
 }  // namespace jfsbr

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -73,6 +74,37 @@ Result<pid_t> SpawnLogged(std::vector<std::string> args, const std::string& log,
     }
     execvp(argv[0], argv.data());
     _exit(127);
+  }
+  return pid;
+}
+
+Result<RunAs> ServiceUser(const char* name) {
+  RunAs ids;
+  if (geteuid() != 0) return ids;
+  if (getpwnam(name) == nullptr) {
+    std::string cmd = std::string("useradd --system --no-create-home --shell /usr/sbin/nologin ") +
+                      name + " >/dev/null 2>&1";
+    if (system(cmd.c_str()) != 0 && getpwnam(name) == nullptr) {
+      return Status::IOError("cannot create the user " + std::string(name));
+    }
+  }
+  struct passwd* pw = getpwnam(name);
+  if (pw == nullptr) return Status::NotFound(std::string("no user ") + name);
+  ids.uid = pw->pw_uid;
+  ids.gid = pw->pw_gid;
+  ids.drop = true;
+  return ids;
+}
+
+Result<pid_t> RunLogged(const RunAs& as, std::vector<std::string> args, const std::string& log,
+                        bool background) {
+  std::string name = args[0];
+  JFS_ASSIGN_OR_RETURN(pid_t pid, SpawnLogged(std::move(args), log, /*detach=*/false, as));
+  if (background) return pid;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Status::IOError(name + " failed: " + LastLine(log));
   }
   return pid;
 }

@@ -21,10 +21,17 @@ struct RunAs {
   uid_t uid = 0;
   gid_t gid = 0;
 };
+// As root: the system user `name` (created when missing), for servers that
+// refuse to run as root; otherwise ourselves.
+Result<RunAs> ServiceUser(const char* name);
 // Starts argv (searched in PATH) with stdin from /dev/null and stdout and
 // stderr appended to log (owned by `as`).
 Result<pid_t> SpawnLogged(std::vector<std::string> argv, const std::string& log, bool detach,
                           RunAs as = {});
+// SpawnLogged, then waits for the child unless background; a failed exit
+// is an error with the log's last line.
+Result<pid_t> RunLogged(const RunAs& as, std::vector<std::string> argv, const std::string& log,
+                        bool background);
 // SIGKILLs a child started by SpawnLogged (its whole session if detached) and
 // reaps it if it is ours.
 void KillSpawned(pid_t pid, bool detached);

@@ -12,6 +12,7 @@
 #include "fs/volume.h"
 #include "meta/registry.h"
 #include "testing/etcd_cluster.h"
+#include "testing/mariadb_server.h"
 #include "testing/pg_server.h"
 #include "testing/s3_server.h"
 
@@ -19,7 +20,9 @@ namespace jfsbr {
 
 inline std::string EngineKind(const std::string& param) { return param.substr(0, param.find('+')); }
 // The SQL family's engines (JuiceFS's tables, not TKV keys).
-inline bool IsSqlEngine(const std::string& kind) { return kind == "sqlite3" || kind == "postgres"; }
+inline bool IsSqlEngine(const std::string& kind) {
+  return kind == "sqlite3" || kind == "postgres" || kind == "mariadb";
+}
 inline std::string StoreKind(const std::string& param) {
   size_t plus = param.find('+');
   return plus == std::string::npos ? "file" : param.substr(plus + 1);
@@ -42,7 +45,8 @@ inline std::string UniqueTestId() {
 
 // A new, empty META-URL of engine `kind`: "rocksdb" or "sqlite3" (a database
 // under dir), "memkv" or "etcd" (a volume name of its own on the shared test
-// cluster), "postgres" (a database of its own on the shared test server).
+// cluster), "postgres" or "mariadb" (a database of its own on the shared
+// test server).
 inline std::string FreshMetaUrl(const std::string& kind, const std::string& dir) {
   std::string id = UniqueTestId();
   if (kind == "rocksdb") return "rocksdb://" + dir + "/meta-" + id;
@@ -52,6 +56,11 @@ inline std::string FreshMetaUrl(const std::string& kind, const std::string& dir)
     auto url = PgServer::Shared()->FreshDatabase();
     EXPECT_TRUE(url.ok()) << url.status().ToString();
     return url.ok() ? *url : "postgres://unreachable";
+  }
+  if (kind == "mariadb") {
+    auto url = MariaServer::Shared()->FreshDatabase();
+    EXPECT_TRUE(url.ok()) << url.status().ToString();
+    return url.ok() ? *url : "mysql://unreachable";
   }
   return "memkv://test-" + id;
 }

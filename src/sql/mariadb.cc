@@ -1,0 +1,468 @@
+// libmariadb calls: the dialect rewrite, prepared statements with typed
+// binds and columns, cursors for scans, multi-row INSERTs for bulk loads,
+// and MySQL's errors as Status.
+#include "sql/mariadb.h"
+
+#include <mysql.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+namespace jfsbr {
+namespace {
+
+constexpr unsigned long kFetchRows = 2000;   // rows a scan's cursor hands over at a time
+constexpr unsigned long kFirstBuffer = 256;  // a column's buffer before a longer value grows it
+
+// MySQL's error numbers (mysqld_error.h, errmsg.h) as Status codes.
+Status Error(unsigned err, const char* text, std::string_view what) {
+  std::string msg = "mysql " + std::string(what) + ": " + text;
+  switch (err) {
+    case 1213:  // ER_LOCK_DEADLOCK
+    case 1205:  // ER_LOCK_WAIT_TIMEOUT
+    case 1020:  // ER_CHECKREAD: the row changed since the snapshot read it
+      return Status::Conflict(msg);
+    case 1062:  // ER_DUP_ENTRY
+      return Status::Exists(msg);
+    case 1146:  // ER_NO_SUCH_TABLE
+      return Status::NotFound("no such table: " + msg);
+    case 1049:  // ER_BAD_DB_ERROR
+      return Status::NotFound(msg);
+    case 1044:  // ER_DBACCESS_DENIED_ERROR
+    case 1045:  // ER_ACCESS_DENIED_ERROR
+    case 1142:  // ER_TABLEACCESS_DENIED_ERROR
+    case 1227:  // ER_SPECIFIC_ACCESS_DENIED_ERROR
+    case 1698:  // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+      return Status::Permission(msg);
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1927:  // ER_CONNECTION_KILLED
+    case 2002:  // CR_CONNECTION_ERROR
+    case 2003:  // CR_CONN_HOST_ERROR
+    case 2005:  // CR_UNKNOWN_HOST
+    case 2006:  // CR_SERVER_GONE_ERROR
+    case 2013:  // CR_SERVER_LOST
+    case 2055:  // CR_SERVER_LOST_EXTENDED
+    case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT
+      return Status::Unavailable(msg);
+    default:
+      return Status::IOError(msg);
+  }
+}
+
+Status ConnError(MYSQL* my, std::string_view what) {
+  return Error(mysql_errno(my), mysql_error(my), what);
+}
+
+// SQLite's spelling to MySQL's: the upserts and byte-order sorts.
+std::string Rewrite(std::string sql) {
+  constexpr std::string_view kConflict = " ON CONFLICT(";
+  if (size_t at = sql.find(kConflict); at != std::string::npos) {
+    size_t close = sql.find(')', at);
+    std::string keys = sql.substr(at + kConflict.size(), close - at - kConflict.size());
+    std::string action = sql.substr(close + 1), set;
+    if (action.starts_with(" DO UPDATE SET ")) {
+      set = action.substr(15);
+      // excluded.c (the row that was to be inserted) is VALUES(c).
+      for (size_t e; (e = set.find("excluded.")) != std::string::npos;) {
+        size_t end = e + 9;
+        if (end < set.size() && set[end] == '`') {  // a quoted name: `group`
+          end = set.find('`', end + 1) + 1;
+        } else {
+          while (end < set.size() &&
+                 (isalnum(static_cast<unsigned char>(set[end])) || set[end] == '_')) {
+            end++;
+          }
+        }
+        set.replace(e, end - e, "VALUES(" + set.substr(e + 9, end - e - 9) + ")");
+      }
+    } else {  // DO NOTHING: an update that changes nothing
+      std::string key = keys.substr(0, keys.find(','));
+      set = key + "=" + key;
+    }
+    sql = sql.substr(0, at) + " ON DUPLICATE KEY UPDATE " + set;
+  }
+  // name COLLATE BINARY: a text column in byte order, whatever its collation.
+  constexpr std::string_view kCollate = " COLLATE BINARY";
+  for (size_t at; (at = sql.find(kCollate)) != std::string::npos;) {
+    size_t start = at;
+    while (start > 0 && (isalnum(static_cast<unsigned char>(sql[start - 1])) ||
+                         sql[start - 1] == '_' || sql[start - 1] == '.' || sql[start - 1] == '`')) {
+      start--;
+    }
+    sql.replace(start, at + kCollate.size() - start,
+                "CAST(" + sql.substr(start, at - start) + " AS BINARY)");
+  }
+  return sql;
+}
+
+bool IsInteger(enum_field_types t) {
+  switch (t) {
+    case MYSQL_TYPE_TINY:
+    case MYSQL_TYPE_SHORT:
+    case MYSQL_TYPE_LONG:
+    case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_LONGLONG:
+    case MYSQL_TYPE_YEAR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class MariaStmt : public SqlStmt {
+ public:
+  MariaStmt(MYSQL_STMT* s, bool stream) : s_(s), stream_(stream) {
+    size_t n = mysql_stmt_param_count(s);
+    params_.resize(n);
+    ints_.resize(n);
+    strs_.resize(n);
+    types_.assign(n, MYSQL_TYPE_NULL);
+  }
+  ~MariaStmt() override { mysql_stmt_close(s_); }
+
+  SqlStmt& Int(int i, int64_t v) override {
+    if (Valid(i)) ints_[i - 1] = v, types_[i - 1] = MYSQL_TYPE_LONGLONG;
+    return *this;
+  }
+  SqlStmt& Blob(int i, std::string_view v) override {
+    if (Valid(i)) strs_[i - 1].assign(v), types_[i - 1] = MYSQL_TYPE_BLOB;
+    return *this;
+  }
+  SqlStmt& Text(int i, std::string_view v) override {
+    if (Valid(i)) strs_[i - 1].assign(v), types_[i - 1] = MYSQL_TYPE_STRING;
+    return *this;
+  }
+
+  Result<bool> Step() override {
+    if (!started_) {
+      started_ = true;
+      JFS_RETURN_IF_ERROR(Execute());
+    }
+    if (cols_.empty()) return false;  // a statement without rows
+    int rc = mysql_stmt_fetch(s_);
+    if (rc == MYSQL_NO_DATA) return false;
+    if (rc == 1) return Error(mysql_stmt_errno(s_), mysql_stmt_error(s_), "fetch");
+    // A value longer than its buffer: the buffer grows, the value is read again.
+    bool grown = false;
+    for (size_t c = 0; c < cols_.size(); c++) {
+      Col& col = cols_[c];
+      if (col.integer || col.null || col.length <= col.buf.size()) continue;
+      col.buf.resize(col.length);
+      binds_[c].buffer = col.buf.data();
+      binds_[c].buffer_length = col.buf.size();
+      if (mysql_stmt_fetch_column(s_, &binds_[c], static_cast<unsigned>(c), 0) != 0) {
+        return Error(mysql_stmt_errno(s_), mysql_stmt_error(s_), "fetch");
+      }
+      grown = true;
+    }
+    if (grown && mysql_stmt_bind_result(s_, binds_.data()) != 0) {
+      return Error(mysql_stmt_errno(s_), mysql_stmt_error(s_), "bind");
+    }
+    return true;
+  }
+
+  int64_t ColInt(int c) const override {
+    const Col& col = cols_[c];
+    if (col.null) return 0;
+    if (col.integer) return col.i;
+    // A DECIMAL (sum()) or a number in a text column.
+    return strtoll(std::string(col.buf.data(), col.length).c_str(), nullptr, 10);
+  }
+  std::string_view ColBlob(int c) const override {
+    const Col& col = cols_[c];
+    if (col.null) return {};
+    if (col.integer) {
+      col.text = std::to_string(col.i);
+      return col.text;
+    }
+    return std::string_view(col.buf.data(), std::min<size_t>(col.length, col.buf.size()));
+  }
+  bool ColNull(int c) const override { return cols_[c].null; }
+
+  void Reset() override {
+    if (started_ && !cols_.empty()) {
+      // A cursor lives on the server until reset; a buffered result is ours.
+      if (stream_) {
+        mysql_stmt_reset(s_);
+      } else {
+        mysql_stmt_free_result(s_);
+      }
+    }
+    started_ = false;
+    std::fill(types_.begin(), types_.end(), MYSQL_TYPE_NULL);
+  }
+
+ private:
+  struct Col {
+    bool integer = false;
+    int64_t i = 0;
+    std::string buf;
+    unsigned long length = 0;
+    my_bool null = 0, error = 0;
+    mutable std::string text;  // an integer read as text
+  };
+
+  bool Valid(int i) const { return i >= 1 && i <= static_cast<int>(params_.size()); }
+
+  Status Execute() {
+    for (size_t i = 0; i < params_.size(); i++) {
+      MYSQL_BIND& b = params_[i];
+      memset(&b, 0, sizeof(b));
+      b.buffer_type = types_[i];
+      if (types_[i] == MYSQL_TYPE_LONGLONG) {
+        b.buffer = &ints_[i];
+      } else if (types_[i] != MYSQL_TYPE_NULL) {
+        b.buffer = strs_[i].data();
+        b.buffer_length = strs_[i].size();
+      }
+    }
+    if (!params_.empty() && mysql_stmt_bind_param(s_, params_.data()) != 0) {
+      return Error(mysql_stmt_errno(s_), mysql_stmt_error(s_), "bind");
+    }
+    if (stream_) {
+      unsigned long cursor = CURSOR_TYPE_READ_ONLY, rows = kFetchRows;
+      mysql_stmt_attr_set(s_, STMT_ATTR_CURSOR_TYPE, &cursor);
+      mysql_stmt_attr_set(s_, STMT_ATTR_PREFETCH_ROWS, &rows);
+    }
+    if (mysql_stmt_execute(s_) != 0) {
+      return Error(mysql_stmt_errno(s_), mysql_stmt_error(s_), "statement");
+    }
+    if (mysql_stmt_field_count(s_) == 0) return Status::OK();
+    if (cols_.empty()) JFS_RETURN_IF_ERROR(BindColumns());
+    if (!stream_ && mysql_stmt_store_result(s_) != 0) {
+      return Error(mysql_stmt_errno(s_), mysql_stmt_error(s_), "result");
+    }
+    return Status::OK();
+  }
+
+  // Integers into int64s, everything else into growing byte buffers.
+  Status BindColumns() {
+    MYSQL_RES* meta = mysql_stmt_result_metadata(s_);
+    if (meta == nullptr) return Error(mysql_stmt_errno(s_), mysql_stmt_error(s_), "columns");
+    unsigned n = mysql_num_fields(meta);
+    MYSQL_FIELD* fields = mysql_fetch_fields(meta);
+    cols_.resize(n);
+    binds_.assign(n, MYSQL_BIND{});
+    for (unsigned c = 0; c < n; c++) {
+      Col& col = cols_[c];
+      MYSQL_BIND& b = binds_[c];
+      col.integer = IsInteger(fields[c].type);
+      if (col.integer) {
+        b.buffer_type = MYSQL_TYPE_LONGLONG;
+        b.buffer = &col.i;
+      } else {
+        col.buf.resize(kFirstBuffer);
+        b.buffer_type = MYSQL_TYPE_BLOB;
+        b.buffer = col.buf.data();
+        b.buffer_length = col.buf.size();
+      }
+      b.length = &col.length;
+      b.is_null = &col.null;
+      b.error = &col.error;
+    }
+    mysql_free_result(meta);
+    if (mysql_stmt_bind_result(s_, binds_.data()) != 0) {
+      return Error(mysql_stmt_errno(s_), mysql_stmt_error(s_), "bind");
+    }
+    return Status::OK();
+  }
+
+  MYSQL_STMT* s_;
+  bool stream_, started_ = false;
+  std::vector<MYSQL_BIND> params_, binds_;
+  std::vector<int64_t> ints_;
+  std::vector<std::string> strs_;
+  std::vector<enum_field_types> types_;
+  std::vector<Col> cols_;
+};
+
+// A plain INSERT of a bulk load: each run appends its row, as literals, to
+// the multi-row INSERT gathering for its table.
+class GatherStmt : public SqlStmt {
+ public:
+  GatherStmt(MariaConn* conn, MariaConn::Gathered* g, int columns)
+      : conn_(conn), g_(g), values_(columns) {}
+
+  SqlStmt& Int(int i, int64_t v) override { return Set(i, std::to_string(v)); }
+  SqlStmt& Blob(int i, std::string_view v) override {
+    if (v.empty()) return Set(i, "''");
+    std::string out(2 + 2 * v.size(), '\0');
+    out[0] = '0', out[1] = 'x';
+    mysql_hex_string(out.data() + 2, v.data(), v.size());
+    out.resize(2 + 2 * v.size());
+    return Set(i, std::move(out));
+  }
+  SqlStmt& Text(int i, std::string_view v) override {
+    std::string out(2 * v.size() + 3, '\0');
+    out[0] = '\'';
+    unsigned long n = mysql_real_escape_string(conn_->raw(), out.data() + 1, v.data(), v.size());
+    out.resize(1 + n);
+    out += '\'';
+    return Set(i, std::move(out));
+  }
+  Result<bool> Step() override {
+    std::string& rows = g_->rows;
+    rows += rows.empty() ? "(" : ",(";
+    for (size_t i = 0; i < values_.size(); i++) {
+      if (i) rows += ',';
+      rows += values_[i] ? *values_[i] : "NULL";
+    }
+    rows += ')';
+    JFS_RETURN_IF_ERROR(conn_->Added(g_));
+    return false;
+  }
+  int64_t ColInt(int) const override { return 0; }
+  std::string_view ColBlob(int) const override { return {}; }
+  bool ColNull(int) const override { return true; }
+  void Reset() override { std::fill(values_.begin(), values_.end(), std::nullopt); }
+
+ private:
+  SqlStmt& Set(int i, std::string v) {
+    if (i >= 1 && i <= static_cast<int>(values_.size())) values_[i - 1] = std::move(v);
+    return *this;
+  }
+  MariaConn* conn_;
+  MariaConn::Gathered* g_;
+  std::vector<std::optional<std::string>> values_;
+};
+
+// "INSERT INTO t(a, b) VALUES(?, ?)", perhaps with an upsert's ON CONFLICT
+// clause without parameters: the head and tail of its multi-row form and
+// its column count, or nothing.
+struct GatherForm {
+  std::string head, tail;
+  int columns;
+};
+std::optional<GatherForm> AsGathered(const std::string& sql) {
+  if (!sql.starts_with("INSERT INTO ")) return {};
+  size_t open = sql.find('('), close = sql.find(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) return {};
+  if (sql.compare(close, 9, ") VALUES(") != 0) return {};
+  size_t end = sql.find(')', close + 9);
+  if (end == std::string::npos) return {};
+  int columns = static_cast<int>(std::count(sql.begin() + open, sql.begin() + close, ',')) + 1;
+  if (std::count(sql.begin(), sql.end(), '?') != columns ||
+      std::count(sql.begin() + close, sql.begin() + end, '?') != columns) {
+    return {};
+  }
+  std::string rest = sql.substr(end + 1);
+  if (!rest.empty() && !rest.starts_with(" ON CONFLICT(")) return {};
+  // The rewrite changes only the clause after the values.
+  return GatherForm{sql.substr(0, close + 1) + " VALUES ", Rewrite(sql).substr(end + 1), columns};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MariaConn>> MariaConn::Open(const MysqlOptions& o) {
+  static std::once_flag once;  // the library's globals, before any thread uses them
+  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+  MYSQL* my = mysql_init(nullptr);
+  if (my == nullptr) return Status::IOError("mysql: out of memory");
+  unsigned timeout = static_cast<unsigned>(o.connect_timeout);
+  mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  if (!o.charset.empty()) mysql_options(my, MYSQL_SET_CHARSET_NAME, o.charset.c_str());
+  if (o.tls != MysqlOptions::Tls::kOff) {
+    my_bool on = 1, verify = o.tls == MysqlOptions::Tls::kVerify;
+    mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
+    mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+  }
+  const char* socket = o.socket.empty() ? nullptr : o.socket.c_str();
+  if (!mysql_real_connect(my, socket ? nullptr : o.host.c_str(), o.user.c_str(), o.password.c_str(),
+                          o.database.c_str(), static_cast<unsigned>(o.port), socket, 0)) {
+    Status st = ConnError(my, "connect");
+    mysql_close(my);
+    return st;
+  }
+  std::unique_ptr<MariaConn> c(new MariaConn(my));
+  // Writers serializable (see mariadb.h); a reader sets its own level.
+  JFS_RETURN_IF_ERROR(c->Query("SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE"));
+  return c;
+}
+
+MariaConn::~MariaConn() {
+  DropStatements();
+  mysql_close(my_);
+}
+
+Result<std::vector<std::string>> MariaConn::Tables() {
+  JFS_RETURN_IF_ERROR(Flush());
+  const std::string sql =
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()";
+  if (mysql_real_query(my_, sql.data(), sql.size()) != 0) return ConnError(my_, "tables");
+  MYSQL_RES* r = mysql_store_result(my_);
+  if (r == nullptr) return ConnError(my_, "tables");
+  std::vector<std::string> out;
+  while (MYSQL_ROW row = mysql_fetch_row(r)) {
+    unsigned long* len = mysql_fetch_lengths(r);
+    out.emplace_back(row[0], len[0]);
+  }
+  mysql_free_result(r);
+  return out;
+}
+
+Status MariaConn::BeginWrite() { return Exec("START TRANSACTION"); }
+
+Status MariaConn::BeginRead() {
+  // For the next transaction only: the session stays serializable.
+  JFS_RETURN_IF_ERROR(Exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  return Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
+}
+
+Status MariaConn::SetPipelined(bool on) {
+  if (on == pipelined_) return Status::OK();
+  pipelined_ = on;
+  return on ? Status::OK() : Flush();
+}
+
+Status MariaConn::Added(Gathered* g) {
+  if (g->rows.size() < kInsertBytes) return Status::OK();
+  std::string sql = g->head + g->rows + g->tail;
+  g->rows.clear();
+  return Query(sql);
+}
+
+Status MariaConn::Flush() {
+  for (auto& [stmt, g] : gathered_) {
+    if (g.rows.empty()) continue;
+    std::string sql = g.head + g.rows + g.tail;
+    g.rows.clear();
+    JFS_RETURN_IF_ERROR(Query(sql));
+  }
+  return Status::OK();
+}
+
+Status MariaConn::Query(const std::string& sql) {
+  if (mysql_real_query(my_, sql.data(), sql.size()) != 0) return ConnError(my_, "exec");
+  if (MYSQL_RES* r = mysql_store_result(my_)) mysql_free_result(r);
+  if (mysql_errno(my_) != 0) return ConnError(my_, "exec");
+  return Status::OK();
+}
+
+Status MariaConn::ExecText(const std::string& sql) {
+  JFS_RETURN_IF_ERROR(Flush());  // a bulk load's rows go before its COMMIT
+  return Query(Rewrite(sql));
+}
+
+Result<std::unique_ptr<SqlStmt>> MariaConn::Compile(const std::string& sql, bool stream) {
+  if (pipelined_) {
+    if (auto g = AsGathered(sql)) {
+      auto& gathered = gathered_[sql];
+      gathered.head = g->head;
+      gathered.tail = g->tail;
+      return std::unique_ptr<SqlStmt>(std::make_unique<GatherStmt>(this, &gathered, g->columns));
+    }
+  }
+  MYSQL_STMT* s = mysql_stmt_init(my_);
+  if (s == nullptr) return ConnError(my_, "prepare");
+  std::string text = Rewrite(sql);
+  if (mysql_stmt_prepare(s, text.data(), text.size()) != 0) {
+    Status st = Error(mysql_stmt_errno(s), mysql_stmt_error(s), "prepare");
+    mysql_stmt_close(s);
+    return st;
+  }
+  return std::unique_ptr<SqlStmt>(std::make_unique<MariaStmt>(s, stream));
+}
+
+}  // namespace jfsbr

@@ -1,0 +1,80 @@
+// The MySQL / MariaDB connection (Debian's libmariadb, the MariaDB
+// Connector/C): an SqlConn that speaks MySQL's dialect for SQL written in
+// SQLite's spelling (ON CONFLICT upserts become ON DUPLICATE KEY UPDATE,
+// COLLATE BINARY a cast to bytes), through prepared statements in the
+// binary protocol. Scans read through server-side cursors a batch at a
+// time, so a scan of any size holds one batch and several may be open at
+// once on one connection (the merged inode scans); point reads and writes
+// are buffered.
+//
+// Transactions: writers are SERIALIZABLE (InnoDB reads them with shared
+// locks, so a read-modify-write cannot lose a concurrent juicefs client's
+// update, which takes its locks with SELECT ... FOR UPDATE); a deadlock or
+// lock wait timeout is kConflict (the transaction runs again). Readers are
+// `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` at REPEATABLE
+// READ: one state, no locks.
+//
+// A bulk load (SetPipelined) turns INSERTs (and upserts without other
+// parameters) into multi-row INSERTs, gathered per statement and sent a few
+// MiB at a time.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "sql/conn.h"
+
+struct st_mysql;
+
+namespace jfsbr {
+
+struct MysqlOptions {
+  std::string host = "127.0.0.1";  // or a socket path in `socket`
+  int port = 3306;
+  std::string socket;
+  std::string user;
+  std::string password;
+  bool has_password = false;  // the URL gave one (even empty): META_PASSWORD is not used
+  std::string database;
+  std::string charset;  // the DSN's charset= (else the server's default)
+  enum class Tls { kOff, kOn, kVerify } tls = Tls::kOff;  // tls=skip-verify|true
+  int connect_timeout = 10;                               // seconds
+};
+
+class MariaConn : public SqlConn {
+ public:
+  static Result<std::unique_ptr<MariaConn>> Open(const MysqlOptions& opts);
+  ~MariaConn() override;
+
+  SqlDialect dialect() const override { return SqlDialect::kMysql; }
+  Result<std::vector<std::string>> Tables() override;
+  Status BeginWrite() override;
+  Status BeginRead() override;
+  Status SetPipelined(bool on) override;
+
+  // For the statements (mariadb.cc).
+  st_mysql* raw() const { return my_; }
+  // The rows of one multi-row INSERT of a bulk load.
+  struct Gathered {
+    std::string head;  // INSERT INTO t(columns) VALUES
+    std::string rows;  // (..),(..)
+    std::string tail;  // an upsert's ON DUPLICATE KEY UPDATE ...
+  };
+  Status Added(Gathered* g);  // one more row in g
+
+ protected:
+  Status ExecText(const std::string& sql) override;
+  Result<std::unique_ptr<SqlStmt>> Compile(const std::string& sql, bool stream) override;
+
+ private:
+  explicit MariaConn(st_mysql* my) : my_(my) {}
+  Status Query(const std::string& sql);            // a statement as text, its rows dropped
+  Status Flush();                                  // sends every gathered INSERT
+  static constexpr size_t kInsertBytes = 4 << 20;  // well inside max_allowed_packet (16 MiB)
+  st_mysql* my_;
+  bool pipelined_ = false;
+  std::map<std::string, Gathered> gathered_;  // by the statement gathered
+};
+
+}  // namespace jfsbr

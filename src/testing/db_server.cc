@@ -1,0 +1,58 @@
+// The shared parts of the tests' database servers.
+#include "testing/db_server.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+namespace jfsbr {
+
+DbServer::~DbServer() {
+  if (!owned_) return;
+  Kill();
+  std::error_code ec;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+}
+
+void DbServer::Kill() {
+  if (pid_ <= 0) return;
+  KillSpawned(pid_, detach_);
+  pid_ = -1;
+}
+
+Status DbServer::Restart() {
+  Kill();
+  // A killed server's helpers (PostgreSQL's backends) go away on their own,
+  // soon; until they have, a new server refuses the data directory.
+  Status st;
+  for (int i = 0; i < 10; i++) {
+    if ((st = Spawn()).ok()) return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return st;
+}
+
+Status DbServer::Save(const std::string& file) const {
+  return SaveServer(file, {dir_, port_, pid_});
+}
+
+Status DbServer::LoadFrom(const std::string& file, const std::string& what, bool owned) {
+  JFS_ASSIGN_OR_RETURN(SavedServer saved, LoadServer(file, what));
+  owned_ = owned;
+  detach_ = true;
+  dir_ = saved.dir;
+  port_ = saved.port;
+  pid_ = saved.pid;
+  return Status::OK();
+}
+
+Result<std::string> DbServer::FreshDatabase() {
+  static std::atomic<int> n{0};
+  std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++n);
+  return NewDatabase(name, "pw-" + name);
+}
+
+}  // namespace jfsbr
