@@ -2,9 +2,11 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -26,6 +28,17 @@ inline CmdResult RunShell(const std::string& cmd, const TempDir& dir) {
   std::string out = dir.Sub(".stdout"), err = dir.Sub(".stderr");
   int rc = system(("(" + cmd + ") >" + out + " 2>" + err).c_str());
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ReadFileOrEmpty(out), ReadFileOrEmpty(err)};
+}
+
+// s in single quotes, for the shell (URLs with '&', '(' and '?').
+inline std::string Quoted(const std::string& s) { return "'" + s + "'"; }
+
+// r failed (exit 1) with one line on stderr that contains part.
+inline void ExpectOneLineError(const CmdResult& r, const std::string& part,
+                               const std::string& what) {
+  EXPECT_EQ(r.code, 1) << what << ": " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err;
+  EXPECT_NE(r.err.find(part), std::string::npos) << what << ": " << r.err;
 }
 
 // `jfsbr ARGS`.

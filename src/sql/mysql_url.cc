@@ -32,35 +32,30 @@ std::string PercentDecoded(std::string_view s) {
 Result<MysqlOptions> ParseMysqlUrl(std::string_view url, std::string* query) {
   MysqlOptions o;
   std::string_view dsn = url.substr(url.find("://") + 3);
-  // USER[:PASS]@ ends at the last '@' (a password may hold one, and '/').
-  if (size_t at = dsn.rfind('@'); at != std::string_view::npos) {
-    std::string_view user = dsn.substr(0, at);
-    dsn.remove_prefix(at + 1);
+  // As Go's driver reads it: /DB[?OPTIONS] after the last '/', USER[:PASS]
+  // before the last '@' ahead of it (a password may hold '@' and '/').
+  size_t slash = dsn.rfind('/');
+  if (slash == std::string_view::npos) return Malformed(url, "no /DB");
+  std::string_view head = dsn.substr(0, slash), db = dsn.substr(slash + 1);
+  if (size_t at = head.rfind('@'); at != std::string_view::npos) {
+    std::string_view user = head.substr(0, at);
+    head.remove_prefix(at + 1);
     size_t colon = user.find(':');
     o.user = std::string(user.substr(0, colon));
     if (colon != std::string_view::npos) o.password = PercentDecoded(user.substr(colon + 1));
     o.has_password = colon != std::string_view::npos;
   }
-  // [PROTOCOL][(ADDRESS)]/DB[?OPTIONS]
-  size_t open = dsn.find('('), slash = dsn.find('/');
-  std::string_view protocol = dsn.substr(0, std::min(open, slash)), address;
-  if (open != std::string_view::npos && open < slash) {
-    size_t close = dsn.find(')', open);
-    if (close == std::string_view::npos) return Malformed(url, "no ')' after the address");
-    address = dsn.substr(open + 1, close - open - 1);
-    dsn.remove_prefix(close + 1);
-    slash = 0;
-    if (!dsn.starts_with("/")) return Malformed(url, "no /DB after the address");
-  } else if (slash == std::string_view::npos) {
-    return Malformed(url, "no /DB");
-  } else {
-    dsn.remove_prefix(slash);
+  // [PROTOCOL][(ADDRESS)]
+  size_t open = head.find('(');
+  std::string_view protocol = head.substr(0, open), address;
+  if (open != std::string_view::npos) {
+    if (!head.ends_with(")")) return Malformed(url, "no ')' after the address");
+    address = head.substr(open + 1, head.size() - open - 2);
   }
   if (protocol.find(':') != std::string_view::npos ||
       protocol.find('.') != std::string_view::npos) {
     return Malformed(url, "the address goes in parentheses: (" + std::string(protocol) + ")");
   }
-  std::string_view db = dsn.substr(1);
   if (size_t q = db.find('?'); q != std::string_view::npos) {
     *query = std::string(db.substr(q + 1));
     db = db.substr(0, q);
