@@ -447,6 +447,7 @@ class GatherStmt : public SqlStmt {
 
   SqlStmt& Int(int i, int64_t v) override { return Set(i, std::to_string(v)); }
   SqlStmt& Blob(int i, std::string_view v) override {
+    if (g_->load_data) return Set(i, Escaped(v));
     if (v.empty()) return Set(i, "''");
     std::string out(2 + 2 * v.size(), '\0');
     out[0] = '0', out[1] = 'x';
@@ -455,6 +456,7 @@ class GatherStmt : public SqlStmt {
     return Set(i, std::move(out));
   }
   SqlStmt& Text(int i, std::string_view v) override {
+    if (g_->load_data) return Set(i, Escaped(v));
     std::string out(2 * v.size() + 3, '\0');
     out[0] = '\'';
     unsigned long n = mysql_real_escape_string(conn_->raw(), out.data() + 1, v.data(), v.size());
@@ -464,12 +466,20 @@ class GatherStmt : public SqlStmt {
   }
   Result<bool> Step() override {
     std::string& rows = g_->rows;
-    rows += rows.empty() ? "(" : ",(";
-    for (size_t i = 0; i < values_.size(); i++) {
-      if (i) rows += ',';
-      rows += values_[i] ? *values_[i] : "NULL";
+    if (g_->load_data) {  // tab-separated lines, \N for NULL
+      for (size_t i = 0; i < values_.size(); i++) {
+        if (i) rows += '\t';
+        rows += values_[i] ? *values_[i] : "\\N";
+      }
+      rows += '\n';
+    } else {
+      rows += rows.empty() ? "(" : ",(";
+      for (size_t i = 0; i < values_.size(); i++) {
+        if (i) rows += ',';
+        rows += values_[i] ? *values_[i] : "NULL";
+      }
+      rows += ')';
     }
-    rows += ')';
     JFS_RETURN_IF_ERROR(conn_->Added(g_));
     return false;
   }
@@ -479,6 +489,34 @@ class GatherStmt : public SqlStmt {
   void Reset() override { std::fill(values_.begin(), values_.end(), std::nullopt); }
 
  private:
+  // LOAD DATA's escapes (ESCAPED BY '\\'): the bytes that would end a field
+  // or a line, the escape itself, and NUL.
+  static std::string Escaped(std::string_view v) {
+    std::string out;
+    out.reserve(v.size() + 8);
+    for (char c : v) {
+      switch (c) {
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\0':
+          out += "\\0";
+          break;
+        default:
+          out += c;
+      }
+    }
+    return out;
+  }
   SqlStmt& Set(int i, std::string v) {
     if (i >= 1 && i <= static_cast<int>(values_.size())) values_[i - 1] = std::move(v);
     return *this;
@@ -494,6 +532,7 @@ class GatherStmt : public SqlStmt {
 struct GatherForm {
   std::string head, tail;
   int columns;
+  std::string load;  // the same rows by LOAD DATA LOCAL, or "" where that cannot say it
 };
 std::optional<GatherForm> AsGathered(const std::string& sql) {
   if (!sql.starts_with("INSERT INTO ")) return {};
@@ -509,8 +548,15 @@ std::optional<GatherForm> AsGathered(const std::string& sql) {
   }
   std::string rest = sql.substr(end + 1);
   if (!rest.empty() && !rest.starts_with(" ON CONFLICT(")) return {};
-  // The rewrite changes only the clause after the values.
-  return GatherForm{sql.substr(0, close + 1) + " VALUES ", Rewrite(sql).substr(end + 1), columns};
+  // The rewrite changes only the clause after the values. LOAD DATA takes
+  // plain inserts, and with IGNORE the upserts that change nothing.
+  GatherForm f{sql.substr(0, close + 1) + " VALUES ", Rewrite(sql).substr(end + 1), columns, ""};
+  if (rest.empty() || rest.ends_with(" DO NOTHING")) {
+    f.load = std::string("LOAD DATA LOCAL INFILE 'jfsbr' ") + (rest.empty() ? "" : "IGNORE ") +
+             "INTO TABLE " + sql.substr(12, open - 12) + " CHARACTER SET binary " +
+             sql.substr(open, close + 1 - open);
+  }
+  return f;
 }
 
 }  // namespace
@@ -528,6 +574,8 @@ Result<std::unique_ptr<MariaConn>> MariaConn::Open(const MysqlOptions& o) {
     mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
     mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
   }
+  my_bool local = 1;  // LOAD DATA LOCAL for bulk loads, from memory (InfileRead)
+  mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &local);
   const char* socket = o.socket.empty() ? nullptr : o.socket.c_str();
   if (!mysql_real_connect(my, socket ? nullptr : o.host.c_str(), o.user.c_str(), o.password.c_str(),
                           o.database.c_str(), static_cast<unsigned>(o.port), socket, 0)) {
@@ -538,7 +586,42 @@ Result<std::unique_ptr<MariaConn>> MariaConn::Open(const MysqlOptions& o) {
   std::unique_ptr<MariaConn> c(new MariaConn(my));
   // Writers serializable (see mariadb.h); a reader sets its own level.
   JFS_RETURN_IF_ERROR(c->Query("SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE"));
+  mysql_set_local_infile_handler(my, InfileInit, InfileRead, InfileEnd, InfileError, c.get());
+  // A server may refuse LOAD DATA LOCAL (local_infile=OFF): multi-row INSERTs then.
+  if (mysql_real_query(my, "SELECT @@local_infile", 21) != 0) return ConnError(my, "connect");
+  if (MYSQL_RES* r = mysql_store_result(my)) {
+    MYSQL_ROW row = mysql_fetch_row(r);
+    c->local_infile_ = row && row[0] && atoi(row[0]) == 1;
+    mysql_free_result(r);
+  }
   return c;
+}
+
+// The file of a LOAD DATA LOCAL is the rows gathered in memory (infile_).
+struct InfileState {
+  const std::string* data;
+  size_t at;
+};
+
+int MariaConn::InfileInit(void** state, const char*, void* self) {
+  auto* c = static_cast<MariaConn*>(self);
+  *state = new InfileState{c->infile_, 0};
+  return c->infile_ ? 0 : 1;  // a LOAD DATA not of ours: refused
+}
+
+int MariaConn::InfileRead(void* state, char* buf, unsigned int size) {
+  auto* s = static_cast<InfileState*>(state);
+  size_t n = std::min<size_t>(size, s->data->size() - s->at);
+  memcpy(buf, s->data->data() + s->at, n);
+  s->at += n;
+  return static_cast<int>(n);
+}
+
+void MariaConn::InfileEnd(void* state) { delete static_cast<InfileState*>(state); }
+
+int MariaConn::InfileError(void*, char* msg, unsigned int size) {
+  snprintf(msg, size, "no rows to load");
+  return 2000;  // CR_UNKNOWN_ERROR
 }
 
 MariaConn::~MariaConn() {
@@ -578,18 +661,41 @@ Status MariaConn::SetPipelined(bool on) {
 
 Status MariaConn::Added(Gathered* g) {
   if (g->rows.size() < kInsertBytes) return Status::OK();
-  std::string sql = g->head + g->rows + g->tail;
+  return Send(g);
+}
+
+Status MariaConn::Send(Gathered* g) {
+  if (g->rows.empty()) return Status::OK();
+  if (!g->load_data) {
+    std::string sql = g->head + g->rows + g->tail;
+    g->rows.clear();
+    return Query(sql);
+  }
+  infile_ = &g->rows;
+  Status st = Query(g->load);
+  infile_ = nullptr;
   g->rows.clear();
-  return Query(sql);
+  JFS_RETURN_IF_ERROR(st);
+  if (mysql_warning_count(my_) == 0) return Status::OK();
+  // LOAD DATA LOCAL turns what an INSERT refuses (a duplicate key, a value
+  // out of a column's range) into warnings: each is an error here, but the
+  // duplicates an IGNORE load exists to skip.
+  if (mysql_real_query(my_, "SHOW WARNINGS", 13) != 0) return ConnError(my_, "warnings");
+  MYSQL_RES* r = mysql_store_result(my_);
+  if (r == nullptr) return ConnError(my_, "warnings");
+  Status bad;
+  while (MYSQL_ROW row = mysql_fetch_row(r)) {
+    unsigned code = row[1] ? static_cast<unsigned>(atoi(row[1])) : 0;
+    if (g->ignore && code == 1062) continue;
+    bad = Error(code, row[2] ? row[2] : "", "load");
+    break;
+  }
+  mysql_free_result(r);
+  return bad;
 }
 
 Status MariaConn::Flush() {
-  for (auto& [stmt, g] : gathered_) {
-    if (g.rows.empty()) continue;
-    std::string sql = g.head + g.rows + g.tail;
-    g.rows.clear();
-    JFS_RETURN_IF_ERROR(Query(sql));
-  }
+  for (auto& [stmt, g] : gathered_) JFS_RETURN_IF_ERROR(Send(&g));
   return Status::OK();
 }
 
@@ -611,6 +717,9 @@ Result<std::unique_ptr<SqlStmt>> MariaConn::Compile(const std::string& sql, bool
       auto& gathered = gathered_[sql];
       gathered.head = g->head;
       gathered.tail = g->tail;
+      gathered.load = g->load;
+      gathered.load_data = local_infile_ && !g->load.empty();
+      gathered.ignore = gathered.load.find(" IGNORE ") != std::string::npos;
       return std::unique_ptr<SqlStmt>(std::make_unique<GatherStmt>(this, &gathered, g->columns));
     }
   }

@@ -15,9 +15,10 @@
 // `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` at REPEATABLE
 // READ: one state, no locks.
 //
-// A bulk load (SetPipelined) turns INSERTs (and upserts without other
-// parameters) into multi-row INSERTs, gathered per statement and sent a few
-// MiB at a time.
+// A bulk load (SetPipelined) gathers INSERTs (and upserts without other
+// parameters) per statement and sends them a few MiB at a time: as LOAD
+// DATA LOCAL from memory where the server allows it (a third of a text
+// INSERT's server time per row, measured), else as multi-row INSERTs.
 #pragma once
 
 #include <map>
@@ -60,9 +61,12 @@ class MariaConn : public SqlConn {
   st_mysql* raw() const { return my_; }
   // The rows of one multi-row INSERT of a bulk load.
   struct Gathered {
-    std::string head;  // INSERT INTO t(columns) VALUES
-    std::string rows;  // (..),(..)
-    std::string tail;  // an upsert's ON DUPLICATE KEY UPDATE ...
+    std::string head;        // INSERT INTO t(columns) VALUES
+    std::string rows;        // (..),(..)
+    std::string tail;        // an upsert's ON DUPLICATE KEY UPDATE ...
+    std::string load;        // the LOAD DATA LOCAL statement of the same rows, if one can say it
+    bool load_data = false;  // rows are LOAD DATA's lines (else INSERT's tuples)
+    bool ignore = false;     // LOAD DATA IGNORE: a duplicate key is skipped
   };
   Status Added(Gathered* g);  // one more row in g
 
@@ -76,10 +80,17 @@ class MariaConn : public SqlConn {
   // A prepared statement of MySQL's SQL; cursor: read through a server-side
   // cursor, else buffered.
   Result<std::unique_ptr<MariaStmt>> PrepareText(const std::string& text, bool cursor);
-  Status Flush();                                  // sends every gathered INSERT
+  Status Flush();  // sends every gathered INSERT
+  Status Send(Gathered* g);
+  static int InfileInit(void** state, const char* name, void* self);
+  static int InfileRead(void* state, char* buf, unsigned int size);
+  static void InfileEnd(void* state);
+  static int InfileError(void* state, char* msg, unsigned int size);
   static constexpr size_t kInsertBytes = 4 << 20;  // well inside max_allowed_packet (16 MiB)
   st_mysql* my_;
   bool pipelined_ = false;
+  bool local_infile_ = false;                 // the server takes LOAD DATA LOCAL
+  const std::string* infile_ = nullptr;       // the rows a LOAD DATA LOCAL is sending
   std::map<std::string, Gathered> gathered_;  // by the statement gathered
 };
 

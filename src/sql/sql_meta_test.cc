@@ -214,6 +214,35 @@ TEST_P(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
   EXPECT_EQ(Has("jfs_dir_quota"), 1);
 }
 
+// A bulk load (COPY on PostgreSQL, LOAD DATA on MariaDB, which would only
+// warn) refuses a record named twice and a value its column cannot hold.
+TEST_P(SqlMetaTest, BulkLoadRefusesARecordTwiceAndValuesOutOfRange) {
+  Attr a;
+  a.type = FileType::kFile;
+  a.mode = 0644;
+  a.nlink = 1;
+  {
+    auto w = meta_->NewBulkWriter(2);
+    ASSERT_TRUE(w->Put(RecordKey::Attr(5), EncodeAttr(a)).ok());
+    ASSERT_TRUE(w->Put(RecordKey::Attr(6), EncodeAttr(a)).ok());
+    ASSERT_TRUE(w->Put(RecordKey::Attr(5), EncodeAttr(a)).ok());
+    Status st = w->Finish();
+    EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
+    EXPECT_NE(st.message().find("twice"), std::string::npos) << st.ToString();
+  }
+  ASSERT_TRUE(meta_->Clear().ok());
+  a.uid = 3000000000u;  // JuiceFS's SQL columns are signed 32-bit (not SQLite's)
+  auto w = meta_->NewBulkWriter(2);
+  ASSERT_TRUE(w->Put(RecordKey::Attr(7), EncodeAttr(a)).ok());
+  Status st = w->Finish();
+  if (GetParam() == "sqlite3") {
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  } else {
+    EXPECT_FALSE(st.ok()) << "a uid over 2^31 stored in an INT column";
+    EXPECT_NE(st.message().find("range"), std::string::npos) << st.ToString();
+  }
+}
+
 // JuiceFS's table_prefix: the volume's tables are jfs_<p>_NAME, indexes too.
 TEST_P(SqlMetaTest, TablePrefixNamesEveryTable) {
   const std::string base = postgres()  ? url_ + "&"
