@@ -10,6 +10,8 @@
 #include <mutex>
 #include <optional>
 
+#include "sql/row_gather.h"
+
 namespace jfsbr {
 namespace {
 
@@ -440,14 +442,14 @@ class PagedStmt : public SqlStmt {
 
 // A plain INSERT of a bulk load: each run appends its row, as literals, to
 // the multi-row INSERT gathering for its table.
-class GatherStmt : public SqlStmt {
+class GatherStmt : public RowGatherStmt {
  public:
   GatherStmt(MariaConn* conn, MariaConn::Gathered* g, int columns)
-      : conn_(conn), g_(g), values_(columns) {}
+      : RowGatherStmt(columns), conn_(conn), g_(g) {}
 
   SqlStmt& Int(int i, int64_t v) override { return Set(i, std::to_string(v)); }
   SqlStmt& Blob(int i, std::string_view v) override {
-    if (g_->load_data) return Set(i, Escaped(v));
+    if (g_->load_data) return Set(i, TsvEscaped(v));  // CHARACTER SET binary: bytes as they are
     if (v.empty()) return Set(i, "''");
     std::string out(2 + 2 * v.size(), '\0');
     out[0] = '0', out[1] = 'x';
@@ -456,7 +458,7 @@ class GatherStmt : public SqlStmt {
     return Set(i, std::move(out));
   }
   SqlStmt& Text(int i, std::string_view v) override {
-    if (g_->load_data) return Set(i, Escaped(v));
+    if (g_->load_data) return Set(i, TsvEscaped(v));
     std::string out(2 * v.size() + 3, '\0');
     out[0] = '\'';
     unsigned long n = mysql_real_escape_string(conn_->raw(), out.data() + 1, v.data(), v.size());
@@ -465,14 +467,10 @@ class GatherStmt : public SqlStmt {
     return Set(i, std::move(out));
   }
   Result<bool> Step() override {
-    std::string& rows = g_->rows;
-    if (g_->load_data) {  // tab-separated lines, \N for NULL
-      for (size_t i = 0; i < values_.size(); i++) {
-        if (i) rows += '\t';
-        rows += values_[i] ? *values_[i] : "\\N";
-      }
-      rows += '\n';
-    } else {
+    if (g_->load_data) {
+      AppendTsv(&g_->rows);
+    } else {  // (..),(..)
+      std::string& rows = g_->rows;
       rows += rows.empty() ? "(" : ",(";
       for (size_t i = 0; i < values_.size(); i++) {
         if (i) rows += ',';
@@ -483,47 +481,10 @@ class GatherStmt : public SqlStmt {
     JFS_RETURN_IF_ERROR(conn_->Added(g_));
     return false;
   }
-  int64_t ColInt(int) const override { return 0; }
-  std::string_view ColBlob(int) const override { return {}; }
-  bool ColNull(int) const override { return true; }
-  void Reset() override { std::fill(values_.begin(), values_.end(), std::nullopt); }
 
  private:
-  // LOAD DATA's escapes (ESCAPED BY '\\'): the bytes that would end a field
-  // or a line, the escape itself, and NUL.
-  static std::string Escaped(std::string_view v) {
-    std::string out;
-    out.reserve(v.size() + 8);
-    for (char c : v) {
-      switch (c) {
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\0':
-          out += "\\0";
-          break;
-        default:
-          out += c;
-      }
-    }
-    return out;
-  }
-  SqlStmt& Set(int i, std::string v) {
-    if (i >= 1 && i <= static_cast<int>(values_.size())) values_[i - 1] = std::move(v);
-    return *this;
-  }
   MariaConn* conn_;
   MariaConn::Gathered* g_;
-  std::vector<std::optional<std::string>> values_;
 };
 
 // "INSERT INTO t(a, b) VALUES(?, ?)", perhaps with an upsert's ON CONFLICT

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <optional>
 
+#include "sql/row_gather.h"
+
 namespace jfsbr {
 namespace {
 
@@ -216,10 +218,10 @@ class PgStmt : public SqlStmt {
 // A plain INSERT of a bulk load: each run appends the row to its table's
 // COPY data (text format), sent when enough has gathered or before the
 // next statement that is not a row.
-class CopyStmt : public SqlStmt {
+class CopyStmt : public RowGatherStmt {
  public:
   CopyStmt(PgConn* conn, PgConn::CopyData* data, int columns)
-      : conn_(conn), data_(data), values_(columns) {}
+      : RowGatherStmt(columns), conn_(conn), data_(data) {}
 
   SqlStmt& Int(int i, int64_t v) override { return Set(i, std::to_string(v)); }
   SqlStmt& Blob(int i, std::string_view v) override {
@@ -229,51 +231,16 @@ class CopyStmt : public SqlStmt {
     for (unsigned char c : v) out += kHex[c >> 4], out += kHex[c & 15];
     return Set(i, std::move(out));
   }
-  SqlStmt& Text(int i, std::string_view v) override {
-    std::string out;
-    for (char c : v) {
-      switch (c) {
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          out += c;
-      }
-    }
-    return Set(i, std::move(out));
-  }
+  SqlStmt& Text(int i, std::string_view v) override { return Set(i, TsvEscaped(v)); }
   Result<bool> Step() override {
-    std::string& rows = data_->rows;
-    for (size_t i = 0; i < values_.size(); i++) {
-      if (i) rows += '\t';
-      rows += values_[i] ? *values_[i] : "\\N";
-    }
-    rows += '\n';
+    AppendTsv(&data_->rows);
     JFS_RETURN_IF_ERROR(conn_->Copied(data_));
     return false;
   }
-  int64_t ColInt(int) const override { return 0; }
-  std::string_view ColBlob(int) const override { return {}; }
-  bool ColNull(int) const override { return true; }
-  void Reset() override { std::fill(values_.begin(), values_.end(), std::nullopt); }
 
  private:
-  SqlStmt& Set(int i, std::string v) {
-    if (i >= 1 && i <= static_cast<int>(values_.size())) values_[i - 1] = std::move(v);
-    return *this;
-  }
   PgConn* conn_;
   PgConn::CopyData* data_;
-  std::vector<std::optional<std::string>> values_;
 };
 
 // "INSERT INTO t(a, b) VALUES(?, ?)" (nothing more): its COPY statement and

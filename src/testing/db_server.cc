@@ -1,6 +1,7 @@
 // The shared parts of the tests' database servers.
 #include "testing/db_server.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +34,18 @@ Status DbServer::Restart() {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   return st;
+}
+
+Status DbServer::WaitAccepting(const std::string& what, const std::string& log) {
+  for (int i = 0; i < 600 && !PortAccepts(port_); i++) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // gone already (its files still locked)
+      pid_ = -1;
+      return Status::IOError(what + " did not start: " + LastLine(log));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!PortAccepts(port_)) return Status::IOError(what + " did not start: " + LastLine(log));
+  return Status::OK();
 }
 
 Status DbServer::Save(const std::string& file) const {

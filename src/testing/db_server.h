@@ -39,6 +39,9 @@ class DbServer {
  protected:
   DbServer() = default;
   virtual Status Spawn() = 0;  // starts the server on dir_ and port_
+  // After Spawn: waits (30 s at most) until the server accepts connections;
+  // an error with log's last line if it exits or never does.
+  Status WaitAccepting(const std::string& what, const std::string& log);
   // The fields of a server a fixture saved (owned: stop it when destroyed).
   Status LoadFrom(const std::string& file, const std::string& what, bool owned);
   std::string dir_;

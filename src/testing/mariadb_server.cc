@@ -58,15 +58,7 @@ Status MariaServer::Spawn() {
                              "--sync-binlog=0"});
   }
   JFS_ASSIGN_OR_RETURN(pid_, SpawnLogged(std::move(args), dir_ + "/stdout.log", detach_, ids));
-  for (int i = 0; i < 600 && !PortAccepts(port_); i++) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // gone already (files still locked)
-      pid_ = -1;
-      return Status::IOError("mariadbd did not start: " + LastLine(log));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (!PortAccepts(port_)) return Status::IOError("mariadbd did not start: " + LastLine(log));
-  return Status::OK();
+  return WaitAccepting("mariadbd", log);
 }
 
 Result<std::unique_ptr<MariaServer>> MariaServer::Load(const std::string& file, bool owned) {

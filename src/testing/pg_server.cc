@@ -67,15 +67,7 @@ Status PgServer::Spawn() {
     }
   }
   JFS_ASSIGN_OR_RETURN(pid_, SpawnLogged(std::move(args), log, detach_, ids));
-  for (int i = 0; i < 300 && !PortAccepts(port_); i++) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // gone already (a lock file in the way)
-      pid_ = -1;
-      return Status::IOError("postgres did not start: " + LastLine(log));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (!PortAccepts(port_)) return Status::IOError("postgres did not start: " + LastLine(log));
-  return Status::OK();
+  return WaitAccepting("postgres", log);
 }
 
 Result<std::unique_ptr<PgServer>> PgServer::Load(const std::string& file, bool owned) {

@@ -1,0 +1,36 @@
+// A bulk load's statement that runs no SQL of its own: each Step appends
+// its row, as text, to the rows a connection gathers for one bulk statement
+// (PostgreSQL's COPY, MySQL's LOAD DATA or multi-row INSERT) and sends
+// later. The connections derive theirs, with their own value spellings.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sql/conn.h"
+
+namespace jfsbr {
+
+class RowGatherStmt : public SqlStmt {
+ public:
+  explicit RowGatherStmt(int columns) : values_(columns) {}
+  int64_t ColInt(int) const override { return 0; }
+  std::string_view ColBlob(int) const override { return {}; }
+  bool ColNull(int) const override { return true; }
+  void Reset() override;
+
+ protected:
+  SqlStmt& Set(int i, std::string v);  // 1-based; unset values are NULL
+  // The row as one line of tab-separated fields, \N for NULL: COPY's text
+  // format and LOAD DATA's default.
+  void AppendTsv(std::string* rows) const;
+  std::vector<std::optional<std::string>> values_;
+};
+
+// v escaped for a tab-separated field: backslash, tab, newline, carriage
+// return and NUL.
+std::string TsvEscaped(std::string_view v);
+
+}  // namespace jfsbr
