@@ -3,7 +3,8 @@
 # tables), the same server, databases and dump files, and beside
 # mariadb-dump --single-transaction of the tables as the floor: dump and
 # load, JSON and binary, wall time and peak RSS of each. The server runs with
-# InnoDB's own durable settings (a log flush at every commit). juicefs's JSON
+# InnoDB's own durable settings (a log flush at every commit) and a 1 GiB buffer
+# pool (the fixture's durable mode). juicefs's JSON
 # dump must equal jfsbr's; every load must dump as the source.
 # Usage: bench/mariadb.sh [FILES]
 set -euo pipefail

@@ -1,6 +1,7 @@
 // libmariadb calls: the dialect rewrite, prepared statements with typed
-// binds and columns, cursors for scans, multi-row INSERTs for bulk loads,
-// and MySQL's errors as Status.
+// binds and columns, scans by keyset paging (a cursor where a scan cannot
+// be paged), LOAD DATA LOCAL or multi-row INSERTs for bulk loads, and
+// MySQL's errors as Status.
 #include "sql/mariadb.h"
 
 #include <mysql.h>
@@ -547,6 +548,8 @@ Result<std::unique_ptr<MariaConn>> MariaConn::Open(const MysqlOptions& o) {
   std::unique_ptr<MariaConn> c(new MariaConn(my));
   // Writers serializable (see mariadb.h); a reader sets its own level.
   JFS_RETURN_IF_ERROR(c->Query("SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE"));
+  // Every warning of a bulk load's LOAD DATA is read back (Send), not the first 64.
+  JFS_RETURN_IF_ERROR(c->Query("SET SESSION max_error_count = 65535"));
   mysql_set_local_infile_handler(my, InfileInit, InfileRead, InfileEnd, InfileError, c.get());
   // A server may refuse LOAD DATA LOCAL (local_infile=OFF): multi-row INSERTs then.
   if (mysql_real_query(my, "SELECT @@local_infile", 21) != 0) return ConnError(my, "connect");

@@ -16,7 +16,8 @@ namespace jfsbr {
 class MariaServer : public DbServer {
  public:
   // detach: outlives this process (the ctest fixture). durable: InnoDB's
-  // own settings (benchmarks); else no flush at commit (tests).
+  // own settings and a 1 GiB buffer pool (benchmarks); else no flush at
+  // commit (tests).
   static Result<std::unique_ptr<MariaServer>> Start(bool detach = false, bool durable = false);
   static Result<std::unique_ptr<MariaServer>> Load(const std::string& file, bool owned = false);
   // The server shared by the tests of one ctest run (fixture "mariadb").
