@@ -32,7 +32,16 @@ SRC=$(url src)
 echo "volume: $N files; $("$JFS" version); MariaDB $(sql 'SELECT version()'), " \
   "innodb_flush_log_at_trx_commit $(sql 'SELECT @@innodb_flush_log_at_trx_commit')," \
   "buffer pool $(( $(sql 'SELECT @@innodb_buffer_pool_size') >> 20 )) MiB ($(nproc) cores)"
+# Waits (60 s at most) until InnoDB has written back what the last step
+# dirtied, so that its flushing does not land on the next step's time.
+settle() {
+  for _ in $(seq 60); do
+    [ "$(sql "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)" -lt 100 ] && return
+    sleep 1
+  done
+}
 measure "jfsbr bench gen" "$J" bench gen "$SRC" --files "$N"
+settle
 measure "mariadb-dump --single-transaction (the floor)" sh -c \
   "mariadb-dump --no-defaults -S '$SOCK' -u root --single-transaction src > '$W/floor.sql'"
 measure "jfsbr dump JSON" "$J" dump "$SRC" "$W/j.json"
@@ -45,8 +54,11 @@ measure "juicefs dump binary" "$JFS" dump --binary "$SRC" "$W/g.bin"
 measure "jfsbr check" "$J" check "$SRC"
 LJ=$(url lj) LG=$(url lg) LBJ=$(url lbj) LBG=$(url lbg)
 measure "jfsbr load JSON" "$J" load "$LJ" "$W/j.json"
+settle
 measure "juicefs load JSON" "$JFS" load "$LG" "$W/j.json"
+settle
 measure "jfsbr load binary" "$J" load --binary "$LBJ" "$W/j.bin"
+settle
 measure "juicefs load binary (jfsbr's)" "$JFS" load --binary "$LBG" "$W/j.bin"
 for u in "$LJ" "$LBJ" "$LBG"; do
   "$J" dump "$u" 2>/dev/null | cmp -s - "$W/j.json" \
