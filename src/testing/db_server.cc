@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace jfsbr {
@@ -60,6 +62,16 @@ Status DbServer::LoadFrom(const std::string& file, const std::string& what, bool
   port_ = saved.port;
   pid_ = saved.pid;
   return Status::OK();
+}
+
+Result<std::string> DbServer::ClientOutput(const RunAs& as, std::vector<std::string> argv) {
+  const std::string out = dir_ + "/client-" + std::to_string(getpid()) + ".out";
+  std::filesystem::remove(out);
+  JFS_RETURN_IF_ERROR(RunLogged(as, std::move(argv), out, false).status());
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 Result<std::string> DbServer::FreshDatabase() {

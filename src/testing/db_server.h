@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "testing/process.h"
 #include "util/result.h"
@@ -37,6 +38,8 @@ class DbServer {
   Result<std::string> FreshDatabase();
 
  protected:
+  // Runs a client program (psql, mariadb) as `as`; what it printed.
+  Result<std::string> ClientOutput(const RunAs& as, std::vector<std::string> argv);
   DbServer() = default;
   virtual Status Spawn() = 0;  // starts the server on dir_ and port_
   // After Spawn: waits (30 s at most) until the server accepts connections;

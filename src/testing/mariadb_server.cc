@@ -73,17 +73,8 @@ Result<std::unique_ptr<MariaServer>> MariaServer::Load(const std::string& file, 
 }
 
 Result<std::string> MariaServer::Sql(const std::string& sql) {
-  const std::string out = dir_ + "/sql-" + std::to_string(getpid()) + ".out";
-  std::filesystem::remove(out);
-  JFS_RETURN_IF_ERROR(RunLogged({},
-                                {"mariadb", "--no-defaults", "-S", socket(), "-u", "root",
-                                 "--batch", "--skip-column-names", "-e", sql},
-                                out, false)
-                          .status());
-  std::ifstream in(out);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ClientOutput({}, {"mariadb", "--no-defaults", "-S", socket(), "-u", "root", "--batch",
+                           "--skip-column-names", "-e", sql});
 }
 
 Result<std::string> MariaServer::NewDatabase(const std::string& name, const std::string& password) {

@@ -78,17 +78,8 @@ Result<std::unique_ptr<PgServer>> PgServer::Load(const std::string& file, bool o
 
 Result<std::string> PgServer::Psql(const std::string& sql, const std::string& db) {
   JFS_ASSIGN_OR_RETURN(RunAs ids, ClusterUser());
-  const std::string out = dir_ + "/psql-" + std::to_string(getpid()) + ".out";
-  std::filesystem::remove(out);
-  JFS_RETURN_IF_ERROR(RunLogged(ids,
-                                {"/usr/bin/psql", "-h", dir_, "-p", std::to_string(port_), "-U",
-                                 "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-Atc", sql},
-                                out, false)
-                          .status());
-  std::ifstream in(out);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ClientOutput(ids, {"/usr/bin/psql", "-h", dir_, "-p", std::to_string(port_), "-U",
+                            "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-Atc", sql});
 }
 
 Result<std::string> PgServer::NewDatabase(const std::string& name, const std::string& password) {
