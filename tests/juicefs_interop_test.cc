@@ -521,6 +521,50 @@ TEST(JuicefsSchemaTest, SqlTablesAreThoseJuicefsFormatCreates) {
   }
 }
 
+// The backups a juicefs mount writes with --backup-meta (meta/dump-*.json.gz,
+// its first after a tenth of the interval; 5 minutes is the least it takes):
+// jfsbr lists, verifies and restores them, and the restored volume dumps as
+// the backup file reads. The mount also leaves its `lastBackup` xattr on the
+// root, which check and fsck take as any other.
+TEST(JuicefsBackupMetaTest, JfsbrListsVerifiesAndRestoresJuicefsBackups) {
+  TempDir d;
+  const std::string meta = "sqlite3://" + d.Sub("m.db"), mnt = d.Sub("mnt");
+  CmdResult r = RunShell(kJuicefs + " format " + meta + " bmvol --bucket " + d.Sub("bucket"), d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  fs::create_directories(mnt);
+  r = RunShell(kJuicefs + " mount -d --no-usage-report --backup-meta 5m " + meta + " " + mnt, d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = RunShell("echo hello > " + mnt + "/a && mkdir " + mnt + "/d && ln -s a " + mnt + "/s", d);
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string backups = d.Sub("bucket") + "/bmvol/meta";
+  std::string name;
+  for (int i = 0; i < 120 && name.empty(); i++) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(backups, ec)) {
+      std::string f = e.path().filename();
+      if (f.starts_with("dump-") && f.ends_with(".json.gz")) name = f;
+    }
+  }
+  RunShell(kJuicefs + " umount --force " + mnt, d);
+  ASSERT_FALSE(name.empty()) << "juicefs wrote no backup in 2 minutes";
+  r = Jfsbr("backup list " + meta, d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(name), std::string::npos) << r.out;
+  r = Jfsbr("backup verify " + meta + " latest", d);
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string restored = "sqlite3://" + d.Sub("r.db");
+  r = Jfsbr("restore " + meta + " --from " + name + " --to " + restored, d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(Jfsbr("dump " + restored + " " + d.Sub("r.json"), d).code, 0);
+  EXPECT_EQ(RunShell("gzip -dc " + backups + "/" + name + " | cmp - " + d.Sub("r.json"), d).code,
+            0);
+  for (const std::string cmd : {"check ", "fsck "}) {
+    r = Jfsbr(cmd + meta, d);
+    EXPECT_EQ(r.code, 0) << cmd << r.out << r.err;
+  }
+}
+
 TEST(JuicefsGatewayTest, SigV4IsCheckedByARealServer) {
   TempDir d;
   const std::string gw_meta = "sqlite3://" + d.Sub("gw.db");
