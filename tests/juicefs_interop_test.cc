@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "meta/registry.h"
+#include "model/attr.h"
+#include "model/records.h"
 #include "testing/etcd_cluster.h"
 #include "testing/process.h"
 #include "testing/s3_server.h"
@@ -383,8 +385,10 @@ std::map<std::string, long> Counts(const std::string& text,
 
 // juicefs gc and jfsbr gc classify the objects of a juicefs volume alike:
 // valid, leaked (two planted where the volume would put those slices' blocks;
-// elsewhere jfsbr calls them foreign and never deletes them), and none
-// skipped once all are older than the skip window.
+// elsewhere jfsbr calls them foreign and never deletes them), pending
+// deletion (a slice whose refs fell to 0, its file truncated), a file whose
+// deletion is pending (entry gone, a delfile record: its blocks stay valid),
+// and none skipped once all are older than the skip window.
 TEST_P(JuicefsInterop, GcClassifiesAsJuicefsDoes) {
   NewMeta();
   const std::string bucket = dir_.Sub("bucket");
@@ -393,6 +397,33 @@ TEST_P(JuicefsInterop, GcClassifiesAsJuicefsDoes) {
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string src = MakeTree("src", 4);
   ASSERT_EQ(Juicefs("sync --no-https " + src + "/ jfs://JFS_META_URL/").code, 0);
+  {  // the states a client leaves when it stops between the two steps of a deletion
+    auto m = OpenMeta(meta_);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    auto vol = Volume::Open(std::move(*m));
+    ASSERT_TRUE(vol.ok()) << vol.status().ToString();
+    Volume* v = vol->get();
+    auto rnd = v->Lookup(kRootInode, "random.bin");
+    auto d = v->Lookup(kRootInode, "d");
+    ASSERT_TRUE(rnd.ok() && d.ok());
+    auto text = v->Lookup(d->ino, "text.txt");
+    auto slices = v->ReadChunk(rnd->ino, 0);
+    auto rattr = v->GetAttr(rnd->ino);
+    auto tattr = v->GetAttr(text.ok() ? text->ino : 0);
+    ASSERT_TRUE(text.ok() && slices.ok() && rattr.ok() && tattr.ok());
+    RecordBatch b;
+    for (const auto& sl : *slices) {
+      if (sl.id != 0) b.Put(RecordKey::SliceRef(sl.id, sl.size), EncodeCounterLE(-1));
+    }
+    b.Delete(RecordKey::Chunk(rnd->ino, 0));
+    Attr truncated = *rattr;
+    truncated.length = 0;
+    b.Put(RecordKey::Attr(rnd->ino), EncodeAttr(truncated));
+    b.Delete(RecordKey::Entry(d->ino, "text.txt"));
+    b.Put(RecordKey::DelFile(text->ino, tattr->length), EncodeDelFileTime(time(nullptr)));
+    Status st = b.CommitTo(v->meta());
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
   const std::string chunks = bucket + "/" + name_ + "/chunks/0/0/";
   r = RunShell("head -c 1000 /dev/urandom > " + chunks + "900_0_1000 && head -c 4194304 " +
                    "/dev/urandom > " + chunks + "901_0_4194304 && find " + bucket +
@@ -401,10 +432,12 @@ TEST_P(JuicefsInterop, GcClassifiesAsJuicefsDoes) {
   ASSERT_EQ(r.code, 0) << r.err;
   r = Juicefs("gc " + Quote(meta_));
   ASSERT_EQ(r.code, 0) << r.err;
-  const std::vector<std::string> labels = {"objects", "valid", "leaked", "skipped"};
+  const std::vector<std::string> labels = {"objects", "valid", "pending delete", "leaked",
+                                           "skipped"};
   auto want = Counts(r.err, labels);
   ASSERT_EQ(want.size(), labels.size()) << r.err;
   EXPECT_EQ(want["leaked"], 2);
+  EXPECT_EQ(want["pending delete"], 2);  // random.bin's two blocks
   EXPECT_EQ(want["skipped"], 0);
   r = Jfs("gc " + Quote(meta_));
   ASSERT_EQ(r.code, 0) << r.err;
