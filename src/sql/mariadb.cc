@@ -355,7 +355,12 @@ class PagedStmt : public SqlStmt {
  public:
   PagedStmt(std::unique_ptr<MariaStmt> first, std::unique_ptr<MariaStmt> next,
             std::vector<int> keys, int params)
-      : first_(std::move(first)), next_(std::move(next)), keys_(std::move(keys)), params_(params) {}
+      : first_(std::move(first)),
+        next_(std::move(next)),
+        keys_(std::move(keys)),
+        params_(params),
+        params_set_(params),
+        last_(keys_.size()) {}
 
   SqlStmt& Int(int i, int64_t v) override { return Set(i, Param{true, v, {}}); }
   SqlStmt& Blob(int i, std::string_view v) override {
@@ -373,11 +378,13 @@ class PagedStmt : public SqlStmt {
     while (true) {
       JFS_ASSIGN_OR_RETURN(bool row, cur_->Step());
       if (row) {
-        rows_++;
-        for (size_t k = 0; k < keys_.size(); k++) {
-          int c = keys_[k];
-          last_[k] = cur_->ColIsInt(c) ? Param{true, cur_->ColInt(c), {}}
-                                       : Param{false, 0, std::string(cur_->ColBlob(c))};
+        // The last row of a full page: where the next page starts.
+        if (++rows_ == kPageRows) {
+          for (size_t k = 0; k < keys_.size(); k++) {
+            int c = keys_[k];
+            last_[k] = cur_->ColIsInt(c) ? Param{true, cur_->ColInt(c), {}}
+                                         : Param{false, 0, std::string(cur_->ColBlob(c))};
+          }
         }
         return true;
       }
@@ -412,7 +419,6 @@ class PagedStmt : public SqlStmt {
   };
   SqlStmt& Set(int i, Param p) {
     if (i < 1 || i > params_) return *this;
-    if (params_set_.size() < static_cast<size_t>(params_)) params_set_.resize(params_);
     p.set = true;
     params_set_[i - 1] = std::move(p);
     return *this;
@@ -437,8 +443,8 @@ class PagedStmt : public SqlStmt {
   std::vector<int> keys_;
   int params_;
   std::vector<Param> params_set_;
-  std::vector<Param> last_ = std::vector<Param>(keys_.size());
-  int rows_ = 0;  // in the current page
+  std::vector<Param> last_;  // the sort keys of the last full page's last row
+  int rows_ = 0;             // in the current page
 };
 
 // A plain INSERT of a bulk load: each run appends its row, as literals, to
@@ -488,35 +494,23 @@ class GatherStmt : public RowGatherStmt {
   MariaConn::Gathered* g_;
 };
 
-// "INSERT INTO t(a, b) VALUES(?, ?)", perhaps with an upsert's ON CONFLICT
-// clause without parameters: the head and tail of its multi-row form and
-// its column count, or nothing.
+// A gatherable INSERT (row_gather.h) as MySQL sends its rows: the head and
+// tail of its multi-row form, and its LOAD DATA LOCAL where that can say it
+// (plain inserts, and with IGNORE the upserts that change nothing).
 struct GatherForm {
   std::string head, tail;
   int columns;
-  std::string load;  // the same rows by LOAD DATA LOCAL, or "" where that cannot say it
+  std::string load;  // or ""
 };
 std::optional<GatherForm> AsGathered(const std::string& sql) {
-  if (!sql.starts_with("INSERT INTO ")) return {};
-  size_t open = sql.find('('), close = sql.find(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return {};
-  if (sql.compare(close, 9, ") VALUES(") != 0) return {};
-  size_t end = sql.find(')', close + 9);
-  if (end == std::string::npos) return {};
-  int columns = static_cast<int>(std::count(sql.begin() + open, sql.begin() + close, ',')) + 1;
-  if (std::count(sql.begin(), sql.end(), '?') != columns ||
-      std::count(sql.begin() + close, sql.begin() + end, '?') != columns) {
-    return {};
-  }
-  std::string rest = sql.substr(end + 1);
-  if (!rest.empty() && !rest.starts_with(" ON CONFLICT(")) return {};
-  // The rewrite changes only the clause after the values. LOAD DATA takes
-  // plain inserts, and with IGNORE the upserts that change nothing.
-  GatherForm f{sql.substr(0, close + 1) + " VALUES ", Rewrite(sql).substr(end + 1), columns, ""};
-  if (rest.empty() || rest.ends_with(" DO NOTHING")) {
-    f.load = std::string("LOAD DATA LOCAL INFILE 'jfsbr' ") + (rest.empty() ? "" : "IGNORE ") +
-             "INTO TABLE " + sql.substr(12, open - 12) + " CHARACTER SET binary " +
-             sql.substr(open, close + 1 - open);
+  auto g = ParseGatherableInsert(sql);
+  if (!g) return {};
+  // The rewrite changes only the clause after the values.
+  GatherForm f{"INSERT INTO " + g->table + g->columns + " VALUES ",
+               Rewrite(sql).substr(sql.size() - g->rest.size()), g->count, ""};
+  if (g->rest.empty() || g->rest.ends_with(" DO NOTHING")) {
+    f.load = std::string("LOAD DATA LOCAL INFILE 'jfsbr' ") + (g->rest.empty() ? "" : "IGNORE ") +
+             "INTO TABLE " + g->table + " CHARACTER SET binary " + g->columns;
   }
   return f;
 }

@@ -243,20 +243,6 @@ class CopyStmt : public RowGatherStmt {
   PgConn::CopyData* data_;
 };
 
-// "INSERT INTO t(a, b) VALUES(?, ?)" (nothing more): its COPY statement and
-// column count, or nothing.
-std::optional<std::pair<std::string, int>> AsCopy(const std::string& sql) {
-  constexpr std::string_view kInsert = "INSERT INTO ";
-  if (!sql.starts_with(kInsert) || sql.find(" ON CONFLICT") != std::string::npos) return {};
-  size_t open = sql.find('('), close = sql.find(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return {};
-  if (sql.compare(close, 9, ") VALUES(") != 0 || sql.back() != ')') return {};
-  int columns = static_cast<int>(std::count(sql.begin() + open, sql.begin() + close, ',')) + 1;
-  if (std::count(sql.begin(), sql.end(), '?') != columns) return {};
-  return std::make_pair(
-      "COPY " + sql.substr(kInsert.size(), close + 1 - kInsert.size()) + " FROM STDIN", columns);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<PgConn>> PgConn::Open(const PgOptions& o) {
@@ -379,10 +365,12 @@ Status PgConn::CheckTables(const std::string& sql) {
 Result<std::unique_ptr<SqlStmt>> PgConn::Compile(const std::string& sql, bool stream) {
   JFS_RETURN_IF_ERROR(CheckTables(sql));
   if (pipelined_) {
-    if (auto copy = AsCopy(sql)) {
-      auto& data = copies_[copy->first];
-      data.copy = copy->first;
-      return std::unique_ptr<SqlStmt>(std::make_unique<CopyStmt>(this, &data, copy->second));
+    // A plain INSERT (nothing after its values) becomes a row of a COPY.
+    if (auto insert = ParseGatherableInsert(sql); insert && insert->rest.empty()) {
+      std::string copy = "COPY " + insert->table + insert->columns + " FROM STDIN";
+      auto& data = copies_[copy];
+      data.copy = copy;
+      return std::unique_ptr<SqlStmt>(std::make_unique<CopyStmt>(this, &data, insert->count));
     }
   }
   int params = 0;

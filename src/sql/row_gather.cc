@@ -20,6 +20,27 @@ void RowGatherStmt::AppendTsv(std::string* rows) const {
   *rows += '\n';
 }
 
+std::optional<GatherableInsert> ParseGatherableInsert(const std::string& sql) {
+  constexpr std::string_view kInsert = "INSERT INTO ";
+  if (!sql.starts_with(kInsert)) return {};
+  size_t open = sql.find('('), close = sql.find(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) return {};
+  if (sql.compare(close, 9, ") VALUES(") != 0) return {};
+  size_t end = sql.find(')', close + 9);
+  if (end == std::string::npos) return {};
+  GatherableInsert g;
+  g.count = static_cast<int>(std::count(sql.begin() + open, sql.begin() + close, ',')) + 1;
+  if (std::count(sql.begin(), sql.end(), '?') != g.count ||
+      std::count(sql.begin() + close, sql.begin() + end, '?') != g.count) {
+    return {};
+  }
+  g.rest = sql.substr(end + 1);
+  if (!g.rest.empty() && !g.rest.starts_with(" ON CONFLICT(")) return {};
+  g.table = sql.substr(kInsert.size(), open - kInsert.size());
+  g.columns = sql.substr(open, close + 1 - open);
+  return g;
+}
+
 std::string TsvEscaped(std::string_view v) {
   std::string out;
   out.reserve(v.size() + 8);

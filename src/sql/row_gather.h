@@ -1,7 +1,8 @@
 // A bulk load's statement that runs no SQL of its own: each Step appends
 // its row, as text, to the rows a connection gathers for one bulk statement
 // (PostgreSQL's COPY, MySQL's LOAD DATA or multi-row INSERT) and sends
-// later. The connections derive theirs, with their own value spellings.
+// later. The connections derive theirs, with their own value spellings, and
+// recognize the statements they can gather with one parser.
 #pragma once
 
 #include <optional>
@@ -28,6 +29,17 @@ class RowGatherStmt : public SqlStmt {
   void AppendTsv(std::string* rows) const;
   std::vector<std::optional<std::string>> values_;
 };
+
+// "INSERT INTO t(a, b) VALUES(?, ?)" taken apart, perhaps followed by an
+// ON CONFLICT clause with no parameters of its own: the statements whose
+// rows a bulk load can gather.
+struct GatherableInsert {
+  std::string table;    // t
+  std::string columns;  // (a, b)
+  int count = 0;        // of columns (and parameters)
+  std::string rest;     // "" or " ON CONFLICT(...) ..."
+};
+std::optional<GatherableInsert> ParseGatherableInsert(const std::string& sql);
 
 // v escaped for a tab-separated field: backslash, tab, newline, carriage
 // return and NUL.

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
-#include <type_traits>
 
 #include "testing/etcd_cluster.h"
 #include "testing/mariadb_server.h"
@@ -22,11 +21,7 @@ using namespace jfsbr;
 
 template <typename Server, typename StartFn, typename DescribeFn>
 int StartSaved(const char* file, StartFn start, DescribeFn describe) {
-  if constexpr (std::is_base_of_v<DbServer, Server>) {  // one left by an interrupted run
-    (void)StopSavedDbServer<Server>(file);
-  } else {
-    (void)Server::StopSaved(file);
-  }
+  (void)Server::StopSaved(file);  // one left by an interrupted run
   std::filesystem::create_directories(std::filesystem::path(file).parent_path());
   auto s = start();
   if (!s.ok()) {
@@ -62,8 +57,8 @@ int main(int argc, char** argv) {
   if (stop) {
     auto st = kind == "etcd" ? EtcdCluster::StopSaved(file)
               : kind == "s3" ? S3Server::StopSaved(file)
-              : kind == "pg" ? StopSavedDbServer<PgServer>(file)
-                             : StopSavedDbServer<MariaServer>(file);
+              : kind == "pg" ? PgServer::StopSaved(file)
+                             : MariaServer::StopSaved(file);
     if (!st.ok()) fprintf(stderr, "%s\n", st.ToString().c_str());
     return 0;  // nothing to stop is fine
   }

@@ -20,6 +20,7 @@ class MariaServer : public DbServer {
   // commit (tests).
   static Result<std::unique_ptr<MariaServer>> Start(bool detach = false, bool durable = false);
   static Result<std::unique_ptr<MariaServer>> Load(const std::string& file, bool owned = false);
+  static Status StopSaved(const std::string& file) { return StopSavedDbServer<MariaServer>(file); }
   // The server shared by the tests of one ctest run (fixture "mariadb").
   static MariaServer* Shared() { return SharedDbServer<MariaServer>("mariadb"); }
 

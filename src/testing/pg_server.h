@@ -20,6 +20,7 @@ class PgServer : public DbServer {
   static Result<std::unique_ptr<PgServer>> Start(bool detach = false, bool durable = false);
   // The server a fixture saved in file.
   static Result<std::unique_ptr<PgServer>> Load(const std::string& file, bool owned = false);
+  static Status StopSaved(const std::string& file) { return StopSavedDbServer<PgServer>(file); }
   // The server shared by the tests of one ctest run (fixture "pg").
   static PgServer* Shared() { return SharedDbServer<PgServer>("pg"); }
 
