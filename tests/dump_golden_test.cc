@@ -157,7 +157,7 @@ TEST_F(DumpGoldenTest, ScriptedVolumeDumpsToTheGoldenBytes) {
 TEST_F(DumpGoldenTest, GoldenLoadsIntoEveryEngineAndDumpsBackIdentically) {
   std::string golden = ReadFile(kGolden);
   ASSERT_FALSE(golden.empty());
-  for (const char* kind : {"memkv", "rocksdb", "etcd", "sqlite3", "postgres", "mariadb"}) {
+  for (const char* kind : {"memkv", "rocksdb", "etcd", "sqlite3", "postgres", "mariadb", "redis"}) {
     auto e = Engine(kind);
     Load(golden, e.get());
     ExpectCheckPasses(e.get());
@@ -187,7 +187,7 @@ TEST_F(DumpGoldenTest, BinaryRoundTripsAcrossEngines) {
   EXPECT_EQ(bin.substr(0, 4), std::string("\0\0\0\x01", 4));  // the format segment first
   EXPECT_EQ(bin.substr(bin.size() - 8 - GetBE64(bin.data() + bin.size() - 8) - 4, 4),
             std::string("\0\x74\x70\x83", 4));  // EOS before the footer
-  for (const char* kind : {"rocksdb", "memkv", "etcd", "sqlite3", "postgres", "mariadb"}) {
+  for (const char* kind : {"rocksdb", "memkv", "etcd", "sqlite3", "postgres", "mariadb", "redis"}) {
     auto e = Engine(kind);
     auto src = StringSource(bin);
     auto loaded = LoadBinary(src.get(), e.get(), {});

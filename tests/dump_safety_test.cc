@@ -233,7 +233,7 @@ class MovingVolume {
 
 TEST(DumpConsistencyTest, DumpsWhileWritingEachShowOneMoment) {
   for (const char* kind :
-       {"memkv", "rocksdb", "etcd", "sqlite3", "postgres", "mariadb", "rocksdb+s3"}) {
+       {"memkv", "rocksdb", "etcd", "sqlite3", "postgres", "mariadb", "redis", "rocksdb+s3"}) {
     MovingVolume v(kind);
     for (int d = 0; d < 10; d++) {
       // Let the writer move something between dumps (a dump can be quicker).

@@ -49,9 +49,10 @@ class JuicefsInterop : public ::testing::TestWithParam<std::string> {
   std::string NewMeta() {
     name_ = "interop" + std::to_string(++n_) + "-" + UniqueTestId();
     for (char& c : name_) c = c == '_' ? '-' : c;
-    meta_ = GetParam() == "sqlite3"   ? "sqlite3://" + dir_.Sub(name_ + ".db")
-            : IsSqlEngine(GetParam()) ? FreshMetaUrl(GetParam(), "")
-                                      : EtcdCluster::Shared()->MetaUrl(name_);
+    meta_ = GetParam() == "sqlite3" ? "sqlite3://" + dir_.Sub(name_ + ".db")
+            : IsSqlEngine(GetParam()) || GetParam() == "redis"
+                ? FreshMetaUrl(GetParam(), "")
+                : EtcdCluster::Shared()->MetaUrl(name_);
     return meta_;
   }
 
@@ -657,7 +658,7 @@ TEST(JuicefsGatewayTest, SigV4IsCheckedByARealServer) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, JuicefsInterop,
-                         ::testing::Values("etcd", "sqlite3", "postgres", "mariadb"),
+                         ::testing::Values("etcd", "sqlite3", "postgres", "mariadb", "redis"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -160,9 +160,10 @@ class JsonDumper {
       counters.Key(shown);
       out->append(std::to_string(n));
     }
-    // JuiceFS 1.4's change log: its last id, shown only when there is one.
+    // JuiceFS 1.4's change log: its last id, shown while the log is on and
+    // has one.
     JFS_ASSIGN_OR_RETURN(int64_t last_changelog, snap_->Counter("lastChangelog"));
-    if (last_changelog != 0) {
+    if (last_changelog != 0 && format.change_log) {
       counters.Key("lastChangelog");
       out->append(std::to_string(last_changelog));
     }

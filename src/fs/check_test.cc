@@ -200,7 +200,7 @@ TEST_P(CheckTest, NoSettingIsNotAVolume) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, CheckTest,
                          ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres",
-                                           "mariadb", "rocksdb+s3"),
+                                           "mariadb", "redis", "rocksdb+s3"),
                          TestKindName);
 
 }  // namespace

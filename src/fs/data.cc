@@ -244,10 +244,14 @@ Status Volume::Truncate(Ino ino, uint64_t length) {
 
 Status Volume::DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned) {
   std::vector<RecordKey> chunk_keys;
-  JFS_RETURN_IF_ERROR(meta_->Scan(RecordRange::Chunks(ino), [&](const RecordKey& k, auto) {
-    chunk_keys.push_back(k);
-    return true;
-  }));
+  // The chunks the length reaches, as JuiceFS deletes them: an engine that
+  // cannot list an inode's chunks cheaply (Redis) probes just these.
+  const auto chunks = static_cast<uint32_t>((length + kChunkSize - 1) / kChunkSize);
+  JFS_RETURN_IF_ERROR(
+      meta_->Scan(RecordRange::Chunks(ino, 0, chunks), [&](const RecordKey& k, auto) {
+        chunk_keys.push_back(k);
+        return true;
+      }));
   for (const auto& ck : chunk_keys) {
     std::vector<SliceId> unreferenced;
     JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {

@@ -168,8 +168,8 @@ Result<VolumeFormat> FormatVolume(Meta* meta, const FormatOptions& opts) {
   }
   b.Put(RecordKey::Setting(), EncodeSetting(f));
   b.Put(RecordKey::Attr(kRootInode), EncodeAttr(RootLikeDir(0777, now)));
-  b.Add(RecordKey::Counter("nextInode"), 2);
-  b.Add(RecordKey::Counter("nextChunk"), 1);
+  b.Put(RecordKey::Counter("nextInode"), EncodeCounterLE(2));
+  b.Put(RecordKey::Counter("nextChunk"), EncodeCounterLE(1));
   // JuiceFS builds these usage records lazily; we write them up front.
   b.Put(RecordKey::DirStat(kRootInode), EncodeDirStat({}));
   Status st = tx->Commit();

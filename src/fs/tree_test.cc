@@ -96,7 +96,7 @@ TEST_P(TreeTest, Errors) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, TreeTest,
                          ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres",
-                                           "mariadb", "rocksdb+s3"),
+                                           "mariadb", "redis", "rocksdb+s3"),
                          TestKindName);
 
 }  // namespace

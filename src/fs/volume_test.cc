@@ -372,7 +372,7 @@ TEST_P(VolumeTest, HashPrefixedObjectNames) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest,
                          ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres",
-                                           "mariadb", "rocksdb+s3"),
+                                           "mariadb", "redis", "rocksdb+s3"),
                          TestKindName);
 
 TEST(VolumeOpenTest, UnformattedAndBadName) {

@@ -17,4 +17,7 @@ Result<std::unique_ptr<Meta>> OpenSqliteMeta(std::string_view url, bool create);
 Result<std::unique_ptr<Meta>> OpenPostgresMeta(std::string_view url, bool create);
 Result<std::unique_ptr<Meta>> OpenMysqlMeta(std::string_view url, bool create);
 
+// redis/redis_meta.cc: redis://, rediss://, unix://.
+Result<std::unique_ptr<Meta>> OpenRedisMeta(std::string_view url, bool create);
+
 }  // namespace jfsbr

@@ -29,6 +29,14 @@ constexpr Family kFamilies[] = {
      "database (JuiceFS's SQL tables; also @tcp(HOST:PORT), @unix(SOCKET), USER:PASS@/DB for "
      "127.0.0.1:3306; META_PASSWORD is the password when the URL has none)",
      OpenMysqlMeta},
+    {"redis", "redis",
+     "redis://[USER][:PASS]@HOST[:PORT][/DB]\n      a Redis database (JuiceFS's Redis keys; "
+     "Sentinel: redis://[:PASS]@MASTER,HOST:PORT,HOST:PORT/DB; a Redis Cluster: "
+     "redis://HOST:PORT,HOST:PORT/DB; REDIS_PASSWORD or META_PASSWORD when the URL has none)",
+     OpenRedisMeta},
+    {"unix", "redis", "unix://[USER][:PASS]@/PATH/redis.sock[?db=N]\n      Redis on a socket",
+     OpenRedisMeta},
+    {"rediss", "redis", "rediss://...\n      Redis over TLS (not in this build)", OpenRedisMeta},
     {"rocksdb", "tkv", "rocksdb://PATH\n      embedded RocksDB, a directory (TKV keys)",
      OpenTkvMeta},
     {"etcd", "tkv",

@@ -4,6 +4,7 @@
 //   jfsbr_fixture s3 start FILE              |  jfsbr_fixture s3 stop FILE
 //   jfsbr_fixture pg start FILE [durable]    |  jfsbr_fixture pg stop FILE
 //   jfsbr_fixture mariadb start FILE [durable] | jfsbr_fixture mariadb stop FILE
+//   jfsbr_fixture redis start FILE             | jfsbr_fixture redis stop FILE
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "testing/etcd_cluster.h"
 #include "testing/mariadb_server.h"
 #include "testing/pg_server.h"
+#include "testing/redis_server.h"
 #include "testing/s3_server.h"
 
 namespace {
@@ -41,24 +43,27 @@ int StartSaved(const char* file, StartFn start, DescribeFn describe) {
 
 int main(int argc, char** argv) {
   std::string kind = argc >= 2 ? argv[1] : "";
-  bool known = kind == "etcd" || kind == "s3" || kind == "pg" || kind == "mariadb";
+  bool known =
+      kind == "etcd" || kind == "s3" || kind == "pg" || kind == "mariadb" || kind == "redis";
   bool start = argc >= 4 && strcmp(argv[2], "start") == 0;
   bool stop = argc == 4 && strcmp(argv[2], "stop") == 0;
   bool durable = argc == 5 && strcmp(argv[4], "durable") == 0;
   if (!known || (!start && !stop) || (kind == "s3" && argc != 4) || argc > 5 ||
       (argc == 5 && kind != "etcd" && !durable)) {
     fprintf(stderr,
-            "usage: %s etcd|s3|pg|mariadb start FILE [MEMBERS|durable] | etcd|s3|pg|mariadb stop "
+            "usage: %s etcd|s3|pg|mariadb|redis start FILE [MEMBERS|durable] | "
+            "etcd|s3|pg|mariadb|redis stop "
             "FILE\n",
             argv[0]);
     return 2;
   }
   const char* file = argv[3];
   if (stop) {
-    auto st = kind == "etcd" ? EtcdCluster::StopSaved(file)
-              : kind == "s3" ? S3Server::StopSaved(file)
-              : kind == "pg" ? PgServer::StopSaved(file)
-                             : MariaServer::StopSaved(file);
+    auto st = kind == "etcd"    ? EtcdCluster::StopSaved(file)
+              : kind == "s3"    ? S3Server::StopSaved(file)
+              : kind == "pg"    ? PgServer::StopSaved(file)
+              : kind == "redis" ? RedisServer::StopSaved(file)
+                                : MariaServer::StopSaved(file);
     if (!st.ok()) fprintf(stderr, "%s\n", st.ToString().c_str());
     return 0;  // nothing to stop is fine
   }
@@ -72,6 +77,13 @@ int main(int argc, char** argv) {
         file, [&] { return PgServer::Start(/*detach=*/true, durable); },
         [](const PgServer& s) {
           return "postgres test server: 127.0.0.1:" + std::to_string(s.port());
+        });
+  }
+  if (kind == "redis") {
+    return StartSaved<RedisServer>(
+        file, [&] { return RedisServer::Start(RedisServer::Options{/*detach=*/true}); },
+        [](const RedisServer& s) {
+          return "redis test server: 127.0.0.1:" + std::to_string(s.port());
         });
   }
   if (kind == "mariadb") {

@@ -14,6 +14,7 @@
 #include "testing/etcd_cluster.h"
 #include "testing/mariadb_server.h"
 #include "testing/pg_server.h"
+#include "testing/redis_server.h"
 #include "testing/s3_server.h"
 
 namespace jfsbr {
@@ -45,7 +46,7 @@ inline std::string UniqueTestId() {
 
 // A new, empty META-URL of engine `kind`: "rocksdb" or "sqlite3" (a database
 // under dir), "memkv" or "etcd" (a volume name of its own on the shared test
-// cluster), "postgres" or "mariadb" (a database of its own on the shared
+// cluster), "postgres", "mariadb" or "redis" (a database of its own on the shared
 // test server).
 inline std::string FreshMetaUrl(const std::string& kind, const std::string& dir) {
   std::string id = UniqueTestId();
@@ -56,6 +57,11 @@ inline std::string FreshMetaUrl(const std::string& kind, const std::string& dir)
     auto url = PgServer::Shared()->FreshDatabase();
     EXPECT_TRUE(url.ok()) << url.status().ToString();
     return url.ok() ? *url : "postgres://unreachable";
+  }
+  if (kind == "redis") {
+    auto url = RedisServer::Shared()->FreshDatabase();
+    EXPECT_TRUE(url.ok()) << url.status().ToString();
+    return url.ok() ? *url : "redis://unreachable";
   }
   if (kind == "mariadb") {
     auto url = MariaServer::Shared()->FreshDatabase();

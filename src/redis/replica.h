@@ -1,0 +1,45 @@
+// A connection that asks a Redis primary for a full synchronisation, as a
+// replica does (PSYNC ? -1): the primary forks, writes one RDB snapshot of
+// that moment and streams it here, while its clients go on writing. This is
+// how jfsbr reads a Redis volume at one point in time without pausing
+// anyone: the primary's cost is a BGSAVE.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "redis/rdb.h"
+#include "redis/redis_url.h"
+#include "util/result.h"
+
+namespace jfsbr {
+
+class ReplicaLink {
+ public:
+  // Connects to `at` and authenticates as url says.
+  static Result<std::unique_ptr<ReplicaLink>> Open(const RedisUrl& url, const RedisAddress& at);
+  ~ReplicaLink();
+
+  struct FullSync {
+    std::string replid;
+    uint64_t offset = 0;  // the primary's replication offset of the snapshot
+    uint64_t rdb_bytes = 0;
+  };
+  // Asks for a full sync; after it, rdb() reads the snapshot's bytes.
+  // rdb_only: the primary may drop the link after the snapshot (Redis 7+).
+  Result<FullSync> StartFullSync(bool rdb_only);
+  ByteSource* rdb();
+
+ private:
+  class Socket;
+  class RdbSource;
+  explicit ReplicaLink(std::unique_ptr<Socket> s, std::string where);
+  Status Send(const std::vector<std::string>& args);
+  Result<std::string> Line();
+  std::unique_ptr<Socket> sock_;
+  std::unique_ptr<RdbSource> rdb_;
+  std::string where_;
+};
+
+}  // namespace jfsbr

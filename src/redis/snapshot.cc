@@ -1,0 +1,211 @@
+// RDB snapshot to records in a scratch engine (see snapshot.h).
+#include "redis/snapshot.h"
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "redis/replica.h"
+#include "redis/schema.h"
+#include "tkv/registry.h"
+#include "tkv/tkv_meta.h"
+
+namespace jfsbr {
+namespace {
+
+using KT = redis::KeyInfo::Type;
+
+// The Redis type each kind of key must have; another is not JuiceFS's.
+RedisType ExpectedType(KT t) {
+  switch (t) {
+    case KT::kSetting:
+    case KT::kTool:
+    case KT::kCounter:
+    case KT::kAttr:
+    case KT::kSymlink:
+      return RedisType::kString;
+    case KT::kChunk:
+      return RedisType::kList;
+    case KT::kDelFiles:
+    case KT::kSessionExpires:
+    case KT::kDetached:
+      return RedisType::kZset;
+    case KT::kSustained:
+      return RedisType::kSet;
+    default:
+      return RedisType::kHash;
+  }
+}
+
+// Files each element's record through a bulk writer.
+class RecordFiler : public RdbVisitor {
+ public:
+  RecordFiler(int db, std::string prefix, MetaBulkWriter* out)
+      : db_(static_cast<uint64_t>(db)), prefix_(std::move(prefix)), out_(out) {}
+
+  Status BeginKey(uint64_t db, std::string_view key, RedisType type) override {
+    skip_ = db != db_ || !key.starts_with(prefix_);
+    if (skip_) return Status::OK();
+    info_ = redis::ParseKey(key.substr(prefix_.size()));
+    skip_ = info_.type == KT::kUnknown || type != ExpectedType(info_.type);
+    chunk_.clear();
+    return Status::OK();
+  }
+  Status Element(std::string_view field, std::string_view value, double score) override {
+    if (skip_) return Status::OK();
+    if (info_.type == KT::kChunk) {
+      chunk_.append(value);
+      return Status::OK();
+    }
+    if (!redis::ElementRecord(info_, field, value, score, &key_, &part_, &part_value_)) {
+      return Status::OK();
+    }
+    if (key_.kind == RecordKind::kDirStat || key_.kind == RecordKind::kDirQuota ||
+        key_.kind == RecordKind::kUserQuota || key_.kind == RecordKind::kGroupQuota) {
+      uint64_t n = key_.kind == RecordKind::kDirStat || key_.kind == RecordKind::kDirQuota
+                       ? key_.ino
+                       : key_.id;
+      merged_[{key_.kind, n}][part_] = part_value_;
+      return Status::OK();
+    }
+    if (key_.kind == RecordKind::kSetting) seen_setting_ = true;
+    if (key_.kind == RecordKind::kCounter) seen_counters_.insert(key_.name);
+    parts_.assign(1, std::move(part_value_));
+    JFS_ASSIGN_OR_RETURN(auto v, redis::Compose(key_, parts_));
+    if (!v) return Status::OK();
+    return out_->Put(key_, std::move(*v));
+  }
+  Status EndKey() override {
+    if (skip_ || info_.type != KT::kChunk || chunk_.empty()) return Status::OK();
+    return out_->Put(RecordKey::Chunk(info_.n, info_.index), std::move(chunk_));
+  }
+  // The records kept in several hashes, once every part was seen; the
+  // counters a missing key stands for (nextinode: the next id is 1).
+  Status Finish() {
+    for (auto name : redis::CounterKeys()) {
+      RecordKey k = RecordKey::Counter(redis::ParseKey(name).name);
+      if (!seen_setting_ || seen_counters_.count(k.name)) continue;
+      JFS_ASSIGN_OR_RETURN(auto v, redis::Compose(k, {std::nullopt}));
+      if (v) JFS_RETURN_IF_ERROR(out_->Put(k, std::move(*v)));
+    }
+    for (auto& [id, parts] : merged_) {
+      RecordKey k;
+      switch (id.first) {
+        case RecordKind::kDirStat:
+          k = RecordKey::DirStat(id.second);
+          break;
+        case RecordKind::kDirQuota:
+          k = RecordKey::DirQuota(id.second);
+          break;
+        case RecordKind::kUserQuota:
+          k = RecordKey::UserQuota(id.second);
+          break;
+        default:
+          k = RecordKey::GroupQuota(id.second);
+          break;
+      }
+      std::vector<std::optional<std::string>> v(parts.begin(), parts.end());
+      JFS_ASSIGN_OR_RETURN(auto value, redis::Compose(k, v));
+      if (value) JFS_RETURN_IF_ERROR(out_->Put(k, std::move(*value)));
+    }
+    merged_.clear();
+    return Status::OK();
+  }
+
+ private:
+  uint64_t db_;
+  std::string prefix_;
+  MetaBulkWriter* out_;
+  bool skip_ = true;
+  redis::KeyInfo info_;
+  std::string chunk_;
+  RecordKey key_;
+  int part_ = 0;
+  std::string part_value_;
+  std::vector<std::optional<std::string>> parts_;
+  bool seen_setting_ = false;
+  std::set<std::string> seen_counters_;
+  std::map<std::pair<RecordKind, uint64_t>, std::array<std::optional<std::string>, 3>> merged_;
+};
+
+// The scratch engine's snapshot, owning the engine and its directory.
+class ScratchSnapshot : public MetaSnapshot {
+ public:
+  ScratchSnapshot(std::unique_ptr<Meta> meta, std::unique_ptr<MetaSnapshot> snap, std::string dir,
+                  uint64_t version)
+      : meta_(std::move(meta)), snap_(std::move(snap)), dir_(std::move(dir)), version_(version) {}
+  ~ScratchSnapshot() override {
+    snap_.reset();
+    meta_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  Result<std::optional<std::string>> Get(const RecordKey& k) override { return snap_->Get(k); }
+  Status Scan(const RecordRange& r, const RecordFn& fn) override { return snap_->Scan(r, fn); }
+  Status ScanMany(const std::vector<RecordRange>& r, const RangeRecordFn& fn) override {
+    return snap_->ScanMany(r, fn);
+  }
+  uint64_t version() const override { return version_; }
+
+ private:
+  std::unique_ptr<Meta> meta_;
+  std::unique_ptr<MetaSnapshot> snap_;
+  std::string dir_;
+  uint64_t version_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(ByteSource* source, int db,
+                                                      const std::string& prefix, uint64_t version,
+                                                      const std::string& scratch_dir) {
+  std::string parent = scratch_dir;
+  if (parent.empty()) parent = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  std::string tmpl = parent + "/jfsbr-redis-snapshot-XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
+    return Status::IOError("cannot make a scratch directory in " + parent + ": " + strerror(errno));
+  }
+  std::string dir = tmpl;
+  auto cleanup = [&](Status st) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return st;
+  };
+  auto engine = OpenEngine("rocksdb://" + dir + "/db", /*create=*/true);
+  if (!engine.ok()) return cleanup(engine.status());
+  std::unique_ptr<Meta> meta = NewTkvMeta(std::move(*engine));
+  {
+    auto writer = meta->NewBulkWriter(2);
+    RecordFiler filer(db, prefix, writer.get());
+    auto stats = ReadRdb(source, &filer);
+    Status st = stats.status();
+    if (st.ok()) st = filer.Finish();
+    Status fin = writer->Finish();
+    if (st.ok()) st = fin;
+    if (!st.ok()) {
+      meta.reset();
+      return cleanup(st);
+    }
+  }
+  auto snap = meta->Snapshot();
+  if (!snap.ok()) {
+    meta.reset();
+    return cleanup(snap.status());
+  }
+  return std::unique_ptr<MetaSnapshot>(
+      new ScratchSnapshot(std::move(meta), std::move(*snap), dir, version));
+}
+
+Result<std::unique_ptr<MetaSnapshot>> RedisSnapshot(const RedisUrl& url,
+                                                    const RedisAddress& primary) {
+  JFS_ASSIGN_OR_RETURN(auto link, ReplicaLink::Open(url, primary));
+  JFS_ASSIGN_OR_RETURN(auto sync, link->StartFullSync(/*rdb_only=*/true));
+  int db = url.mode == RedisUrl::Mode::kCluster ? 0 : url.db;
+  return SnapshotFromRdb(link->rdb(), db, url.prefix, sync.offset);
+}
+
+}  // namespace jfsbr
