@@ -2,7 +2,7 @@
 // (password from META_PASSWORD, search_path, a unix socket), a role with
 // only its own database, and what goes wrong (a wrong password, a malformed
 // URL, no server) said in one line. (The server killed during a dump and a
-// load: sql_server_cli_test.cc.)
+// load: server_cli_test.cc.)
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,6 +1,7 @@
 // Recovery from the CLI: a file overwritten and deleted after a backup comes
 // back byte-identical with export --from-backup (local store and S3); the
-// trash gives removed trees back; fsck names a broken file; gc reports.
+// trash gives removed trees back; fsck names a broken file; gc reports. On
+// RocksDB and on Redis.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -23,7 +24,8 @@ std::string Bytes(size_t n, char seed) {
 class RecoveryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    meta_ = "rocksdb://" + dir_.path() + "/meta";
+    const std::string kind = EngineKind(GetParam());
+    meta_ = kind == "rocksdb" ? "rocksdb://" + dir_.path() + "/meta" : FreshMetaUrl(kind, "");
     auto e = OpenMeta(meta_, /*create=*/true);
     ASSERT_TRUE(e.ok());
     FormatOptions o;
@@ -87,7 +89,7 @@ TEST_P(RecoveryTest, FileOverwrittenAndDeletedAfterABackupComesBackFromIt) {
   EXPECT_NE(bad.err.find("1999"), std::string::npos) << bad.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, RecoveryTest, ::testing::Values("rocksdb", "rocksdb+s3"),
+INSTANTIATE_TEST_SUITE_P(Stores, RecoveryTest, ::testing::Values("rocksdb", "rocksdb+s3", "redis"),
                          TestKindName);
 
 class RecoveryCliTest : public RecoveryTest {};
@@ -154,7 +156,8 @@ TEST_P(RecoveryCliTest, FsckNamesTheBrokenFileAndGcReports) {
   EXPECT_NE(gc.err.find("scanned 1 objects"), std::string::npos) << gc.err;
 }
 
-INSTANTIATE_TEST_SUITE_P(Local, RecoveryCliTest, ::testing::Values("rocksdb"), TestKindName);
+INSTANTIATE_TEST_SUITE_P(Local, RecoveryCliTest, ::testing::Values("rocksdb", "redis"),
+                         TestKindName);
 
 }  // namespace
 }  // namespace jfsbr

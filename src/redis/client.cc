@@ -4,6 +4,9 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <chrono>
+#include <thread>
+
 namespace jfsbr {
 namespace {
 
@@ -82,11 +85,22 @@ Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisUrl& url,
     if (!url.user.empty()) auth.push_back(url.user);
     auth.push_back(url.password);
     auto r = client->Run(auth);
+    if (!r.ok() && !r.status().Is(Code::kPermission)) return r.status();
     if (!r.ok()) {
       return Status::Permission("redis " + where + ": authentication failed" +
                                 (url.user.empty() ? "" : " for user '" + url.user + "'") +
                                 " (wrong password?)");
     }
+  }
+  // A server that just restarted answers LOADING while it reads its AOF or
+  // RDB back: wait for it (as JuiceFS's client retries), a minute at most.
+  for (int i = 0;; i++) {
+    auto r = client->Run({"DBSIZE"});
+    if (r.ok() || !r.status().Is(Code::kUnavailable) ||
+        r.status().message().find("LOADING") == std::string::npos || i == 600) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (url.db != 0 && url.mode != RedisUrl::Mode::kCluster) {
     std::string db = std::to_string(url.db);

@@ -142,10 +142,10 @@ Result<RedisUrl> ParseRedisUrl(std::string_view url) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
-  // USERINFO@ ends at the last '@' before the path (a password may hold '@').
-  size_t slash = scheme == "unix" ? rest.find("@/") : rest.find('/');
-  std::string_view head = rest.substr(0, slash);
-  if (size_t at = head.rfind('@'); at != std::string_view::npos) {
+  // USERINFO@ ends at the last '@' before the host (a password may hold
+  // '@'); a socket's path follows "@/".
+  size_t at = scheme == "unix" ? rest.rfind("@/") : rest.substr(0, rest.find('/')).rfind('@');
+  if (at != std::string_view::npos) {
     std::string_view info = rest.substr(0, at);
     rest.remove_prefix(at + 1);
     size_t colon = info.find(':');

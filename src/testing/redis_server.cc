@@ -17,6 +17,8 @@ Result<std::unique_ptr<RedisServer>> RedisServer::Start(Options o) {
   s->detach_ = o.detach;
   JFS_ASSIGN_OR_RETURN(s->dir_, MakeTempDir("redis"));
   s->port_ = FreePorts(1)[0];
+  // Users live in an ACL file, so that they survive a restart.
+  if (FILE* f = fopen((s->dir_ + "/users.acl").c_str(), "w")) fclose(f);
   JFS_RETURN_IF_ERROR(s->Spawn());
   return s;
 }
@@ -38,6 +40,8 @@ Status RedisServer::Spawn() {
                                    "",
                                    "--logfile",
                                    log,
+                                   "--aclfile",
+                                   dir_ + "/users.acl",
                                    "--daemonize",
                                    "no",
                                    "--appendonly",
@@ -72,6 +76,7 @@ Result<std::string> RedisServer::NewDatabase(const std::string& name, const std:
   if (db >= kDatabases) return Status::Unavailable("the redis test server ran out of databases");
   JFS_RETURN_IF_ERROR(
       Command({"ACL", "SETUSER", name, "on", ">" + password, "~*", "&*", "+@all"}).status());
+  JFS_RETURN_IF_ERROR(Command({"ACL", "SAVE"}).status());
   return "redis://" + name + ":" + password + "@127.0.0.1:" + std::to_string(port_) + "/" +
          std::to_string(db);
 }
