@@ -10,7 +10,7 @@ scripts/build.sh
 J=$PWD/build/jfsbr
 W=$(mktemp -d /tmp/jfsbr-demo-XXXXXX)
 META=sqlite3://$W/meta.db
-trap 'for k in etcd s3 pg mariadb; do "$PWD/build/jfsbr_fixture" $k stop "$W/$k.txt" >/dev/null 2>&1; done' EXIT
+trap 'for k in etcd s3 pg mariadb redis; do "$PWD/build/jfsbr_fixture" $k stop "$W/$k.txt" >/dev/null 2>&1; done' EXIT
 set -x
 "$J" format "$META" myjfs --storage file --bucket "$W/bucket"
 "$J" import /usr/share/doc "$META"
@@ -60,6 +60,13 @@ MY="mysql://jfs@(127.0.0.1:$MYPORT)/myjfs"
 .tools/juicefs/bin/juicefs dump "$MY" "$W/juicefs-mysql.json" 2>/dev/null   # (it logs on stdout)
 cmp "$W/juicefs-mysql.json" <("$J" dump "$META")
 unset META_PASSWORD
+# A Redis 7 server: the volume moved on from MariaDB into JuiceFS's Redis keys (dumped from
+# the snapshot a full sync hands a replica, while writers go on), and juicefs agrees.
+build/jfsbr_fixture redis start "$W/redis.txt"
+RD="redis://127.0.0.1:$(sed -n 2p "$W/redis.txt" | cut -d' ' -f1)/1"
+META_PASSWORD=jfs-pw "$J" dump "$MY" | "$J" load "$RD"
+"$J" check "$RD"
+.tools/juicefs/bin/juicefs dump "$RD" 2>/dev/null | cmp - <("$J" dump "$META")
 # Backups into the volume's own store (meta/), listed and restored into a new engine.
 "$J" backup "$META"
 "$J" backup list "$META"

@@ -137,7 +137,7 @@ TEST_F(CliTest, BadInputGivesOneLineErrors) {
     EXPECT_NE(r.err.find(needle), std::string::npos) << args << " -> " << r.err;
   };
   one_line_error("status nourl", "malformed META-URL");
-  one_line_error("status redis://localhost:6379/1", "unknown META-URL scheme 'redis'");
+  one_line_error("status tikv://localhost:2379/jfs", "unknown META-URL scheme 'tikv'");
   one_line_error("status " + Meta(), "no database at");
   ASSERT_FALSE(fs::exists(dir_.Sub("meta")));
   one_line_error("format " + Meta() + " Bad_Name --bucket " + dir_.Sub("b"), "invalid volume name");

@@ -35,7 +35,7 @@ Result<Opened> OpenTask(const std::string& url) {
   Opened o;
   JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
   o.prefix = JuiceFsKeyPrefix(u);
-  if (o.prefix.empty() && MetaFamilyOf(url) == "sql") {
+  if (o.prefix.empty() && (MetaFamilyOf(url) == "sql" || MetaFamilyOf(url) == "redis")) {
     return OpenEngineUnprefixed(url).status();  // says what such a volume takes instead
   }
   if (o.prefix.empty()) {

@@ -2,7 +2,6 @@
 #include "tkv/registry.h"
 
 #include "meta/registry.h"
-
 #include "tkv/backends.h"
 #include "tkv/prefix.h"
 
@@ -54,7 +53,7 @@ Result<std::unique_ptr<KvEngine>> OpenEngineUnprefixed(std::string_view url, boo
   for (const auto& b : kBackends) {
     if (b.scheme == u.scheme) return b.open(u);
   }
-  if (MetaFamilyOf(url) == "sql") {
+  if (MetaFamilyOf(url) == "sql" || MetaFamilyOf(url) == "redis") {
     // A volume jfsbr reads (meta/registry.h), but not through engine keys.
     return Status::NotSupported(
         "engine-level backups, log backup and history work on the TKV engines (" +
