@@ -26,7 +26,7 @@ SRC=redis://127.0.0.1:$PORT/1
 echo "volume: $N files; $("$JFS" version); $(redis-server --version | cut -d' ' -f1-3) ($(nproc) cores)"
 measure "jfsbr bench gen" "$J" bench gen "$SRC" --files "$N"
 echo "  redis: $(cli -n 1 dbsize) keys, used_memory $(cli info memory | tr -d '\r' | awk -F: '/^used_memory_human/ {print $2}')"
-measure "redis-cli --rdb (the floor)" cli --rdb "$W/floor.rdb"
+measure "redis-cli --rdb (the floor)" redis-cli -p "$PORT" --rdb "$W/floor.rdb"
 echo "  snapshot: $(( $(stat -c %s "$W/floor.rdb") >> 20 )) MiB"
 rm -f "$W/floor.rdb"
 measure "jfsbr dump JSON" "$J" dump "$SRC" "$W/j.json"

@@ -175,7 +175,7 @@ Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(ByteSource* source, int db
     std::filesystem::remove_all(dir, ec);
     return st;
   };
-  auto engine = OpenEngine("rocksdb://" + dir + "/db", /*create=*/true);
+  auto engine = OpenEngine("rocksdb://" + dir + "/db?scratch", /*create=*/true);
   if (!engine.ok()) return cleanup(engine.status());
   std::unique_ptr<Meta> meta = NewTkvMeta(std::move(*engine));
   {

@@ -108,8 +108,8 @@ class RocksSnapshot final : public KvSnapshot {
 
 class RocksEngine final : public KvEngine {
  public:
-  RocksEngine(std::string path, std::shared_ptr<rocksdb::DB> db)
-      : path_(std::move(path)), db_(std::move(db)) {}
+  RocksEngine(std::string path, std::shared_ptr<rocksdb::DB> db, bool scratch)
+      : path_(std::move(path)), db_(std::move(db)), scratch_(scratch) {}
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
     return GetWith(db_.get(), nullptr, key);
@@ -120,11 +120,12 @@ class RocksEngine final : public KvEngine {
   Status Commit(const WriteBatch& batch) override {
     PerfOff();
     rocksdb::WriteBatch wb;
+    bool adds = std::any_of(batch.ops.begin(), batch.ops.end(),
+                            [](auto& op) { return op.kind == WriteBatch::OpKind::kAddLE64; });
+    if (!batch.atomic && batch.conditions.empty() && !adds) return BulkWrite(batch);
     std::lock_guard l(commit_mu_);
     auto current = [&](const std::string& k) { return GetWith(db_.get(), nullptr, k); };
     JFS_RETURN_IF_ERROR(CheckConditions(batch, current));
-    bool adds = std::any_of(batch.ops.begin(), batch.ops.end(),
-                            [](auto& op) { return op.kind == WriteBatch::OpKind::kAddLE64; });
     if (!adds) {  // puts and deletes go straight in (the last write of a key wins)
       for (const auto& op : batch.ops) {
         if (op.kind == WriteBatch::OpKind::kPut)
@@ -143,7 +144,30 @@ class RocksEngine final : public KvEngine {
     }
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &wb), "write");
   }
+  // A part of a bulk load (an empty target no one else writes): no lock,
+  // so several threads fill the memtable at once, and in key order (stable:
+  // the last write of a key still wins), so that consecutive inserts land
+  // next to each other in the memtable's skiplist.
+  Status BulkWrite(const WriteBatch& batch) {
+    std::vector<const WriteBatch::Op*> ops;
+    ops.reserve(batch.ops.size());
+    for (const auto& op : batch.ops) ops.push_back(&op);
+    std::stable_sort(ops.begin(), ops.end(), [](auto* a, auto* b) { return a->key < b->key; });
+    rocksdb::WriteBatch wb;
+    for (const auto* op : ops) {
+      if (op->kind == WriteBatch::OpKind::kPut)
+        wb.Put(op->key, op->value);
+      else
+        wb.Delete(op->key);
+    }
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = scratch_;
+    return FromRocks(db_->Write(wo, &wb), "write");
+  }
   Result<std::unique_ptr<KvSnapshot>> Snapshot() override {
+    if (scratch_) {  // reads never sort the unsorted memtable
+      JFS_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush"));
+    }
     return std::unique_ptr<KvSnapshot>(new RocksSnapshot(db_, db_->GetSnapshot()));
   }
   Result<uint64_t> Version() override { return db_->GetLatestSequenceNumber(); }
@@ -165,6 +189,7 @@ class RocksEngine final : public KvEngine {
  private:
   std::string path_;
   std::shared_ptr<rocksdb::DB> db_;
+  bool scratch_;
   std::mutex commit_mu_;
 };
 
@@ -173,6 +198,10 @@ class RocksEngine final : public KvEngine {
 Result<std::unique_ptr<KvEngine>> OpenRocksEngine(const EngineUrl& url) {
   std::string path = url.rest;
   auto q = path.find('?');
+  // ?scratch: jfsbr's own temporary copy (a Redis snapshot), loaded once
+  // and then only read: no WAL, and an unsorted memtable that bulk inserts
+  // append to (sorted once, at the flush the first snapshot makes).
+  bool scratch = q != std::string::npos && path.substr(q + 1) == "scratch";
   if (q != std::string::npos) path.resize(q);
   if (!url.create && access(path.c_str(), F_OK) != 0) {
     return Status::NotFound("no database at " + path + " (run 'jfsbr format' to create one)");
@@ -190,10 +219,15 @@ Result<std::unique_ptr<KvEngine>> OpenRocksEngine(const EngineUrl& url) {
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Two 32 MiB memtables (the default is 64 MiB each) bound a bulk load's RSS.
   opts.write_buffer_size = 32 << 20;
+  if (scratch) {
+    opts.memtable_factory.reset(new rocksdb::VectorRepFactory);
+    opts.allow_concurrent_memtable_write = false;
+    opts.compression = rocksdb::kNoCompression;
+  }
   rocksdb::DB* raw = nullptr;
   JFS_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(opts, path, &raw), "open rocksdb " + path));
   std::shared_ptr<rocksdb::DB> db(raw);
-  return std::unique_ptr<KvEngine>(new RocksEngine(path, std::move(db)));
+  return std::unique_ptr<KvEngine>(new RocksEngine(path, std::move(db), scratch));
 }
 
 }  // namespace jfsbr
