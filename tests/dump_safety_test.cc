@@ -132,6 +132,30 @@ TEST(LoadSafetyTest, BinaryTruncatedOrFlippedIsRefusedOrConsistent) {
   EXPECT_FALSE(LoadString(bin, e.get()).ok());             // nor the reverse
 }
 
+// The same on Redis, whose loads check a local copy of what they sent (a
+// snapshot of the server would copy all of it): a damaged dump is refused
+// before the setting is written, or loads as a consistent volume.
+TEST(LoadSafetyTest, BinaryFlippedIntoRedisIsRefusedOrConsistent) {
+  std::string bin = GoldenBinary();
+  std::mt19937 rng(5);
+  int refused = 0;
+  for (int i = 0; i < 40; i++) {
+    std::string bad = bin;
+    size_t at = rng() % bad.size();
+    bad[at] = static_cast<char>(bad[at] ^ (1 + rng() % 255));
+    auto e = OpenMeta(FreshMetaUrl("redis", ""), true);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    Status st = LoadBinaryString(bad, e->get());
+    if (!st.ok()) {
+      refused++;
+      EXPECT_FALSE((*e)->Get(RecordKey::Setting())->has_value()) << st.ToString();
+    } else {
+      EXPECT_TRUE(LooksLikeAVolume(e->get())) << "flip at " << at;
+    }
+  }
+  EXPECT_GT(refused, 10);
+}
+
 TEST(LoadSafetyTest, WrongFormatsAreRefused) {
   for (std::string input : {std::string(), std::string("[]"), std::string("{}"),
                             std::string("\x1f\x8b\x08\x00gzip", 8), std::string("{\"Setting\": 1}"),

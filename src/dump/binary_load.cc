@@ -6,9 +6,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "binary_format.pb.h"
 #include "dump/binary.h"
+#include "meta/registry.h"
 #include "model/attr.h"
 #include "model/records.h"
 #include "model/setting.h"
@@ -33,19 +35,60 @@ Status ParseFooter(std::string_view data, BinaryFooter* out) {
   return Status::OK();
 }
 
+// Writes every record to two bulk writers: the target's and a local copy's.
+class TeeWriter : public MetaBulkWriter {
+ public:
+  TeeWriter(std::unique_ptr<MetaBulkWriter> a, std::unique_ptr<MetaBulkWriter> b)
+      : a_(std::move(a)), b_(std::move(b)) {}
+  Status Put(const RecordKey& key, std::string value) override {
+    JFS_RETURN_IF_ERROR(b_->Put(key, value));
+    return a_->Put(key, std::move(value));
+  }
+  Status Finish() override {
+    Status a = a_->Finish(), b = b_->Finish();
+    return a.ok() ? b : a;
+  }
+  uint64_t records() const override { return a_->records(); }
+
+ private:
+  std::unique_ptr<MetaBulkWriter> a_, b_;
+};
+
+// A scratch RocksDB in a temporary directory, removed with it.
+struct ScratchCopy {
+  std::string dir;
+  std::unique_ptr<Meta> meta;
+  ~ScratchCopy() {
+    meta.reset();
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+};
+
 class BinaryLoader {
  public:
   BinaryLoader(Source* in, Meta* target, const LoadOptions& opts)
-      : in_(in), target_(target), opts_(opts), writer_(target->NewBulkWriter(opts.threads)) {}
+      : in_(in), target_(target), opts_(opts) {}
 
   Result<LoadStats> Run() {
+    writer_ = target_->NewBulkWriter(opts_.threads);
+    if (opts_.verify && !target_->CheapSnapshots()) {
+      // Checking the target would read it all back through a snapshot that
+      // copies the whole server: check a local copy of what was sent.
+      std::string parent = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+      std::string tmpl = parent + "/jfsbr-load-check-XXXXXX";
+      if (!mkdtemp(tmpl.data())) return Status::IOError("cannot make a directory in " + parent);
+      copy_.dir = tmpl;
+      JFS_ASSIGN_OR_RETURN(copy_.meta, OpenMeta("rocksdb://" + tmpl + "/db?scratch", true));
+      writer_ = std::make_unique<TeeWriter>(std::move(writer_), copy_.meta->NewBulkWriter(2));
+    }
     Status st = Segments();
     if (st.ok()) st = Footer();
     Status written = writer_->Finish();
     JFS_RETURN_IF_ERROR(st);
     JFS_RETURN_IF_ERROR(written);
     if (setting_.empty()) return Status::Corruption("binary dump: no format segment");
-    if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyLoaded(target_));
+    if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyLoaded(copy_.meta ? copy_.meta.get() : target_));
     if (opts_.before_setting) JFS_RETURN_IF_ERROR(opts_.before_setting());
     auto last = target_->Begin();
     if (max_acl_ > 0) last->Put(RecordKey::Counter("aclMaxId"), EncodeCounterLE(max_acl_));
@@ -228,6 +271,7 @@ class BinaryLoader {
   Source* in_;
   Meta* target_;
   const LoadOptions& opts_;
+  ScratchCopy copy_;  // verify on a target without cheap snapshots (outlives writer_)
   std::unique_ptr<MetaBulkWriter> writer_;
   LoadStats stats_;
   std::string setting_;

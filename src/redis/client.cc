@@ -129,6 +129,18 @@ void RedisClient::Append(const std::vector<std::string_view>& args) {
   pending_++;
 }
 
+void RedisClient::AppendEncoded(std::string_view resp, size_t commands) {
+  redisAppendFormattedCommand(c_, resp.data(), resp.size());
+  pending_ += commands;
+}
+
+void EncodeRedisCommand(const std::vector<std::string>& args, std::string* out) {
+  out->append("*").append(std::to_string(args.size())).append("\r\n");
+  for (const auto& a : args) {
+    out->append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
+  }
+}
+
 Result<RedisReply> RedisClient::Next() {
   if (pending_ == 0) return Status::InvalidArgument("redis: no pending reply");
   void* raw = nullptr;

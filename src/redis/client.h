@@ -50,6 +50,8 @@ class RedisClient {
   // Pipelining: queue commands, then take their replies in order. A reply
   // that is an error comes back as a reply of kError (the caller decides).
   void Append(const std::vector<std::string_view>& args);
+  // Queues `commands` commands already in the protocol's form (RESP arrays).
+  void AppendEncoded(std::string_view resp, size_t commands);
   Result<RedisReply> Next();
   size_t pending() const { return pending_; }
   // Takes every queued reply; the first error reply becomes the status.
@@ -66,6 +68,9 @@ class RedisClient {
   std::string where_;
   size_t pending_ = 0;
 };
+
+// Appends args as one command in the protocol's form to *out.
+void EncodeRedisCommand(const std::vector<std::string>& args, std::string* out);
 
 // The status of an error reply (ERR..., NOAUTH, WRONGPASS...).
 Status RedisErrorStatus(std::string_view where, std::string_view message);

@@ -271,6 +271,7 @@ class RedisMeta : public Meta {
     JFS_RETURN_IF_ERROR(st);
     return flush();
   }
+  bool CheapSnapshots() const override { return false; }
   std::string Describe() const override { return "redis " + DescribeRedis(url_); }
   std::vector<std::pair<std::string, std::string>> Stats() override {
     auto c = Take();
@@ -770,15 +771,21 @@ std::unique_ptr<MetaTxn> RedisMeta::Begin() { return std::make_unique<RedisTxn>(
 
 // ---- bulk loads ----
 
+// Loads pipeline plain writes, and few of them: the writes of a batch that
+// go to one key become one command (HSET of many fields, RPUSH of many
+// slices, SADD, ZADD), and string keys one MSET, as JuiceFS's load batches
+// them; a batch is sent on a connection of its own while the next fills.
 class RedisBulkWriter : public MetaBulkWriter {
  public:
   RedisBulkWriter(RedisMeta* m, int threads) : m_(m), group_(std::max(1, threads)) {}
   ~RedisBulkWriter() override { group_.Wait(); }
 
   Status Put(const RecordKey& key, std::string value) override {
-    JFS_RETURN_IF_ERROR(WriteCommands(m_->prefix(), key, value, /*plain=*/true, &batch_));
+    scratch_.clear();
+    JFS_RETURN_IF_ERROR(WriteCommands(m_->prefix(), key, value, /*plain=*/true, &scratch_));
+    for (auto& cmd : scratch_) Add(std::move(cmd));
     records_++;
-    if (batch_.size() >= kBatch) return Flush();
+    if (args_ >= kBatchArgs) return Flush();
     return Status::OK();
   }
   Status Finish() override {
@@ -788,22 +795,51 @@ class RedisBulkWriter : public MetaBulkWriter {
   uint64_t records() const override { return records_; }
 
  private:
-  static constexpr size_t kBatch = 2000;
+  static constexpr size_t kBatchArgs = 60000;  // about 2-4 MiB of commands
+  static constexpr size_t kCommandArgs = 512;  // arguments of one merged command
+
+  void Add(Args cmd) {
+    const std::string& name = cmd[0];
+    bool set = name == "SET";
+    if (!set && name != "HSET" && name != "RPUSH" && name != "SADD" && name != "ZADD") {
+      args_ += cmd.size();
+      cmds_.push_back(std::move(cmd));
+      return;
+    }
+    std::string slot = set ? std::string("MSET") : name + '\0' + cmd[1];
+    auto it = open_.find(slot);
+    if (it == open_.end() || cmds_[it->second].size() >= kCommandArgs) {
+      if (set) cmd[0] = "MSET";
+      open_[slot] = cmds_.size();
+      args_ += cmd.size();
+      cmds_.push_back(std::move(cmd));
+      return;
+    }
+    Args& into = cmds_[it->second];
+    for (size_t i = set ? 1 : 2; i < cmd.size(); i++) into.push_back(std::move(cmd[i]));
+    args_ += cmd.size() - (set ? 1 : 2);
+  }
 
   Status Flush() {
-    if (batch_.empty()) return Status::OK();
-    auto cmds = std::make_shared<std::vector<Args>>(std::move(batch_));
-    batch_.clear();
+    if (cmds_.empty()) return Status::OK();
+    auto cmds = std::make_shared<std::vector<Args>>(std::move(cmds_));
+    cmds_.clear();
+    open_.clear();
+    args_ = 0;
     return group_.Submit([this, cmds]() -> Status {
+      std::string resp;
+      for (const auto& cmd : *cmds) EncodeRedisCommand(cmd, &resp);
       JFS_ASSIGN_OR_RETURN(Conn c, m_->Take());
-      for (const auto& cmd : *cmds) c->Append(Views(cmd));
+      c->AppendEncoded(resp, cmds->size());
       return c->Drain();
     });
   }
 
   RedisMeta* m_;
   TaskGroup group_;
-  std::vector<Args> batch_;
+  std::vector<Args> cmds_, scratch_;
+  std::unordered_map<std::string, size_t> open_;  // a mergeable command's key -> its place
+  size_t args_ = 0;
   uint64_t records_ = 0;
 };
 
