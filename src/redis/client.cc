@@ -104,7 +104,11 @@ Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisUrl& url,
   }
   if (url.db != 0 && url.mode != RedisUrl::Mode::kCluster) {
     std::string db = std::to_string(url.db);
-    JFS_RETURN_IF_ERROR(client->Run({"SELECT", db}).status());
+    auto selected = client->Run({"SELECT", db});
+    // A cluster node named alone: the caller finds out and uses the hash tag.
+    if (!selected.ok() && selected.status().message().find("cluster mode") == std::string::npos) {
+      return selected.status();
+    }
   }
   return client;
 }

@@ -47,6 +47,13 @@ Status RedisServer::Spawn() {
                                    "--appendonly",
                                    opts_.aof ? "yes" : "no"};
   if (opts_.aof) args.insert(args.end(), {"--appendfsync", "everysec"});
+  if (opts_.cluster) {
+    // Its bus on a port of its own (by default PORT + 10000, maybe taken).
+    if (cluster_port_ == 0) cluster_port_ = FreePorts(1)[0];
+    args.insert(args.end(),
+                {"--cluster-enabled", "yes", "--cluster-config-file", dir_ + "/nodes.conf",
+                 "--cluster-port", std::to_string(cluster_port_)});
+  }
   if (opts_.replica_of_port) {
     args.insert(args.end(), {"--replicaof", "127.0.0.1", std::to_string(opts_.replica_of_port)});
   }

@@ -20,6 +20,7 @@ class RedisServer : public DbServer {
     bool detach = false;
     bool aof = false;         // appendonly yes, fsync every second
     int replica_of_port = 0;  // a replica of the server on that port
+    bool cluster = false;     // a Redis Cluster node (the test joins them)
   };
   static Result<std::unique_ptr<RedisServer>> Start(Options o);
   static Result<std::unique_ptr<RedisServer>> Start(bool detach = false, bool durable = false) {
@@ -41,6 +42,7 @@ class RedisServer : public DbServer {
   RedisServer() = default;
   Status Spawn() override;
   Options opts_;
+  int cluster_port_ = 0;
 };
 
 }  // namespace jfsbr
