@@ -224,7 +224,7 @@ Result<std::string> LzfDecompress(std::string_view in, size_t out_len) {
 
 class Reader {
  public:
-  explicit Reader(ByteSource* src) : src_(src) {}
+  explicit Reader(Source* src) : src_(src) {}
 
   Result<uint8_t> Byte() {
     JFS_RETURN_IF_ERROR(Need(1));
@@ -331,7 +331,7 @@ class Reader {
     consumed_ += n;
   }
 
-  ByteSource* src_;
+  Source* src_;
   std::string buf_, scratch_;
   size_t pos_ = 0, end_ = 0;
   uint64_t crc_ = 0, consumed_ = 0;
@@ -508,7 +508,7 @@ uint64_t RedisCrc64(uint64_t crc, const void* data, size_t n) {
   return crc;
 }
 
-Result<RdbStats> ReadRdb(ByteSource* source, RdbVisitor* visitor) {
+Result<RdbStats> ReadRdb(Source* source, RdbVisitor* visitor) {
   Reader in(source);
   RdbStats stats;
   std::string magic;

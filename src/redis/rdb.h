@@ -15,17 +15,10 @@
 #include <string>
 #include <string_view>
 
+#include "util/io.h"
 #include "util/result.h"
 
 namespace jfsbr {
-
-// Where the RDB bytes come from: a replication link, a file.
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  // Reads up to n bytes (at least 1); 0 only at the end.
-  virtual Result<size_t> Read(char* buf, size_t n) = 0;
-};
 
 enum class RedisType { kString, kList, kSet, kZset, kHash };
 
@@ -47,9 +40,10 @@ struct RdbStats {
   bool checksum_verified = false;
 };
 
-// Reads one RDB stream from source to its end marker, calling visitor.
+// Reads one RDB stream (from a replication link, a file) to its end marker,
+// calling visitor.
 // Module, stream and function payloads are refused (JuiceFS keeps none).
-Result<RdbStats> ReadRdb(ByteSource* source, RdbVisitor* visitor);
+Result<RdbStats> ReadRdb(Source* source, RdbVisitor* visitor);
 
 // Redis's CRC-64 (Jones polynomial, reflected), continuing from crc.
 uint64_t RedisCrc64(uint64_t crc, const void* data, size_t n);

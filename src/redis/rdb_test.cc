@@ -46,21 +46,6 @@ class Collector : public RdbVisitor {
   std::string key_;
 };
 
-class StringByteSource : public ByteSource {
- public:
-  explicit StringByteSource(std::string data) : data_(std::move(data)) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    size_t take = std::min(n, data_.size() - at_);
-    memcpy(buf, data_.data() + at_, take);
-    at_ += take;
-    return take;
-  }
-
- private:
-  std::string data_;
-  size_t at_ = 0;
-};
-
 class RdbTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -172,9 +157,9 @@ TEST_F(RdbTest, EveryEncodingReadsAsTheServerAnswers) {
   for (auto& [k, v] : Expected(7)) expected[k] = v;
   ASSERT_GT(expected.size(), 40u);
 
-  StringByteSource file(SavedRdb());
+  auto file = StringSource(SavedRdb());
   Collector from_file;
-  auto stats = ReadRdb(&file, &from_file);
+  auto stats = ReadRdb(file.get(), &from_file);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_TRUE(stats->checksum_verified);
   EXPECT_EQ(from_file.keys_.size(), expected.size());
@@ -199,9 +184,9 @@ TEST_F(RdbTest, DamagedSnapshotsAreRefused) {
   const std::string rdb = SavedRdb();
   for (size_t cut :
        {size_t{0}, size_t{5}, size_t{9}, rdb.size() / 2, rdb.size() - 9, rdb.size() - 1}) {
-    StringByteSource src(rdb.substr(0, cut));
+    auto src = StringSource(rdb.substr(0, cut));
     Collector c;
-    auto st = ReadRdb(&src, &c);
+    auto st = ReadRdb(src.get(), &c);
     EXPECT_TRUE(st.status().Is(Code::kCorruption)) << cut << ": " << st.status().ToString();
   }
   // A flipped bit anywhere in the body: a decoding error, or else the
@@ -210,15 +195,15 @@ TEST_F(RdbTest, DamagedSnapshotsAreRefused) {
   for (size_t at = 20; at < rdb.size() - 9; at += rdb.size() / 97, tries++) {
     std::string bad = rdb;
     bad[at] ^= 0x20;
-    StringByteSource src(bad);
+    auto src = StringSource(bad);
     Collector c;
-    refused += ReadRdb(&src, &c).status().Is(Code::kCorruption);
+    refused += ReadRdb(src.get(), &c).status().Is(Code::kCorruption);
   }
   EXPECT_GT(tries, 90);
   EXPECT_EQ(refused, tries);
-  StringByteSource not_rdb(std::string("REDIX0011") + std::string(20, '\0'));
+  auto not_rdb = StringSource(std::string("REDIX0011") + std::string(20, '\0'));
   Collector c;
-  EXPECT_TRUE(ReadRdb(&not_rdb, &c).status().Is(Code::kCorruption));
+  EXPECT_TRUE(ReadRdb(not_rdb.get(), &c).status().Is(Code::kCorruption));
 }
 
 }  // namespace

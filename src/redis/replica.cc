@@ -68,7 +68,7 @@ class ReplicaLink::Socket {
 };
 
 // The RDB payload: exactly `left` bytes of the socket.
-class ReplicaLink::RdbSource : public ByteSource {
+class ReplicaLink::RdbSource : public Source {
  public:
   RdbSource(Socket* s, uint64_t bytes, std::string where)
       : s_(s), left_(bytes), where_(std::move(where)) {}
@@ -94,7 +94,7 @@ class ReplicaLink::RdbSource : public ByteSource {
 ReplicaLink::ReplicaLink(std::unique_ptr<Socket> s, std::string where)
     : sock_(std::move(s)), where_(std::move(where)) {}
 ReplicaLink::~ReplicaLink() = default;
-ByteSource* ReplicaLink::rdb() { return rdb_.get(); }
+Source* ReplicaLink::rdb() { return rdb_.get(); }
 
 Result<std::unique_ptr<ReplicaLink>> ReplicaLink::Open(const RedisUrl& url,
                                                        const RedisAddress& at) {

@@ -29,7 +29,7 @@ class ReplicaLink {
   // Asks for a full sync; after it, rdb() reads the snapshot's bytes.
   // rdb_only: the primary may drop the link after the snapshot (Redis 7+).
   Result<FullSync> StartFullSync(bool rdb_only);
-  ByteSource* rdb();
+  Source* rdb();
 
  private:
   class Socket;

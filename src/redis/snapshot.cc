@@ -160,7 +160,7 @@ class ScratchSnapshot : public MetaSnapshot {
 
 }  // namespace
 
-Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(ByteSource* source, int db,
+Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
                                                       const std::string& prefix, uint64_t version,
                                                       const std::string& scratch_dir) {
   std::string parent = scratch_dir;

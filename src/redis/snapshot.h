@@ -19,7 +19,7 @@ namespace jfsbr {
 // The records of database `db` (keys under `prefix` in a cluster) in the
 // RDB stream from source, as a snapshot whose version() is `version`.
 // scratch_dir: where the temporary directory goes ("" = $TMPDIR or /tmp).
-Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(ByteSource* source, int db,
+Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
                                                       const std::string& prefix, uint64_t version,
                                                       const std::string& scratch_dir = "");
 

@@ -5,26 +5,14 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "util/percent.h"
+
 namespace jfsbr {
 namespace {
 
 Status Malformed(std::string_view url, const std::string& why) {
   return Status::InvalidArgument("malformed META-URL '" + std::string(url) + "': " + why +
                                  " (expected mysql://USER[:PASS]@(HOST:PORT)/DB)");
-}
-
-std::string PercentDecoded(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); i++) {
-    if (s[i] == '%' && i + 2 < s.size() && isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -391,9 +391,13 @@ TEST_F(EtcdEngineTest, CountersAddUpUnderContention) {
 
 TEST(RegistryTest, BadUrls) {
   EXPECT_TRUE(OpenEngine("nothing").status().Is(Code::kInvalidArgument));
-  auto s = OpenEngine("redis://localhost/1").status();
+  auto s = OpenEngine("tikv://localhost/1").status();
   EXPECT_TRUE(s.Is(Code::kInvalidArgument));
-  EXPECT_NE(s.message().find("unknown META-URL scheme 'redis'"), std::string::npos);
+  EXPECT_NE(s.message().find("unknown META-URL scheme 'tikv'"), std::string::npos);
+  // A Redis volume is one jfsbr reads, but not through engine keys.
+  s = OpenEngine("redis://localhost/1").status();
+  EXPECT_TRUE(s.Is(Code::kNotSupported));
+  EXPECT_NE(s.message().find("takes dump backups"), std::string::npos);
   EXPECT_FALSE(OpenEngine("rocksdb://").ok());
   TempDir dir;
   auto missing = OpenEngine("rocksdb://" + dir.Sub("absent"));
