@@ -1,5 +1,6 @@
 // log (start, status, pause, resume, stop, truncate) and restore point:
-// continuous log backup of an etcd volume and point-in-time restore.
+// continuous log backup of an etcd volume (or, start only, of a Redis one:
+// redis/log_backup.h) and point-in-time restore.
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "meta/registry.h"
 #include "pitr/log_capture.h"
 #include "pitr/restore_point.h"
+#include "redis/log_backup.h"
 #include "store/registry.h"
 #include "tkv/prefix.h"
 #include "tkv/registry.h"
@@ -35,7 +37,12 @@ Result<Opened> OpenTask(const std::string& url) {
   Opened o;
   JFS_ASSIGN_OR_RETURN(EngineUrl u, ParseEngineUrl(url));
   o.prefix = JuiceFsKeyPrefix(u);
-  if (o.prefix.empty() && (MetaFamilyOf(url) == "sql" || MetaFamilyOf(url) == "redis")) {
+  if (MetaFamilyOf(url) == "redis") {
+    return Status::NotSupported(
+        "a Redis volume's log backup is one capture in the foreground ('jfsbr log start' until "
+        "SIGTERM); its checkpoint is redis/checkpoint in its storage");
+  }
+  if (o.prefix.empty() && MetaFamilyOf(url) == "sql") {
     return OpenEngineUnprefixed(url).status();  // says what such a volume takes instead
   }
   if (o.prefix.empty()) {
@@ -60,7 +67,24 @@ void Say(const std::string& s) {
   fprintf(stderr, "%s log: %s\n", FormatTime(UnixSeconds(), "%H:%M:%S", false).c_str(), s.c_str());
 }
 
+// A Redis volume's capture (redis/log_backup.h): its base, then the stream.
+int RunRedisStart(const Args& a) {
+  auto store = OpenStorageFlag(a, "storage");
+  if (!store.ok()) return Fail(a, store.status());
+  auto flush = a.GetDuration("flush-interval", "5s");
+  if (!flush.ok()) return Fail(a, flush.status());
+  RedisLogOptions o;
+  o.flush_interval = std::chrono::duration<double>(*flush).count();
+  o.stop = &StopOnSignals();
+  o.log = Say;
+  Status st = RunRedisLogCapture(a.pos[0], store->get(), o);
+  if (!st.ok()) return Fail(a, st);
+  Say("stopped");
+  return 0;
+}
+
 int RunStart(const Args& a) {
+  if (MetaFamilyOf(a.pos[0]) == "redis") return RunRedisStart(a);
   auto o = OpenTask(a.pos[0]);
   if (!o.ok()) return Fail(a, o.status());
   auto store = OpenStorageFlag(a, "storage");
@@ -239,7 +263,51 @@ int RunPause(const Args& a) { return PauseResumeStop(a, "pause"); }
 int RunResume(const Args& a) { return PauseResumeStop(a, "resume"); }
 int RunStop(const Args& a) { return PauseResumeStop(a, "stop"); }
 
+// A point of a Redis log backup: its own base, then its frames.
+int RunRedisRestorePoint(const Args& a, ObjectStore* logs) {
+  RedisPointOptions o;
+  if (a.Has("restored-revision")) {
+    auto r = a.GetUint("restored-revision", 0);
+    if (!r.ok()) return Fail(a, r.status());
+    o.offset = *r;
+  } else if (a.Has("restored-ts")) {
+    auto p = ParseMoment(a.Get("restored-ts"));
+    if (!p.ok()) return Fail(a, p.status());
+    o.offset = p->revision;
+    o.time_ms = p->time_ms;
+  }
+  CountProgress progress("replayed transactions");
+  o.progress = [&](uint64_t n) { progress.Update(n); };
+  auto start = std::chrono::steady_clock::now();
+  auto r = RestoreRedisPoint(logs, a.Get("to"), o);
+  progress.Clear();
+  if (!r.ok()) {
+    return Fail(a, r.status().Annotate("restore point failed (the target has no volume setting)"));
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto restored = OpenMeta(a.Get("to"));
+  if (!restored.ok()) return Fail(a, restored.status());
+  auto snap = (*restored)->Snapshot();
+  if (!snap.ok()) return Fail(a, snap.status());
+  auto report = CheckVolume(snap->get());
+  if (!report.ok()) return Fail(a, report.status());
+  for (const auto& p : report->problems) fprintf(stderr, "%s\n", p.c_str());
+  fprintf(stderr,
+          "restored to offset %llu: the base at offset %llu, then %llu transactions (%llu "
+          "commands) replayed in %.2f s; check %s\n",
+          static_cast<unsigned long long>(r->target_offset),
+          static_cast<unsigned long long>(r->base_offset),
+          static_cast<unsigned long long>(r->frames), static_cast<unsigned long long>(r->commands),
+          secs, report->ok() ? "OK" : "FAILED");
+  return report->ok() ? 0 : 1;
+}
+
 int RunRestorePoint(const Args& a) {
+  if (!a.Has("to")) return Fail(a, Status::InvalidArgument("--to META-URL is required"));
+  {
+    auto logs = OpenStorageFlag(a, "storage");
+    if (logs.ok() && IsRedisLogBackup(logs->get())) return RunRedisRestorePoint(a, logs->get());
+  }
   auto full = OpenStorageFlag(a, "full-backup-storage");
   if (!full.ok()) return Fail(a, full.status());
   auto logs = OpenStorageFlag(a, "storage");
@@ -335,8 +403,8 @@ const Command kLogTruncateCommand = {
 const Command kLogCommand = {
     "log",
     "",
-    "Continuous log backup of an etcd volume's changes (TiDB's layout), for point-in-time "
-    "restore",
+    "Continuous log backup of an etcd volume's changes (TiDB's layout) or a Redis volume's "
+    "replication stream, for point-in-time restore",
     {},
     0,
     0,
@@ -350,7 +418,7 @@ const Command kRestorePointCommand = {
     {{"full-backup-storage", 0, "URL", "full backups (br backup), one or one per subdir"},
      {"storage", 's', "URL", "the log backup storage"},
      {"restored-ts", 0, "TIME", "\"2026-11-21 10:42:17\", RFC 3339 or @unix"},
-     {"restored-revision", 0, "N", "an etcd revision"},
+     {"restored-revision", 0, "N", "an etcd revision (Redis: a replication offset)"},
      {"to", 0, "META-URL", "the empty engine to restore into"}},
     0,
     0,

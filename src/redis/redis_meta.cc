@@ -232,11 +232,7 @@ class RedisMeta : public Meta {
   }
   Result<uint64_t> Version() override {
     JFS_ASSIGN_OR_RETURN(Conn c, Take());
-    JFS_ASSIGN_OR_RETURN(RedisReply r, c->Run({"INFO", "replication"}));
-    std::string_view info = r.str();
-    size_t at = info.find("master_repl_offset:");
-    if (at == std::string_view::npos) return uint64_t{0};
-    return std::strtoull(std::string(info.substr(at + 19, 24)).c_str(), nullptr, 10);
+    return ReplicationOffset(c.get());
   }
   std::unique_ptr<MetaTxn> Begin() override;
   std::unique_ptr<MetaBulkWriter> NewBulkWriter(int threads) override;

@@ -53,6 +53,20 @@ class ReplicaLink::Socket {
       return static_cast<size_t>(got);
     }
   }
+  // Up to n bytes within wait_ms (0: none arrived).
+  Result<size_t> ReadWithin(char* buf, size_t n, int wait_ms) {
+    if (avail_ > 0) return Read(buf, n);
+    pollfd p{fd_, POLLIN, 0};
+    int r = poll(&p, 1, wait_ms);
+    if (r < 0 && errno != EINTR)
+      return Status::Unavailable("redis " + where_ + ": " + strerror(errno));
+    if (r <= 0) return size_t{0};
+    ssize_t got = ::recv(fd_, buf, n, 0);
+    if (got == 0) return Status::Unavailable("redis " + where_ + ": the primary closed the link");
+    if (got < 0 && errno == EINTR) return size_t{0};
+    if (got < 0) return Status::Unavailable("redis " + where_ + ": " + strerror(errno));
+    return static_cast<size_t>(got);
+  }
   // Bytes read past a line, handed back before the socket's.
   void Unread(std::string rest) {
     pending_ = std::move(rest);
@@ -209,6 +223,26 @@ Result<ReplicaLink::FullSync> ReplicaLink::StartFullSync(bool rdb_only) {
   sync.rdb_bytes = std::strtoull(reply.c_str() + 1, nullptr, 10);
   rdb_ = std::make_unique<RdbSource>(sock_.get(), sync.rdb_bytes, where_);
   return sync;
+}
+
+Result<std::string> ReplicaLink::NextCommand(int wait_ms) {
+  std::vector<std::string_view> args;
+  for (;;) {
+    JFS_ASSIGN_OR_RETURN(size_t used, ParseRespCommand(stream_, &args));
+    if (used > 0) {
+      std::string cmd = stream_.substr(0, used);
+      stream_.erase(0, used);
+      return cmd;
+    }
+    char buf[1 << 16];
+    JFS_ASSIGN_OR_RETURN(size_t got, sock_->ReadWithin(buf, sizeof(buf), wait_ms));
+    if (got == 0) return std::string();
+    stream_.append(buf, got);
+  }
+}
+
+Status ReplicaLink::Ack(uint64_t offset) {
+  return Send({"REPLCONF", "ACK", std::to_string(offset)});
 }
 
 }  // namespace jfsbr

@@ -11,6 +11,7 @@
 
 #include "redis/rdb.h"
 #include "redis/redis_url.h"
+#include "redis/resp.h"
 #include "util/result.h"
 
 namespace jfsbr {
@@ -31,12 +32,22 @@ class ReplicaLink {
   Result<FullSync> StartFullSync(bool rdb_only);
   Source* rdb();
 
+  // After the snapshot (a full sync that was not rdb_only): the next write
+  // command of the replication stream, in the protocol's form (what a
+  // replica executes; its size advances the replication offset). Empty
+  // when none arrived within wait_ms.
+  Result<std::string> NextCommand(int wait_ms);
+  // Tells the primary how far this replica has read (it drops a replica
+  // that stays silent for its repl-timeout).
+  Status Ack(uint64_t offset);
+
  private:
   class Socket;
   class RdbSource;
   explicit ReplicaLink(std::unique_ptr<Socket> s, std::string where);
   Status Send(const std::vector<std::string>& args);
   Result<std::string> Line();
+  std::string stream_;  // bytes of the command stream read but not yet taken
   std::unique_ptr<Socket> sock_;
   std::unique_ptr<RdbSource> rdb_;
   std::string where_;

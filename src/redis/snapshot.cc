@@ -3,12 +3,15 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
+#include "redis/client.h"
 #include "redis/replica.h"
 #include "redis/schema.h"
 #include "tkv/registry.h"
@@ -160,6 +163,14 @@ class ScratchSnapshot : public MetaSnapshot {
 
 }  // namespace
 
+Result<uint64_t> ReplicationOffset(RedisClient* c) {
+  JFS_ASSIGN_OR_RETURN(RedisReply r, c->Run({"INFO", "replication"}));
+  std::string_view info = r.str();
+  size_t at = info.find("master_repl_offset:");
+  if (at == std::string_view::npos) return uint64_t{0};
+  return std::strtoull(std::string(info.substr(at + 19, 24)).c_str(), nullptr, 10);
+}
+
 Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
                                                       const std::string& prefix, uint64_t version,
                                                       const std::string& scratch_dir) {
@@ -202,10 +213,29 @@ Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
 
 Result<std::unique_ptr<MetaSnapshot>> RedisSnapshot(const RedisUrl& url,
                                                     const RedisAddress& primary) {
-  JFS_ASSIGN_OR_RETURN(auto link, ReplicaLink::Open(url, primary));
-  JFS_ASSIGN_OR_RETURN(auto sync, link->StartFullSync(/*rdb_only=*/true));
-  int db = url.mode == RedisUrl::Mode::kCluster ? 0 : url.db;
-  return SnapshotFromRdb(link->rdb(), db, url.prefix, sync.offset);
+  // A primary that is already saving a snapshot for another replica hands
+  // a new one that snapshot, which may predate this call: writes finished
+  // before it would be missing. So the offset it names must not be below
+  // the primary's offset now; else wait for that save to end and ask again.
+  JFS_ASSIGN_OR_RETURN(auto client, RedisClient::Connect(url, primary));
+  for (int attempt = 0;; attempt++) {
+    JFS_ASSIGN_OR_RETURN(uint64_t now, ReplicationOffset(client.get()));
+    JFS_ASSIGN_OR_RETURN(auto link, ReplicaLink::Open(url, primary));
+    JFS_ASSIGN_OR_RETURN(auto sync, link->StartFullSync(/*rdb_only=*/true));
+    if (sync.offset < now && attempt < 5) {
+      link.reset();
+      for (int i = 0; i < 600; i++) {  // a minute at most
+        auto info = client->Run({"INFO", "persistence"});
+        if (!info.ok() || info->str().find("rdb_bgsave_in_progress:1") == std::string_view::npos) {
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      continue;
+    }
+    int db = url.mode == RedisUrl::Mode::kCluster ? 0 : url.db;
+    return SnapshotFromRdb(link->rdb(), db, url.prefix, sync.offset);
+  }
 }
 
 }  // namespace jfsbr

@@ -23,7 +23,12 @@ Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
                                                       const std::string& prefix, uint64_t version,
                                                       const std::string& scratch_dir = "");
 
-// Asks the primary of url for a full sync and reads its snapshot.
+class RedisClient;
+// The primary's replication offset now (INFO replication).
+Result<uint64_t> ReplicationOffset(RedisClient* c);
+
+// Asks the primary of url for a full sync and reads its snapshot: one of a
+// moment after the call began.
 Result<std::unique_ptr<MetaSnapshot>> RedisSnapshot(const RedisUrl& url,
                                                     const RedisAddress& primary);
 
