@@ -305,11 +305,13 @@ std::unique_ptr<DbServer> StartServer(const std::string& kind) {
 
 class ServerKilledTest : public ::testing::TestWithParam<std::string> {};
 
-// The server killed (SIGKILL) while a dump reads and while a load writes:
-// each command fails in one line naming the database, the dump leaves no
-// file, and after the server comes back the loaded database holds no
-// volume until a load --force writes the whole one. (And MariaDB's load
-// without LOAD DATA LOCAL.)
+// The server killed (SIGKILL) while a dump reads, a backup reads and a
+// load writes (and, on Redis, a log capture follows it): each command fails
+// in one line naming the database, the dump leaves no file, the backup
+// nothing that lists, the capture no log backup or one that restores, and
+// after the server comes back the loaded database holds no volume until a
+// load --force writes the whole one. (And MariaDB's load without LOAD DATA
+// LOCAL.)
 TEST_P(ServerKilledTest, DuringDumpAndLoad) {
   TempDir d;
   std::unique_ptr<DbServer> server = StartServer(GetParam());
@@ -318,7 +320,7 @@ TEST_P(ServerKilledTest, DuringDumpAndLoad) {
   auto dst = server->NewDatabase("dst", "pw-dst");
   ASSERT_TRUE(src.ok() && dst.ok());
   const std::string gen = "sqlite3://" + d.Sub("gen.db");
-  ASSERT_EQ(Sh(J + " bench gen " + gen + " --files 300000", d).code, 0);
+  ASSERT_EQ(Sh(J + " bench gen " + gen + " --files 300000 --bucket " + d.Sub("bucket"), d).code, 0);
   ASSERT_EQ(Sh(J + " dump " + gen + " " + d.Sub("gen.json"), d).code, 0);
   ASSERT_EQ(Sh(J + " load " + Q(*src) + " " + d.Sub("gen.json"), d).code, 0);
   const std::string family = GetParam() == "mariadb" ? "mysql" : GetParam();
@@ -334,6 +336,40 @@ TEST_P(ServerKilledTest, DuringDumpAndLoad) {
   EXPECT_FALSE(fs::exists(d.Sub("cut.json"))) << "a dump cut short looks like a dump";
 
   ASSERT_TRUE(server->Restart().ok());
+  // A backup cut short leaves nothing that lists as a backup.
+  pid_t backup = SpawnJfsbr({"backup", *src}, d.Sub("backup.err"));
+  usleep(GetParam() == "redis" ? 150000 : 400000);
+  server->Kill();
+  EXPECT_EQ(WaitExit(backup, 60), 1) << ReadFileOrEmpty(d.Sub("backup.err"));
+  err = ReadFileOrEmpty(d.Sub("backup.err"));
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  ASSERT_TRUE(server->Restart().ok());
+  CmdResult list = Sh(J + " backup list " + Q(*src), d);
+  EXPECT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(list.out.find("dump-"), std::string::npos) << list.out;
+  if (GetParam() == "redis") {
+    // A log capture whose primary dies: one line; what it stored is either
+    // no log backup at all or one that restores.
+    const std::string logs = "file://" + d.Sub("logs");
+    pid_t capture = SpawnJfsbr({"log", "start", *src, "-s", logs}, d.Sub("capture.err"));
+    usleep(150000);
+    server->Kill();
+    EXPECT_EQ(WaitExit(capture, 60), 1) << ReadFileOrEmpty(d.Sub("capture.err"));
+    err = ReadFileOrEmpty(d.Sub("capture.err"));
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'),
+              1 + fs::exists(d.Sub("logs/redis/base.info")))
+        << err;  // (+ the line saying the base was stored)
+    ASSERT_TRUE(server->Restart().ok());
+    auto to = server->NewDatabase("pitr", "pw-pitr");
+    ASSERT_TRUE(to.ok());
+    CmdResult rp = Sh(J + " restore point -s " + logs + " --to " + Q(*to), d);
+    if (fs::exists(d.Sub("logs/redis/base.info"))) {
+      EXPECT_EQ(rp.code, 0) << rp.err;
+      EXPECT_EQ(Sh(J + " dump " + Q(*to) + " | cmp - " + d.Sub("gen.json"), d).code, 0);
+    } else {
+      ExpectOneLineError(rp, "no Redis log backup", "a capture killed before its base");
+    }
+  }
   pid_t load = SpawnJfsbr({"load", *dst, d.Sub("gen.json")}, d.Sub("load.err"));
   usleep(1500000);
   server->Kill();

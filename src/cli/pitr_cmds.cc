@@ -306,7 +306,9 @@ int RunRestorePoint(const Args& a) {
   if (!a.Has("to")) return Fail(a, Status::InvalidArgument("--to META-URL is required"));
   {
     auto logs = OpenStorageFlag(a, "storage");
-    if (logs.ok() && IsRedisLogBackup(logs->get())) return RunRedisRestorePoint(a, logs->get());
+    if (logs.ok() && (IsRedisLogBackup(logs->get()) || MetaFamilyOf(a.Get("to")) == "redis")) {
+      return RunRedisRestorePoint(a, logs->get());
+    }
   }
   auto full = OpenStorageFlag(a, "full-backup-storage");
   if (!full.ok()) return Fail(a, full.status());

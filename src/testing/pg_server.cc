@@ -67,7 +67,17 @@ Status PgServer::Spawn() {
     }
   }
   JFS_ASSIGN_OR_RETURN(pid_, SpawnLogged(std::move(args), log, detach_, ids));
-  return WaitAccepting("postgres", log);
+  JFS_RETURN_IF_ERROR(WaitAccepting("postgres", log));
+  // After a crash it takes connections on its port before it has recovered
+  // ("not yet accepting connections"): wait for that too, 30 s at most.
+  for (int i = 0; i < 300; i++) {
+    auto ready =
+        RunLogged({}, {"/usr/bin/pg_isready", "-q", "-h", "127.0.0.1", "-p", std::to_string(port_)},
+                  dir_ + "/isready.log", false);
+    if (ready.ok()) return Status::OK();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Status::IOError("postgres did not finish recovering: " + LastLine(log));
 }
 
 Result<std::unique_ptr<PgServer>> PgServer::Load(const std::string& file, bool owned) {

@@ -1,7 +1,9 @@
 // Starting, using and stopping a throwaway Redis server for tests.
 #include "testing/redis_server.h"
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace jfsbr {
 namespace {
@@ -58,7 +60,14 @@ Status RedisServer::Spawn() {
     args.insert(args.end(), {"--replicaof", "127.0.0.1", std::to_string(opts_.replica_of_port)});
   }
   JFS_ASSIGN_OR_RETURN(pid_, SpawnLogged(std::move(args), dir_ + "/stdout.log", detach_));
-  return WaitAccepting("redis-server", log);
+  JFS_RETURN_IF_ERROR(WaitAccepting("redis-server", log));
+  // After a restart it answers LOADING while it reads its AOF back.
+  for (int i = 0; i < 300; i++) {
+    auto pong = Command({"PING"});
+    if (pong.ok() && *pong == "PONG") return Status::OK();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Status::IOError("redis-server did not finish loading: " + LastLine(log));
 }
 
 Result<std::unique_ptr<RedisServer>> RedisServer::Load(const std::string& file, bool owned) {
