@@ -296,14 +296,15 @@ Result<RedisPointResult> RestoreRedisPoint(ObjectStore* store, const std::string
         }
         rest.remove_prefix(used);
       }
-      c->AppendEncoded(fr.commands, n);
-      JFS_RETURN_IF_ERROR(c->Drain());
+      c->AppendEncoded(fr.commands, n);  // pipelined: replies are taken in batches
+      if (c->pending() >= 4096) JFS_RETURN_IF_ERROR(c->Drain());
       r.frames++;
       r.commands += n;
       if (o.progress) o.progress(r.frames);
       return Status::OK();
     }));
   }
+  JFS_RETURN_IF_ERROR(c->Drain());
   if (setting.empty()) return Status::Corruption("the log backup's base holds no volume");
   JFS_RETURN_IF_ERROR(c->Run({"SET", setting_key, setting}).status());
   return r;
