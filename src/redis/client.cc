@@ -62,11 +62,20 @@ Status RedisErrorStatus(std::string_view where, std::string_view message) {
 
 Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisUrl& url,
                                                           const RedisAddress& at) {
+  const int timeout_ms = static_cast<int>(std::max(url.read_timeout, url.write_timeout) * 1000);
+  std::unique_ptr<RedisClient> client;
   if (url.tls) {
-    return Status::NotSupported(
-        "rediss:// (TLS) is not supported by this build: Debian's hiredis 0.14 has no TLS; reach "
-        "the server through a TLS tunnel (stunnel) and use redis://");
+    JFS_ASSIGN_OR_RETURN(auto tls, TlsStream::Connect(url, at));
+    client.reset(new RedisClient(nullptr, std::move(tls), AddressText(at), timeout_ms));
+  } else {
+    JFS_ASSIGN_OR_RETURN(client, ConnectPlain(url, at, timeout_ms));
   }
+  return Authenticate(std::move(client), url);
+}
+
+Result<std::unique_ptr<RedisClient>> RedisClient::ConnectPlain(const RedisUrl& url,
+                                                               const RedisAddress& at,
+                                                               int timeout_ms) {
   redisContext* c =
       at.host.empty()
           ? redisConnectUnixWithTimeout(at.path.c_str(), Timeval(url.dial_timeout))
@@ -78,8 +87,13 @@ Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisUrl& url,
     redisFree(c);
     return Status::Unavailable("cannot connect to redis at " + where + ": " + why);
   }
-  redisSetTimeout(c, Timeval(std::max(url.read_timeout, url.write_timeout)));
-  std::unique_ptr<RedisClient> client(new RedisClient(c, where));
+  redisSetTimeout(c, Timeval(timeout_ms / 1000.0));
+  return std::unique_ptr<RedisClient>(new RedisClient(c, nullptr, where, timeout_ms));
+}
+
+Result<std::unique_ptr<RedisClient>> RedisClient::Authenticate(std::unique_ptr<RedisClient> client,
+                                                               const RedisUrl& url) {
+  const std::string where = client->where_;
   if (!url.password.empty()) {
     std::vector<std::string_view> auth = {"AUTH"};
     if (!url.user.empty()) auth.push_back(url.user);
@@ -113,12 +127,21 @@ Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisUrl& url,
   return client;
 }
 
-RedisClient::~RedisClient() { redisFree(c_); }
+RedisClient::RedisClient(redisContext* c, std::unique_ptr<TlsStream> tls, std::string where,
+                         int timeout_ms)
+    : c_(c), tls_(std::move(tls)), where_(std::move(where)), timeout_ms_(timeout_ms) {
+  if (tls_) reader_ = redisReaderCreate();
+}
 
-bool RedisClient::healthy() const { return c_->err == 0; }
+RedisClient::~RedisClient() {
+  if (c_) redisFree(c_);
+  if (reader_) redisReaderFree(reader_);
+}
+
+bool RedisClient::healthy() const { return c_ ? c_->err == 0 : !broken_; }
 
 Status RedisClient::IoError(std::string_view doing) const {
-  std::string why = c_->errstr[0] ? c_->errstr : "connection lost";
+  std::string why = c_ && c_->errstr[0] ? c_->errstr : "connection lost";
   return Status::Unavailable("redis " + where_ + ": " + why + " (" + std::string(doing) + ")");
 }
 
@@ -129,12 +152,53 @@ void RedisClient::Append(const std::vector<std::string_view>& args) {
     argv[i] = args[i].data();
     lens[i] = args[i].size();
   }
-  redisAppendCommandArgv(c_, static_cast<int>(args.size()), argv.data(), lens.data());
+  if (tls_) {
+    char* cmd = nullptr;
+    int n = redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(), lens.data());
+    if (n > 0) out_.append(cmd, static_cast<size_t>(n));
+    free(cmd);
+  } else {
+    redisAppendCommandArgv(c_, static_cast<int>(args.size()), argv.data(), lens.data());
+  }
   pending_++;
 }
 
+// The next reply over TLS: what is queued goes out, bytes come in until
+// hiredis's parser has a whole reply.
+Result<void*> RedisClient::NextTls() {
+  if (!out_.empty()) {
+    Status st = tls_->Write(out_);
+    out_.clear();
+    if (!st.ok()) {
+      broken_ = true;
+      return st;
+    }
+  }
+  for (;;) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
+      broken_ = true;
+      return Status::Corruption("redis " + where_ + ": a malformed reply");
+    }
+    if (raw) return raw;
+    char buf[1 << 16];
+    auto got = tls_->Read(buf, sizeof(buf), timeout_ms_);
+    if (!got.ok() || *got == 0) {
+      broken_ = true;
+      if (got.ok())
+        return Status::Unavailable("redis " + where_ + ": timed out waiting for a reply");
+      return got.status();
+    }
+    redisReaderFeed(reader_, buf, *got);
+  }
+}
+
 void RedisClient::AppendEncoded(std::string_view resp, size_t commands) {
-  redisAppendFormattedCommand(c_, resp.data(), resp.size());
+  if (tls_) {
+    out_.append(resp);
+  } else {
+    redisAppendFormattedCommand(c_, resp.data(), resp.size());
+  }
   pending_ += commands;
 }
 
@@ -149,7 +213,11 @@ Result<RedisReply> RedisClient::Next() {
   if (pending_ == 0) return Status::InvalidArgument("redis: no pending reply");
   void* raw = nullptr;
   pending_--;
-  if (redisGetReply(c_, &raw) != REDIS_OK || !raw) return IoError("reading a reply");
+  if (tls_) {
+    JFS_ASSIGN_OR_RETURN(raw, NextTls());
+  } else if (redisGetReply(c_, &raw) != REDIS_OK || !raw) {
+    return IoError("reading a reply");
+  }
   std::shared_ptr<redisReply> root(static_cast<redisReply*>(raw),
                                    [](redisReply* r) { freeReplyObject(r); });
   const redisReply* r = root.get();

@@ -1,5 +1,6 @@
-// One connection to a Redis server, over hiredis: commands as argument
-// lists, pipelining, and replies that own their memory. Errors come back as
+// One connection to a Redis server, over hiredis (over TLS, hiredis's reply
+// parser on a TlsStream): commands as argument lists, pipelining, and
+// replies that own their memory. Errors come back as
 // Status: a server error reply is kInvalidArgument (or kPermission for auth
 // and ACL refusals) with the server's words; a lost or refused connection is
 // kUnavailable naming the address.
@@ -11,9 +12,11 @@
 #include <vector>
 
 #include "redis/redis_url.h"
+#include "redis/tls.h"
 #include "util/result.h"
 
 struct redisContext;
+struct redisReader;
 struct redisReply;
 
 namespace jfsbr {
@@ -62,9 +65,19 @@ class RedisClient {
   const std::string& where() const { return where_; }
 
  private:
-  RedisClient(redisContext* c, std::string where) : c_(c), where_(std::move(where)) {}
+  RedisClient(redisContext* c, std::unique_ptr<TlsStream> tls, std::string where, int timeout_ms);
+  static Result<std::unique_ptr<RedisClient>> ConnectPlain(const RedisUrl& url,
+                                                           const RedisAddress& at, int timeout_ms);
+  static Result<std::unique_ptr<RedisClient>> Authenticate(std::unique_ptr<RedisClient> client,
+                                                           const RedisUrl& url);
   Status IoError(std::string_view doing) const;
-  redisContext* c_;
+  Result<void*> NextTls();
+  redisContext* c_;                 // plain connections
+  std::unique_ptr<TlsStream> tls_;  // TLS ones: bytes out and in ...
+  redisReader* reader_ = nullptr;   // ... and the replies parsed by hiredis
+  std::string out_;                 // commands not sent yet (TLS)
+  int timeout_ms_;
+  bool broken_ = false;
   std::string where_;
   size_t pending_ = 0;
 };

@@ -79,6 +79,19 @@ Status ApplyOption(std::string_view url, std::string_view name, std::string_view
       return Malformed(url, "bad duration " + key + "=" + std::string(value));
     return Status::OK();
   }
+  std::string* file = key == "tls-ca-cert-file"  ? &u->tls_ca_file
+                      : key == "tls-cert-file"   ? &u->tls_cert_file
+                      : key == "tls-key-file"    ? &u->tls_key_file
+                      : key == "tls-server-name" ? &u->tls_server_name
+                                                 : nullptr;
+  if (file) {
+    *file = PercentDecoded(value);
+    return Status::OK();
+  }
+  if (key == "insecure-skip-verify" || key == "skip-verify") {
+    u->tls_insecure = value.empty() || value == "true" || value == "1";
+    return Status::OK();
+  }
   if (key == "db") {
     if (!ParseInt(value, 0, 1 << 20, &u->db)) return Malformed(url, "bad db=" + std::string(value));
     return Status::OK();
@@ -86,12 +99,11 @@ Status ApplyOption(std::string_view url, std::string_view name, std::string_view
   // JuiceFS's and the Go client's tuning knobs: nothing to do for jfsbr's
   // short-lived connections, so accepted and left alone.
   static constexpr std::string_view kIgnored[] = {
-      "min-retry-backoff",  "max-retry-backoff",    "route-read",           "client-cache",
-      "client-cache-size",  "client-cache-expire",  "client-cache-preload", "pool-size",
-      "pool-timeout",       "min-idle-conns",       "max-idle-conns",       "max-active-conns",
-      "conn-max-idle-time", "conn-max-lifetime",    "max-retries",          "protocol",
-      "client-name",        "tls-cert-file",        "tls-key-file",         "tls-ca-cert-file",
-      "tls-server-name",    "insecure-skip-verify", "skip-verify"};
+      "min-retry-backoff",  "max-retry-backoff",   "route-read",           "client-cache",
+      "client-cache-size",  "client-cache-expire", "client-cache-preload", "pool-size",
+      "pool-timeout",       "min-idle-conns",      "max-idle-conns",       "max-active-conns",
+      "conn-max-idle-time", "conn-max-lifetime",   "max-retries",          "protocol",
+      "client-name"};
   for (auto k : kIgnored) {
     if (key == k) return Status::OK();
   }

@@ -36,6 +36,10 @@ struct RedisUrl {
   std::string master_name;        // kSentinel
   std::string sentinel_password;  // kSentinel (SENTINEL_PASSWORD)
   bool tls = false;
+  // rediss:// options, JuiceFS's names: tls-ca-cert-file, tls-cert-file,
+  // tls-key-file, tls-server-name, insecure-skip-verify.
+  std::string tls_ca_file, tls_cert_file, tls_key_file, tls_server_name;
+  bool tls_insecure = false;
   std::string user, password;
   int db = 0;
   double dial_timeout = 5, read_timeout = 30, write_timeout = 5;  // seconds

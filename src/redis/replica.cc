@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "redis/client.h"
+#include "redis/tls.h"
 
 namespace jfsbr {
 
@@ -22,9 +23,16 @@ class ReplicaLink::Socket {
  public:
   Socket(int fd, double timeout, std::string where)
       : fd_(fd), timeout_ms_(static_cast<int>(timeout * 1000)), where_(std::move(where)) {}
-  ~Socket() { close(fd_); }
+  Socket(std::unique_ptr<TlsStream> tls, double timeout, std::string where)
+      : Socket(-1, timeout, std::move(where)) {
+    tls_ = std::move(tls);
+  }
+  ~Socket() {
+    if (fd_ >= 0) close(fd_);
+  }
 
   Status Write(std::string_view data) {
+    if (tls_) return tls_->Write(data);
     while (!data.empty()) {
       ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
@@ -41,6 +49,12 @@ class ReplicaLink::Socket {
       avail_ -= take;
       return take;
     }
+    if (tls_) {
+      JFS_ASSIGN_OR_RETURN(size_t got, tls_->Read(buf, n, timeout_ms_));
+      if (got == 0)
+        return Status::Unavailable("redis " + where_ + ": timed out reading the snapshot");
+      return got;
+    }
     while (true) {
       pollfd p{fd_, POLLIN, 0};
       int r = poll(&p, 1, timeout_ms_);
@@ -56,6 +70,7 @@ class ReplicaLink::Socket {
   // Up to n bytes within wait_ms (0: none arrived).
   Result<size_t> ReadWithin(char* buf, size_t n, int wait_ms) {
     if (avail_ > 0) return Read(buf, n);
+    if (tls_) return tls_->Read(buf, n, wait_ms);
     pollfd p{fd_, POLLIN, 0};
     int r = poll(&p, 1, wait_ms);
     if (r < 0 && errno != EINTR)
@@ -79,6 +94,7 @@ class ReplicaLink::Socket {
   std::string where_;
   std::string pending_;
   size_t avail_ = 0;
+  std::unique_ptr<TlsStream> tls_;
 };
 
 // The RDB payload: exactly `left` bytes of the socket.
@@ -112,10 +128,13 @@ Source* ReplicaLink::rdb() { return rdb_.get(); }
 
 Result<std::unique_ptr<ReplicaLink>> ReplicaLink::Open(const RedisUrl& url,
                                                        const RedisAddress& at) {
-  if (url.tls) return Status::NotSupported("rediss:// (TLS) is not supported by this build");
   std::string where = at.host.empty() ? at.path : at.host + ":" + std::to_string(at.port);
   int fd = -1;
-  if (at.host.empty()) {
+  std::unique_ptr<Socket> sock;
+  if (url.tls) {
+    JFS_ASSIGN_OR_RETURN(auto tls, TlsStream::Connect(url, at));
+    sock = std::make_unique<Socket>(std::move(tls), std::max(60.0, url.read_timeout), where);
+  } else if (at.host.empty()) {
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un sa{};
     sa.sun_family = AF_UNIX;
@@ -149,7 +168,7 @@ Result<std::unique_ptr<ReplicaLink>> ReplicaLink::Open(const RedisUrl& url,
   }
   // A primary sends a newline every second while it prepares the snapshot,
   // so a silent minute means it is gone.
-  auto sock = std::make_unique<Socket>(fd, std::max(60.0, url.read_timeout), where);
+  if (!sock) sock = std::make_unique<Socket>(fd, std::max(60.0, url.read_timeout), where);
   std::unique_ptr<ReplicaLink> link(new ReplicaLink(std::move(sock), where));
   if (!url.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};

@@ -49,6 +49,15 @@ Status RedisServer::Spawn() {
                                    "--appendonly",
                                    opts_.aof ? "yes" : "no"};
   if (opts_.aof) args.insert(args.end(), {"--appendfsync", "everysec"});
+  if (!opts_.tls_dir.empty()) {  // the port takes TLS, nothing else
+    for (size_t i = 0; i + 1 < args.size(); i++) {
+      if (args[i] == "--port") args[i] = "--tls-port";
+    }
+    const std::string& t = opts_.tls_dir;
+    args.insert(args.end(), {"--port", "0", "--tls-cert-file", t + "/server.pem", "--tls-key-file",
+                             t + "/server.key", "--tls-ca-cert-file", t + "/ca.pem",
+                             "--tls-auth-clients", "no"});
+  }
   if (opts_.cluster) {
     // Its bus on a port of its own (by default PORT + 10000, maybe taken).
     if (cluster_port_ == 0) cluster_port_ = FreePorts(1)[0];
@@ -78,6 +87,9 @@ Result<std::unique_ptr<RedisServer>> RedisServer::Load(const std::string& file, 
 
 Result<std::string> RedisServer::Command(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"redis-cli", "-h", "127.0.0.1", "-p", std::to_string(port_)};
+  if (!opts_.tls_dir.empty()) {
+    argv.insert(argv.end(), {"--tls", "--cacert", opts_.tls_dir + "/ca.pem"});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   JFS_ASSIGN_OR_RETURN(std::string out, ClientOutput({}, std::move(argv)));
   while (!out.empty() && out.back() == '\n') out.pop_back();

@@ -21,6 +21,8 @@ class RedisServer : public DbServer {
     bool aof = false;         // appendonly yes, fsync every second
     int replica_of_port = 0;  // a replica of the server on that port
     bool cluster = false;     // a Redis Cluster node (the test joins them)
+    // Clients over TLS only, with tls_dir's server.pem, server.key and ca.pem.
+    std::string tls_dir;
   };
   static Result<std::unique_ptr<RedisServer>> Start(Options o);
   static Result<std::unique_ptr<RedisServer>> Start(bool detach = false, bool durable = false) {
