@@ -777,6 +777,9 @@ class RedisBulkWriter : public MetaBulkWriter {
   ~RedisBulkWriter() override { group_.Wait(); }
 
   Status Put(const RecordKey& key, std::string value) override {
+    // A list is appended to: a chunk met twice would double its slices
+    // (other records are overwritten, the last one counting, as in TKV).
+    if (key.kind == K::kChunk) chunks_.emplace_back(key.ino, key.index);
     scratch_.clear();
     JFS_RETURN_IF_ERROR(WriteCommands(m_->prefix(), key, value, /*plain=*/true, &scratch_));
     for (auto& cmd : scratch_) Add(std::move(cmd));
@@ -786,7 +789,14 @@ class RedisBulkWriter : public MetaBulkWriter {
   }
   Status Finish() override {
     JFS_RETURN_IF_ERROR(Flush());
-    return group_.Wait();
+    JFS_RETURN_IF_ERROR(group_.Wait());
+    std::sort(chunks_.begin(), chunks_.end());
+    auto dup = std::adjacent_find(chunks_.begin(), chunks_.end());
+    if (dup != chunks_.end()) {
+      return Status::Corruption("the dump names the same record twice (a damaged dump?): " +
+                                Describe(RecordKey::Chunk(dup->first, dup->second)));
+    }
+    return Status::OK();
   }
   uint64_t records() const override { return records_; }
 
@@ -837,6 +847,7 @@ class RedisBulkWriter : public MetaBulkWriter {
   std::unordered_map<std::string, size_t> open_;  // a mergeable command's key -> its place
   size_t args_ = 0;
   uint64_t records_ = 0;
+  std::vector<std::pair<Ino, uint32_t>> chunks_;  // 12 bytes a chunk, checked at the end
 };
 
 std::unique_ptr<MetaBulkWriter> RedisMeta::NewBulkWriter(int threads) {
