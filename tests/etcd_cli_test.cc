@@ -14,6 +14,7 @@
 
 #include "testing/etcd_cluster.h"
 #include "testing/process.h"
+#include "testing/test_keys.h"
 #include "testing/test_volume.h"
 #include "tests/cli_util.h"
 
@@ -213,23 +214,7 @@ TEST(EtcdCliTest, TlsOptions) {
   TempDir d;
   std::string t = d.Sub("tls");
   fs::create_directories(t);
-  std::string ossl = "cd " + t + " && openssl ";
-  ASSERT_EQ(Sh(ossl + "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 " +
-                   "-subj /CN=jfsbr-test-ca",
-               d)
-                .code,
-            0);
-  ASSERT_EQ(Sh(ossl + "req -newkey rsa:2048 -nodes -keyout server.key -out server.csr " +
-                   "-subj /CN=etcd.test",
-               d)
-                .code,
-            0);
-  std::ofstream(t + "/san.ext") << "subjectAltName=DNS:etcd.test,IP:127.0.0.1\n";
-  ASSERT_EQ(Sh(ossl + "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial " +
-                   "-out server.pem -days 1 -extfile san.ext",
-               d)
-                .code,
-            0);
+  ASSERT_TRUE(MakeTestTlsCerts(t, "etcd.test"));
   auto c = EtcdCluster::Start(1, false, t);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   std::string base = "etcd://" + (*c)->Endpoints() + "/tlsvol";

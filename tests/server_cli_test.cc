@@ -15,6 +15,7 @@
 #include "testing/pg_server.h"
 #include "testing/process.h"
 #include "testing/redis_server.h"
+#include "testing/test_keys.h"
 #include "testing/test_volume.h"
 #include "tests/cli_util.h"
 
@@ -262,23 +263,7 @@ TEST(RedisCliTest, TlsOptions) {
   TempDir d;
   const std::string t = d.Sub("tls");
   fs::create_directories(t);
-  const std::string ossl = "cd " + t + " && openssl ";
-  ASSERT_EQ(Sh(ossl + "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 " +
-                   "-subj /CN=jfsbr-test-ca",
-               d)
-                .code,
-            0);
-  ASSERT_EQ(Sh(ossl + "req -newkey rsa:2048 -nodes -keyout server.key -out server.csr " +
-                   "-subj /CN=redis.test",
-               d)
-                .code,
-            0);
-  std::ofstream(t + "/san.ext") << "subjectAltName=DNS:redis.test,IP:127.0.0.1\n";
-  ASSERT_EQ(Sh(ossl + "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial " +
-                   "-out server.pem -days 1 -extfile san.ext",
-               d)
-                .code,
-            0);
+  ASSERT_TRUE(MakeTestTlsCerts(t, "redis.test"));
   RedisServer::Options o;
   o.tls_dir = t;
   auto server = RedisServer::Start(o);

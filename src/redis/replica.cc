@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "redis/client.h"
+#include "redis/dial.h"
 #include "redis/tls.h"
 
 namespace jfsbr {
@@ -134,37 +135,8 @@ Result<std::unique_ptr<ReplicaLink>> ReplicaLink::Open(const RedisUrl& url,
   if (url.tls) {
     JFS_ASSIGN_OR_RETURN(auto tls, TlsStream::Connect(url, at));
     sock = std::make_unique<Socket>(std::move(tls), std::max(60.0, url.read_timeout), where);
-  } else if (at.host.empty()) {
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (at.path.size() >= sizeof(sa.sun_path))
-      return Status::InvalidArgument("socket path too long");
-    memcpy(sa.sun_path, at.path.c_str(), at.path.size() + 1);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
-      std::string why = strerror(errno);
-      close(fd);
-      return Status::Unavailable("cannot connect to redis at " + where + ": " + why);
-    }
   } else {
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_socktype = SOCK_STREAM;
-    std::string port = std::to_string(at.port);
-    if (int e = getaddrinfo(at.host.c_str(), port.c_str(), &hints, &res); e != 0) {
-      return Status::Unavailable("cannot resolve redis host " + at.host + ": " + gai_strerror(e));
-    }
-    std::string why = "no address";
-    for (addrinfo* a = res; a; a = a->ai_next) {
-      fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
-      why = strerror(errno);
-      if (fd >= 0) close(fd);
-      fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) return Status::Unavailable("cannot connect to redis at " + where + ": " + why);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    JFS_ASSIGN_OR_RETURN(fd, DialRedis(at));
   }
   // A primary sends a newline every second while it prepares the snapshot,
   // so a silent minute means it is gone.

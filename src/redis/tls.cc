@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "redis/dial.h"
+
 namespace jfsbr {
 
 struct TlsStream::Impl {
@@ -47,25 +49,7 @@ Result<std::unique_ptr<TlsStream>> TlsStream::Connect(const RedisUrl& url, const
   auto impl = std::make_unique<Impl>();
   impl->where = at.host + ":" + std::to_string(at.port);
   if (at.host.empty()) return Status::InvalidArgument("TLS over a unix socket is not supported");
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  std::string port = std::to_string(at.port);
-  if (int e = getaddrinfo(at.host.c_str(), port.c_str(), &hints, &res); e != 0) {
-    return Status::Unavailable("cannot resolve redis host " + at.host + ": " + gai_strerror(e));
-  }
-  std::string why = "no address";
-  for (addrinfo* a = res; a; a = a->ai_next) {
-    impl->fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (impl->fd >= 0 && connect(impl->fd, a->ai_addr, a->ai_addrlen) == 0) break;
-    why = strerror(errno);
-    if (impl->fd >= 0) close(impl->fd);
-    impl->fd = -1;
-  }
-  freeaddrinfo(res);
-  if (impl->fd < 0)
-    return Status::Unavailable("cannot connect to redis at " + impl->where + ": " + why);
-  int one = 1;
-  setsockopt(impl->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  JFS_ASSIGN_OR_RETURN(impl->fd, DialRedis(at));
 
   impl->ctx = SSL_CTX_new(TLS_client_method());
   if (!impl->ctx) return Status::IOError("TLS: " + SslError());
