@@ -263,19 +263,24 @@ int RunPause(const Args& a) { return PauseResumeStop(a, "pause"); }
 int RunResume(const Args& a) { return PauseResumeStop(a, "resume"); }
 int RunStop(const Args& a) { return PauseResumeStop(a, "stop"); }
 
+// The point --restored-revision or --restored-ts names (neither: empty).
+Result<Moment> RestoredPoint(const Args& a) {
+  Moment m;
+  if (a.Has("restored-revision")) {
+    JFS_ASSIGN_OR_RETURN(m.revision, a.GetUint("restored-revision", 0));
+  } else if (a.Has("restored-ts")) {
+    JFS_ASSIGN_OR_RETURN(m, ParseMoment(a.Get("restored-ts")));
+  }
+  return m;
+}
+
 // A point of a Redis log backup: its own base, then its frames.
 int RunRedisRestorePoint(const Args& a, ObjectStore* logs) {
+  auto point = RestoredPoint(a);
+  if (!point.ok()) return Fail(a, point.status());
   RedisPointOptions o;
-  if (a.Has("restored-revision")) {
-    auto r = a.GetUint("restored-revision", 0);
-    if (!r.ok()) return Fail(a, r.status());
-    o.offset = *r;
-  } else if (a.Has("restored-ts")) {
-    auto p = ParseMoment(a.Get("restored-ts"));
-    if (!p.ok()) return Fail(a, p.status());
-    o.offset = p->revision;
-    o.time_ms = p->time_ms;
-  }
+  o.offset = point->revision;
+  o.time_ms = point->time_ms;
   CountProgress progress("replayed transactions");
   o.progress = [&](uint64_t n) { progress.Update(n); };
   auto start = std::chrono::steady_clock::now();
@@ -315,19 +320,14 @@ int RunRestorePoint(const Args& a) {
   auto logs = OpenStorageFlag(a, "storage");
   if (!logs.ok()) return Fail(a, logs.status());
   if (!a.Has("to")) return Fail(a, Status::InvalidArgument("--to META-URL is required"));
-  PointRestoreOptions o;
-  if (a.Has("restored-revision")) {
-    auto r = a.GetUint("restored-revision", 0);
-    if (!r.ok()) return Fail(a, r.status());
-    o.revision = *r;
-  } else if (a.Has("restored-ts")) {
-    auto p = ParseMoment(a.Get("restored-ts"));
-    if (!p.ok()) return Fail(a, p.status());
-    o.revision = p->revision;
-    o.time_ms = p->time_ms;
-  } else {
+  auto point = RestoredPoint(a);
+  if (!point.ok()) return Fail(a, point.status());
+  if (!point->revision && !point->time_ms) {
     return Fail(a, Status::InvalidArgument("give --restored-ts TIME or --restored-revision N"));
   }
+  PointRestoreOptions o;
+  o.revision = point->revision;
+  o.time_ms = point->time_ms;
   auto plan = PlanPointRestore(full->get(), logs->get(), o);
   if (!plan.ok()) return Fail(a, plan.status().Annotate("restore point refused"));
   if (o.time_ms) {
