@@ -2,7 +2,9 @@
 // capture follows the primary's replication stream (its base the snapshot
 // of a full sync), and restore point rebuilds the volume at an offset, at a
 // moment and at the checkpoint, each dumping exactly as the volume did
-// then; points outside the window and non-empty targets are refused.
+// then; a capture started again goes on from its checkpoint while the
+// primary holds the stream; points outside the window and non-empty
+// targets are refused.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -32,11 +34,20 @@ uint64_t Offset(RedisServer* r) {
 
 TEST(RedisPitrTest, RestoresTheVolumeAsItWasAtEachPoint) {
   TempDir d;
-  RedisServer* r = RedisServer::Shared();
-  const std::string url = FreshMetaUrl("redis", "");
+  // A server of its own: its replication backlog holds only this test's writes.
+  auto server = RedisServer::Start(RedisServer::Options{});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  RedisServer* r = server->get();
+  int n = 0;
+  auto fresh = [&] {
+    auto u = r->NewDatabase("u" + std::to_string(++n), "pw");
+    EXPECT_TRUE(u.ok());
+    return u.ok() ? *u : std::string();
+  };
+  const std::string url = fresh();
   ASSERT_EQ(Sh(J + " format " + Q(url) + " vol --bucket " + d.Sub("bucket"), d).code, 0);
   // Something else on the server, so that its snapshot takes a moment.
-  ASSERT_EQ(Sh(J + " bench gen " + Q(FreshMetaUrl("redis", "")) + " --files 100000", d).code, 0);
+  ASSERT_EQ(Sh(J + " bench gen " + Q(fresh()) + " --files 100000", d).code, 0);
   const std::string logs = "file://" + d.Sub("log");
   pid_t capture = SpawnJfsbr({"log", "start", url, "-s", logs, "--flush-interval", "500ms"},
                              d.Sub("capture.err"));
@@ -66,7 +77,7 @@ TEST(RedisPitrTest, RestoresTheVolumeAsItWasAtEachPoint) {
   EXPECT_EQ(WaitExit(capture, 30), 0) << ReadFileOrEmpty(d.Sub("capture.err"));
 
   auto restore = [&](const std::string& point) {
-    const std::string to = FreshMetaUrl("redis", "");
+    const std::string to = fresh();
     CmdResult rp = Sh(J + " restore point -s " + logs + " " + point + " --to " + Q(to), d);
     EXPECT_EQ(rp.code, 0) << point << ": " << rp.err;
     EXPECT_NE(rp.err.find("check OK"), std::string::npos) << rp.err;
@@ -82,14 +93,33 @@ TEST(RedisPitrTest, RestoresTheVolumeAsItWasAtEachPoint) {
   EXPECT_EQ(cat.out, "bytes") << cat.err;
 
   ExpectOneLineError(
-      Sh(J + " restore point -s " + logs + " --restored-revision 999999999999 --to " +
-             Q(FreshMetaUrl("redis", "")),
+      Sh(J + " restore point -s " + logs + " --restored-revision 999999999999 --to " + Q(fresh()),
          d),
       "outside the log backup's window", "a point past the checkpoint");
   ExpectOneLineError(Sh(J + " restore point -s " + logs + " --to " + Q(at_end), d), "not empty",
                      "a target that holds a volume");
-  ExpectOneLineError(Sh(J + " log start " + Q(url) + " -s " + logs, d), "already holds",
-                     "a second capture into the same storage");
+  // A capture started again goes on from the checkpoint (the primary still
+  // holds its stream there): state C is restorable too.
+  capture = SpawnJfsbr({"log", "start", url, "-s", logs, "--flush-interval", "500ms"},
+                       d.Sub("capture2.err"));
+  for (int i = 0; i < 100; i++, usleep(50000)) {
+    if (ReadFileOrEmpty(d.Sub("capture2.err")).find("continuing") != std::string::npos) break;
+  }
+  ASSERT_NE(ReadFileOrEmpty(d.Sub("capture2.err")).find("continuing the stream from offset"),
+            std::string::npos)
+      << ReadFileOrEmpty(d.Sub("capture2.err"));
+  ASSERT_EQ(Sh(J + " mkdir " + Q(url) + " /c", d).code, 0);
+  ASSERT_EQ(Sh(J + " dump " + Q(url) + " " + d.Sub("c.json"), d).code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(capture, SIGTERM);
+  EXPECT_EQ(WaitExit(capture, 30), 0) << ReadFileOrEmpty(d.Sub("capture2.err"));
+  std::string at_c = restore("");
+  EXPECT_EQ(Sh(J + " dump " + Q(at_c) + " | cmp - " + d.Sub("c.json"), d).code, 0);
+  // Once the primary's backlog (1 MiB) has moved past the checkpoint, the
+  // capture cannot go on, and says so.
+  ASSERT_EQ(Sh(J + " bench gen " + Q(fresh()) + " --files 20000", d).code, 0);
+  ExpectOneLineError(Sh(J + " log start " + Q(url) + " -s " + logs, d), "no longer holds",
+                     "a capture whose stream the primary dropped");
 }
 
 }  // namespace

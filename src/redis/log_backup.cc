@@ -108,23 +108,10 @@ Result<std::vector<DataFile>> DataFiles(ObjectStore* store) {
   return out;
 }
 
-}  // namespace
-
-bool IsRedisLogBackup(ObjectStore* store) { return store->Head(kBaseInfo).ok(); }
-
-Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const RedisLogOptions& o) {
-  auto say = [&](const std::string& s) {
-    if (o.log) o.log(s);
-  };
-  if (IsRedisLogBackup(store)) {
-    return Status::Exists(store->Describe() +
-                          " already holds a Redis log backup: give a new capture its own storage");
-  }
-  JFS_ASSIGN_OR_RETURN(RedisUrl u, ParseRedisUrl(url));
-  JFS_ASSIGN_OR_RETURN(RedisAddress primary, ResolveRedisMaster(u));
-  JFS_ASSIGN_OR_RETURN(auto link, ReplicaLink::Open(u, primary));
+// Starts a new capture: the full sync's snapshot stored as the base.
+Result<uint64_t> StoreBase(const RedisUrl& u, ReplicaLink* link, ObjectStore* store,
+                           const std::function<void(const std::string&)>& say) {
   JFS_ASSIGN_OR_RETURN(auto sync, link->StartFullSync(/*rdb_only=*/false));
-  // The base: the snapshot's bytes as they come, then what they are.
   {
     JFS_ASSIGN_OR_RETURN(auto sink, store->Create(kBaseRdb));
     std::string buf(1 << 20, '\0');
@@ -136,14 +123,55 @@ Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const Redi
     JFS_RETURN_IF_ERROR(sink->Close());
   }
   const int db = u.mode == RedisUrl::Mode::kCluster ? 0 : u.db;
+  // Written last: the storage holds a log backup from here on.
   JFS_RETURN_IF_ERROR(store->Put(kBaseInfo, "offset " + std::to_string(sync.offset) + "\nreplid " +
                                                 sync.replid + "\ndb " + std::to_string(db) +
                                                 "\nprefix " + u.prefix + "\ntime_ms " +
                                                 std::to_string(UnixMillis()) + "\n"));
   say("base snapshot at offset " + std::to_string(sync.offset) + " (" +
       std::to_string(sync.rdb_bytes) + " bytes)");
+  return sync.offset;
+}
 
-  uint64_t offset = sync.offset, file_from = sync.offset;
+// Goes on from the checkpoint of the capture stored before, if the
+// primary still holds the stream from there.
+Result<uint64_t> ContinueCapture(const RedisUrl& u, ReplicaLink* link, ObjectStore* store,
+                                 const std::function<void(const std::string&)>& say) {
+  JFS_ASSIGN_OR_RETURN(std::string text, store->Get(kBaseInfo));
+  auto info = ParseInfo(text);
+  const int db = u.mode == RedisUrl::Mode::kCluster ? 0 : u.db;
+  if (info["db"] != std::to_string(db) || info["prefix"] != u.prefix) {
+    return Status::InvalidArgument(store->Describe() + " holds the log backup of database " +
+                                   info["db"] + ", not this volume's");
+  }
+  uint64_t offset = std::strtoull(info["offset"].c_str(), nullptr, 10);
+  if (auto cp = store->Get(kCheckpoint); cp.ok()) offset = std::strtoull(cp->c_str(), nullptr, 10);
+  JFS_ASSIGN_OR_RETURN(bool continued, link->ContinueFrom(info["replid"], offset));
+  if (!continued) {
+    return Status::Unavailable("the primary no longer holds its replication stream from offset " +
+                               std::to_string(offset) +
+                               " (its backlog moved on, or it restarted): the log backup in " +
+                               store->Describe() + " ends there; start a new one in a new storage");
+  }
+  say("continuing the stream from offset " + std::to_string(offset));
+  return offset;
+}
+
+}  // namespace
+
+bool IsRedisLogBackup(ObjectStore* store) { return store->Head(kBaseInfo).ok(); }
+
+Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const RedisLogOptions& o) {
+  auto say = [&](const std::string& s) {
+    if (o.log) o.log(s);
+  };
+  JFS_ASSIGN_OR_RETURN(RedisUrl u, ParseRedisUrl(url));
+  JFS_ASSIGN_OR_RETURN(RedisAddress primary, ResolveRedisMaster(u));
+  JFS_ASSIGN_OR_RETURN(auto link, ReplicaLink::Open(u, primary));
+  JFS_ASSIGN_OR_RETURN(uint64_t start, IsRedisLogBackup(store)
+                                           ? ContinueCapture(u, link.get(), store, say)
+                                           : StoreBase(u, link.get(), store, say));
+  uint64_t offset = start, file_from = start;
   uint32_t cur_db = 0;
   std::string frames, tx;
   bool in_tx = false;

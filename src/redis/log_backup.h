@@ -25,8 +25,10 @@ struct RedisLogOptions {
 };
 
 // Captures the volume of url into store until *stop: the base, then data
-// files and the checkpoint after each. A storage that already holds a log
-// backup is refused (each capture starts from its own base).
+// files and the checkpoint after each. On a storage that holds a capture
+// already, goes on from its checkpoint (PSYNC from that offset) if the
+// primary's backlog still holds the stream from there; else a one-line
+// error (a new capture needs a new storage).
 Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const RedisLogOptions& o);
 
 // True when store holds a Redis log backup.

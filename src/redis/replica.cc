@@ -216,6 +216,18 @@ Result<ReplicaLink::FullSync> ReplicaLink::StartFullSync(bool rdb_only) {
   return sync;
 }
 
+Result<bool> ReplicaLink::ContinueFrom(const std::string& replid, uint64_t offset) {
+  JFS_RETURN_IF_ERROR(Send({"REPLCONF", "capa", "psync2"}));
+  JFS_ASSIGN_OR_RETURN(std::string reply, Line());
+  // The offset of the next byte wanted.
+  JFS_RETURN_IF_ERROR(Send({"PSYNC", replid, std::to_string(offset + 1)}));
+  JFS_ASSIGN_OR_RETURN(reply, Line());
+  if (reply.starts_with("+CONTINUE")) return true;
+  if (reply.starts_with("+FULLRESYNC")) return false;
+  return Status::Unavailable("redis " + where_ +
+                             ": cannot continue the replication stream: " + reply.substr(0, 200));
+}
+
 Result<std::string> ReplicaLink::NextCommand(int wait_ms) {
   std::vector<std::string_view> args;
   for (;;) {

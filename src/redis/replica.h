@@ -30,6 +30,10 @@ class ReplicaLink {
   // Asks for a full sync; after it, rdb() reads the snapshot's bytes.
   // rdb_only: the primary may drop the link after the snapshot (Redis 7+).
   Result<FullSync> StartFullSync(bool rdb_only);
+  // Asks to go on from `offset` of the history `replid` (a capture that
+  // stopped): true when the primary continues the stream from there, false
+  // when it no longer can (its backlog moved on) and would send a snapshot.
+  Result<bool> ContinueFrom(const std::string& replid, uint64_t offset);
   Source* rdb();
 
   // After the snapshot (a full sync that was not rdb_only): the next write
