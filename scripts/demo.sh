@@ -125,4 +125,4 @@ diff -r --no-dereference /usr/share/doc "$W/export-s3"
 "$J" backup --binary "rocksdb://$W/s3meta"
 "$J" backup verify "rocksdb://$W/s3meta" latest
 set +x
-echo "OK: /usr/share/doc and its exports (SQLite, etcd, S3, juicefs reading the SQLite volume and an encrypted, compressed etcd volume) are identical; SQLite -> etcd and SQLite -> PostgreSQL -> MariaDB (dumped by juicefs too), backup -> restore -> dump, the file recovered from a backup and the point-in-time restore are byte-identical (in $W)"
+echo "OK: /usr/share/doc and its exports (SQLite, etcd, S3, juicefs reading the SQLite volume and an encrypted, compressed etcd volume) are identical; SQLite -> etcd and SQLite -> PostgreSQL -> MariaDB -> Redis (dumped by juicefs too), backup -> restore -> dump, the file recovered from a backup and the point-in-time restore are byte-identical (in $W)"
