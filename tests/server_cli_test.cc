@@ -289,6 +289,26 @@ TEST(RedisCliTest, TlsOptions) {
                      "plain text to a TLS port");
 }
 
+// A user that may not run PSYNC (as on managed services): a dump says what
+// to do in one line; with ?snapshot=scan it reads key by key and, with
+// nothing writing, dumps the same bytes as a full sync's snapshot.
+TEST(RedisCliTest, ScanSnapshotWhereFullSyncIsRefused) {
+  TempDir d;
+  RedisServer* r = RedisServer::Shared();
+  auto url = r->NewDatabase("nosync" + std::to_string(getpid()), "pw");
+  ASSERT_TRUE(url.ok());
+  ASSERT_EQ(Sh(J + " load " + Q(*url) + " " + kGolden, d).code, 0);
+  const std::string user = "nosync" + std::to_string(getpid());
+  ASSERT_TRUE(r->Command({"ACL", "SETUSER", user, "-psync", "-sync", "-replconf"}).ok());
+  ExpectOneLineError(Sh(J + " dump " + Q(*url), d), "snapshot=scan", "a user without PSYNC");
+  CmdResult scan = Sh(J + " dump " + Q(*url + "?snapshot=scan") + " " + d.Sub("scan.json"), d);
+  ASSERT_EQ(scan.code, 0) << scan.err;
+  EXPECT_EQ(Sh("cmp " + d.Sub("scan.json") + " " + kGolden, d).code, 0);
+  EXPECT_EQ(Sh(J + " check " + Q(*url + "?snapshot=scan"), d).code, 0);
+  ExpectOneLineError(Sh(J + " dump " + Q(*url + "?snapshot=maybe"), d), "snapshot=sync",
+                     "a bad snapshot option");
+}
+
 // A replica as the dump source: the same dump as from the primary (the
 // replica hands out its own snapshot), and no work for the primary.
 TEST(RedisCliTest, DumpFromAReplica) {

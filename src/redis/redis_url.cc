@@ -92,6 +92,13 @@ Status ApplyOption(std::string_view url, std::string_view name, std::string_view
     u->tls_insecure = value.empty() || value == "true" || value == "1";
     return Status::OK();
   }
+  if (key == "snapshot") {
+    if (value != "scan" && value != "sync") {
+      return Malformed(url, "snapshot=sync (a replica's full sync) or snapshot=scan");
+    }
+    u->scan_snapshot = value == "scan";
+    return Status::OK();
+  }
   if (key == "db") {
     if (!ParseInt(value, 0, 1 << 20, &u->db)) return Malformed(url, "bad db=" + std::string(value));
     return Status::OK();

@@ -43,6 +43,10 @@ struct RedisUrl {
   std::string user, password;
   int db = 0;
   double dial_timeout = 5, read_timeout = 30, write_timeout = 5;  // seconds
+  // jfsbr's ?snapshot=scan: read a snapshot key by key (SCAN), for servers
+  // that refuse a replica's full sync (managed services); one moment only
+  // while nothing writes. The default, ?snapshot=sync, is the full sync's.
+  bool scan_snapshot = false;
   // The key prefix JuiceFS uses: "" or, in a cluster, "{DB}".
   std::string prefix;
 };

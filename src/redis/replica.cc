@@ -190,7 +190,9 @@ Result<ReplicaLink::FullSync> ReplicaLink::StartFullSync(bool rdb_only) {
     Status s = RedisErrorStatus(where_, reply.substr(1));
     return Status(s.code(), "redis " + where_ +
                                 ": cannot read a snapshot as a replica does: " + reply.substr(1) +
-                                " (the user needs +psync +replconf; or dump from a replica)");
+                                " (the user needs +psync +replconf; or read a replica; or, where "
+                                "writes are stopped, add "
+                                "?snapshot=scan to read key by key)");
   };
   JFS_RETURN_IF_ERROR(Send({"REPLCONF", "capa", "psync2"}));
   JFS_ASSIGN_OR_RETURN(std::string reply, Line());

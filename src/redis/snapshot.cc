@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -171,9 +172,12 @@ Result<uint64_t> ReplicationOffset(RedisClient* c) {
   return std::strtoull(std::string(info.substr(at + 19, 24)).c_str(), nullptr, 10);
 }
 
-Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
-                                                      const std::string& prefix, uint64_t version,
-                                                      const std::string& scratch_dir) {
+namespace {
+
+// The records feed() hands filer, filed in a scratch RocksDB, as a snapshot.
+Result<std::unique_ptr<MetaSnapshot>> FiledSnapshot(
+    int db, const std::string& prefix, uint64_t version, const std::string& scratch_dir,
+    const std::function<Status(RdbVisitor*)>& feed) {
   std::string parent = scratch_dir;
   if (parent.empty()) parent = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   std::string tmpl = parent + "/jfsbr-redis-snapshot-XXXXXX";
@@ -192,8 +196,7 @@ Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
   {
     auto writer = meta->NewBulkWriter(2);
     RecordFiler filer(db, prefix, writer.get());
-    auto stats = ReadRdb(source, &filer);
-    Status st = stats.status();
+    Status st = feed(&filer);
     if (st.ok()) st = filer.Finish();
     Status fin = writer->Finish();
     if (st.ok()) st = fin;
@@ -211,6 +214,101 @@ Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
       new ScratchSnapshot(std::move(meta), std::move(*snap), dir, version));
 }
 
+RedisType TypeNamed(std::string_view t) {
+  return t == "hash"   ? RedisType::kHash
+         : t == "list" ? RedisType::kList
+         : t == "set"  ? RedisType::kSet
+         : t == "zset" ? RedisType::kZset
+                       : RedisType::kString;
+}
+
+// Every key under prefix, read one by one (SCAN, then its type and its
+// elements, pipelined a page at a time), into visitor.
+Status ScanKeysInto(RedisClient* c, uint64_t db, const std::string& prefix, RdbVisitor* v) {
+  std::string cursor = "0";
+  std::vector<std::string> keys;
+  do {
+    JFS_ASSIGN_OR_RETURN(RedisReply page,
+                         c->Run({"SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"}));
+    if (page.size() != 2) return Status::Corruption("redis " + c->where() + ": odd SCAN reply");
+    cursor = std::string(page.at(0).str());
+    keys.clear();
+    for (size_t i = 0; i < page.at(1).size(); i++) keys.emplace_back(page.at(1).at(i).str());
+    for (const auto& k : keys) c->Append({"TYPE", k});
+    std::vector<RedisType> types;
+    for (size_t i = 0; i < keys.size(); i++) {
+      JFS_ASSIGN_OR_RETURN(RedisReply t, c->Next());
+      types.push_back(TypeNamed(t.str()));
+      if (t.str() == "none" || t.str() == "stream")
+        types.back() = RedisType::kString, keys[i].clear();
+    }
+    for (size_t i = 0; i < keys.size(); i++) {
+      const std::string& k = keys[i];
+      if (k.empty()) {
+        c->Append({"PING"});
+        continue;
+      }
+      switch (types[i]) {
+        case RedisType::kString:
+          c->Append({"GET", k});
+          break;
+        case RedisType::kHash:
+          c->Append({"HGETALL", k});
+          break;
+        case RedisType::kList:
+          c->Append({"LRANGE", k, "0", "-1"});
+          break;
+        case RedisType::kSet:
+          c->Append({"SMEMBERS", k});
+          break;
+        case RedisType::kZset:
+          c->Append({"ZRANGE", k, "0", "-1", "WITHSCORES"});
+          break;
+      }
+    }
+    for (size_t i = 0; i < keys.size(); i++) {
+      JFS_ASSIGN_OR_RETURN(RedisReply r, c->Next());
+      if (keys[i].empty() || r.type() == RedisReply::Type::kError || r.nil()) continue;
+      JFS_RETURN_IF_ERROR(v->BeginKey(db, keys[i], types[i]));
+      switch (types[i]) {
+        case RedisType::kString:
+          JFS_RETURN_IF_ERROR(v->Element("", r.str(), 0));
+          break;
+        case RedisType::kList:
+          for (size_t e = 0; e < r.size(); e++)
+            JFS_RETURN_IF_ERROR(v->Element("", r.at(e).str(), 0));
+          break;
+        case RedisType::kSet:
+          for (size_t e = 0; e < r.size(); e++)
+            JFS_RETURN_IF_ERROR(v->Element(r.at(e).str(), "", 0));
+          break;
+        case RedisType::kHash:
+          for (size_t e = 0; e + 1 < r.size(); e += 2) {
+            JFS_RETURN_IF_ERROR(v->Element(r.at(e).str(), r.at(e + 1).str(), 0));
+          }
+          break;
+        case RedisType::kZset:
+          for (size_t e = 0; e + 1 < r.size(); e += 2) {
+            double score = std::strtod(std::string(r.at(e + 1).str()).c_str(), nullptr);
+            JFS_RETURN_IF_ERROR(v->Element(r.at(e).str(), "", score));
+          }
+          break;
+      }
+      JFS_RETURN_IF_ERROR(v->EndKey());
+    }
+  } while (cursor != "0");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MetaSnapshot>> SnapshotFromRdb(Source* source, int db,
+                                                      const std::string& prefix, uint64_t version,
+                                                      const std::string& scratch_dir) {
+  return FiledSnapshot(db, prefix, version, scratch_dir,
+                       [&](RdbVisitor* v) { return ReadRdb(source, v).status(); });
+}
+
 Result<std::unique_ptr<MetaSnapshot>> RedisSnapshot(const RedisUrl& url,
                                                     const RedisAddress& primary) {
   // A primary that is already saving a snapshot for another replica hands
@@ -218,6 +316,13 @@ Result<std::unique_ptr<MetaSnapshot>> RedisSnapshot(const RedisUrl& url,
   // before it would be missing. So the offset it names must not be below
   // the primary's offset now; else wait for that save to end and ask again.
   JFS_ASSIGN_OR_RETURN(auto client, RedisClient::Connect(url, primary));
+  const int db = url.mode == RedisUrl::Mode::kCluster ? 0 : url.db;
+  if (url.scan_snapshot) {
+    JFS_ASSIGN_OR_RETURN(uint64_t now, ReplicationOffset(client.get()));
+    return FiledSnapshot(db, url.prefix, now, "", [&](RdbVisitor* v) {
+      return ScanKeysInto(client.get(), static_cast<uint64_t>(db), url.prefix, v);
+    });
+  }
   for (int attempt = 0;; attempt++) {
     JFS_ASSIGN_OR_RETURN(uint64_t now, ReplicationOffset(client.get()));
     JFS_ASSIGN_OR_RETURN(auto link, ReplicaLink::Open(url, primary));
@@ -233,7 +338,6 @@ Result<std::unique_ptr<MetaSnapshot>> RedisSnapshot(const RedisUrl& url,
       }
       continue;
     }
-    int db = url.mode == RedisUrl::Mode::kCluster ? 0 : url.db;
     return SnapshotFromRdb(link->rdb(), db, url.prefix, sync.offset);
   }
 }
