@@ -3,8 +3,8 @@
 // of a full sync), and restore point rebuilds the volume at an offset, at a
 // moment and at the checkpoint, each dumping exactly as the volume did
 // then; a capture started again goes on from its checkpoint while the
-// primary holds the stream; points outside the window and non-empty
-// targets are refused.
+// primary holds the stream, and a standby takes over from a killed one;
+// points outside the window and non-empty targets are refused.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -99,20 +99,33 @@ TEST(RedisPitrTest, RestoresTheVolumeAsItWasAtEachPoint) {
   ExpectOneLineError(Sh(J + " restore point -s " + logs + " --to " + Q(at_end), d), "not empty",
                      "a target that holds a volume");
   // A capture started again goes on from the checkpoint (the primary still
-  // holds its stream there): state C is restorable too.
-  capture = SpawnJfsbr({"log", "start", url, "-s", logs, "--flush-interval", "500ms"},
-                       d.Sub("capture2.err"));
-  for (int i = 0; i < 100; i++, usleep(50000)) {
-    if (ReadFileOrEmpty(d.Sub("capture2.err")).find("continuing") != std::string::npos) break;
-  }
-  ASSERT_NE(ReadFileOrEmpty(d.Sub("capture2.err")).find("continuing the stream from offset"),
-            std::string::npos)
-      << ReadFileOrEmpty(d.Sub("capture2.err"));
+  // holds its stream there); a second one stands by on the lease and, when
+  // the first is killed, takes over from the checkpoint: state C is
+  // restorable too.
+  auto wait_for = [&](const std::string& file, const std::string& text) {
+    for (int i = 0; i < 200; i++, usleep(50000)) {
+      if (ReadFileOrEmpty(d.Sub(file)).find(text) != std::string::npos) return true;
+    }
+    ADD_FAILURE() << file << ": " << ReadFileOrEmpty(d.Sub(file));
+    return false;
+  };
+  const std::vector<std::string> again = {
+      "log", "start", url, "-s", logs, "--flush-interval", "500ms", "--lease-ttl", "2s"};
+  capture = SpawnJfsbr(again, d.Sub("capture2.err"));
+  ASSERT_TRUE(wait_for("capture2.err", "continuing the stream from offset"));
+  pid_t standby = SpawnJfsbr(again, d.Sub("capture3.err"));
+  ASSERT_TRUE(wait_for("capture3.err", "standby: the capture's lease is held by"));
   ASSERT_EQ(Sh(J + " mkdir " + Q(url) + " /c", d).code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // flushed
+  kill(capture, SIGKILL);
+  WaitExit(capture, 30);
+  ASSERT_TRUE(wait_for("capture3.err", "took over the capture's lease"));
+  ASSERT_TRUE(wait_for("capture3.err", "continuing the stream from offset"));
+  ASSERT_EQ(Sh(J + " mkdir " + Q(url) + " /c/d", d).code, 0);
   ASSERT_EQ(Sh(J + " dump " + Q(url) + " " + d.Sub("c.json"), d).code, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  kill(capture, SIGTERM);
-  EXPECT_EQ(WaitExit(capture, 30), 0) << ReadFileOrEmpty(d.Sub("capture2.err"));
+  kill(standby, SIGTERM);
+  EXPECT_EQ(WaitExit(standby, 30), 0) << ReadFileOrEmpty(d.Sub("capture3.err"));
   std::string at_c = restore("");
   EXPECT_EQ(Sh(J + " dump " + Q(at_c) + " | cmp - " + d.Sub("c.json"), d).code, 0);
   // Once the primary's backlog (1 MiB) has moved past the checkpoint, the

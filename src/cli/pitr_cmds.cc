@@ -73,8 +73,11 @@ int RunRedisStart(const Args& a) {
   if (!store.ok()) return Fail(a, store.status());
   auto flush = a.GetDuration("flush-interval", "5s");
   if (!flush.ok()) return Fail(a, flush.status());
+  auto ttl = a.GetDuration("lease-ttl", "10s");
+  if (!ttl.ok()) return Fail(a, ttl.status());
   RedisLogOptions o;
   o.flush_interval = std::chrono::duration<double>(*flush).count();
+  o.lease_ttl = *ttl;
   o.stop = &StopOnSignals();
   o.log = Say;
   Status st = RunRedisLogCapture(a.pos[0], store->get(), o);

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "meta/lease.h"
 #include "meta/registry.h"
 #include "redis/client.h"
 #include "redis/replica.h"
@@ -16,6 +17,7 @@
 #include "util/clock.h"
 #include "util/coding.h"
 #include "util/crc32.h"
+#include "util/lease.h"
 
 namespace jfsbr {
 namespace {
@@ -108,9 +110,15 @@ Result<std::vector<DataFile>> DataFiles(ObjectStore* store) {
   return out;
 }
 
+// Where a capture's stream starts.
+struct StreamPoint {
+  uint64_t offset = 0;
+  uint32_t db = 0;  // the database the stream's commands apply to there
+};
+
 // Starts a new capture: the full sync's snapshot stored as the base.
-Result<uint64_t> StoreBase(const RedisUrl& u, ReplicaLink* link, ObjectStore* store,
-                           const std::function<void(const std::string&)>& say) {
+Result<StreamPoint> StoreBase(const RedisUrl& u, ReplicaLink* link, ObjectStore* store,
+                              const std::function<void(const std::string&)>& say) {
   JFS_ASSIGN_OR_RETURN(auto sync, link->StartFullSync(/*rdb_only=*/false));
   {
     JFS_ASSIGN_OR_RETURN(auto sink, store->Create(kBaseRdb));
@@ -130,13 +138,13 @@ Result<uint64_t> StoreBase(const RedisUrl& u, ReplicaLink* link, ObjectStore* st
                                                 std::to_string(UnixMillis()) + "\n"));
   say("base snapshot at offset " + std::to_string(sync.offset) + " (" +
       std::to_string(sync.rdb_bytes) + " bytes)");
-  return sync.offset;
+  return StreamPoint{sync.offset, 0};
 }
 
 // Goes on from the checkpoint of the capture stored before, if the
 // primary still holds the stream from there.
-Result<uint64_t> ContinueCapture(const RedisUrl& u, ReplicaLink* link, ObjectStore* store,
-                                 const std::function<void(const std::string&)>& say) {
+Result<StreamPoint> ContinueCapture(const RedisUrl& u, ReplicaLink* link, ObjectStore* store,
+                                    const std::function<void(const std::string&)>& say) {
   JFS_ASSIGN_OR_RETURN(std::string text, store->Get(kBaseInfo));
   auto info = ParseInfo(text);
   const int db = u.mode == RedisUrl::Mode::kCluster ? 0 : u.db;
@@ -145,7 +153,14 @@ Result<uint64_t> ContinueCapture(const RedisUrl& u, ReplicaLink* link, ObjectSto
                                    info["db"] + ", not this volume's");
   }
   uint64_t offset = std::strtoull(info["offset"].c_str(), nullptr, 10);
-  if (auto cp = store->Get(kCheckpoint); cp.ok()) offset = std::strtoull(cp->c_str(), nullptr, 10);
+  uint32_t cur_db = 0;
+  if (auto cp = store->Get(kCheckpoint); cp.ok()) {
+    // "offset unix_ms db": a continued stream names no database again
+    unsigned long long off = 0, db = 0;
+    long long ms = 0;
+    if (sscanf(cp->c_str(), "%llu %lld %llu", &off, &ms, &db) >= 1) offset = off;
+    cur_db = static_cast<uint32_t>(db);
+  }
   JFS_ASSIGN_OR_RETURN(bool continued, link->ContinueFrom(info["replid"], offset));
   if (!continued) {
     return Status::Unavailable("the primary no longer holds its replication stream from offset " +
@@ -154,34 +169,39 @@ Result<uint64_t> ContinueCapture(const RedisUrl& u, ReplicaLink* link, ObjectSto
                                store->Describe() + " ends there; start a new one in a new storage");
   }
   say("continuing the stream from offset " + std::to_string(offset));
-  return offset;
+  return StreamPoint{offset, cur_db};
 }
 
 }  // namespace
 
 bool IsRedisLogBackup(ObjectStore* store) { return store->Head(kBaseInfo).ok(); }
 
-Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const RedisLogOptions& o) {
-  auto say = [&](const std::string& s) {
-    if (o.log) o.log(s);
-  };
-  JFS_ASSIGN_OR_RETURN(RedisUrl u, ParseRedisUrl(url));
-  JFS_ASSIGN_OR_RETURN(RedisAddress primary, ResolveRedisMaster(u));
+namespace {
+
+constexpr const char* kLeaseName = "redis-log-lease";
+
+// One period of holding the lease: the stream captured (from a new base or
+// the checkpoint) until stopped or the lease is lost.
+Status CaptureWhileHeld(const RedisUrl& u, const RedisAddress& primary, ObjectStore* store,
+                        Lease* lease, const RedisLogOptions& o,
+                        const std::function<void(const std::string&)>& say) {
   JFS_ASSIGN_OR_RETURN(auto link, ReplicaLink::Open(u, primary));
-  JFS_ASSIGN_OR_RETURN(uint64_t start, IsRedisLogBackup(store)
-                                           ? ContinueCapture(u, link.get(), store, say)
-                                           : StoreBase(u, link.get(), store, say));
-  uint64_t offset = start, file_from = start;
-  uint32_t cur_db = 0;
+  JFS_ASSIGN_OR_RETURN(StreamPoint start, IsRedisLogBackup(store)
+                                              ? ContinueCapture(u, link.get(), store, say)
+                                              : StoreBase(u, link.get(), store, say));
+  uint64_t offset = start.offset, file_from = start.offset;
+  uint32_t cur_db = start.db;
   std::string frames, tx;
   bool in_tx = false;
-  auto last_flush = std::chrono::steady_clock::now(), last_ack = last_flush;
+  auto last_flush = std::chrono::steady_clock::now(), last_ack = last_flush,
+       last_renew = last_flush;
   auto flush = [&]() -> Status {
     if (frames.empty()) return Status::OK();
     JFS_RETURN_IF_ERROR(
         store->Put(kLogDir + Hex16(file_from) + "-" + Hex16(offset) + ".log", frames));
-    JFS_RETURN_IF_ERROR(store->Put(
-        kCheckpoint, std::to_string(offset) + " " + std::to_string(UnixMillis()) + "\n"));
+    JFS_RETURN_IF_ERROR(store->Put(kCheckpoint, std::to_string(offset) + " " +
+                                                    std::to_string(UnixMillis()) + " " +
+                                                    std::to_string(cur_db) + "\n"));
     frames.clear();
     file_from = offset;
     return Status::OK();
@@ -214,6 +234,11 @@ Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const Redi
         AppendFrame({offset, UnixMillis(), cur_db, cmd}, &frames);
       }
     }
+    if (now - last_renew >= o.lease_ttl / 3) {  // still ours, or stop writing
+      JFS_ASSIGN_OR_RETURN(bool held, lease->TryAcquire());
+      if (!held) return Status::Conflict("lost the capture's lease: another capture took over");
+      last_renew = now;
+    }
     if (now - last_ack >= std::chrono::seconds(1)) {
       JFS_RETURN_IF_ERROR(link->Ack(offset));
       last_ack = now;
@@ -225,6 +250,36 @@ Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const Redi
   }
   if (in_tx) offset -= tx.size();  // an unfinished transaction is not kept
   return flush();
+}
+
+}  // namespace
+
+Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const RedisLogOptions& o) {
+  auto say = [&](const std::string& s) {
+    if (o.log) o.log(s);
+  };
+  JFS_ASSIGN_OR_RETURN(RedisUrl u, ParseRedisUrl(url));
+  JFS_ASSIGN_OR_RETURN(RedisAddress primary, ResolveRedisMaster(u));
+  // One capture of a volume at a time: a lease in its own database (a
+  // jfsbr record); others stand by and take over from the checkpoint.
+  JFS_ASSIGN_OR_RETURN(auto meta, OpenMeta(url));
+  Lease lease(LeaseSlotIn(meta.get(), kLeaseName), NewHolderId(), o.lease_ttl);
+  bool said = false;
+  for (;;) {
+    if (o.stop && o.stop->load()) return Status::OK();
+    JFS_ASSIGN_OR_RETURN(bool held, lease.TryAcquire());
+    if (held) break;
+    if (!said) {
+      auto s = lease.Read();
+      say("standby: the capture's lease is held by " + (s.ok() ? s->holder : std::string("?")));
+      said = true;
+    }
+    std::this_thread::sleep_for(std::min(o.lease_ttl / 3, std::chrono::milliseconds(1000)));
+  }
+  if (said) say("took over the capture's lease as " + lease.holder());
+  Status st = CaptureWhileHeld(u, primary, store, &lease, o, say);
+  Status released = lease.Release();
+  return st.ok() ? released : st;
 }
 
 Result<RedisPointResult> RestoreRedisPoint(ObjectStore* store, const std::string& target_url,
@@ -302,7 +357,7 @@ Result<RedisPointResult> RestoreRedisPoint(ObjectStore* store, const std::string
   // The frames after the base, up to the point, each applied whole.
   JFS_ASSIGN_OR_RETURN(RedisAddress at, ResolveRedisMaster(tu));
   JFS_ASSIGN_OR_RETURN(auto c, RedisClient::Connect(tu, at));
-  const std::string setting_key = prefix + "setting";
+  const std::string setting_key = prefix + "setting", tool_prefix = prefix + "jfsbr/";
   std::vector<std::string_view> args;
   uint64_t applied = r.base_offset;
   for (const auto& f : files) {
@@ -312,18 +367,26 @@ Result<RedisPointResult> RestoreRedisPoint(ObjectStore* store, const std::string
       if (fr.end_offset <= applied || fr.end_offset > r.target_offset) return Status::OK();
       applied = fr.end_offset;
       if (fr.commands.empty() || fr.db != src_db) return Status::OK();
-      // Count the commands; a lone SET of the setting is held back too.
+      // Count the commands; a lone SET of the setting is held back too, and
+      // a transaction of jfsbr's own records only (a capture's or a backup
+      // daemon's lease) is not the volume's.
       size_t n = 0;
+      bool only_tool = true;
       for (std::string_view rest = fr.commands; !rest.empty(); n++) {
         JFS_ASSIGN_OR_RETURN(size_t used, ParseRespCommand(rest, &args));
         if (used == 0) return Status::Corruption(f.key + ": a torn command");
-        if (n == 0 && used == rest.size() && args.size() == 3 && CommandName(args[0]) == "SET" &&
+        std::string name = args.empty() ? "" : CommandName(args[0]);
+        if (n == 0 && used == rest.size() && args.size() == 3 && name == "SET" &&
             args[1] == setting_key) {
           setting.assign(args[2]);
           return Status::OK();
         }
+        if (name != "MULTI" && name != "EXEC") {
+          only_tool = only_tool && args.size() > 1 && args[1].starts_with(tool_prefix);
+        }
         rest.remove_prefix(used);
       }
+      if (only_tool) return Status::OK();
       c->AppendEncoded(fr.commands, n);  // pipelined: replies are taken in batches
       if (c->pending() >= 4096) JFS_RETURN_IF_ERROR(c->Drain());
       r.frames++;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -19,7 +20,8 @@
 namespace jfsbr {
 
 struct RedisLogOptions {
-  double flush_interval = 1;  // seconds between data files
+  double flush_interval = 1;                   // seconds between data files
+  std::chrono::milliseconds lease_ttl{10000};  // a dead capture's lease frees after this
   const std::atomic<bool>* stop = nullptr;
   std::function<void(const std::string&)> log;  // one line per event
 };
@@ -28,7 +30,9 @@ struct RedisLogOptions {
 // files and the checkpoint after each. On a storage that holds a capture
 // already, goes on from its checkpoint (PSYNC from that offset) if the
 // primary's backlog still holds the stream from there; else a one-line
-// error (a new capture needs a new storage).
+// error (a new capture needs a new storage). One capture of a volume runs at
+// a time, holding a lease in the volume's database; another stands by and
+// takes over from the checkpoint when the holder dies.
 Status RunRedisLogCapture(const std::string& url, ObjectStore* store, const RedisLogOptions& o);
 
 // True when store holds a Redis log backup.
