@@ -168,7 +168,7 @@ TEST(RedisCliTest, BackupsVerifyAndRestore) {
   fs::create_directories(d.Sub("src/sub"));
   std::ofstream(d.Sub("src/sub/f")) << "some bytes";
   ASSERT_EQ(Sh(J + " import " + d.Sub("src") + " " + Q(url), d).code, 0);
-  for (const std::string& flags : {" --binary", ""}) {
+  for (const char* flags : {" --binary", ""}) {
     CmdResult b = Sh(J + " backup" + flags + " " + Q(url), d);
     ASSERT_EQ(b.code, 0) << b.err;
   }
@@ -285,8 +285,7 @@ TEST(RedisCliTest, TlsOptions) {
                      "TLS handshake failed", "a name the certificate does not hold");
   EXPECT_EQ(
       Sh(J + " status " + Q("rediss" + url->substr(5) + "?insecure-skip-verify=true"), d).code, 0);
-  ExpectOneLineError(Sh(J + " status " + Q(url->substr(0)), d), "redis",
-                     "plain text to a TLS port");
+  ExpectOneLineError(Sh(J + " status " + Q(*url), d), "redis", "plain text to a TLS port");
 }
 
 // A user that may not run PSYNC (as on managed services): a dump says what

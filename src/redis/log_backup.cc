@@ -298,25 +298,17 @@ Result<RedisPointResult> RestoreRedisPoint(ObjectStore* store, const std::string
     checkpoint = std::strtoull(cp->c_str(), nullptr, 10);
   JFS_ASSIGN_OR_RETURN(auto files, DataFiles(store));
 
-  // The point: an offset, or the last frame received at or before a time.
-  if (o.offset) {
-    r.target_offset = *o.offset;
-  } else if (o.time_ms) {
-    r.target_offset = r.base_offset;
+  // The point: an offset, or the last frame received at or before a time
+  // (frames are in arrival order: the replay below stops at the first
+  // later one), or the checkpoint.
+  const bool by_time = !o.offset && o.time_ms;
+  r.target_offset = o.offset ? *o.offset : checkpoint;
+  if (by_time) {
     int64_t base_ms = std::strtoll(info["time_ms"].c_str(), nullptr, 10);
     if (*o.time_ms < base_ms) {
       return Status::InvalidArgument("the log backup starts later (its base is from " +
                                      std::to_string(base_ms) + " ms)");
     }
-    for (const auto& f : files) {
-      JFS_ASSIGN_OR_RETURN(std::string data, store->Get(f.key));
-      JFS_RETURN_IF_ERROR(ForEachFrame(data, f.key, [&](const Frame& fr) {
-        if (fr.ms <= *o.time_ms) r.target_offset = std::max(r.target_offset, fr.end_offset);
-        return Status::OK();
-      }));
-    }
-  } else {
-    r.target_offset = checkpoint;
   }
   if (r.target_offset < r.base_offset || r.target_offset > checkpoint) {
     return Status::InvalidArgument(
@@ -360,11 +352,17 @@ Result<RedisPointResult> RestoreRedisPoint(ObjectStore* store, const std::string
   const std::string setting_key = prefix + "setting", tool_prefix = prefix + "jfsbr/";
   std::vector<std::string_view> args;
   uint64_t applied = r.base_offset;
+  bool past = false;  // by_time: a frame received after the moment was met
   for (const auto& f : files) {
+    if (past) break;
     if (f.to <= r.base_offset || f.from >= r.target_offset) continue;
     JFS_ASSIGN_OR_RETURN(std::string data, store->Get(f.key));
     JFS_RETURN_IF_ERROR(ForEachFrame(data, f.key, [&](const Frame& fr) -> Status {
       if (fr.end_offset <= applied || fr.end_offset > r.target_offset) return Status::OK();
+      if (past || (by_time && fr.ms > *o.time_ms)) {
+        past = true;
+        return Status::OK();
+      }
       applied = fr.end_offset;
       if (fr.commands.empty() || fr.db != src_db) return Status::OK();
       // Count the commands; a lone SET of the setting is held back too, and
@@ -396,6 +394,7 @@ Result<RedisPointResult> RestoreRedisPoint(ObjectStore* store, const std::string
     }));
   }
   JFS_RETURN_IF_ERROR(c->Drain());
+  if (by_time) r.target_offset = applied;
   if (setting.empty()) return Status::Corruption("the log backup's base holds no volume");
   JFS_RETURN_IF_ERROR(c->Run({"SET", setting_key, setting}).status());
   return r;

@@ -42,46 +42,33 @@ class ReplicaLink::Socket {
     }
     return Status::OK();
   }
-  // Up to n bytes, waiting at most the timeout for the first.
+  // Up to n bytes (at least one), waiting at most the timeout for them.
   Result<size_t> Read(char* buf, size_t n) {
+    JFS_ASSIGN_OR_RETURN(size_t got, ReadWithin(buf, n, timeout_ms_));
+    if (got == 0) return Status::Unavailable("redis " + where_ + ": timed out reading");
+    return got;
+  }
+  // Up to n bytes within wait_ms (0: none arrived).
+  Result<size_t> ReadWithin(char* buf, size_t n, int wait_ms) {
     if (avail_ > 0) {
       size_t take = std::min(n, avail_);
       memcpy(buf, pending_.data() + pending_.size() - avail_, take);
       avail_ -= take;
       return take;
     }
-    if (tls_) {
-      JFS_ASSIGN_OR_RETURN(size_t got, tls_->Read(buf, n, timeout_ms_));
-      if (got == 0)
-        return Status::Unavailable("redis " + where_ + ": timed out reading the snapshot");
-      return got;
-    }
-    while (true) {
+    if (tls_) return tls_->Read(buf, n, wait_ms);
+    for (;;) {
       pollfd p{fd_, POLLIN, 0};
-      int r = poll(&p, 1, timeout_ms_);
+      int r = poll(&p, 1, wait_ms);
       if (r < 0 && errno == EINTR) continue;
-      if (r == 0)
-        return Status::Unavailable("redis " + where_ + ": timed out reading the snapshot");
+      if (r < 0) return Status::Unavailable("redis " + where_ + ": " + strerror(errno));
+      if (r == 0) return size_t{0};
       ssize_t got = ::recv(fd_, buf, n, 0);
       if (got < 0 && errno == EINTR) continue;
+      if (got == 0) return Status::Unavailable("redis " + where_ + ": the server closed the link");
       if (got < 0) return Status::Unavailable("redis " + where_ + ": " + strerror(errno));
       return static_cast<size_t>(got);
     }
-  }
-  // Up to n bytes within wait_ms (0: none arrived).
-  Result<size_t> ReadWithin(char* buf, size_t n, int wait_ms) {
-    if (avail_ > 0) return Read(buf, n);
-    if (tls_) return tls_->Read(buf, n, wait_ms);
-    pollfd p{fd_, POLLIN, 0};
-    int r = poll(&p, 1, wait_ms);
-    if (r < 0 && errno != EINTR)
-      return Status::Unavailable("redis " + where_ + ": " + strerror(errno));
-    if (r <= 0) return size_t{0};
-    ssize_t got = ::recv(fd_, buf, n, 0);
-    if (got == 0) return Status::Unavailable("redis " + where_ + ": the primary closed the link");
-    if (got < 0 && errno == EINTR) return size_t{0};
-    if (got < 0) return Status::Unavailable("redis " + where_ + ": " + strerror(errno));
-    return static_cast<size_t>(got);
   }
   // Bytes read past a line, handed back before the socket's.
   void Unread(std::string rest) {
@@ -101,19 +88,16 @@ class ReplicaLink::Socket {
 // The RDB payload: exactly `left` bytes of the socket.
 class ReplicaLink::RdbSource : public Source {
  public:
-  RdbSource(Socket* s, uint64_t bytes, std::string where)
-      : s_(s), left_(bytes), where_(std::move(where)) {}
+  RdbSource(Socket* s, uint64_t bytes) : s_(s), left_(bytes) {}
   Result<size_t> Read(char* buf, size_t n) override {
     if (left_ == 0) return size_t{0};
-    JFS_ASSIGN_OR_RETURN(size_t got, s_->Read(buf, std::min<uint64_t>(n, left_)));
-    if (got == 0) {
-      return Status::Unavailable("redis " + where_ +
-                                 ": the connection closed in the middle of the "
-                                 "snapshot (" +
-                                 std::to_string(left_) + " bytes missing)");
+    auto got = s_->Read(buf, std::min<uint64_t>(n, left_));
+    if (!got.ok()) {
+      return Status(got.status().code(), got.status().message() + " (" + std::to_string(left_) +
+                                             " bytes of the snapshot missing)");
     }
-    left_ -= got;
-    return got;
+    left_ -= *got;
+    return *got;
   }
 
  private:
@@ -169,7 +153,6 @@ Result<std::string> ReplicaLink::Line() {
   char buf[4096];
   while (true) {
     JFS_ASSIGN_OR_RETURN(size_t got, sock_->Read(buf, sizeof(buf)));
-    if (got == 0) return Status::Unavailable("redis " + where_ + ": connection closed");
     line.append(buf, got);
     size_t start = line.find_first_not_of('\n');
     if (start == std::string::npos) {
@@ -214,7 +197,7 @@ Result<ReplicaLink::FullSync> ReplicaLink::StartFullSync(bool rdb_only) {
                               reply.substr(0, 40) + "'");
   }
   sync.rdb_bytes = std::strtoull(reply.c_str() + 1, nullptr, 10);
-  rdb_ = std::make_unique<RdbSource>(sock_.get(), sync.rdb_bytes, where_);
+  rdb_ = std::make_unique<RdbSource>(sock_.get(), sync.rdb_bytes);
   return sync;
 }
 

@@ -42,20 +42,6 @@ std::string RedisCounterKey(std::string_view name, int64_t* offset) {
 
 std::string Dec(int64_t v) { return std::to_string(v); }
 
-Result<int64_t> ParseDec(std::string_view s) {
-  if (s.empty() || s.size() > 20)
-    return Status::Corruption("not a number: '" + std::string(s) + "'");
-  bool neg = s[0] == '-';
-  uint64_t v = 0;
-  for (size_t i = neg ? 1 : 0; i < s.size(); i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return Status::Corruption("not a number: '" + std::string(s) + "'");
-    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
-  }
-  if (neg && s.size() == 1) return Status::Corruption("not a number: '-'");
-  return neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
-}
-
 bool ParseU64(std::string_view s, uint64_t* out) {
   if (s.empty() || s.size() > 20) return false;
   uint64_t v = 0;
@@ -67,6 +53,16 @@ bool ParseU64(std::string_view s, uint64_t* out) {
   }
   *out = v;
   return true;
+}
+
+// A decimal Redis keeps (counters, counts): optionally negative.
+Result<int64_t> ParseDec(std::string_view s) {
+  bool neg = s.starts_with("-");
+  uint64_t v = 0;
+  if (!ParseU64(s.substr(neg ? 1 : 0), &v) || v > uint64_t{INT64_MAX}) {
+    return Status::Corruption(std::string("not a number: '").append(s).append("'"));
+  }
+  return neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
 }
 
 Result<int64_t> ParseScore(std::string_view s) {
