@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(g++ cmake ninja-build pkg-config librocksdb-dev libgtest-dev libzstd-dev liblz4-dev zlib1g-dev
           libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
           golang-etcd-server-dev etcd-server etcd-client libcurl4-openssl-dev libssl-dev
-          curl openssl diffutils findutils gzip acl fuse3
+          curl openssl diffutils findutils gzip acl fuse3 libfuse3-dev attr rsync
           libsqlite3-dev sqlite3 postgresql-15 libpq-dev mariadb-server mariadb-client libmariadb-dev
           redis-server redis-tools libhiredis-dev)
 # Machines of this kind come with Node.js and npm; elsewhere Debian's will do.

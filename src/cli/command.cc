@@ -21,7 +21,7 @@ std::span<const Command* const> Commands() {
       &kCheckCommand,        &kStatusCommand,  &kLsCommand,     &kStatCommand, &kCatCommand,
       &kBackupCommand,       &kRestoreCommand, &kMkdirCommand,  &kRmCommand,   &kInfoCommand,
       &kBenchCommand,        &kBrCommand,      &kLogCommand,    &kGcCommand,   &kFsckCommand,
-      &kRestoreTrashCommand,
+      &kRestoreTrashCommand, &kMountCommand, &kDiffCommand,
   };
   return kAll;
 }

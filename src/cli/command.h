@@ -90,7 +90,8 @@ std::string FormatBytes(uint64_t n);
 extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand, kLsCommand,
     kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand, kDumpCommand, kLoadCommand,
     kCheckCommand, kBenchCommand, kBackupCommand, kRestoreCommand, kBrCommand, kLogCommand,
-    kGcCommand, kFsckCommand, kRestoreTrashCommand;
+    kGcCommand, kFsckCommand, kRestoreTrashCommand, kMountCommand,
+    kDiffCommand;
 // Subcommands defined beside the code they share (pitr_cmds.cc, gc_cmd.cc).
 extern const Command kRestorePointCommand, kGcCompactCommand;
 

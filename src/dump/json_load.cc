@@ -7,6 +7,7 @@
 #include <map>
 
 #include "dump/escape.h"
+#include "dump/json_entry.h"
 #include "dump/json_reader.h"
 #include "dump/slice_counter.h"
 #include "fs/check.h"
@@ -16,13 +17,6 @@
 
 namespace jfsbr {
 namespace {
-
-Result<FileType> TypeFromName(const std::string& name, const JsonReader& r) {
-  for (uint8_t t = 1; t <= 7; t++) {
-    if (FileTypeName(static_cast<FileType>(t)) == name) return static_cast<FileType>(t);
-  }
-  return r.Error("a file type (regular, directory, symlink, ...), not '" + name + "'");
-}
 
 // What a parent needs of a child entry once the child is read.
 struct ChildInfo {
@@ -158,71 +152,6 @@ class JsonLoader {
     return Status::OK();
   }
 
-  Status ReadAttr(Attr* a, Ino* ino) {
-    JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
-    if (v.kind != JsonValue::Kind::kObject) return reader_.Error("an attr object");
-    auto num = [&](const char* name, auto* dst) -> Status {
-      const JsonValue* f = v.Find(name);
-      if (f == nullptr) return Status::OK();
-      JFS_ASSIGN_OR_RETURN(int64_t n, f->AsInt());
-      *dst = static_cast<std::remove_pointer_t<decltype(dst)>>(n);
-      return Status::OK();
-    };
-    const JsonValue* inode = v.Find("inode");
-    const JsonValue* type = v.Find("type");
-    if (!inode || !type) return reader_.Error("an attr with inode and type");
-    JFS_ASSIGN_OR_RETURN(*ino, inode->AsUint());
-    JFS_ASSIGN_OR_RETURN(a->type, TypeFromName(type->text, reader_));
-    JFS_RETURN_IF_ERROR(num("flags", &a->flags));
-    JFS_RETURN_IF_ERROR(num("mode", &a->mode));
-    JFS_RETURN_IF_ERROR(num("uid", &a->uid));
-    JFS_RETURN_IF_ERROR(num("gid", &a->gid));
-    JFS_RETURN_IF_ERROR(num("atime", &a->atime));
-    JFS_RETURN_IF_ERROR(num("mtime", &a->mtime));
-    JFS_RETURN_IF_ERROR(num("ctime", &a->ctime));
-    JFS_RETURN_IF_ERROR(num("atimensec", &a->atimensec));
-    JFS_RETURN_IF_ERROR(num("mtimensec", &a->mtimensec));
-    JFS_RETURN_IF_ERROR(num("ctimensec", &a->ctimensec));
-    JFS_RETURN_IF_ERROR(num("nlink", &a->nlink));
-    JFS_RETURN_IF_ERROR(num("rdev", &a->rdev));
-    JFS_RETURN_IF_ERROR(num("tier", &a->tier));
-    if (const JsonValue* len = v.Find("length")) JFS_ASSIGN_OR_RETURN(a->length, len->AsUint());
-    return Status::OK();
-  }
-
-  // An ACL rule, encoded as its R record ("" for null).
-  Result<std::string> ReadAcl() {
-    JFS_ASSIGN_OR_RETURN(JsonValue v, reader_.Value());
-    if (v.kind == JsonValue::Kind::kNull) return std::string();
-    if (v.kind != JsonValue::Kind::kObject) return reader_.Error("an ACL object");
-    AclRule r;
-    auto perm = [&](const char* name, uint16_t* dst) -> Status {
-      if (const JsonValue* f = v.Find(name)) {
-        JFS_ASSIGN_OR_RETURN(int64_t n, f->AsInt());
-        *dst = static_cast<uint16_t>(n);
-      }
-      return Status::OK();
-    };
-    JFS_RETURN_IF_ERROR(perm("owner", &r.owner));
-    JFS_RETURN_IF_ERROR(perm("group", &r.group));
-    JFS_RETURN_IF_ERROR(perm("mask", &r.mask));
-    JFS_RETURN_IF_ERROR(perm("other", &r.other));
-    for (auto [name, list] : {std::pair{"users", &r.users}, std::pair{"groups", &r.groups}}) {
-      const JsonValue* f = v.Find(name);
-      if (f == nullptr || f->kind == JsonValue::Kind::kNull) continue;
-      for (const JsonValue& e : f->items) {
-        AclEntry entry;
-        if (const JsonValue* id = e.Find("id")) JFS_ASSIGN_OR_RETURN(entry.id, id->AsUint());
-        if (const JsonValue* p = e.Find("perm")) {
-          JFS_ASSIGN_OR_RETURN(int64_t n, p->AsInt());
-          entry.perm = static_cast<uint16_t>(n);
-        }
-        list->push_back(entry);
-      }
-    }
-    return EncodeAclRule(r);
-  }
-
   // Identical rules share an id; ids are handed out in the order JuiceFS's
   // load hands them out: an entry's rules when the entry ends (after its
   // children), its access rule before its default rule.
@@ -235,41 +164,17 @@ class JsonLoader {
   // Chunks of a file: written (and their slices counted) for the first
   // occurrence of an inode only.
   Status Chunks(Ino ino, bool write) {
-    JFS_RETURN_IF_ERROR(reader_.BeginArray());
-    while (true) {
-      JFS_ASSIGN_OR_RETURN(bool more, reader_.NextItem());
-      if (!more) return Status::OK();
-      JFS_ASSIGN_OR_RETURN(JsonValue c, reader_.Value());
-      const JsonValue *index = c.Find("index"), *slices = c.Find("slices");
-      if (!index || !slices || slices->kind != JsonValue::Kind::kArray) {
-        return reader_.Error("a chunk with index and slices");
-      }
-      JFS_ASSIGN_OR_RETURN(uint64_t idx, index->AsUint());
+    return ReadJsonChunks(reader_, [&](uint32_t index, std::vector<SliceRecord> slices) {
+      if (!write) return Status::OK();
       std::string value;
-      for (const JsonValue& s : slices->items) {
-        SliceRecord r;
-        uint64_t n = 0;
-        for (auto [name, dst] : {std::pair{"pos", &r.pos}, std::pair{"size", &r.size},
-                                 std::pair{"off", &r.off}, std::pair{"len", &r.len}}) {
-          if (const JsonValue* f = s.Find(name)) {
-            JFS_ASSIGN_OR_RETURN(n, f->AsUint());
-            *dst = static_cast<uint32_t>(n);
-          }
-        }
-        if (const JsonValue* f = s.Find("id")) JFS_ASSIGN_OR_RETURN(r.id, f->AsUint());
-        if (const JsonValue* f = s.Find("chunkid"); f && r.id == 0) {
-          JFS_ASSIGN_OR_RETURN(r.id, f->AsUint());  // legacy field name
-        }
+      for (const SliceRecord& r : slices) {
         AppendSliceRecord(&value, r);
-        if (write) {
-          slices_.Add(r.id, r.size);
-          next_chunk_ = std::max<int64_t>(next_chunk_, static_cast<int64_t>(r.id) + 1);
-        }
+        slices_.Add(r.id, r.size);
+        next_chunk_ = std::max<int64_t>(next_chunk_, static_cast<int64_t>(r.id) + 1);
       }
-      if (write && !value.empty()) {
-        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Chunk(ino, static_cast<uint32_t>(idx)), value));
-      }
-    }
+      if (value.empty()) return Status::OK();
+      return writer_->Put(RecordKey::Chunk(ino, index), value);
+    });
   }
 
   // Reads one entry object. parent 0 marks the FSTree root (loaded as inode
@@ -287,7 +192,7 @@ class JsonLoader {
       JFS_ASSIGN_OR_RETURN(bool more, reader_.NextMember(&key));
       if (!more) break;
       if (key == "attr") {
-        JFS_RETURN_IF_ERROR(ReadAttr(&a, &ino));
+        JFS_RETURN_IF_ERROR(ReadJsonAttr(reader_, &a, &ino));
         if (parent == 0) ino = kRootInode, parent = kRootInode;  // a subdir dump loads as root
         if (expect_ino != 0 && ino != expect_ino) {
           return reader_.Error("inode " + std::to_string(expect_ino) + " for this entry");
@@ -305,11 +210,14 @@ class JsonLoader {
         JFS_ASSIGN_OR_RETURN(std::string s, reader_.String());
         symlink = Unescape(s);
       } else if (key == "xattrs") {
-        JFS_RETURN_IF_ERROR(Xattrs(ino, first));
+        JFS_RETURN_IF_ERROR(ReadJsonXattrs(reader_, [&](std::string name, std::string value) {
+          if (!first) return Status::OK();  // a hard link's: written once
+          return writer_->Put(RecordKey::Xattr(ino, name), std::move(value));
+        }));
       } else if (key == "posix_acl_access") {
-        JFS_ASSIGN_OR_RETURN(access_rule, ReadAcl());
+        JFS_ASSIGN_OR_RETURN(access_rule, ReadJsonAcl(reader_));
       } else if (key == "posix_acl_default") {
-        JFS_ASSIGN_OR_RETURN(default_rule, ReadAcl());
+        JFS_ASSIGN_OR_RETURN(default_rule, ReadJsonAcl(reader_));
       } else if (key == "chunks") {
         JFS_RETURN_IF_ERROR(Chunks(ino, first && a.type == FileType::kFile));
       } else if (key == "entries") {
@@ -391,19 +299,6 @@ class JsonLoader {
     else
       next_trash_ = std::max<int64_t>(next_trash_, static_cast<int64_t>(ino - kTrashInode));
     return true;
-  }
-
-  Status Xattrs(Ino ino, bool write) {
-    JFS_RETURN_IF_ERROR(reader_.BeginArray());
-    while (true) {
-      JFS_ASSIGN_OR_RETURN(bool more, reader_.NextItem());
-      if (!more) return Status::OK();
-      JFS_ASSIGN_OR_RETURN(JsonValue x, reader_.Value());
-      const JsonValue *name = x.Find("name"), *value = x.Find("value");
-      if (!name || !value) return reader_.Error("an xattr with name and value");
-      if (write)
-        JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Xattr(ino, name->text), Unescape(value->text)));
-    }
   }
 
   // The attr (nlink and length recomputed), symlink target and dir usage of
