@@ -64,6 +64,11 @@ const CommandSpec kSpecs[] = {
     {"gc compact", {"keep"}},
     {"fsck", {"path", "recursive", "repair", "threads"}},
     {"restore-trash", {"put-back"}},
+    {"mount",
+     {"from-backup", "at-version", "at", "cache-size", "full-backup-storage", "storage", "meta",
+      "scratch", "threads"}},
+    {"diff",
+     {"path", "json", "exit-code", "full-backup-storage", "storage", "meta", "scratch", "threads"}},
 };
 
 // The long flags a --help text lists under "Flags:".

@@ -162,8 +162,9 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
   Fs* fs = FsOf(req);
   auto data = fs->vol->Read(ino, static_cast<uint64_t>(off), size);
   if (!data.ok()) return ReplyError(req, data.status());
-  fuse_reply_buf(req, data->data(), data->size());
+  // Before the reply: once it is sent, a release may free the open file.
   ReadAhead(fs, ino, reinterpret_cast<OpenFile*>(fi->fh), static_cast<uint64_t>(off), size);
+  fuse_reply_buf(req, data->data(), data->size());
 }
 
 void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {

@@ -67,7 +67,7 @@ class RunReader {
       : fd_(fd), pos_(offset), end_(offset + length) {}
   // The next record, false at the run's end.
   Result<bool> Next() {
-    if (pos_ == end_) return false;
+    if (pos_ == end_ && at_ == buf_.size()) return false;
     char head[12];
     JFS_RETURN_IF_ERROR(Read(head, 12));
     key = GetBE64(head);
