@@ -77,6 +77,15 @@ META_PASSWORD=jfs-pw "$J" dump "$MY" | "$J" load "$RD"
 "$J" rm "$META" "/${F#./}"                              # into the trash
 "$J" export "$META" "$W/past" --from-backup latest --path "/${F#./}"
 cmp "$W/past/$(basename "$F")" "/usr/share/doc/${F#./}"
+# Seeing the past without restoring it: what changed since the backup (the removed file,
+# its directory's times), and the backup mounted read-only (FUSE) and walked with diff -r.
+"$J" diff "$META#backup=latest" "$META" | grep -- "- /${F#./}"
+mkdir -p "$W/mnt"
+"$J" mount "$META#backup=latest" "$W/mnt" 2>"$W/mount.txt" &
+MOUNT=$!
+until grep -q mounted "$W/mount.txt"; do kill -0 $MOUNT; sleep 0.1; done
+diff -r --no-dereference /usr/share/doc "$W/mnt"        # the backup's tree, file for file
+fusermount3 -u "$W/mnt"; wait $MOUNT
 "$J" gc "$META" --skip-newer 0   # classify every object (by default the last hour is skipped)
 "$J" fsck "$META"                                       # every block present, invariants hold
 # Point-in-time recovery on etcd: the log backup started first (it captures what comes
