@@ -59,6 +59,9 @@ struct LoadOptions {
   // that no inode is given to two entries (8 bytes an inode); binary loads
   // (which copy records as they are) run `check` (~60 bytes an inode).
   bool verify = true;
+  // JSON: false leaves out the slice refs (K records), and their 16 bytes a
+  // slice of memory: for a read-only view of the dump, which never reads them.
+  bool slice_refs = true;
   std::function<void(uint64_t entries)> progress;
   // A last check before the setting is written (e.g. the input's checksum):
   // its error fails the load, leaving no setting.

@@ -169,7 +169,7 @@ class JsonLoader {
       std::string value;
       for (const SliceRecord& r : slices) {
         AppendSliceRecord(&value, r);
-        slices_.Add(r.id, r.size);
+        if (opts_.slice_refs) slices_.Add(r.id, r.size);
         next_chunk_ = std::max<int64_t>(next_chunk_, static_cast<int64_t>(r.id) + 1);
       }
       if (value.empty()) return Status::OK();

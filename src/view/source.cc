@@ -131,6 +131,7 @@ Result<std::string> Index(const SourceSpec& spec, const SourceOptions& o, Meta* 
                           ObjectStore* volume_store) {
   LoadOptions lo;
   lo.verify = false;  // nothing is written back: a view only reads it
+  lo.slice_refs = false;
   lo.threads = o.threads;
   lo.progress = o.progress;
   switch (spec.kind) {
