@@ -11,9 +11,12 @@
 #include <fstream>
 #include <thread>
 
+#include "fs/volume.h"
+#include "meta/registry.h"
 #include "pitr/log_task.h"
 #include "testing/etcd_cluster.h"
 #include "testing/process.h"
+#include "testing/test_volume.h"
 #include "tests/cli_util.h"
 #include "tkv/registry.h"
 
@@ -100,8 +103,8 @@ void ExpectShows(const std::string& mnt, const std::string& want, const TempDir&
   EXPECT_EQ(RunShell("diff -r --no-dereference " + want + " " + mnt, d).code, 0)
       << RunShell("diff -r --no-dereference " + want + " " + mnt, d).out;
   EXPECT_EQ(Sh("cd " + mnt + " && find . | sort", d), Sh("cd " + want + " && find . | sort", d));
-  EXPECT_EQ(Sh("cd " + mnt + " && find . -printf '%M %n %s %u %g %y %l\\n' | sort", d),
-            Sh("cd " + want + " && find . -printf '%M %n %s %u %g %y %l\\n' | sort", d));
+  EXPECT_EQ(Sh("cd " + mnt + " && find . -printf '%M %n %s %u %g %y %T@ %l\\n' | sort", d),
+            Sh("cd " + want + " && find . -printf '%M %n %s %u %g %y %T@ %l\\n' | sort", d));
   // Hard links share one inode; the xattr and the symlink are there.
   EXPECT_EQ(Sh("stat -c %i " + mnt + "/a.txt", d), Sh("stat -c %i " + mnt + "/sub/hard", d));
   EXPECT_EQ(Sh("getfattr --only-values -n user.k " + mnt + "/a.txt", d), "val");
@@ -285,6 +288,48 @@ TEST(ViewCliTest, MountsAndDiffsAVersionAFullBackupAndPointsInTimeOnEtcd) {
   ASSERT_EQ(empty.code, 0) << empty.err;
   EXPECT_EQ(Lines(empty.out).size(), 10u + 1u) << empty.out;  // the tree's 10 entries, and "/"
 }
+
+// Every engine family (and an S3 bucket): the live volume and its backup
+// mounted, and the backup diffed against the volume after a change.
+class ViewEngineTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ViewEngineTest, MountsTheLiveVolumeAndItsBackupAndDiffsThem) {
+  TempDir d;
+  const std::string kind = EngineKind(GetParam());
+  std::string meta = kind == "sqlite3" ? "sqlite3://" + d.Sub("v.db") : FreshMetaUrl(kind, "");
+  {
+    auto e = OpenMeta(meta, /*create=*/true);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    FormatOptions o;
+    o.name = "viewe";
+    UseFreshStore(StoreKind(GetParam()), d.path(), &o);
+    ASSERT_TRUE(FormatVolume(e->get(), o).ok());
+  }
+  std::string tree = d.Sub("tree"), mnt = d.Sub("mnt");
+  MakeTree(tree);
+  ASSERT_EQ(Jfsbr("import " + tree + " " + Quoted(meta), d).code, 0);
+  ASSERT_EQ(Jfsbr("backup " + Quoted(meta), d).code, 0);
+  ASSERT_EQ(Jfsbr("rm " + Quoted(meta) + " /big", d).code, 0);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{meta, "--from-backup", "latest"}, {meta}}) {
+    Mounted m(d, args, mnt);
+    ASSERT_TRUE(m.ok()) << m.log();
+    if (args.size() > 1) {
+      ExpectShows(mnt, tree, d);  // the backup: the whole tree, blocks read from the store
+    } else {
+      EXPECT_NE(RunShell("test -e " + mnt + "/big", d).code, 0);
+      EXPECT_EQ(Sh("cat " + mnt + "/sub/deep/er/x", d), "deep");
+    }
+    EXPECT_EQ(m.Unmount(), 0) << m.log();
+  }
+  CmdResult diff = Jfsbr("diff " + Quoted(meta + "#backup=latest") + " " + Quoted(meta), d);
+  ASSERT_EQ(diff.code, 0) << diff.err;
+  EXPECT_EQ(FileChanges(diff.out), (std::vector<std::string>{"- /big"})) << diff.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ViewEngineTest,
+                         ::testing::Values("redis", "postgres", "mariadb", "etcd", "sqlite3+s3"),
+                         TestKindName);
 
 }  // namespace
 }  // namespace jfsbr
