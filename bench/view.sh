@@ -16,7 +16,7 @@ source "$(dirname "$0")/measure.sh"
 now() { date +%s.%N; }
 
 echo "volume: $N files ($(nproc) cores)"
-"$J" bench gen "rocksdb://$W/src" --files "$N" >/dev/null 2>&1
+"$J" bench gen "rocksdb://$W/src" --files "$N" --storage file --bucket "$W/bucket" >/dev/null 2>&1
 measure "dump JSON .gz (state A)" "$J" dump "rocksdb://$W/src" "$W/a.json.gz"
 measure "backup (A, meta/dump-...json.gz)" "$J" backup "rocksdb://$W/src"
 mkdir -p "$MNT"

@@ -1,4 +1,6 @@
 // mount and diff: seeing the past without restoring it (view/).
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -112,6 +114,9 @@ int RunDiff(const Args& a) {
   DiffOptions d;
   d.scratch_dir =
       o->scratch_dir.empty() ? (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") : o->scratch_dir;
+  CountProgress progress("compared entries");
+  // On a terminal the differences themselves show progress; piped, a live count does.
+  if (!isatty(STDOUT_FILENO)) d.progress = [&](uint64_t n) { progress.Update(n); };
   bool json = a.Has("json");
   auto stats = DiffTrees(&ra, &rb, d, [&](const DiffEntry& e) {
     std::string line = json ? DiffEntryJson(e) : DiffEntryText(e);
@@ -122,6 +127,7 @@ int RunDiff(const Args& a) {
     return Status::OK();
   });
   fflush(stdout);
+  progress.Clear();
   if (!stats.ok()) return Fail(a, stats.status());
   fprintf(stderr,
           "%llu added, %llu removed, %llu changed, %llu renamed; A (%s): %llu entries, B (%s): "

@@ -118,6 +118,7 @@ Result<DiffStats> DiffTrees(TreeReader* a, TreeReader* b, const DiffOptions& o,
     return spill.Add(n.ino, std::string(1, side) + EncodeTreeNode(n));
   };
   TreeNode x, y;
+  uint64_t steps = 0;
   JFS_ASSIGN_OR_RETURN(bool has_a, a->Next(&x));
   JFS_ASSIGN_OR_RETURN(bool has_b, b->Next(&y));
   while (has_a || has_b) {
@@ -139,6 +140,7 @@ Result<DiffStats> DiffTrees(TreeReader* a, TreeReader* b, const DiffOptions& o,
     }
     if (c <= 0) JFS_ASSIGN_OR_RETURN(has_a, a->Next(&x));
     if (c >= 0) JFS_ASSIGN_OR_RETURN(has_b, b->Next(&y));
+    if (o.progress && ++steps % 4096 == 0) o.progress(a->entries() + b->entries());
   }
   InodeJoin join(fn, &stats);
   JFS_RETURN_IF_ERROR(

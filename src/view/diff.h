@@ -41,6 +41,8 @@ struct DiffStats {
 struct DiffOptions {
   std::string scratch_dir = "/tmp";  // the spill's temporary file
   size_t memory_bytes = 64 << 20;    // the spill's budget
+  // Called now and then with the entries read from both sides so far.
+  std::function<void(uint64_t entries)> progress;
 };
 
 // What differs between two states of one entry (the `what` names above).
