@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJFSBR_FUZZ=ON >/dev/null
-TARGETS=${2:-"json_load binary_load"}
-cmake --build build-fuzz
+TARGETS=${2:-"json_load binary_load tree_reader"}
+cmake --build build-fuzz --target jfsbr $(for t in $TARGETS; do echo jfsbr_fuzz_$t; done)
 for t in $TARGETS; do
   corpus=$(mktemp -d /tmp/jfsbr-fuzz-XXXXXX)
-  if [ "$t" = json_load ]; then
+  if [ "$t" = json_load ] || [ "$t" = tree_reader ]; then
     cp tests/golden/*.json "$corpus/"
   else
     for f in tests/golden/*.json; do

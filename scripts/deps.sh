@@ -9,7 +9,7 @@ PACKAGES=(g++ cmake ninja-build pkg-config librocksdb-dev libgtest-dev libzstd-d
           golang-etcd-server-dev etcd-server etcd-client libcurl4-openssl-dev libssl-dev
           curl openssl diffutils findutils gzip acl fuse3 libfuse3-dev attr rsync
           libsqlite3-dev sqlite3 postgresql-15 libpq-dev mariadb-server mariadb-client libmariadb-dev
-          redis-server redis-tools libhiredis-dev)
+          redis-server redis-tools libhiredis-dev clang)
 # Machines of this kind come with Node.js and npm; elsewhere Debian's will do.
 command -v node >/dev/null || PACKAGES+=(nodejs)
 command -v npm >/dev/null || PACKAGES+=(npm)

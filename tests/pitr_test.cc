@@ -17,6 +17,7 @@
 #include "testing/etcd_cluster.h"
 #include "testing/process.h"
 #include "tests/cli_util.h"
+#include "tests/log_wait.h"
 #include "tkv/registry.h"
 #include "tkv/tkv_meta.h"
 #include "util/clock.h"
@@ -114,16 +115,6 @@ struct Capture {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 };
-
-uint64_t WaitForCheckpoint(KvEngine* root, const std::string& prefix, uint64_t rev) {
-  LogTask task(root, prefix);
-  for (int i = 0; i < 600; i++) {
-    auto c = task.Checkpoint();
-    if (c.ok() && c->revision >= rev) return c->revision;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return 0;
-}
 
 TEST(PitrTest, RestoresExactlyEveryRecordedRevisionThroughLeaderAndCaptureFailures) {
   TempDir d;

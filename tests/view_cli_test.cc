@@ -18,6 +18,7 @@
 #include "testing/process.h"
 #include "testing/test_volume.h"
 #include "tests/cli_util.h"
+#include "tests/log_wait.h"
 #include "tkv/registry.h"
 
 namespace jfsbr {
@@ -214,16 +215,6 @@ TEST(ViewCliTest, MountsAndDiffsBackupsDumpsAndTheLiveVolume) {
                                   " mount " + meta + " " + mnt + "'",
                               d);
   ExpectOneLineError(nofuse, "/dev/fuse", "no /dev/fuse");
-}
-
-uint64_t WaitForCheckpoint(KvEngine* root, const std::string& prefix, uint64_t rev) {
-  LogTask task(root, prefix);
-  for (int i = 0; i < 600; i++) {
-    auto c = task.Checkpoint();
-    if (c.ok() && c->revision >= rev) return c->revision;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return 0;
 }
 
 TEST(ViewCliTest, MountsAndDiffsAVersionAFullBackupAndPointsInTimeOnEtcd) {

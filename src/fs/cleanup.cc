@@ -46,16 +46,18 @@ Result<Volume::Cleaned> Volume::CleanupDeletedFiles() {
 Result<Volume::Cleaned> Volume::CleanupPendingSlices() {
   Cleaned c;
   JFS_ASSIGN_OR_RETURN(auto refs, ScanAll(meta_.get(), RecordKind::kSliceRef));
-  for (const auto& [k, v] : refs) {
-    const RecordKey& p = k;
+  for (const auto& record : refs) {
+    // Named, not bound: lambdas capture them (clang 14 refuses structured bindings there).
+    const RecordKey& p = record.first;
+    const std::string& v = record.second;
     JFS_ASSIGN_OR_RETURN(int64_t refs_minus_one, DecodeCounterLE(v));
     if (refs_minus_one < 0) {
       JFS_RETURN_IF_ERROR(DropSlice({p.id, p.index}, &c));
       c.records++;
     } else if (refs_minus_one == 0) {  // one reference: the record is redundant
       JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
-        JFS_ASSIGN_OR_RETURN(auto now, tx.Get(k));
-        if (now && *now == v) tx.Delete(k);
+        JFS_ASSIGN_OR_RETURN(auto now, tx.Get(p));
+        if (now && *now == v) tx.Delete(p);
         return Status::OK();
       }));
       c.records++;
@@ -67,20 +69,20 @@ Result<Volume::Cleaned> Volume::CleanupPendingSlices() {
 Result<Volume::Cleaned> Volume::PurgeDelayedSlices(int64_t before_sec) {
   Cleaned c;
   JFS_ASSIGN_OR_RETURN(auto delayed, ScanAll(meta_.get(), RecordKind::kDelayedSlices));
-  for (const auto& [k, v] : delayed) {
-    const RecordKey& p = k;
+  for (const auto& record : delayed) {
+    const RecordKey& p = record.first;
     if (p.ts >= before_sec) continue;
     std::vector<SliceId> unused;
     JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
       unused.clear();
-      JFS_ASSIGN_OR_RETURN(auto now, tx.Get(k));
+      JFS_ASSIGN_OR_RETURN(auto now, tx.Get(p));
       if (!now) return Status::OK();
       JFS_ASSIGN_OR_RETURN(auto slices, DecodeDelayedSlices(*now));
       for (const auto& s : slices) {
         JFS_ASSIGN_OR_RETURN(bool gone, fsi::DropSliceRef(tx, s));
         if (gone) unused.push_back(s);
       }
-      tx.Delete(k);
+      tx.Delete(p);
       return Status::OK();
     }));
     for (const auto& s : unused) JFS_RETURN_IF_ERROR(DropSlice(s, &c));

@@ -20,21 +20,6 @@ namespace {
 
 constexpr uint64_t kReadSize = 4 << 20;
 
-mode_t ModeType(FileType t) {
-  switch (t) {
-    case FileType::kFifo:
-      return S_IFIFO;
-    case FileType::kBlockDev:
-      return S_IFBLK;
-    case FileType::kCharDev:
-      return S_IFCHR;
-    case FileType::kSocket:
-      return S_IFSOCK;
-    default:
-      return S_IFREG;
-  }
-}
-
 // Walks the volume in one thread; regular files are written by opts.threads
 // workers; a directory gets its attributes once its subtree is done.
 class Exporter {
@@ -140,7 +125,7 @@ class Exporter {
       if (symlink(target.c_str(), path.c_str()) != 0) return ErrnoStatus("symlink", path);
       progress_.Add(&TreeProgress::symlinks);
     } else {
-      if (mknod(path.c_str(), ModeType(a.type) | 0600, a.rdev) != 0)
+      if (mknod(path.c_str(), PosixTypeBits(a.type) | 0600, a.rdev) != 0)
         return ErrnoStatus("mknod", path);
       progress_.Add(&TreeProgress::others);
     }

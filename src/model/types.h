@@ -32,6 +32,8 @@ enum class FileType : uint8_t {
 // The name JuiceFS's dumps use ("regular", "directory", ...); "" if unknown.
 std::string_view FileTypeName(FileType t);
 bool ValidFileType(uint8_t t);
+// The S_IF* bits of st_mode for a type (S_IFREG for an unknown one).
+uint32_t PosixTypeBits(FileType t);
 
 // Space a node of this length is charged: 4 KiB granules, and 4 KiB for 0.
 inline int64_t Align4K(uint64_t length) {

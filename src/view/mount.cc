@@ -37,30 +37,11 @@ int ErrnoOf(const Status& st) {
   }
 }
 
-mode_t TypeBits(FileType t) {
-  switch (t) {
-    case FileType::kDirectory:
-      return S_IFDIR;
-    case FileType::kSymlink:
-      return S_IFLNK;
-    case FileType::kFifo:
-      return S_IFIFO;
-    case FileType::kBlockDev:
-      return S_IFBLK;
-    case FileType::kCharDev:
-      return S_IFCHR;
-    case FileType::kSocket:
-      return S_IFSOCK;
-    default:
-      return S_IFREG;
-  }
-}
-
 struct stat StatOf(Ino ino, const Attr& a) {
   struct stat st;
   memset(&st, 0, sizeof(st));
   st.st_ino = ino;
-  st.st_mode = TypeBits(a.type) | (a.mode & 07777);
+  st.st_mode = PosixTypeBits(a.type) | (a.mode & 07777);
   st.st_nlink = a.nlink;
   st.st_uid = a.uid;
   st.st_gid = a.gid;
@@ -203,7 +184,7 @@ void ReadDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_
       const DirEntry& e = d->entries[i - 2];
       name = e.name.c_str();
       st.st_ino = e.dentry.ino;
-      st.st_mode = TypeBits(e.dentry.type);
+      st.st_mode = PosixTypeBits(e.dentry.type);
     }
     size_t n = fuse_add_direntry(req, buf.data() + used, size - used, name, &st,
                                  static_cast<off_t>(i + 1));
