@@ -6,13 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJFSBR_FUZZ=ON >/dev/null
-TARGETS=${2:-"json_load binary_load tree_reader"}
+TARGETS=${2:-"json_load binary_load tree_reader formats"}
 cmake --build build-fuzz --target jfsbr $(for t in $TARGETS; do echo jfsbr_fuzz_$t; done)
 for t in $TARGETS; do
   corpus=$(mktemp -d /tmp/jfsbr-fuzz-XXXXXX)
   if [ "$t" = json_load ] || [ "$t" = tree_reader ]; then
     cp tests/golden/*.json "$corpus/"
-  else
+  elif [ "$t" = binary_load ]; then
     for f in tests/golden/*.json; do
       rm -rf "$corpus/db" && build-fuzz/jfsbr load "rocksdb://$corpus/db" "$f" 2>/dev/null
       build-fuzz/jfsbr dump --binary "rocksdb://$corpus/db" "$corpus/$(basename "$f" .json).bin" 2>/dev/null
