@@ -216,6 +216,9 @@ Result<std::unique_ptr<KvEngine>> OpenRocksEngine(const EngineUrl& url) {
   opts.compression = rocksdb::kLZ4Compression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(8 << 20);
+  // A scratch copy of millions of files keeps its tables' indexes in that
+  // cache (bounded) rather than beside it (growing with the copy).
+  table.cache_index_and_filter_blocks = scratch;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Two 32 MiB memtables (the default is 64 MiB each) bound a bulk load's RSS.
   opts.write_buffer_size = 32 << 20;

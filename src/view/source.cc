@@ -2,6 +2,7 @@
 // scratch RocksDB; and a SOURCE as a JSON dump stream for diff.
 #include "view/source.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 
 #include <charconv>
@@ -226,6 +227,9 @@ Result<std::unique_ptr<SourceView>> OpenSource(const SourceSpec& spec, const Sou
     // A scratch engine sorts what it holds at its first snapshot; reads
     // before that would scan an unsorted memtable.
     JFS_RETURN_IF_ERROR(scratch->Snapshot().status());
+    // The index's write buffers are freed now; hand the pages back (glibc
+    // keeps them otherwise: 136 -> 94 MiB held by a 3 M-file mount).
+    malloc_trim(0);
     meta = std::move(scratch);
     if (!store) {  // the source's own setting names its bucket
       JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(meta.get()));
