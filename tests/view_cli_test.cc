@@ -224,14 +224,16 @@ TEST(ViewCliTest, MountsAndDiffsAVersionAFullBackupAndPointsInTimeOnEtcd) {
   std::string meta = (*cluster)->MetaUrl("viewv"), tree = d.Sub("tree");
   MakeTree(tree);
   ASSERT_EQ(Jfsbr("format " + meta + " viewv --bucket " + d.Sub("bucket"), d).code, 0);
-  ASSERT_EQ(Jfsbr("br backup " + meta + " -s file://" + d.Sub("full"), d).code, 0);
   auto log = SpawnLogged(
       {J, "log", "start", meta, "-s", "file://" + d.Sub("logs"), "--flush-interval", "1s"},
       d.Sub("capture.log"), false);
   ASSERT_TRUE(log.ok());
-  ASSERT_EQ(Jfsbr("import " + tree + " " + meta, d).code, 0);
+  // The full backup after the capture runs: a point needs one inside the log's window.
   auto root = OpenEngineUnprefixed(meta);
   ASSERT_TRUE(root.ok());
+  ASSERT_GT(WaitForCheckpoint(root->get(), "/viewv\xFD", *(*root)->Version()), 0u);
+  ASSERT_EQ(Jfsbr("br backup " + meta + " -s file://" + d.Sub("full"), d).code, 0);
+  ASSERT_EQ(Jfsbr("import " + tree + " " + meta, d).code, 0);
   uint64_t first = *(*root)->Version();  // the tree, whole
   ASSERT_EQ(Jfsbr("rm " + meta + " /big", d).code, 0);
   ASSERT_EQ(Jfsbr("mkdir " + meta + " /newdir", d).code, 0);
