@@ -1,60 +1,29 @@
 // import and export: whole trees between a local directory and a volume,
 // and export from the past (a metadata backup, or a point-in-time restore).
-#include <stdlib.h>
-
-#include <filesystem>
-
-#include "backup/backup.h"
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "fs/tree.h"
-#include "pitr/restore_point.h"
-#include "tkv/registry.h"
-#include "tkv/tkv_meta.h"
+#include "view/source.h"
 
 namespace jfsbr::cli {
 namespace {
 
-// A scratch directory removed when it goes out of scope.
-struct Scratch {
-  std::string dir;
-  ~Scratch() {
-    if (!dir.empty()) std::filesystem::remove_all(dir);
-  }
-};
-
-// The volume as it was: its metadata restored into a scratch RocksDB (from a
-// metadata backup, or full backup + log to a point), its blocks read from
-// the live volume's store. Blocks never change once written, so a past file
-// reads back whole as long as gc has not removed its objects.
-Result<std::unique_ptr<Volume>> OpenPast(const Args& a, Volume* live, Scratch* scratch) {
-  std::string base = a.Get("scratch", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-  std::string tmpl = base + "/jfsbr-past-XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr) return ErrnoStatus("mkdtemp", tmpl);
-  scratch->dir = tmpl;
-  // RocksDB as scratch space: point restores replay engine keys into it.
-  JFS_ASSIGN_OR_RETURN(auto kv, OpenEngine("rocksdb://" + tmpl + "/meta", /*create=*/true));
-  KvEngine* raw = kv.get();
-  auto engine = NewTkvMeta(std::move(kv));
-  if (a.Has("from-backup")) {
-    JFS_ASSIGN_OR_RETURN(std::string name, ResolveBackup(live->store(), a.Get("from-backup")));
-    JFS_ASSIGN_OR_RETURN(auto stats, RestoreBackup(live->store(), name, engine.get(), {}));
-    fprintf(stderr, "export: the volume as backup %s holds it (%llu entries)\n", name.c_str(),
-            static_cast<unsigned long long>(stats.entries));
-  } else {
-    JFS_ASSIGN_OR_RETURN(auto full, OpenStorageFlag(a, "full-backup-storage"));
-    JFS_ASSIGN_OR_RETURN(auto logs, OpenStorageFlag(a, "storage"));
-    PointRestoreOptions o;
-    JFS_ASSIGN_OR_RETURN(Moment at, ParseMoment(a.Get("at")));
-    o.revision = at.revision;
-    o.time_ms = at.time_ms;
-    JFS_ASSIGN_OR_RETURN(auto plan, PlanPointRestore(full.get(), logs.get(), o));
-    JFS_ASSIGN_OR_RETURN(auto r, RestoreToPoint(plan, full.get(), logs.get(), raw, o));
-    fprintf(stderr, "export: the volume as it was at revision %llu\n",
-            static_cast<unsigned long long>(r.target_revision));
-  }
-  JFS_ASSIGN_OR_RETURN(auto store, OpenVolumeStore(live->format()));
-  return Volume::Open(std::move(engine), std::move(store));
+// The volume as it was, from a metadata backup or a point-in-time restore:
+// its metadata indexed into a scratch copy (view/source.h), its blocks read
+// from the live volume's store. Blocks never change once written, so a past
+// file reads back whole as long as gc has not removed its objects.
+Result<std::unique_ptr<SourceView>> OpenPast(const Args& a) {
+  JFS_ASSIGN_OR_RETURN(SourceSpec spec,
+                       ParseSource(a.Has("at") ? "at:" + a.Get("at")
+                                               : a.pos[0] + "#backup=" + a.Get("from-backup")));
+  SourceOptions o;
+  o.scratch_dir = a.Get("scratch");
+  o.full_backup_storage = a.Get("full-backup-storage");
+  o.log_storage = a.Get("storage");
+  o.volume_url = a.pos[0];
+  JFS_ASSIGN_OR_RETURN(auto view, OpenSource(spec, o));
+  fprintf(stderr, "export: %s\n", view->description().c_str());
+  return view;
 }
 
 int RunImport(const Args& a) {
@@ -74,17 +43,21 @@ int RunImport(const Args& a) {
 }
 
 int RunExport(const Args& a) {
-  auto vol = OpenVolume(a.pos[0]);
-  if (!vol.ok()) return Fail(a, vol.status());
-  Scratch scratch;
+  std::unique_ptr<SourceView> past;
+  std::unique_ptr<Volume> live;
   if (a.Has("from-backup") || a.Has("at")) {
     if (a.Has("from-backup") && a.Has("at")) {
       return Fail(a, Status::InvalidArgument("give --from-backup or --at, not both"));
     }
-    auto past = OpenPast(a, vol->get(), &scratch);
-    if (!past.ok()) return Fail(a, past.status());
-    *vol = std::move(*past);
+    auto opened = OpenPast(a);
+    if (!opened.ok()) return Fail(a, opened.status());
+    past = std::move(*opened);
+  } else {
+    auto vol = OpenVolume(a.pos[0]);
+    if (!vol.ok()) return Fail(a, vol.status());
+    live = std::move(*vol);
   }
+  Volume* vol = past ? past->volume() : live.get();
   TreeProgressLine line("exported");
   ExportOptions o;
   o.path = a.Get("path", "/");
@@ -92,7 +65,7 @@ int RunExport(const Args& a) {
   if (!threads.ok()) return Fail(a, threads.status());
   o.threads = *threads;
   o.progress = [&](const TreeProgress& p) { line.Update(p); };
-  auto r = ExportTree(vol->get(), a.pos[1], o);
+  auto r = ExportTree(vol, a.pos[1], o);
   if (!r.ok()) return Fail(a, r.status());
   line.Done(*r);
   return 0;

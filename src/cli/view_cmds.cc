@@ -112,8 +112,7 @@ int RunDiff(const Args& a) {
   TreeReader ra(streams[0].in.get(), streams[0].root, *dir, "A (" + a.pos[0] + ")");
   TreeReader rb(streams[1].in.get(), streams[1].root, *dir, "B (" + a.pos[1] + ")");
   DiffOptions d;
-  d.scratch_dir =
-      o->scratch_dir.empty() ? (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") : o->scratch_dir;
+  d.scratch_dir = ScratchDir(*o);
   CountProgress progress("compared entries");
   // On a terminal the differences themselves show progress; piped, a live count does.
   if (!isatty(STDOUT_FILENO)) d.progress = [&](uint64_t n) { progress.Update(n); };

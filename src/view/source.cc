@@ -53,12 +53,6 @@ Result<std::unique_ptr<Source>> OpenDumpFile(const std::string& path) {
   return DecompressingSource(std::move(file), CompressionForName(path));
 }
 
-std::string DefaultScratch(const SourceOptions& o) {
-  if (!o.scratch_dir.empty()) return o.scratch_dir;
-  const char* t = getenv("TMPDIR");
-  return t ? t : "/tmp";
-}
-
 }  // namespace
 
 Result<SourceSpec> ParseSource(const std::string& text) {
@@ -118,6 +112,12 @@ std::string SourceText(const SourceSpec& s) {
       return "at:" + (s.revision ? std::to_string(*s.revision) : LocalTimeText(*s.time_ms));
   }
   return "";
+}
+
+std::string ScratchDir(const SourceOptions& o) {
+  if (!o.scratch_dir.empty()) return o.scratch_dir;
+  const char* t = getenv("TMPDIR");
+  return t ? t : "/tmp";
 }
 
 SourceView::~SourceView() {
@@ -197,12 +197,10 @@ Result<std::unique_ptr<SourceView>> OpenSource(const SourceSpec& spec, const Sou
   // The live volume (or the one named beside the source): its store serves blocks.
   std::string url = spec.url.empty() ? o.volume_url : spec.url;
   std::shared_ptr<Meta> live;
-  std::optional<VolumeFormat> live_format;
   if (!url.empty()) {
-    JFS_ASSIGN_OR_RETURN(auto m, OpenMeta(url));
-    live = std::move(m);
-    JFS_ASSIGN_OR_RETURN(live_format, ReadVolumeSetting(live.get()));
-    JFS_ASSIGN_OR_RETURN(store, OpenVolumeStore(*live_format));
+    JFS_ASSIGN_OR_RETURN(live, OpenMeta(url));
+    JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(live.get()));
+    JFS_ASSIGN_OR_RETURN(store, OpenVolumeStore(f));
   }
   if (spec.kind == SourceKind::kLive) {
     meta = BorrowMeta(live.get());
@@ -213,7 +211,7 @@ Result<std::unique_ptr<SourceView>> OpenSource(const SourceSpec& spec, const Sou
     meta = ReadOnlyMeta(std::move(snap), live);
     view->description_ = live->Describe() + " at version " + std::to_string(spec.version);
   } else {
-    std::string tmpl = DefaultScratch(o) + "/jfsbr-view-XXXXXX";
+    std::string tmpl = ScratchDir(o) + "/jfsbr-view-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) return ErrnoStatus("mkdtemp", tmpl);
     view->scratch_ = tmpl;
     // Point and full restores replay engine keys (reads among writes): a

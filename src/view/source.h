@@ -57,6 +57,9 @@ struct SourceOptions {
   std::function<void(uint64_t)> progress;
 };
 
+// Where indexes and spills go: scratch_dir, else $TMPDIR, else /tmp.
+std::string ScratchDir(const SourceOptions& o);
+
 // A source opened read-only.
 class SourceView {
  public:
