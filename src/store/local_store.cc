@@ -1,8 +1,11 @@
 // Local-directory object store (storage "file"): key K is the file ROOT/K.
 //
 // Put writes a uniquely named temporary file next to the target and renames it
-// into place, so a reader or a crash never sees a partial object. Temporary
-// files are skipped by List. Listing walks directories in key order and prunes
+// into place, so a reader or a crash never sees a partial object; it returns
+// once the object is on stable storage (the file synced before the rename,
+// its directory after, and every directory created for it made durable in
+// its parent), so metadata that names it can be committed. Temporary files
+// are skipped by List. Listing walks directories in key order and prunes
 // subtrees that cannot hold a key after start_after, so paging is cheap.
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,7 +16,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
+#include <mutex>
+#include <unordered_set>
 
 #include "store/backends.h"
 #include "util/coding.h"
@@ -36,12 +40,12 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return Status::OK();
 }
 
-// Writes a temporary file and renames it into place on Close; removes it if
-// destroyed before.
+// Writes a temporary file and renames it into place on Close, durably;
+// removes it if destroyed before.
 class FileObjectSink final : public Sink {
  public:
-  FileObjectSink(int fd, std::string tmp, std::string path)
-      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)) {}
+  FileObjectSink(int fd, std::string tmp, std::string path, std::string dir)
+      : fd_(fd), tmp_(std::move(tmp)), path_(std::move(path)), dir_(std::move(dir)) {}
   ~FileObjectSink() override {
     if (fd_ >= 0) close(fd_);
     if (!done_) unlink(tmp_.c_str());
@@ -54,15 +58,19 @@ class FileObjectSink final : public Sink {
     if (fd_ < 0) return Status::InvalidArgument("close twice of " + path_);
     int fd = fd_;
     fd_ = -1;
+    if (fdatasync(fd) != 0) {
+      close(fd);
+      return ErrnoStatus("flush", tmp_);
+    }
     if (close(fd) != 0) return ErrnoStatus("close", tmp_);
     if (rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename", tmp_);
     done_ = true;
-    return Status::OK();
+    return SyncDir(dir_);
   }
 
  private:
   int fd_;
-  std::string tmp_, path_;
+  std::string tmp_, path_, dir_;
   bool done_ = false;
 };
 
@@ -78,14 +86,14 @@ class LocalStore final : public ObjectStore {
 
   Result<std::unique_ptr<Sink>> Create(const std::string& key) override {
     std::string path = root_ + key;
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    if (ec) return Status::IOError("mkdir for " + path + ": " + ec.message());
+    std::string dir = ParentDir(path);
+    JFS_RETURN_IF_ERROR(EnsureDir(dir));
     std::string tmp = path + std::string(kTempMarker) + std::to_string(getpid()) + "-" +
                       std::to_string(counter_.fetch_add(1));
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("create", tmp);
-    return std::unique_ptr<Sink>(new FileObjectSink(fd, std::move(tmp), std::move(path)));
+    return std::unique_ptr<Sink>(
+        new FileObjectSink(fd, std::move(tmp), std::move(path), std::move(dir)));
   }
 
   Result<std::string> Get(const std::string& key, uint64_t off, int64_t len) override {
@@ -136,6 +144,27 @@ class LocalStore final : public ObjectStore {
   std::string Describe() const override { return "file://" + root_; }
 
  private:
+  // Creates dir (and its missing ancestors) so that it survives a power cut:
+  // each one synced into its parent before anything is put in it. A
+  // directory another thread is creating counts only once that thread has
+  // synced it, so every Put waits for its own directory's durability.
+  Status EnsureDir(const std::string& dir) {
+    if (dir == "/" || dir == ".") return Status::OK();
+    {
+      std::lock_guard l(dirs_mu_);
+      if (durable_dirs_.count(dir) != 0) return Status::OK();
+    }
+    std::string parent = ParentDir(dir);
+    JFS_RETURN_IF_ERROR(EnsureDir(parent));
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", dir);
+    // Whoever made it (us, another thread, an earlier process), its entry
+    // is durable once its parent is synced.
+    JFS_RETURN_IF_ERROR(SyncDir(parent));
+    std::lock_guard l(dirs_mu_);
+    durable_dirs_.insert(dir);
+    return Status::OK();
+  }
+
   // Lists dir (a key prefix ending in '/' or empty) in key order into page.
   Status Walk(const std::string& dir, const std::string& prefix, const std::string& after,
               size_t limit, ListPage* page) {
@@ -186,6 +215,8 @@ class LocalStore final : public ObjectStore {
 
   std::string root_;  // ends with '/'
   std::atomic<uint64_t> counter_{0};
+  std::mutex dirs_mu_;
+  std::unordered_set<std::string> durable_dirs_;  // made durable by this process
 };
 
 }  // namespace

@@ -3,19 +3,25 @@
 // Keys are stored without a volume prefix (one volume per database, like
 // JuiceFS's badger). Commits are serialised by a mutex so that conditions can
 // be checked against the latest values and applied atomically in one
-// WriteBatch; the WAL makes every commit survive a crash of the process.
-// The engine version is RocksDB's sequence number.
+// WriteBatch. A commit returns once it is on stable storage (the WAL synced;
+// RocksDB syncs the tables it flushes and its manifest itself). A bulk
+// load's batches skip the sync: the WAL is one ordered log, so the synced
+// commit of the setting that ends every load or restore makes everything
+// before it durable too, and a power cut before it leaves no setting: no
+// volume. The engine version is RocksDB's sequence number.
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <mutex>
 
 #include "tkv/backends.h"
+#include "util/io.h"
 
 namespace jfsbr {
 namespace {
@@ -142,7 +148,9 @@ class RocksEngine final : public KvEngine {
           wb.Delete(k);
       }
     }
-    return FromRocks(db_->Write(rocksdb::WriteOptions(), &wb), "write");
+    rocksdb::WriteOptions wo;
+    wo.sync = !scratch_;
+    return FromRocks(db_->Write(wo, &wb), "write");
   }
   // A part of a bulk load (an empty target no one else writes): no lock,
   // so several threads fill the memtable at once, and in key order (stable:
@@ -205,6 +213,11 @@ Result<std::unique_ptr<KvEngine>> OpenRocksEngine(const EngineUrl& url) {
   if (q != std::string::npos) path.resize(q);
   if (!url.create && access(path.c_str(), F_OK) != 0) {
     return Status::NotFound("no database at " + path + " (run 'jfsbr format' to create one)");
+  }
+  // RocksDB syncs the files in its directory, not the directory's own entry.
+  if (url.create && access(path.c_str(), F_OK) != 0 && !scratch) {
+    if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", path);
+    JFS_RETURN_IF_ERROR(SyncDir(ParentDir(path)));
   }
   rocksdb::Options opts;
   opts.create_if_missing = url.create;

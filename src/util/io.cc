@@ -12,15 +12,18 @@
 namespace jfsbr {
 namespace {
 
-// Makes tmp (written through fd) the file path: fsync, close, rename. On
-// any failure tmp is removed. fd is closed either way.
+// Makes tmp (written through fd) the file path: fsync, close, rename, fsync
+// of the directory. On any failure tmp is removed. fd is closed either way.
 Status CommitTempFile(int fd, const std::string& tmp, const std::string& path) {
   Status st;
   if (fsync(fd) != 0) st = ErrnoStatus("flush", tmp);
   if (close(fd) != 0 && st.ok()) st = ErrnoStatus("flush", tmp);
   if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = ErrnoStatus("rename to " + path, tmp);
-  if (!st.ok()) unlink(tmp.c_str());
-  return st;
+  if (!st.ok()) {
+    unlink(tmp.c_str());
+    return st;
+  }
+  return SyncDir(ParentDir(path));
 }
 
 class FdSink final : public Sink {
@@ -217,6 +220,21 @@ Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", path);
   return std::unique_ptr<Source>(new FdSource(fd, path, true));
+}
+
+Status SyncDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open directory", dir);
+  Status st;
+  if (fsync(fd) != 0) st = ErrnoStatus("flush directory", dir);
+  close(fd);
+  return st;
+}
+
+std::string ParentDir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 bool PReadFull(int fd, char* buf, size_t n, uint64_t offset) {

@@ -2,7 +2,9 @@
 //
 // A file Sink writes "<path>.tmp" and renames it to <path> only when Close
 // succeeds, so a failed or interrupted dump never leaves a file that looks
-// complete. "-" (or an empty path) means stdout / stdin.
+// complete; Close returns once the file and its name are on stable storage
+// (fsync of the file, then of its directory). "-" (or an empty path) means
+// stdout / stdin.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +33,11 @@ class Source {
 
 Result<std::unique_ptr<Sink>> OpenFileSink(const std::string& path);
 Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path);
+
+// fsync of a directory: the creates, renames and unlinks in it are durable.
+Status SyncDir(const std::string& dir);
+// The directory holding path ("." for a bare name).
+std::string ParentDir(const std::string& path);
 
 // pread/pwrite of all n bytes at offset, retrying interrupted and short
 // transfers. false with errno set on failure (ENODATA: the file ended first).
