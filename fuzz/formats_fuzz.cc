@@ -1,13 +1,14 @@
 // libFuzzer target: the readers of every other format jfsbr takes from
 // outside, chosen by the first byte: S3's XML responses, dump backup
-// manifests, br backup metadata and key/value files, log backup metadata,
-// checkpoints and frames, and Redis's RDB stream. Each must give a value or a
+// manifests and restore marks, br backup metadata and key/value files, log
+// backup metadata, checkpoints and frames, and Redis's RDB stream. Each must give a value or a
 // clean error, never a crash, a hang or a sanitizer report.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "backup/backup.h"
+#include "backup/restore_guard.h"
 #include "br/full_backup.h"
 #include "br/kv_file.h"
 #include "pitr/log_format.h"
@@ -54,6 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 1:
       (void)jfsbr::DecodeManifest(in);
+      (void)jfsbr::DecodeRestoreMark(in);
       break;
     case 2:
       (void)jfsbr::DecodeFullBackupMeta(in);

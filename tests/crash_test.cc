@@ -24,11 +24,11 @@
 #include <thread>
 
 #include "fs/volume.h"
+#include "pitr/log_task.h"
 #include "testing/etcd_cluster.h"
 #include "testing/lazy_fs.h"
 #include "testing/process.h"
 #include "tests/cli_util.h"
-#include "pitr/log_task.h"
 #include "tests/log_wait.h"
 #include "tkv/registry.h"
 #include "tkv/tkv_meta.h"
@@ -73,12 +73,8 @@ class Rig {
     fs_.reset();
   }
   // Saves the disk as the starting state of every trial.
-  void SaveBase() {
-    RunShell("rm -rf " + base_ + " && cp -a " + disk_ + " " + base_, d_);
-  }
-  void ResetToBase() {
-    RunShell("rm -rf " + disk_ + " && cp -a " + base_ + " " + disk_, d_);
-  }
+  void SaveBase() { RunShell("rm -rf " + base_ + " && cp -a " + disk_ + " " + base_, d_); }
+  void ResetToBase() { RunShell("rm -rf " + disk_ + " && cp -a " + base_ + " " + disk_, d_); }
   LazyFs* lazy() { return fs_.get(); }
   // Power cut, then the restart: the disk as the cut left it, mounted again.
   void CutAndRestart() {
@@ -145,10 +141,11 @@ void RunTrials(Rig& rig, const CrashPath& path) {
   }
   // The record a run leaves (bench/crash.sh collects these lines).
   std::string range = lo > hi ? "none" : std::to_string(lo) + ".." + std::to_string(hi);
-  printf("crash-report %s: %d cuts among %llu operations (%s), restarts found old %d, "
-         "between %d, new %d; after success: %s; seed %u\n",
-         path.name.c_str(), trials, static_cast<unsigned long long>(total), range.c_str(),
-         seen[Outcome::kOld], seen[Outcome::kBetween], seen[Outcome::kNew], Name(done), seed);
+  printf(
+      "crash-report %s: %d cuts among %llu operations (%s), restarts found old %d, "
+      "between %d, new %d; after success: %s; seed %u\n",
+      path.name.c_str(), trials, static_cast<unsigned long long>(total), range.c_str(),
+      seen[Outcome::kOld], seen[Outcome::kBetween], seen[Outcome::kNew], Name(done), seed);
   fflush(stdout);
 }
 
@@ -157,8 +154,11 @@ void MakeTree(const std::string& root) {
   fs::create_directories(root + "/a/b");
   std::mt19937 rng(5);
   for (int i = 0; i < 24; i++) {
-    std::string p = root + (i % 3 == 0 ? "/a/" : i % 3 == 1 ? "/a/b/" : "/") + "f" +
-                    std::to_string(i);
+    std::string p = root +
+                    (i % 3 == 0   ? "/a/"
+                     : i % 3 == 1 ? "/a/b/"
+                                  : "/") +
+                    "f" + std::to_string(i);
     std::ofstream f(p, std::ios::binary);
     size_t n = i == 0 ? 0 : rng() % (i % 5 == 0 ? 6 << 20 : 40 << 10);
     std::string data(n, '\0');
@@ -197,7 +197,8 @@ class CrashTest : public ::testing::Test {
   }
   // A SQLite volume on the disk holding the tree; its dump off the disk.
   void PrepareVolume(bool with_tree) {
-    ASSERT_EQ(Jfsbr("format " + vol_ + " cvol --bucket " + rig_.Mnt("/bucket"), rig_.dir()).code, 0);
+    ASSERT_EQ(Jfsbr("format " + vol_ + " cvol --bucket " + rig_.Mnt("/bucket"), rig_.dir()).code,
+              0);
     if (with_tree) {
       CmdResult r = Jfsbr("import " + src_ + " " + vol_, rig_.dir());
       ASSERT_EQ(r.code, 0) << r.err;
@@ -218,31 +219,30 @@ TEST_F(CrashTest, Import) {
   rig_.Unmount();
   rig_.SaveBase();
   rig_.Mount();
-  CrashPath path{"import (SQLite, local bucket)", [&](Rig&) { return Ok("import " + src_ + " " + vol_); },
-                 [&](Rig& rig, bool completed) {
-                   CmdResult c = Jfsbr("fsck " + vol_, rig.dir());  // every block, plus check
-                   EXPECT_EQ(c.code, 0) << c.out << c.err;
-                   std::string out = rig.Out("export");
-                   fs::remove_all(out);
-                   CmdResult e = Jfsbr("export " + vol_ + " " + out, rig.dir());
-                   EXPECT_EQ(e.code, 0) << e.err;
-                   // Every file there is whole; with the import done, all are.
-                   int files = 0, whole = 0;
-                   for (auto& f : fs::recursive_directory_iterator(src_)) {
-                     if (!f.is_regular_file() || f.is_symlink()) continue;
-                     files++;
-                     std::string rel = f.path().string().substr(src_.size());
-                     if (!fs::exists(out + rel)) continue;
-                     EXPECT_EQ(ReadFileOrEmpty(out + rel), ReadFileOrEmpty(f.path()))
-                         << rel << " is torn";
-                     whole++;
-                   }
-                   if (completed) {
-                     EXPECT_EQ(RunShell("diff -r --no-dereference " + src_ + " " + out, rig.dir()).code, 0);
-                   }
-                   return whole == 0 ? Outcome::kOld : whole == files ? Outcome::kNew
-                                                                      : Outcome::kBetween;
-                 }};
+  CrashPath path{
+      "import (SQLite, local bucket)", [&](Rig&) { return Ok("import " + src_ + " " + vol_); },
+      [&](Rig& rig, bool completed) {
+        CmdResult c = Jfsbr("fsck " + vol_, rig.dir());  // every block, plus check
+        EXPECT_EQ(c.code, 0) << c.out << c.err;
+        std::string out = rig.Out("export");
+        fs::remove_all(out);
+        CmdResult e = Jfsbr("export " + vol_ + " " + out, rig.dir());
+        EXPECT_EQ(e.code, 0) << e.err;
+        // Every file there is whole; with the import done, all are.
+        int files = 0, whole = 0;
+        for (auto& f : fs::recursive_directory_iterator(src_)) {
+          if (!f.is_regular_file() || f.is_symlink()) continue;
+          files++;
+          std::string rel = f.path().string().substr(src_.size());
+          if (!fs::exists(out + rel)) continue;
+          EXPECT_EQ(ReadFileOrEmpty(out + rel), ReadFileOrEmpty(f.path())) << rel << " is torn";
+          whole++;
+        }
+        if (completed) {
+          EXPECT_EQ(RunShell("diff -r --no-dereference " + src_ + " " + out, rig.dir()).code, 0);
+        }
+        return whole == 0 ? Outcome::kOld : whole == files ? Outcome::kNew : Outcome::kBetween;
+      }};
   RunTrials(rig_, path);
 }
 
@@ -255,12 +255,11 @@ TEST_P(CrashLoadTest, Load) {
   RunShell("rm -rf " + rig_.Mnt("/bucket") + " " + rig_.Mnt("/meta.db*"), rig_.dir());
   rig_.SaveBase();  // an empty disk
   rig_.Mount();
-  std::string target = GetParam() + "://" + rig_.Mnt(GetParam() == "sqlite3" ? "/copy.db" : "/copy");
-  CrashPath path{"load (" + GetParam() + ")",
-                 [&](Rig&) { return Ok("load " + target + " " + expected_); },
-                 [&](Rig& rig, bool completed) {
-                   return CheckLoaded(rig, target, expected_, completed);
-                 }};
+  std::string target =
+      GetParam() + "://" + rig_.Mnt(GetParam() == "sqlite3" ? "/copy.db" : "/copy");
+  CrashPath path{
+      "load (" + GetParam() + ")", [&](Rig&) { return Ok("load " + target + " " + expected_); },
+      [&](Rig& rig, bool completed) { return CheckLoaded(rig, target, expected_, completed); }};
   RunTrials(rig_, path);
 }
 
@@ -272,8 +271,7 @@ TEST_F(CrashTest, Backup) {
   rig_.Unmount();
   rig_.SaveBase();
   rig_.Mount();
-  CrashPath path{"backup (SQLite volume, local store)",
-                 [&](Rig&) { return Ok("backup " + vol_); },
+  CrashPath path{"backup (SQLite volume, local store)", [&](Rig&) { return Ok("backup " + vol_); },
                  [&](Rig& rig, bool completed) {
                    CmdResult list = Jfsbr("backup list " + vol_, rig.dir());
                    EXPECT_EQ(list.code, 0) << list.err;
@@ -304,11 +302,10 @@ TEST_F(CrashTest, Restore) {
   rig_.SaveBase();
   rig_.Mount();
   std::string target = "rocksdb://" + rig_.Mnt("/restored");
-  CrashPath path{"restore (backup to RocksDB)",
-                 [&](Rig&) { return Ok("restore " + vol_ + " --from latest --to " + target); },
-                 [&](Rig& rig, bool completed) {
-                   return CheckLoaded(rig, target, expected_, completed);
-                 }};
+  CrashPath path{
+      "restore (backup to RocksDB)",
+      [&](Rig&) { return Ok("restore " + vol_ + " --from latest --to " + target); },
+      [&](Rig& rig, bool completed) { return CheckLoaded(rig, target, expected_, completed); }};
   RunTrials(rig_, path);
 }
 
@@ -324,7 +321,9 @@ class CrashEtcdTest : public CrashTest {
   // A new etcd volume holding the tree; its dump off the disk.
   std::string EtcdVolume(const std::string& name, bool with_tree = true) {
     std::string meta = cluster_->MetaUrl(name);
-    EXPECT_EQ(Jfsbr("format " + meta + " " + name + " --bucket " + rig_.Out("ebucket"), rig_.dir()).code, 0);
+    EXPECT_EQ(
+        Jfsbr("format " + meta + " " + name + " --bucket " + rig_.Out("ebucket"), rig_.dir()).code,
+        0);
     if (with_tree) {
       CmdResult r = Jfsbr("import " + src_ + " " + meta, rig_.dir());
       EXPECT_EQ(r.code, 0) << r.err;
@@ -353,7 +352,8 @@ TEST_F(CrashEtcdTest, BrBackup) {
                    }
                    std::string target = rig.Out("br-restored");
                    fs::remove_all(target);
-                   CmdResult r = Jfsbr("br restore -s " + storage + " rocksdb://" + target, rig.dir());
+                   CmdResult r =
+                       Jfsbr("br restore -s " + storage + " rocksdb://" + target, rig.dir());
                    EXPECT_EQ(r.code, 0) << "validated but does not restore: " << r.err;
                    return CheckLoaded(rig, "rocksdb://" + target, expected_, true);
                  }};
@@ -436,11 +436,14 @@ TEST_F(CrashEtcdTest, LogCapture) {
     if (!c.ok() || c->revision < full_rev) return Outcome::kOld;
     std::string expected = rig.Out("at.json"), target = rig.Out("pt");
     fs::remove_all(target);
-    EXPECT_EQ(Jfsbr("dump --at-version " + std::to_string(c->revision) + " " + meta + " " + expected,
-                    rig.dir()).code, 0);
+    EXPECT_EQ(
+        Jfsbr("dump --at-version " + std::to_string(c->revision) + " " + meta + " " + expected,
+              rig.dir())
+            .code,
+        0);
     CmdResult r = Jfsbr("restore point --full-backup-storage file://" + full + " -s " + storage +
                             " --restored-revision " + std::to_string(c->revision) +
-                            " --to rocksdb://" + target,
+                            " --no-bucket-guard --to rocksdb://" + target,
                         rig.dir());
     EXPECT_EQ(r.code, 0) << "the checkpoint etcd holds does not restore: " << r.err;
     if (r.code != 0) return Outcome::kOld;
@@ -476,14 +479,13 @@ TEST_F(CrashEtcdTest, RestorePoint) {
   rig_.SaveBase();
   rig_.Mount();
   std::string target = "rocksdb://" + rig_.Mnt("/pt");
-  CrashPath path{"restore point (etcd log to RocksDB)",
-                 [&](Rig&) {
-                   return Ok("restore point --full-backup-storage " + full + " -s " + storage +
-                             " --restored-revision " + at + " --to " + target);
-                 },
-                 [&](Rig& rig, bool completed) {
-                   return CheckLoaded(rig, target, expected_, completed);
-                 }};
+  CrashPath path{
+      "restore point (etcd log to RocksDB)",
+      [&](Rig&) {
+        return Ok("restore point --full-backup-storage " + full + " -s " + storage +
+                  " --restored-revision " + at + " --to " + target);
+      },
+      [&](Rig& rig, bool completed) { return CheckLoaded(rig, target, expected_, completed); }};
   RunTrials(rig_, path);
 }
 

@@ -271,7 +271,10 @@ Result<LoadStats> RestoreBackup(ObjectStore* store, const std::string& name, Met
     }
     return Status::OK();
   };
-  o.before_setting = check_object;
+  o.before_setting = [&]() -> Status {
+    JFS_RETURN_IF_ERROR(check_object());
+    return opts.before_setting ? opts.before_setting() : Status::OK();
+  };
   return LoadVolume(source.get(), target, binary ? DumpFormat::kBinary : DumpFormat::kJson, o);
 }
 

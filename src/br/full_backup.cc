@@ -292,6 +292,7 @@ Status RestoreFullBackup(ObjectStore* store, const FullBackupMeta& meta, KvEngin
     *opts.hold_setting = std::move(setting);
     return Status::OK();
   }
+  if (opts.before_setting) JFS_RETURN_IF_ERROR(opts.before_setting(*setting));
   WriteBatch last;
   last.Put(keys::Setting(), *setting);
   return target->Commit(last);

@@ -66,6 +66,9 @@ struct FullRestoreOptions {
   // it after replaying the log).
   std::optional<std::string>* hold_setting = nullptr;
   bool require_empty = true;  // else the caller has checked the target
+  // Called with the setting just before it is written: its error fails the
+  // restore, leaving no setting.
+  std::function<Status(const std::string& setting)> before_setting;
 };
 
 // Restores backup `meta` of store into target (which must be empty),

@@ -9,10 +9,13 @@
 #include <iostream>
 
 #include "backup/daemon.h"
+#include "backup/restore_guard.h"
+#include "backup/retention.h"
 #include "cli/command.h"
 #include "cli/metrics_server.h"
 #include "cli/progress.h"
 #include "fs/check.h"
+#include "fs/fsck.h"
 #include "meta/registry.h"
 #include "model/setting.h"
 #include "util/clock.h"
@@ -128,10 +131,24 @@ int RunList(const Args& a) {
 }
 
 // Loads a backup into target and checks the result; prints what it found.
-int RestoreInto(const Args& a, ObjectStore* store, const std::string& name, Meta* target) {
+// guard: a real restore (not a verify's scratch copy), guarded against the
+// bucket's newer objects unless --no-bucket-guard.
+int RestoreInto(const Args& a, const Opened& v, const std::string& name, Meta* target, bool guard) {
+  ObjectStore* store = v.store.get();
   CountProgress progress("restored entries");
   LoadOptions lo;
   lo.progress = [&](uint64_t n) { progress.Update(n); };
+  std::optional<RestoreMark> mark;
+  if (guard && !a.Has("no-bucket-guard")) {
+    lo.before_setting = [&]() -> Status {
+      RestoreMark m;
+      m.source = "backup meta/" + name;
+      m.target = target->Describe();
+      m.point_time = BackupNameTime(name).value_or(0);
+      JFS_ASSIGN_OR_RETURN(mark, GuardRestoredBucket(target, store, v.format.hash_prefix, m, 10));
+      return Status::OK();
+    };
+  }
   auto start = std::chrono::steady_clock::now();
   auto stats = RestoreBackup(store, name, target, lo);
   progress.Clear();
@@ -161,6 +178,37 @@ int RestoreInto(const Args& a, ObjectStore* store, const std::string& name, Meta
   fprintf(stderr, "restored meta/%s: %llu entries (%llu keys)%s, check OK, %.2f s\n", name.c_str(),
           static_cast<unsigned long long>(stats->entries),
           static_cast<unsigned long long>(stats->pairs), usage.c_str(), secs);
+  if (mark) PrintRestoreGuard(*mark);
+  return 0;
+}
+
+// With --blocks: every block the restored copy's files use, looked for in
+// the volume's store (a backup outlives objects gc or a restore removed).
+int VerifyBlocks(const Args& a, ObjectStore* store, std::unique_ptr<Meta> scratch) {
+  auto vol = Volume::Open(std::move(scratch),
+                          WithPrefix(std::shared_ptr<ObjectStore>(store, [](ObjectStore*) {}), ""));
+  if (!vol.ok()) return Fail(a, vol.status());
+  CountProgress progress("blocks checked");
+  FsckOptions fo;
+  fo.progress = [&](uint64_t n) { progress.Update(n); };
+  auto r = Fsck(vol->get(), fo);
+  progress.Clear();
+  if (!r.ok()) return Fail(a, r.status().Annotate("checking the backup's blocks"));
+  for (const auto& b : r->broken) {
+    printf("not restorable: %s (inode %llu, %llu blocks missing or damaged)\n", b.path.c_str(),
+           static_cast<unsigned long long>(b.ino), static_cast<unsigned long long>(b.lost_blocks));
+  }
+  if (r->lost_blocks > 0 || r->wrong_size > 0) {
+    return Fail(a, Status::Corruption(std::to_string(r->broken.size()) +
+                                      " files of the backup are no longer "
+                                      "restorable: " +
+                                      std::to_string(r->lost_blocks) + " of their " +
+                                      std::to_string(r->blocks) + " blocks are missing, " +
+                                      std::to_string(r->wrong_size) + " have the wrong size"));
+  }
+  fprintf(stderr, "all %llu blocks of %llu files are in %s\n",
+          static_cast<unsigned long long>(r->blocks), static_cast<unsigned long long>(r->files),
+          store->Describe().c_str());
   return 0;
 }
 
@@ -172,12 +220,18 @@ int RunVerify(const Args& a) {
   // Restored into a scratch RocksDB and checked: the strongest "it restores".
   std::string base = a.Get("scratch", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   std::string dir = base + "/jfsbr-verify-" + std::to_string(getpid());
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   auto scratch = OpenMeta("rocksdb://" + dir, /*create=*/true);
   if (!scratch.ok()) return Fail(a, scratch.status());
-  int rc = RestoreInto(a, v->store.get(), *name, scratch->get());
+  int rc = RestoreInto(a, *v, *name, scratch->get(), /*guard=*/false);
+  if (rc == 0 && a.Has("blocks")) rc = VerifyBlocks(a, v->store.get(), std::move(*scratch));
   scratch->reset();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   if (rc == 0) printf("backup %s OK\n", name->c_str());
   return rc;
 }
@@ -190,7 +244,7 @@ int RunRestore(const Args& a) {
   if (!name.ok()) return Fail(a, name.status());
   auto target = OpenMeta(a.Get("to"), /*create=*/true);
   if (!target.ok()) return Fail(a, target.status());
-  return RestoreInto(a, v->store.get(), *name, target->get());
+  return RestoreInto(a, *v, *name, target->get(), /*guard=*/true);
 }
 
 // The flags of a backup, shared by `backup` and `backup daemon`.
@@ -219,7 +273,10 @@ const Command kBackupVerifyCommand = {
     "verify",
     "META-URL NAME|latest",
     "Restore a backup into a scratch engine and check it",
-    {{"scratch", 0, "DIR", "where the scratch engine goes", "$TMPDIR or /tmp"}},
+    {{"scratch", 0, "DIR", "where the scratch engine goes", "$TMPDIR or /tmp"},
+     {"blocks", 0, "",
+      "also check that every block its files use is still in the store, naming the files "
+      "that are no longer restorable"}},
     2,
     2,
     RunVerify};
@@ -241,7 +298,8 @@ const Command kRestoreCommand = {
     "META-URL",
     "Load a backup from the volume's object store into a new, empty engine, then check it",
     {{"from", 0, "NAME", "the backup (meta/ name) or latest", "latest"},
-     {"to", 0, "META-URL", "the empty engine to restore into"}},
+     {"to", 0, "META-URL", "the empty engine to restore into"},
+     kNoBucketGuardFlag},
     1,
     1,
     RunRestore,

@@ -74,6 +74,11 @@ int RunRestore(const Args& a) {
   o.concurrency = static_cast<int>(std::clamp<uint64_t>(*conc, 1, 64));
   CountProgress progress("restored keys");
   o.progress = [&](const FullBackupProgress& p) { progress.Update(p.kvs); };
+  std::optional<RestoreMark> mark;
+  o.before_setting = BucketGuardHook(
+      a, target->get(),
+      "br backup " + a.Get("storage") + " at revision " + std::to_string(meta.revision),
+      meta.time_ms / 1000, &mark);
   auto start = std::chrono::steady_clock::now();
   Status st = RestoreFullBackup(full->store.get(), meta, target->get(), o);
   progress.Clear();
@@ -88,6 +93,7 @@ int RunRestore(const Args& a) {
           meta.volume.c_str(), static_cast<unsigned long long>(meta.revision),
           static_cast<unsigned long long>(meta.total_kvs), secs,
           meta.total_kvs / std::max(secs, 0.001), (*target)->Describe().c_str());
+  if (mark) PrintRestoreGuard(*mark);
   return 0;
 }
 
@@ -124,7 +130,7 @@ const Command kBrBackupCommand = {
 const Command kBrRestoreCommand = {"restore",
                                    "META-URL",
                                    "Restore a full backup into an empty engine of any kind",
-                                   {kStorageFlag, kConcurrencyFlag},
+                                   {kStorageFlag, kConcurrencyFlag, kNoBucketGuardFlag},
                                    1,
                                    1,
                                    RunRestore};

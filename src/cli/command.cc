@@ -9,8 +9,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include "backup/restore_guard.h"
+#include "fs/volume.h"
 #include "meta/registry.h"
+#include "model/setting.h"
 #include "store/registry.h"
+#include "tkv/registry.h"
+#include "tkv/tkv_meta.h"
 #include "util/clock.h"
 
 namespace jfsbr::cli {
@@ -21,7 +26,7 @@ std::span<const Command* const> Commands() {
       &kCheckCommand,        &kStatusCommand,  &kLsCommand,     &kStatCommand, &kCatCommand,
       &kBackupCommand,       &kRestoreCommand, &kMkdirCommand,  &kRmCommand,   &kInfoCommand,
       &kBenchCommand,        &kBrCommand,      &kLogCommand,    &kGcCommand,   &kFsckCommand,
-      &kRestoreTrashCommand, &kMountCommand, &kDiffCommand,
+      &kRestoreTrashCommand, &kMountCommand,   &kDiffCommand,
   };
   return kAll;
 }
@@ -115,6 +120,39 @@ std::string FormatBytes(uint64_t n) {
   snprintf(buf, sizeof(buf), "%.2f %siB (%llu Bytes)", static_cast<double>(m) / 1024.0, kUnits[i],
            static_cast<unsigned long long>(n));
   return buf;
+}
+
+std::function<Status(const std::string&)> BucketGuardHook(const Args& a, KvEngine* target,
+                                                          std::string source, int64_t point_time,
+                                                          std::optional<RestoreMark>* out) {
+  if (a.Has("no-bucket-guard")) return nullptr;
+  return [=, source = std::move(source)](const std::string& setting) -> Status {
+    JFS_ASSIGN_OR_RETURN(VolumeFormat f, DecodeSetting(setting));
+    auto store = OpenVolumeStore(f);
+    if (!store.ok()) {
+      return store.status().Annotate(
+          "opening the volume's bucket to guard it against this older state (--no-bucket-guard "
+          "restores without)");
+    }
+    auto meta = NewTkvMeta(BorrowEngine(target));
+    RestoreMark m;
+    m.source = source;
+    m.target = target->Describe();
+    m.point_time = point_time;
+    JFS_ASSIGN_OR_RETURN(*out, GuardRestoredBucket(meta.get(), store->get(), f.hash_prefix, m, 10));
+    return Status::OK();
+  };
+}
+
+void PrintRestoreGuard(const RestoreMark& m) {
+  if (m.newer_objects == 0) return;  // nothing written after the state: nothing guarded
+  fprintf(stderr,
+          "the bucket holds %llu objects (%s) written after this state: nextChunk raised from "
+          "%llu to %llu so that no new write reuses their names; gc keeps them (recorded in "
+          "%s)\n",
+          static_cast<unsigned long long>(m.newer_objects), FormatBytes(m.newer_bytes).c_str(),
+          static_cast<unsigned long long>(m.point_next_chunk),
+          static_cast<unsigned long long>(m.next_chunk), m.key.c_str());
 }
 
 }  // namespace jfsbr::cli

@@ -16,8 +16,10 @@
 #include <string_view>
 #include <vector>
 
+#include "backup/restore_guard.h"
 #include "cli/flags.h"
 #include "fs/volume.h"
+#include "tkv/engine.h"
 
 namespace jfsbr::cli {
 
@@ -85,13 +87,27 @@ struct Moment {
 Result<Moment> ParseMoment(const std::string& text);
 // "123 Bytes" or "1.50 MiB (1572864 Bytes)", as JuiceFS prints sizes.
 std::string FormatBytes(uint64_t n);
+// What a restore's bucket guard did (backup/restore_guard.h), on stderr.
+void PrintRestoreGuard(const RestoreMark& m);
+// The before-setting step of a restore into a TKV engine (br restore,
+// restore point): guards the bucket the restored setting names, unless
+// --no-bucket-guard; the mark goes to *out. source and point_time say what
+// state was restored.
+std::function<Status(const std::string& setting)> BucketGuardHook(const Args& a, KvEngine* target,
+                                                                  std::string source,
+                                                                  int64_t point_time,
+                                                                  std::optional<RestoreMark>* out);
+// The flag that turns it off.
+inline constexpr FlagSpec kNoBucketGuardFlag = {
+    "no-bucket-guard", 0, "",
+    "restore the state exactly: leave nextChunk as it was and record nothing in the bucket, "
+    "even if it holds objects written after that state"};
 
 // The top-level commands (one file per group of them).
 extern const Command kFormatCommand, kStatusCommand, kImportCommand, kExportCommand, kLsCommand,
     kStatCommand, kCatCommand, kMkdirCommand, kRmCommand, kInfoCommand, kDumpCommand, kLoadCommand,
     kCheckCommand, kBenchCommand, kBackupCommand, kRestoreCommand, kBrCommand, kLogCommand,
-    kGcCommand, kFsckCommand, kRestoreTrashCommand, kMountCommand,
-    kDiffCommand;
+    kGcCommand, kFsckCommand, kRestoreTrashCommand, kMountCommand, kDiffCommand;
 // Subcommands defined beside the code they share (pitr_cmds.cc, gc_cmd.cc).
 extern const Command kRestorePointCommand, kGcCompactCommand;
 

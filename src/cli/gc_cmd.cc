@@ -12,6 +12,7 @@
 #include "gc/gc.h"
 #include "pitr/history.h"
 #include "tkv/registry.h"
+#include "util/clock.h"
 
 namespace jfsbr::cli {
 namespace {
@@ -87,6 +88,10 @@ int RunObjectGc(const Args& a) {
     return Fail(a, Status::InvalidArgument("give --keep-backup-slices or --no-keep-backup-slices"));
   }
   o.keep_backup_slices = !a.Has("no-keep-backup-slices");
+  o.delete_after_restore = a.Has("delete-after-restore");
+  if (o.delete_after_restore && !o.remove) {
+    return Fail(a, Status::InvalidArgument("--delete-after-restore goes with --delete"));
+  }
   auto threads = a.GetThreads(10);
   std::string skip_text = a.Get("skip-newer", "1h");
   Result<std::chrono::milliseconds> skip = std::chrono::milliseconds(0);
@@ -141,6 +146,16 @@ int RunObjectGc(const Args& a) {
           static_cast<unsigned long long>(r->backup_slices),
           static_cast<unsigned long long>(r->backups));
   uint64_t leaked = r->objects[static_cast<int>(ObjectClass::kLeaked)];
+  if (r->after_restore > 0) {
+    const RestoreMark& m = r->restores.back();
+    Say(std::to_string(r->after_restore) + " of the leaked objects (" +
+        FormatBytes(r->after_restore_bytes) +
+        ") were written after a state this volume was restored to (the last restore: " + m.source +
+        ", " + FormatTime(m.restored_at, "%Y-%m-%d %H:%M:%S UTC", true) + "): " +
+        (o.delete_after_restore ? "deleted too (--delete-after-restore)"
+                                : "kept, a newer backup may still need them "
+                                  "(--delete-after-restore deletes them)"));
+  }
   if (o.remove && r->raised_next_chunk) {
     Say(std::to_string(r->unallocated) + " leaked objects have slice ids never handed out " +
         "(at or past nextChunk " + std::to_string(r->next_chunk) + "): nextChunk raised to " +
@@ -208,7 +223,10 @@ const Command kGcCommand = {
      {"keep-backup-slices", 0, "",
       "keep the objects of slices that retained metadata backups use (the default)"},
      {"no-keep-backup-slices", 0, "",
-      "let gc delete objects that only retained metadata backups use"}},
+      "let gc delete objects that only retained metadata backups use"},
+     {"delete-after-restore", 0, "",
+      "with --delete, also delete leaked objects written after a state the volume was restored "
+      "to (kept by default)"}},
     1,
     1,
     RunObjectGc,

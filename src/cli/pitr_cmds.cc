@@ -345,6 +345,10 @@ int RunRestorePoint(const Args& a) {
     progress.Clear();
     fprintf(stderr, "restore point: %s\n", s.c_str());
   };
+  std::optional<RestoreMark> mark;
+  o.before_setting = BucketGuardHook(a, target->get(),
+                                     "point at revision " + std::to_string(plan->target_revision),
+                                     o.time_ms ? *o.time_ms / 1000 : 0, &mark);
   auto start = std::chrono::steady_clock::now();
   auto r = RestoreToPoint(*plan, full->get(), logs->get(), target->get(), o);
   progress.Clear();
@@ -366,6 +370,7 @@ int RunRestorePoint(const Args& a) {
           static_cast<unsigned long long>(r->full_revision),
           static_cast<unsigned long long>(r->revisions),
           static_cast<unsigned long long>(r->changes), secs, report->ok() ? "OK" : "FAILED");
+  if (mark) PrintRestoreGuard(*mark);
   return report->ok() ? 0 : 1;
 }
 
@@ -424,7 +429,8 @@ const Command kRestorePointCommand = {
      {"storage", 's', "URL", "the log backup storage"},
      {"restored-ts", 0, "TIME", "\"2026-11-21 10:42:17\", RFC 3339 or @unix"},
      {"restored-revision", 0, "N", "an etcd revision (Redis: a replication offset)"},
-     {"to", 0, "META-URL", "the empty engine to restore into"}},
+     {"to", 0, "META-URL", "the empty engine to restore into"},
+     kNoBucketGuardFlag},
     0,
     0,
     RunRestorePoint};

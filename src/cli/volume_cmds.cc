@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "backup/restore_guard.h"
 #include "cli/command.h"
 #include "meta/registry.h"
 #include "util/clock.h"
@@ -98,7 +99,22 @@ int RunStatus(const Args& a) {
     out += std::string(first ? "" : ",") + "\n    \"" + name + "\": " + std::to_string(*v);
     first = false;
   }
-  out += "\n  }\n}\n";
+  out += "\n  }";
+  // Where this metadata came from, if a restore put it over a bucket that
+  // had lived on (backup/restore_guard.h).
+  auto marks = ListRestoreMarks((*vol)->store());
+  if (!marks.ok()) return Fail(a, marks.status().Annotate("reading the bucket's restore marks"));
+  if (!marks->empty()) {
+    out += ",\n  \"Restores\": [";
+    for (size_t i = 0; i < marks->size(); i++) {
+      std::string mark = EncodeRestoreMark((*marks)[i]);
+      mark.pop_back();  // its newline
+      out += std::string(i ? ", " : "");
+      for (char c : mark) out += c == '\n' ? std::string("\n  ") : std::string(1, c);
+    }
+    out += "]";
+  }
+  out += "\n}\n";
   std::cout << out;
   return 0;
 }

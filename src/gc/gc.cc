@@ -310,6 +310,7 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
           std::to_string(backups.size()) + " slices)");
     }
   }
+  JFS_ASSIGN_OR_RETURN(r.restores, ListRestoreMarks(vol->store()));
   SliceInventory inv;
   JFS_RETURN_IF_ERROR(ReadInventory(vol->meta(), &inv, &r));
   for (const auto& [id, m] : backups.entries()) inv.Add(id, m.size, SliceUse::kBackup);
@@ -327,6 +328,17 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
   if (!listed.ok()) {
     return listed.Annotate(opts.remove ? "nothing was deleted" : "gc incomplete");
   }
+  std::vector<ObjectInfo>& leaked = lister.leaked();
+  auto after = std::partition(leaked.begin(), leaked.end(), [&](const ObjectInfo& o) {
+    auto n = ParseBlockName(o.key);
+    return !n || std::none_of(r.restores.begin(), r.restores.end(),
+                              [&](const RestoreMark& m) { return m.Covers(n->id); });
+  });
+  for (auto it = after; it != leaked.end(); ++it) {
+    r.after_restore++;
+    r.after_restore_bytes += it->size;
+  }
+  if (!opts.delete_after_restore) leaked.erase(after, leaked.end());
   if (opts.remove) {  // cleanups only drop references: leaked objects stay leaked
     vol->SetObjectKeeper([&](uint64_t id) { return backups.Find(id) != nullptr; });
     struct Unset {
@@ -342,7 +354,7 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
     JFS_ASSIGN_OR_RETURN(r.files_cleaned, vol->CleanupDeletedFiles());
     JFS_ASSIGN_OR_RETURN(r.pending_cleaned, vol->CleanupPendingSlices());
     JFS_ASSIGN_OR_RETURN(r.delayed_purged, vol->PurgeDelayedSlices(now - trash_secs));
-    JFS_RETURN_IF_ERROR(DeleteLeaked(vol, std::move(lister.leaked()), opts.threads, progress, &r));
+    JFS_RETURN_IF_ERROR(DeleteLeaked(vol, std::move(leaked), opts.threads, progress, &r));
   }
   return r;
 }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "backup/restore_guard.h"
 #include "fs/volume.h"
 #include "gc/classify.h"
 
@@ -30,6 +31,9 @@ struct GcOptions {
   int threads = 10;
   int64_t skip_newer_sec = 3600;  // objects younger than this are skipped
   bool keep_backup_slices = true;
+  // Leaked objects whose slice ids a restore recorded as written after the
+  // state it restored (backup/restore_guard.h) are kept unless this is set.
+  bool delete_after_restore = false;
   int64_t now = 0;  // unix seconds; 0: the clock
   std::function<void(const std::string&)> log;
 };
@@ -65,6 +69,10 @@ struct GcReport {
   uint64_t next_chunk = 0;         // as the inventory read it
   uint64_t raised_next_chunk = 0;  // to this (0: not raised)
   bool unallocated_kept = false;   // ids were handed out meanwhile: not deleted
+  // Leaked objects written after a restored state (ids a restore mark
+  // covers): kept by --delete unless delete_after_restore.
+  std::vector<RestoreMark> restores;
+  uint64_t after_restore = 0, after_restore_bytes = 0;
   // With compact.
   uint64_t chunks_compacted = 0, records_compacted = 0, compacted_bytes = 0;
 };

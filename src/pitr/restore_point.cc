@@ -333,6 +333,7 @@ Result<PointRestoreResult> RestoreToPoint(const PointRestorePlan& plan, ObjectSt
     JFS_RETURN_IF_ERROR(replay.Commit());
   }
   JFS_ASSIGN_OR_RETURN(auto setting, target->Get(kHeldSettingKey));
+  if (setting && opts.before_setting) JFS_RETURN_IF_ERROR(opts.before_setting(*setting));
   WriteBatch last;
   if (setting) {
     last.Put(keys::Setting(), *setting);

@@ -26,6 +26,9 @@ struct PointRestoreOptions {
   int concurrency = 4;
   std::function<void(const std::string&)> log;
   std::function<void(uint64_t changes)> progress;
+  // Called with the setting just before it is written (the last step): its
+  // error fails the restore, leaving no setting (a rerun resumes).
+  std::function<Status(const std::string& setting)> before_setting;
 };
 
 // The log storage's restorable window, for messages and `log status`.

@@ -52,10 +52,10 @@ TEST_F(LazyFsTest, KeepsOnlyWhatWasSynced) {
   ASSERT_EQ(Exists("/x"), false);
   { std::ofstream(backing_ + "/old") << "there before"; }
   MountIt();
-  Write("/both", "c", true);           // bytes and name synced
-  Write("/name-only", "d", false);     // the name, but not the bytes
+  Write("/both", "c", true);        // bytes and name synced
+  Write("/name-only", "d", false);  // the name, but not the bytes
   ASSERT_EQ(mkdir((mnt_ + "/sub").c_str(), 0755), 0);
-  Write("/sub/inner", "e", true);      // in a directory never synced
+  Write("/sub/inner", "e", true);  // in a directory never synced
   SyncDir("/");
   Write("/both", "cc, later", false);  // rewritten after the sync
   Write("/unsynced", "a", false);      // after the directory's sync: neither
@@ -102,7 +102,7 @@ TEST_F(LazyFsTest, NothingAfterTheCutBecomesDurable) {
   Write("/a", "1", true);
   SyncDir("/");
   uint64_t before = fs_->operations();
-  EXPECT_GE(before, 4u);  // create, write, fsync, fsyncdir
+  EXPECT_GE(before, 4u);                   // create, write, fsync, fsyncdir
   fs_->CutAt(before + 1, /*kill=*/false);  // the writer is this test
   Write("/b", "2", true);
   SyncDir("/");
