@@ -177,8 +177,8 @@ TEST(CliTree, HugeNumbersAndDurationsGetOneLineAndDoNothing) {
   ASSERT_EQ(list.code, 0) << list.err;
   EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 1) << "a backup ran:\n" << list.out;
 
-  for (const std::string& bad : {"--threads 0", "--threads 257", "--threads 1e3",
-                                 "--threads 99999999999999999999999", "--threads -1"}) {
+  for (std::string bad : {"--threads 0", "--threads 257", "--threads 1e3",
+                          "--threads 99999999999999999999999", "--threads -1"}) {
     r = Jfsbr("dump " + meta + " " + d.Sub("x.json") + " " + bad, d);
     EXPECT_EQ(r.code, 1) << bad << ": " << r.err;
     EXPECT_NE(r.err.find("--threads must be an integer from 1 to 256"), std::string::npos)
