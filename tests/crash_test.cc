@@ -214,13 +214,22 @@ class CrashTest : public ::testing::Test {
   std::string vol_ = "sqlite3://" + rig_.Mnt("/meta.db");
 };
 
-TEST_F(CrashTest, Import) {
+// Import into each embedded engine (its commits synced, RocksDB's grouped).
+class CrashImportTest : public CrashTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  CrashImportTest() {
+    if (GetParam() == "rocksdb") vol_ = "rocksdb://" + rig_.Mnt("/meta");
+  }
+};
+
+TEST_P(CrashImportTest, Import) {
   PrepareVolume(false);
   rig_.Unmount();
   rig_.SaveBase();
   rig_.Mount();
   CrashPath path{
-      "import (SQLite, local bucket)", [&](Rig&) { return Ok("import " + src_ + " " + vol_); },
+      "import (" + GetParam() + ", local bucket)",
+      [&](Rig&) { return Ok("import " + src_ + " " + vol_); },
       [&](Rig& rig, bool completed) {
         CmdResult c = Jfsbr("fsck " + vol_, rig.dir());  // every block, plus check
         EXPECT_EQ(c.code, 0) << c.out << c.err;
@@ -245,6 +254,8 @@ TEST_F(CrashTest, Import) {
       }};
   RunTrials(rig_, path);
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, CrashImportTest, ::testing::Values("sqlite3", "rocksdb"));
 
 // A dump loaded into a new engine on the disk: nothing, or all of it.
 class CrashLoadTest : public CrashTest, public ::testing::WithParamInterface<std::string> {};

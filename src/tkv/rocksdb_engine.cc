@@ -3,8 +3,9 @@
 // Keys are stored without a volume prefix (one volume per database, like
 // JuiceFS's badger). Commits are serialised by a mutex so that conditions can
 // be checked against the latest values and applied atomically in one
-// WriteBatch. A commit returns once it is on stable storage (the WAL synced;
-// RocksDB syncs the tables it flushes and its manifest itself). A bulk
+// WriteBatch. A commit returns once it is on stable storage (the WAL synced,
+// one fsync shared by the commits of several threads; RocksDB syncs the
+// tables it flushes and its manifest itself). A bulk
 // load's batches skip the sync: the WAL is one ordered log, so the synced
 // commit of the setting that ends every load or restore makes everything
 // before it durable too, and a power cut before it leaves no setting: no
@@ -129,28 +130,42 @@ class RocksEngine final : public KvEngine {
     bool adds = std::any_of(batch.ops.begin(), batch.ops.end(),
                             [](auto& op) { return op.kind == WriteBatch::OpKind::kAddLE64; });
     if (!batch.atomic && batch.conditions.empty() && !adds) return BulkWrite(batch);
-    std::lock_guard l(commit_mu_);
-    auto current = [&](const std::string& k) { return GetWith(db_.get(), nullptr, k); };
-    JFS_RETURN_IF_ERROR(CheckConditions(batch, current));
-    if (!adds) {  // puts and deletes go straight in (the last write of a key wins)
-      for (const auto& op : batch.ops) {
-        if (op.kind == WriteBatch::OpKind::kPut)
-          wb.Put(op.key, op.value);
-        else
-          wb.Delete(op.key);
+    uint64_t seq = 0;
+    {
+      std::lock_guard l(commit_mu_);
+      auto current = [&](const std::string& k) { return GetWith(db_.get(), nullptr, k); };
+      JFS_RETURN_IF_ERROR(CheckConditions(batch, current));
+      if (!adds) {  // puts and deletes go straight in (the last write of a key wins)
+        for (const auto& op : batch.ops) {
+          if (op.kind == WriteBatch::OpKind::kPut)
+            wb.Put(op.key, op.value);
+          else
+            wb.Delete(op.key);
+        }
+      } else {
+        JFS_ASSIGN_OR_RETURN(auto writes, ResolveBatch(batch, current));
+        for (const auto& [k, v] : writes) {
+          if (v)
+            wb.Put(k, *v);
+          else
+            wb.Delete(k);
+        }
       }
-    } else {
-      JFS_ASSIGN_OR_RETURN(auto writes, ResolveBatch(batch, current));
-      for (const auto& [k, v] : writes) {
-        if (v)
-          wb.Put(k, *v);
-        else
-          wb.Delete(k);
-      }
-    }
-    rocksdb::WriteOptions wo;
-    wo.sync = !scratch_;
-    return FromRocks(db_->Write(wo, &wb), "write");
+      JFS_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &wb), "write"));
+      seq = db_->GetLatestSequenceNumber();
+    }  // the lock: the sync below is shared with the commits that queue meanwhile
+    return scratch_ ? Status::OK() : SyncUpTo(seq);
+  }
+  // Group commit: makes the WAL durable up to sequence seq. One thread
+  // syncs for every commit written before its sync began; the others find
+  // themselves covered and return (commits on several threads share fsyncs).
+  Status SyncUpTo(uint64_t seq) {
+    std::lock_guard l(sync_mu_);
+    if (synced_ >= seq) return Status::OK();
+    uint64_t upto = db_->GetLatestSequenceNumber();
+    JFS_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "sync"));
+    synced_ = upto;
+    return Status::OK();
   }
   // A part of a bulk load (an empty target no one else writes): no lock,
   // so several threads fill the memtable at once, and in key order (stable:
@@ -199,6 +214,8 @@ class RocksEngine final : public KvEngine {
   std::shared_ptr<rocksdb::DB> db_;
   bool scratch_;
   std::mutex commit_mu_;
+  std::mutex sync_mu_;
+  uint64_t synced_ = 0;  // the WAL is durable up to this sequence (under sync_mu_)
 };
 
 }  // namespace
