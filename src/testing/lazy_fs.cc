@@ -149,14 +149,16 @@ int Release(const char*, fuse_file_info* fi) {
   return 0;
 }
 
-int FSync(const char*, int, fuse_file_info* fi) {
-  if (Self()->Tick(fuse_get_context()->pid)) {
-    Self()->SyncFile(static_cast<int>(fi->fh));
-  } else if (Self()->killing()) {
-    return -EIO;
-  }
+// An fsync of a file (or, dir, of a directory) open as fi: recorded as
+// durable unless the power is out.
+int SyncOp(fuse_file_info* fi, bool dir) {
+  if (!Self()->Tick(fuse_get_context()->pid)) return Self()->killing() ? -EIO : 0;
+  int fd = static_cast<int>(fi->fh);
+  dir ? Self()->SyncDir(fd) : Self()->SyncFile(fd);
   return 0;
 }
+
+int FSync(const char*, int, fuse_file_info* fi) { return SyncOp(fi, /*dir=*/false); }
 
 int ReadDir(const char*, void* buf, fuse_fill_dir_t fill, off_t, fuse_file_info* fi,
             fuse_readdir_flags) {
@@ -184,14 +186,7 @@ int ReleaseDir(const char*, fuse_file_info* fi) {
   return 0;
 }
 
-int FSyncDir(const char*, int, fuse_file_info* fi) {
-  if (Self()->Tick(fuse_get_context()->pid)) {
-    Self()->SyncDir(static_cast<int>(fi->fh));
-  } else if (Self()->killing()) {
-    return -EIO;
-  }
-  return 0;
-}
+int FSyncDir(const char*, int, fuse_file_info* fi) { return SyncOp(fi, /*dir=*/true); }
 
 int Access(const char* path, int mask) { return Err(access(B(path).c_str(), mask)); }
 
