@@ -169,7 +169,7 @@ class JsonLoader {
       std::string value;
       for (const SliceRecord& r : slices) {
         AppendSliceRecord(&value, r);
-        if (opts_.slice_refs) slices_.Add(r.id, r.size);
+        if (opts_.slice_refs) JFS_RETURN_IF_ERROR(slices_.Add(r.id, r.size));
         next_chunk_ = std::max<int64_t>(next_chunk_, static_cast<int64_t>(r.id) + 1);
       }
       if (value.empty()) return Status::OK();
@@ -349,9 +349,9 @@ class JsonLoader {
       }
       b.Put(RecordKey::Attr(ino), EncodeAttr(a));
     }
-    slices_.ForEachShared([&](uint64_t id, uint32_t size, uint32_t count) {
+    JFS_RETURN_IF_ERROR(slices_.ForEachShared([&](uint64_t id, uint32_t size, uint32_t count) {
       b.Put(RecordKey::SliceRef(id, size), EncodeCounterLE(count - 1));
-    });
+    }));
     for (const auto& [encoded, id] : acl_ids_) b.Put(RecordKey::AclRule(id), encoded);
     if (!acl_ids_.empty()) b.Put(RecordKey::Counter("aclMaxId"), EncodeCounterLE(acl_ids_.size()));
     for (const auto& [ino, q] : dir_quotas_) b.Put(RecordKey::DirQuota(ino), EncodeQuota(q));

@@ -1,59 +1,57 @@
-// SliceCounter: how many times each slice (id, size) is referenced, in a flat
-// open-addressing table of 16 bytes a slice (a std::unordered_map would take
-// four times that), for rebuilding K refs while loading.
+// SliceCounter: how many times each slice (id, size) is referenced, for
+// rebuilding K refs while loading, in bounded memory.
+//
+// References gather in a buffer of 16 bytes each; a full buffer is sorted
+// and its duplicates merged, and if it is still more than half full it is
+// written as a sorted run to an unnamed temporary file. ForEachShared merges
+// the runs. Memory stays at the buffer (16 MiB by default) plus a read
+// buffer per run; the temporary file holds about 16 bytes a distinct slice
+// per run it appears in. (A hash table of every slice took 27 bytes a slice
+// and twice that while growing: 400 MiB at 10 M files.)
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
+
+#include "util/result.h"
 
 namespace jfsbr {
 
 class SliceCounter {
  public:
-  SliceCounter() : slots_(1 << 16) {}
+  // dir: where runs go ($TMPDIR or /tmp when empty).
+  explicit SliceCounter(std::string dir = "", size_t memory_bytes = 16 << 20);
+  ~SliceCounter();
+  SliceCounter(const SliceCounter&) = delete;
+  SliceCounter& operator=(const SliceCounter&) = delete;
 
-  void Add(uint64_t id, uint32_t size) {
-    if (id == 0) return;                              // holes
-    if ((used_ + 1) * 4 > slots_.size() * 3) Grow();  // at most 3/4 full
-    Slot& s = Find(&slots_, id, size);
-    if (s.count++ == 0) {
-      s.id = id;
-      s.size = size;
-      used_++;
-    }
-  }
-  // Calls fn(id, size, count) for every slice counted more than once.
-  void ForEachShared(const std::function<void(uint64_t, uint32_t, uint32_t)>& fn) const {
-    for (const Slot& s : slots_) {
-      if (s.count > 1) fn(s.id, s.size, s.count);
-    }
-  }
+  Status Add(uint64_t id, uint32_t size);
+  // Calls fn(id, size, count) for every slice counted more than once, in
+  // (id, size) order. Once, after the last Add.
+  Status ForEachShared(const std::function<void(uint64_t, uint32_t, uint32_t)>& fn);
+  uint64_t spilled_bytes() const { return file_end_; }
+
+  struct Entry {
+    uint64_t id;
+    uint32_t size;
+    uint32_t count;
+  };
 
  private:
-  struct Slot {
-    uint64_t id = 0;
-    uint32_t size = 0;
-    uint32_t count = 0;
+  struct Run {
+    uint64_t offset, entries;
   };
-  static Slot& Find(std::vector<Slot>* table, uint64_t id, uint32_t size) {
-    uint64_t h = (id ^ (uint64_t{size} << 32)) * 0x9E3779B97F4A7C15ULL;
-    size_t mask = table->size() - 1;
-    for (size_t i = h >> 20;; i++) {
-      Slot& s = (*table)[i & mask];
-      if (s.count == 0 || (s.id == id && s.size == size)) return s;
-    }
-  }
-  void Grow() {
-    std::vector<Slot> bigger(slots_.size() * 2);
-    for (const Slot& s : slots_) {
-      if (s.count > 0) Find(&bigger, s.id, s.size) = s;
-    }
-    slots_.swap(bigger);
-  }
+  void Compact();  // sorts buf_ and merges equal slices
+  Status WriteRun();
 
-  std::vector<Slot> slots_;
-  size_t used_ = 0;
+  std::string dir_;
+  size_t capacity_;  // entries
+  std::vector<Entry> buf_;
+  int fd_ = -1;
+  uint64_t file_end_ = 0;
+  std::vector<Run> runs_;
 };
 
 }  // namespace jfsbr

@@ -19,13 +19,7 @@ constexpr size_t kStaging = 1u << 20;  // bytes gathered before each pwrite
 }  // namespace
 
 Result<std::unique_ptr<KeySpill>> KeySpill::Create(const std::string& dir, size_t max_index) {
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    std::string name = dir + "/jfsbr-spill-XXXXXX";  // no O_TMPFILE: unlink at once
-    fd = ::mkostemp(name.data(), O_CLOEXEC);
-    if (fd >= 0) ::unlink(name.c_str());
-  }
-  if (fd < 0) return ErrnoStatus("cannot create a temporary file in", dir);
+  JFS_ASSIGN_OR_RETURN(int fd, OpenUnnamedTempFile(dir));
   return std::unique_ptr<KeySpill>(new KeySpill(fd, dir, max_index));
 }
 

@@ -222,6 +222,17 @@ Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
   return std::unique_ptr<Source>(new FdSource(fd, path, true));
 }
 
+Result<int> OpenUnnamedTempFile(const std::string& dir) {
+  int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    std::string name = dir + "/jfsbr-spill-XXXXXX";
+    fd = mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) unlink(name.c_str());
+  }
+  if (fd < 0) return ErrnoStatus("cannot create a temporary file in", dir);
+  return fd;
+}
+
 Status SyncDir(const std::string& dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open directory", dir);

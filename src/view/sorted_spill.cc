@@ -27,10 +27,7 @@ Status SortedSpill::Add(uint64_t key, std::string_view payload) {
 
 Status SortedSpill::WriteRun() {
   if (mem_.empty()) return Status::OK();
-  if (fd_ < 0) {
-    fd_ = open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd_ < 0) return ErrnoStatus("a temporary file in", dir_);
-  }
+  if (fd_ < 0) JFS_ASSIGN_OR_RETURN(fd_, OpenUnnamedTempFile(dir_));
   std::sort(mem_.begin(), mem_.end(), [](const Record& a, const Record& b) {
     return a.key < b.key || (a.key == b.key && a.seq < b.seq);
   });
