@@ -56,11 +56,12 @@ struct LoadOptions {
   int threads = 10;  // batches written at once
   // Refuse a dump that would load into an inconsistent volume, before the
   // setting is written: JSON loads (which recompute everything else) check
-  // that no inode is given to two entries (8 bytes an inode); binary loads
-  // (which copy records as they are) run `check` (~60 bytes an inode).
+  // that no inode is given to two entries (counted on disk, bounded memory);
+  // binary loads (which copy records as they are) run `check` (~70 bytes an
+  // inode in memory).
   bool verify = true;
-  // JSON: false leaves out the slice refs (K records), and their 16 bytes a
-  // slice of memory: for a read-only view of the dump, which never reads them.
+  // JSON: false leaves out the slice refs (K records), and the counting of
+  // every slice: for a read-only view of the dump, which never reads them.
   bool slice_refs = true;
   std::function<void(uint64_t entries)> progress;
   // A last check before the setting is written (e.g. the input's checksum):

@@ -109,3 +109,40 @@ TEST(JsonLoadRulesTest, AclIdsInJuicefsOrder) {
 
 }  // namespace
 }  // namespace jfsbr
+
+namespace jfsbr {
+namespace {
+
+// A damaged dump that gives two different entries one inode is refused
+// before the setting is written (counted on disk by a RefCounter).
+TEST(JsonLoadRulesTest, AnInodeGivenToTwoEntriesIsRefused) {
+  TempDir dir;
+  auto vol = NewMemVolume(dir.path(), {});
+  ASSERT_NE(vol, nullptr);
+  Ino x = CreateTestFile(vol.get(), kRootInode, "x", "one");
+  Ino y = CreateTestFile(vol.get(), kRootInode, "y", "two");
+  auto snap = vol->meta()->Snapshot();
+  ASSERT_TRUE(snap.ok());
+  std::string dump;
+  auto sink = StringSink(&dump);
+  ASSERT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
+  ASSERT_TRUE(sink->Close().ok());
+  std::string from = "\"inode\":" + std::to_string(y), to = "\"inode\":" + std::to_string(x);
+  auto at = dump.find(from);
+  ASSERT_NE(at, std::string::npos) << dump;
+  dump.replace(at, from.size(), to);
+  auto t = OpenMeta(FreshMetaUrl("memkv", dir.path()), true);
+  ASSERT_TRUE(t.ok());
+  auto src = StringSource(dump);
+  auto r = LoadJson(src.get(), t->get(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().Is(Code::kCorruption)) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("inode " + std::to_string(x) + " to two"), std::string::npos)
+      << r.status().ToString();
+  auto setting = (*t)->Get(RecordKey::Setting());
+  ASSERT_TRUE(setting.ok());
+  EXPECT_FALSE(setting->has_value()) << "a refused load left a setting";
+}
+
+}  // namespace
+}  // namespace jfsbr

@@ -265,7 +265,9 @@ TEST_P(SqlMetaTest, TablePrefixNamesEveryTable) {
   url_ = url;
   EXPECT_EQ(Query("SELECT count(*) FROM jfs_v1_edge"), 1);
   EXPECT_EQ(Has("UQE_jfs_v1_edge_edge"), 1);
-  if (postgres()) EXPECT_EQ(Has("jfs_v1_edge_id_seq"), 1);  // JuiceFS's sequence names
+  if (postgres()) {
+    EXPECT_EQ(Has("jfs_v1_edge_id_seq"), 1);  // JuiceFS's sequence names
+  }
   EXPECT_EQ(Has("jfs_node"), 0);
   // Without the prefix the same database holds no volume.
   const std::string unprefixed = base.substr(0, base.size() - 1);

@@ -1,5 +1,6 @@
-// SliceCounter: how many times each slice (id, size) is referenced, for
-// rebuilding K refs while loading, in bounded memory.
+// RefCounter: how many times each (id, size) is referenced, in bounded
+// memory: a load counts slice references (to rebuild K refs) and inode uses
+// (size 0: an inode given to two entries is a damaged dump) with it.
 //
 // References gather in a buffer of 16 bytes each; a full buffer is sorted
 // and its duplicates merged, and if it is still more than half full it is
@@ -19,16 +20,16 @@
 
 namespace jfsbr {
 
-class SliceCounter {
+class RefCounter {
  public:
   // dir: where runs go ($TMPDIR or /tmp when empty).
-  explicit SliceCounter(std::string dir = "", size_t memory_bytes = 16 << 20);
-  ~SliceCounter();
-  SliceCounter(const SliceCounter&) = delete;
-  SliceCounter& operator=(const SliceCounter&) = delete;
+  explicit RefCounter(std::string dir = "", size_t memory_bytes = 16 << 20);
+  ~RefCounter();
+  RefCounter(const RefCounter&) = delete;
+  RefCounter& operator=(const RefCounter&) = delete;
 
-  Status Add(uint64_t id, uint32_t size);
-  // Calls fn(id, size, count) for every slice counted more than once, in
+  Status Add(uint64_t id, uint32_t size);  // id 0 is never counted (a hole)
+  // Calls fn(id, size, count) for every pair counted more than once, in
   // (id, size) order. Once, after the last Add.
   Status ForEachShared(const std::function<void(uint64_t, uint32_t, uint32_t)>& fn);
   uint64_t spilled_bytes() const { return file_end_; }

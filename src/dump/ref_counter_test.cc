@@ -1,6 +1,6 @@
-// SliceCounter finds exactly the shared slices and their counts, in memory
+// RefCounter finds exactly the shared slices and their counts, in memory
 // and through many spilled runs.
-#include "dump/slice_counter.h"
+#include "dump/ref_counter.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@ namespace {
 
 using Counts = std::map<std::pair<uint64_t, uint32_t>, uint32_t>;
 
-Counts Shared(SliceCounter* c) {
+Counts Shared(RefCounter* c) {
   Counts out;
   std::pair<uint64_t, uint32_t> last{0, 0};
   EXPECT_TRUE(c->ForEachShared([&](uint64_t id, uint32_t size, uint32_t n) {
@@ -27,7 +27,7 @@ Counts Shared(SliceCounter* c) {
 
 void Check(size_t memory, int refs, uint64_t distinct, bool expect_spill) {
   TempDir d;
-  SliceCounter c(d.path(), memory);
+  RefCounter c(d.path(), memory);
   Counts all;
   std::mt19937_64 rng(static_cast<uint64_t>(refs) * 7 + distinct);
   for (int i = 0; i < refs; i++) {
@@ -47,13 +47,13 @@ void Check(size_t memory, int refs, uint64_t distinct, bool expect_spill) {
   EXPECT_EQ(c.spilled_bytes() > 0, expect_spill);
 }
 
-TEST(SliceCounterTest, InMemory) { Check(16 << 20, 50000, 30000, false); }
+TEST(RefCounterTest, InMemory) { Check(16 << 20, 50000, 30000, false); }
 
-TEST(SliceCounterTest, ThroughManyRuns) {
+TEST(RefCounterTest, ThroughManyRuns) {
   Check(16 << 10, 200000, 150000, true);  // 1,024 entries a run: ~200 runs
 }
 
-TEST(SliceCounterTest, MostlyDuplicatesStayInMemory) {
+TEST(RefCounterTest, MostlyDuplicatesStayInMemory) {
   Check(16 << 10, 200000, 200, false);  // compaction keeps the buffer small
 }
 

@@ -1,5 +1,5 @@
-// SliceCounter: sorted runs of (id, size, count), merged at the end.
-#include "dump/slice_counter.h"
+// RefCounter: sorted runs of (id, size, count), merged at the end.
+#include "dump/ref_counter.h"
 
 #include <unistd.h>
 
@@ -12,10 +12,10 @@
 namespace jfsbr {
 namespace {
 
-bool Less(const SliceCounter::Entry& a, const SliceCounter::Entry& b) {
+bool Less(const RefCounter::Entry& a, const RefCounter::Entry& b) {
   return a.id < b.id || (a.id == b.id && a.size < b.size);
 }
-bool Same(const SliceCounter::Entry& a, const SliceCounter::Entry& b) {
+bool Same(const RefCounter::Entry& a, const RefCounter::Entry& b) {
   return a.id == b.id && a.size == b.size;
 }
 
@@ -24,17 +24,17 @@ class RunReader {
  public:
   RunReader(int fd, uint64_t offset, uint64_t entries) : fd_(fd), next_(offset), left_(entries) {}
   // The next entry, false at the run's end; errors in status().
-  bool Next(SliceCounter::Entry* e) {
+  bool Next(RefCounter::Entry* e) {
     if (pos_ == buf_.size()) {
       if (left_ == 0) return false;
       size_t n = static_cast<size_t>(std::min<uint64_t>(left_, kEntries));
       buf_.resize(n);
-      if (!PReadFull(fd_, reinterpret_cast<char*>(buf_.data()), n * sizeof(SliceCounter::Entry),
+      if (!PReadFull(fd_, reinterpret_cast<char*>(buf_.data()), n * sizeof(RefCounter::Entry),
                      next_)) {
-        status_ = ErrnoStatus("read", "the slice counter's temporary file");
+        status_ = ErrnoStatus("read", "the reference counter's temporary file");
         return false;
       }
-      next_ += n * sizeof(SliceCounter::Entry);
+      next_ += n * sizeof(RefCounter::Entry);
       left_ -= n;
       pos_ = 0;
     }
@@ -47,23 +47,23 @@ class RunReader {
   static constexpr size_t kEntries = 4096;  // 64 KiB
   int fd_;
   uint64_t next_, left_;
-  std::vector<SliceCounter::Entry> buf_;
+  std::vector<RefCounter::Entry> buf_;
   size_t pos_ = 0;
   Status status_;
 };
 
 }  // namespace
 
-SliceCounter::SliceCounter(std::string dir, size_t memory_bytes)
+RefCounter::RefCounter(std::string dir, size_t memory_bytes)
     : dir_(std::move(dir)), capacity_(std::max<size_t>(memory_bytes / sizeof(Entry), 1024)) {
   if (dir_.empty()) dir_ = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 }
 
-SliceCounter::~SliceCounter() {
+RefCounter::~RefCounter() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status SliceCounter::Add(uint64_t id, uint32_t size) {
+Status RefCounter::Add(uint64_t id, uint32_t size) {
   if (id == 0) return Status::OK();  // holes
   if (buf_.capacity() < capacity_) buf_.reserve(capacity_);
   buf_.push_back({id, size, 1});
@@ -73,7 +73,7 @@ Status SliceCounter::Add(uint64_t id, uint32_t size) {
   return buf_.size() * 2 > capacity_ ? WriteRun() : Status::OK();
 }
 
-void SliceCounter::Compact() {
+void RefCounter::Compact() {
   std::sort(buf_.begin(), buf_.end(), Less);
   size_t out = 0;
   for (size_t i = 0; i < buf_.size(); i++) {
@@ -86,12 +86,12 @@ void SliceCounter::Compact() {
   buf_.resize(out);
 }
 
-Status SliceCounter::WriteRun() {
+Status RefCounter::WriteRun() {
   if (buf_.empty()) return Status::OK();
   if (fd_ < 0) JFS_ASSIGN_OR_RETURN(fd_, OpenUnnamedTempFile(dir_));
   size_t bytes = buf_.size() * sizeof(Entry);
   if (!PWriteFull(fd_, reinterpret_cast<const char*>(buf_.data()), bytes, file_end_)) {
-    return ErrnoStatus("write", dir_ + " (slice counter)");
+    return ErrnoStatus("write", dir_ + " (reference counter)");
   }
   runs_.push_back({file_end_, buf_.size()});
   file_end_ += bytes;
@@ -99,7 +99,7 @@ Status SliceCounter::WriteRun() {
   return Status::OK();
 }
 
-Status SliceCounter::ForEachShared(const std::function<void(uint64_t, uint32_t, uint32_t)>& fn) {
+Status RefCounter::ForEachShared(const std::function<void(uint64_t, uint32_t, uint32_t)>& fn) {
   Compact();
   if (runs_.empty()) {  // it all fitted
     for (const Entry& e : buf_) {
