@@ -58,18 +58,26 @@ Result<RestoreMark> GuardRestoredBucket(Meta* target, ObjectStore* store, bool h
     JFS_ASSIGN_OR_RETURN(next, snap->Counter("nextChunk"));
   }
   mark.point_next_chunk = static_cast<uint64_t>(std::max<int64_t>(next, 0));
+  if (mark.restored_at == 0) mark.restored_at = UnixSeconds();
   std::atomic<uint64_t> max_id{0}, objects{0}, bytes{0};
-  Status listed = ListRanges(store, "chunks/", ChunkListingBoundaries(hash_prefix), threads,
-                             [&](const ObjectInfo& o) {
-                               auto n = ParseBlockName(o.key);
-                               if (!n || n->id < mark.point_next_chunk) return Status::OK();
-                               objects++;
-                               bytes += o.size;
-                               uint64_t seen = max_id.load();
-                               while (n->id > seen && !max_id.compare_exchange_weak(seen, n->id)) {
-                               }
-                               return Status::OK();
-                             });
+  Status listed = ListRanges(
+      store, "chunks/", ChunkListingBoundaries(hash_prefix), threads, [&](const ObjectInfo& o) {
+        auto n = ParseBlockName(o.key);
+        // Counted by time only strictly after the state's second
+        // (the state's own objects share it); gc's Covers keeps
+        // that second too.
+        bool by_time =
+            mark.point_time > 0 && o.mtime > mark.point_time && o.mtime <= mark.restored_at;
+        if (!n || (n->id < mark.point_next_chunk && !by_time)) {
+          return Status::OK();
+        }
+        objects++;
+        bytes += o.size;
+        uint64_t seen = max_id.load();
+        while (n->id > seen && !max_id.compare_exchange_weak(seen, n->id)) {
+        }
+        return Status::OK();
+      });
   JFS_RETURN_IF_ERROR(listed.Annotate("listing the volume's objects (" + store->Describe() + ")"));
   mark.newer_objects = objects;
   mark.newer_bytes = bytes;
@@ -80,10 +88,12 @@ Result<RestoreMark> GuardRestoredBucket(Meta* target, ObjectStore* store, bool h
   }
   // The raise, before the setting: a restored volume never hands out an
   // id whose objects exist.
-  auto tx = target->Begin();
-  tx->Put(RecordKey::Counter("nextChunk"), EncodeCounterLE(static_cast<int64_t>(mark.next_chunk)));
-  JFS_RETURN_IF_ERROR(tx->Commit().Annotate("raising nextChunk"));
-  if (mark.restored_at == 0) mark.restored_at = UnixSeconds();
+  if (mark.next_chunk > mark.point_next_chunk) {
+    auto tx = target->Begin();
+    tx->Put(RecordKey::Counter("nextChunk"),
+            EncodeCounterLE(static_cast<int64_t>(mark.next_chunk)));
+    JFS_RETURN_IF_ERROR(tx->Commit().Annotate("raising nextChunk"));
+  }
   mark.key = std::string(kRestoreDir) +
              FormatTime(mark.restored_at, "restore-%Y-%m-%d-%H%M%S-", /*utc=*/true) +
              std::to_string(mark.next_chunk) + ".json";

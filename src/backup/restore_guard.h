@@ -8,8 +8,8 @@
 // setting, GuardRestoredBucket lists the bucket's chunks/, raises nextChunk
 // past every slice id in use, and records the restore in the bucket
 // (jfsbr/restores/, docs/format/backup.md): where the state came from, when,
-// and which slice ids were written after it. gc keeps leaked objects of
-// those ids unless told otherwise.
+// and which objects were written after it (by slice id, and by time where
+// the state's time is known). gc keeps those that leaked unless told.
 #pragma once
 
 #include <cstdint>
@@ -29,11 +29,16 @@ struct RestoreMark {
   int64_t restored_at = 0;        // unix seconds
   uint64_t point_next_chunk = 0;  // nextChunk as the state had it
   uint64_t next_chunk = 0;        // raised to this: ids in [point, next) came after the state
-  uint64_t newer_objects = 0, newer_bytes = 0;  // objects of those ids when it was restored
+  uint64_t newer_objects = 0, newer_bytes = 0;  // objects it covered when it was restored
   std::string key;                              // where the mark is stored (read back)
 
-  bool Covers(uint64_t slice_id) const {
-    return slice_id >= point_next_chunk && slice_id < next_chunk;
+  // Whether an object (its slice id, its mtime) was written after the
+  // restored state: an id handed out after it, or an object made between
+  // the state and the restore (ids a client had reserved in a batch before
+  // the state can be used after it).
+  bool Covers(uint64_t slice_id, int64_t mtime) const {
+    if (slice_id >= point_next_chunk && slice_id < next_chunk) return true;
+    return point_time > 0 && mtime >= point_time && mtime <= restored_at;
   }
 };
 

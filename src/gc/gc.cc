@@ -332,7 +332,7 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
   auto after = std::partition(leaked.begin(), leaked.end(), [&](const ObjectInfo& o) {
     auto n = ParseBlockName(o.key);
     return !n || std::none_of(r.restores.begin(), r.restores.end(),
-                              [&](const RestoreMark& m) { return m.Covers(n->id); });
+                              [&](const RestoreMark& m) { return m.Covers(n->id, o.mtime); });
   });
   for (auto it = after; it != leaked.end(); ++it) {
     r.after_restore++;
