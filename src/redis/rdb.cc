@@ -194,7 +194,9 @@ Status IntsetEntries(std::string_view blob, const std::function<Status(std::stri
 
 Result<std::string> LzfDecompress(std::string_view in, size_t out_len) {
   std::string out;
-  out.reserve(out_len);
+  // out_len comes from the stream; LZF expands 88x at most (3 bytes for a
+  // 264-byte reference), so a larger claim is not reserved (it fails below).
+  out.reserve(std::min(out_len, in.size() * 88));
   auto ip = reinterpret_cast<const uint8_t*>(in.data());
   size_t i = 0, n = in.size();
   while (i < n) {
@@ -232,10 +234,12 @@ class Reader {
     Consume(1);
     return b;
   }
-  // n bytes into *out.
+  // n bytes into *out. n comes from the stream: reserve no more than a
+  // buffer's worth up front, so a damaged length fails at the stream's end
+  // instead of allocating gigabytes (found by the formats fuzzer).
   Status Bytes(size_t n, std::string* out) {
     out->clear();
-    out->reserve(n);
+    out->reserve(std::min<size_t>(n, 1 << 20));
     while (n > 0) {
       JFS_RETURN_IF_ERROR(Need(1));
       size_t take = std::min(n, end_ - pos_);
