@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with clang (libFuzzer + ASan + UBSan) in build-fuzz/
 # and runs each for RUNS executions (default 1,000,000), seeded with the golden
-# dumps (JSON, and binary ones made from them). Usage: fuzz/run.sh [RUNS] [TARGET]
+# dumps (JSON, and binary ones made from them) and the inputs that once failed
+# (fuzz/corpus/TARGET/). Usage: fuzz/run.sh [RUNS] [TARGET]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
@@ -19,6 +20,8 @@ for t in $TARGETS; do
       rm -rf "$corpus/db"
     done
   fi
+  # Inputs that once failed (fuzz/corpus/TARGET/): replayed first, every run.
+  [ -d "fuzz/corpus/$t" ] && cp "fuzz/corpus/$t"/* "$corpus/"
   echo "== $t"
   build-fuzz/jfsbr_fuzz_$t -runs="$RUNS" -max_len=16384 -timeout=10 "$corpus" 2>&1 | tail -4
 done
