@@ -54,8 +54,6 @@ class LazyFs {
   // The power goes out just before mutating operation number n (1-based;
   // writes, creates, renames, unlinks, syncs...). 0: no cut.
   void CutAt(uint64_t n, bool kill = true);
-  // True once the power is out.
-  bool out() const { return out_.load(); }
   // Mutating operations seen so far.
   uint64_t operations() const { return ops_.load(); }
   // Unmounts, leaving the backing as the page cache holds it.
