@@ -16,8 +16,10 @@
 // record may still have a repair; a problem is an inconsistency that can
 // lose or misreport data.
 //
-// Memory: ~60 bytes per inode and entry (sorted flat arrays), so 1 M files
-// take ~60 MB. Problems are reported as one line each.
+// Memory: bounded by memory_bytes whatever the volume's size. Attrs, entries,
+// slice uses and the rest are sorted through temporary files ($TMPDIR) once
+// they outgrow it: about 100 bytes a file on disk. Problems are reported as
+// one line each.
 #pragma once
 
 #include <optional>
@@ -42,6 +44,7 @@ struct CheckReport {
   uint64_t inodes = 0;
   uint64_t entries = 0;
   uint64_t slices = 0;
+  uint64_t temp_bytes = 0;  // written to sort what outgrew memory
   uint64_t problem_count = 0;
   std::vector<std::string> problems;  // the first max_problems, one line each
   uint64_t warning_count = 0;
@@ -53,7 +56,7 @@ struct CheckReport {
 // require_setting = false checks a volume whose setting is not written yet
 // (a load verifying what it wrote before it writes the setting).
 Result<CheckReport> CheckVolume(MetaReader* snapshot, size_t max_problems = 100,
-                                bool require_setting = true);
+                                bool require_setting = true, size_t memory_bytes = 32 << 20);
 
 struct RepairResult {
   std::vector<std::string> applied;
