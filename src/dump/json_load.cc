@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <map>
+#include <unordered_map>
 
 #include "dump/escape.h"
 #include "dump/json_entry.h"
@@ -26,27 +28,40 @@ struct ChildInfo {
   int64_t subtree_space = 0, subtree_inodes = 0;  // below the child, for dir quotas
 };
 
-// A non-directory with a dumped nlink > 1: its links are counted over the
-// whole dump and its attr written at the end.
-struct HardLink {
-  Attr dumped;  // as the first occurrence was dumped: later ones must agree
-  Attr attr;    // as written
-  std::vector<Ino> parents;
+// A non-directory with a dumped nlink > 1 is written once, at the end, with
+// its links counted over the whole dump. Every occurrence adds (inode,
+// parent) and the first its attr as written to sorters on disk, so a volume
+// of hard links (a snapshot farm) loads in bounded memory; what stays in
+// memory is 8 bytes of each one's dumped fields.
+struct LinkUse {
+  Ino ino;
+  Ino parent;
+};
+struct LinkAttr {
+  Ino ino;
+  Attr attr;
+};
+struct ByInoThenParent {
+  bool operator()(const LinkUse& a, const LinkUse& b) const {
+    return a.ino < b.ino || (a.ino == b.ino && a.parent < b.parent);
+  }
+};
+struct ByLinkIno {
+  bool operator()(const LinkAttr& a, const LinkAttr& b) const { return a.ino < b.ino; }
 };
 
-// The fields every occurrence of a hard-linked inode must dump alike.
-bool SameNode(const Attr& a, const Attr& b) {
-  return a.type == b.type && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid &&
-         a.length == b.length && a.flags == b.flags && a.mtime == b.mtime &&
-         a.mtimensec == b.mtimensec && a.ctime == b.ctime && a.ctimensec == b.ctimensec &&
-         a.rdev == b.rdev;
+// A hash of the fields every occurrence of a hard-linked inode must dump
+// alike (two different attrs pass as the same with odds of 2^-64).
+uint64_t NodeFingerprint(const Attr& a) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint64_t v : {uint64_t(a.type), uint64_t(a.mode), uint64_t(a.uid), uint64_t(a.gid),
+                     a.length, uint64_t(a.flags), uint64_t(a.mtime), uint64_t(a.mtimensec),
+                     uint64_t(a.ctime), uint64_t(a.ctimensec), uint64_t(a.rdev)}) {
+    h = (h ^ v) * 1099511628211ull;
+    h ^= h >> 29;
+  }
+  return h;
 }
-
-// Records gathered to be written together at the end.
-struct RecordList {
-  void Put(RecordKey k, std::string v) { items.emplace_back(std::move(k), std::move(v)); }
-  std::vector<std::pair<RecordKey, std::string>> items;
-};
 
 struct UgUsage {
   int64_t space = 0, inodes = 0;
@@ -277,16 +292,15 @@ class JsonLoader {
   // must agree with the first occurrence.
   Result<bool> FirstOccurrence(Ino ino, const Attr& a, Ino parent) {
     if (!a.IsDir() && a.nlink > 1) {
-      auto [it, inserted] = hard_links_.try_emplace(ino);
-      it->second.parents.push_back(parent);
+      JFS_RETURN_IF_ERROR(link_uses_.Add({ino, parent}));
+      auto [it, inserted] = link_prints_.try_emplace(ino, NodeFingerprint(a));
       if (!inserted) {
-        if (!SameNode(it->second.dumped, a)) {
+        if (it->second != NodeFingerprint(a)) {
           return reader_.Error("inode " + std::to_string(ino) +
                                " dumped again with other attributes (a damaged dump?)");
         }
         return false;
       }
-      it->second.dumped = a;
     }
     if (opts_.verify) JFS_RETURN_IF_ERROR(inode_uses_.Add(ino, 0));
     if (ino > kRootInode && ino != kTrashInode) {
@@ -328,33 +342,27 @@ class JsonLoader {
         a->nlink = 1;
         break;
     }
-    if (auto h = hard_links_.find(ino); h != hard_links_.end()) {
-      h->second.attr = *a;  // nlink and parents are settled at the end
-      return Status::OK();
-    }
+    if (link_prints_.count(ino) > 0) return link_attrs_.Add({ino, *a});  // settled at the end
     return writer_->Put(RecordKey::Attr(ino), EncodeAttr(*a));
   }
 
   // Everything that needs the whole tree, then the setting, last.
   Status Finish() {
-    RecordList b;
-    for (auto& [ino, h] : hard_links_) {
-      Attr a = h.attr;
-      std::map<Ino, int64_t> per_parent;
-      for (Ino p : h.parents) per_parent[p]++;
-      a.nlink = static_cast<uint32_t>(h.parents.size());
-      if (h.parents.size() > 1) {
-        a.parent = 0;
-        for (auto [p, n] : per_parent) b.Put(RecordKey::Parent(ino, p), EncodeCounterLE(n));
-      }
-      b.Put(RecordKey::Attr(ino), EncodeAttr(a));
-    }
+    // Written as they are made: held until the end, the records of a
+    // volume's hard links and shared slices grew with the volume.
+    auto w = target_->NewBulkWriter(opts_.threads);
+    Status st;
+    auto put = [&](const RecordKey& k, std::string v) {
+      final_pairs_++;
+      if (st.ok()) st = w->Put(k, std::move(v));
+    };
+    JFS_RETURN_IF_ERROR(WriteHardLinks(put));
     JFS_RETURN_IF_ERROR(slices_.ForEachShared([&](uint64_t id, uint32_t size, uint32_t count) {
-      b.Put(RecordKey::SliceRef(id, size), EncodeCounterLE(count - 1));
+      put(RecordKey::SliceRef(id, size), EncodeCounterLE(count - 1));
     }));
-    for (const auto& [encoded, id] : acl_ids_) b.Put(RecordKey::AclRule(id), encoded);
-    if (!acl_ids_.empty()) b.Put(RecordKey::Counter("aclMaxId"), EncodeCounterLE(acl_ids_.size()));
-    for (const auto& [ino, q] : dir_quotas_) b.Put(RecordKey::DirQuota(ino), EncodeQuota(q));
+    for (const auto& [encoded, id] : acl_ids_) put(RecordKey::AclRule(id), encoded);
+    if (!acl_ids_.empty()) put(RecordKey::Counter("aclMaxId"), EncodeCounterLE(acl_ids_.size()));
+    for (const auto& [ino, q] : dir_quotas_) put(RecordKey::DirQuota(ino), EncodeQuota(q));
     // With any user or group quota, every owner gets a record (no limits,
     // -1, unless the dump set some) holding its usage, as JuiceFS's rebuild.
     const bool owner_usage = !user_quotas_.empty() || !group_quotas_.empty();
@@ -368,27 +376,58 @@ class JsonLoader {
       for (auto [id, q] : all) {
         auto u = usage->find(static_cast<uint32_t>(id));
         if (u != usage->end()) q.used_space = u->second.space, q.used_inodes = u->second.inodes;
-        b.Put(key(id), EncodeQuota(q));
+        put(key(id), EncodeQuota(q));
       }
     }
-    b.Put(RecordKey::Counter("usedSpace"), EncodeCounterLE(used_space_));
-    b.Put(RecordKey::Counter("totalInodes"), EncodeCounterLE(used_inodes_));
+    put(RecordKey::Counter("usedSpace"), EncodeCounterLE(used_space_));
+    put(RecordKey::Counter("totalInodes"), EncodeCounterLE(used_inodes_));
     // Id counters never go below what the source had handed out: an id is
     // never reused, e.g. a slice id whose objects are still in the store.
     next_inode_ = std::max(next_inode_, dumped_next_inode_);
     next_chunk_ = std::max(next_chunk_, dumped_next_chunk_);
     next_trash_ = std::max(next_trash_, dumped_next_trash_);
-    b.Put(RecordKey::Counter("nextInode"), EncodeCounterLE(next_inode_));
-    b.Put(RecordKey::Counter("nextChunk"), EncodeCounterLE(next_chunk_));
-    b.Put(RecordKey::Counter("nextSession"), EncodeCounterLE(dumped_next_session_));
-    b.Put(RecordKey::Counter("nextTrash"), EncodeCounterLE(next_trash_));
-    JFS_RETURN_IF_ERROR(CommitInBatches(b));
+    put(RecordKey::Counter("nextInode"), EncodeCounterLE(next_inode_));
+    put(RecordKey::Counter("nextChunk"), EncodeCounterLE(next_chunk_));
+    put(RecordKey::Counter("nextSession"), EncodeCounterLE(dumped_next_session_));
+    put(RecordKey::Counter("nextTrash"), EncodeCounterLE(next_trash_));
+    JFS_RETURN_IF_ERROR(st);
+    JFS_RETURN_IF_ERROR(w->Finish());
     if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyUniqueInodes());
     if (opts_.before_setting) JFS_RETURN_IF_ERROR(opts_.before_setting());
     auto last = target_->Begin();
     last->Put(RecordKey::Setting(), setting_);
     final_pairs_++;
     return last->Commit();
+  }
+
+  // Each hard-linked inode's attr with nlink its entries, and with several,
+  // parent 0 and a parent counter per directory.
+  Status WriteHardLinks(const std::function<void(const RecordKey&, std::string)>& put) {
+    link_prints_.clear();
+    JFS_RETURN_IF_ERROR(link_attrs_.Finish());
+    JFS_RETURN_IF_ERROR(link_uses_.Finish());
+    LinkUse use;
+    bool more = link_uses_.Next(&use);
+    LinkAttr la;
+    while (link_attrs_.Next(&la)) {
+      std::vector<std::pair<Ino, int64_t>> per_parent;  // in parent order
+      for (; more && use.ino == la.ino; more = link_uses_.Next(&use)) {
+        if (per_parent.empty() || per_parent.back().first != use.parent) {
+          per_parent.emplace_back(use.parent, 0);
+        }
+        per_parent.back().second++;
+      }
+      Attr a = la.attr;
+      a.nlink = 0;
+      for (auto [p, n] : per_parent) a.nlink += static_cast<uint32_t>(n);
+      if (a.nlink > 1) {
+        a.parent = 0;
+        for (auto [p, n] : per_parent) put(RecordKey::Parent(la.ino, p), EncodeCounterLE(n));
+      }
+      put(RecordKey::Attr(la.ino), EncodeAttr(a));
+    }
+    JFS_RETURN_IF_ERROR(link_attrs_.status());
+    return link_uses_.status();
   }
 
   // Everything else a JSON load writes is recomputed from the tree and so
@@ -407,13 +446,6 @@ class JsonLoader {
     return Status::OK();
   }
 
-  Status CommitInBatches(RecordList& all) {
-    auto w = target_->NewBulkWriter(opts_.threads);
-    for (auto& [k, v] : all.items) JFS_RETURN_IF_ERROR(w->Put(k, std::move(v)));
-    final_pairs_ += all.items.size();
-    return w->Finish();
-  }
-
   JsonReader reader_;
   Meta* target_;
   const LoadOptions& opts_;
@@ -427,7 +459,9 @@ class JsonLoader {
   uint64_t final_pairs_ = 0;
   RefCounter slices_;
   RefCounter inode_uses_;  // first occurrences, for VerifyUniqueInodes
-  std::map<Ino, HardLink> hard_links_;
+  std::unordered_map<Ino, uint64_t> link_prints_;  // hard links seen: NodeFingerprint
+  ExternalSorter<LinkUse, ByInoThenParent> link_uses_{4 << 20};
+  ExternalSorter<LinkAttr, ByLinkIno> link_attrs_{4 << 20};
   std::map<std::string, uint32_t> acl_ids_;
   std::map<uint64_t, Quota> dir_quotas_, user_quotas_, group_quotas_;
   std::map<uint32_t, UgUsage> user_usage_, group_usage_;

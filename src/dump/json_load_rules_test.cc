@@ -144,5 +144,52 @@ TEST(JsonLoadRulesTest, AnInodeGivenToTwoEntriesIsRefused) {
   EXPECT_FALSE(setting->has_value()) << "a refused load left a setting";
 }
 
+// Hard links: the links of an inode are counted over the whole dump, per
+// directory, and a second occurrence that disagrees with the first is
+// refused.
+TEST(JsonLoadRulesTest, HardLinksAreCountedAndMustAgree) {
+  TempDir dir;
+  auto vol = NewMemVolume(dir.path(), {});
+  ASSERT_NE(vol, nullptr);
+  Ino x = CreateTestFile(vol.get(), kRootInode, "x", "one");
+  auto d = vol->Mkdir(kRootInode, "d", {.mode = 0755});
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(vol->Link(x, *d, "x1").ok());
+  ASSERT_TRUE(vol->Link(x, *d, "x2").ok());
+  auto snap = vol->meta()->Snapshot();
+  ASSERT_TRUE(snap.ok());
+  std::string dump;
+  auto sink = StringSink(&dump);
+  ASSERT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
+  ASSERT_TRUE(sink->Close().ok());
+
+  auto t = OpenMeta(FreshMetaUrl("memkv", dir.path()), true);
+  ASSERT_TRUE(t.ok());
+  auto src = StringSource(dump);
+  ASSERT_TRUE(LoadJson(src.get(), t->get(), {}).ok());
+  auto a = (*t)->Get(RecordKey::Attr(x));
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_EQ(DecodeAttr(**a)->nlink, 3u);
+  EXPECT_EQ(DecodeAttr(**a)->parent, 0u);
+  auto in_d = (*t)->Get(RecordKey::Parent(x, *d));
+  ASSERT_TRUE(in_d.ok() && in_d->has_value());
+  EXPECT_EQ(*DecodeCounterLE(**in_d), 2);
+
+  // The second occurrence says another mtime.
+  std::string inode = "\"inode\":" + std::to_string(x) + ",", mtime = "\"mtime\":";
+  auto at = dump.find(inode, dump.find(inode) + 1);
+  ASSERT_NE(at, std::string::npos) << dump;
+  at = dump.find(mtime, at);
+  ASSERT_NE(at, std::string::npos);
+  dump.insert(at + mtime.size(), "1");
+  auto t2 = OpenMeta(FreshMetaUrl("memkv", dir.path()), true);
+  ASSERT_TRUE(t2.ok());
+  auto src2 = StringSource(dump);
+  auto r = LoadJson(src2.get(), t2->get(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("dumped again with other attributes"), std::string::npos)
+      << r.status().ToString();
+}
+
 }  // namespace
 }  // namespace jfsbr
