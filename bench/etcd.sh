@@ -28,3 +28,26 @@ measure "load binary" "$J" load --binary "etcd://$EP/bench2" "$W/src.bin"
 "$J" dump --binary "etcd://$EP/bench2" "$W/e2.bin" 2>/dev/null
 cmp -s "$W/e2.bin" "$W/src.bin" && echo "  binary load -> dump = the source's binary dump" || { echo "  DIFFERENT"; exit 1; }
 etcdctl --endpoints "$EP" endpoint status -w table
+
+# The floor for loads: etcdctl, the client etcd ships, writing keys of the
+# volume's average sizes, one process a key (`put`) and 128 keys a process
+# (`txn`, etcd's default --max-txn-ops); a sample, extrapolated to the
+# volume's keys.
+read -r KEYS VBYTES < <("$J" bench scan "rocksdb://$W/src" 2>&1 | tail -1 |
+  sed -E 's/.*scanned ([0-9]+) records \(([0-9]+) bytes.*/\1 \2/')
+VAL=$(head -c $((VBYTES / KEYS)) /dev/zero | tr '\0' v)
+floor() {  # NAME KEYS-WRITTEN SECONDS
+  awk -v n="$1" -v k="$2" -v s="$3" -v all="$KEYS" 'BEGIN {
+    printf "%-34s %7.0f keys/s: %s keys would take %.0f s\n", n, k / s, all, all / (k / s) }'
+}
+start=$(date +%s.%N)
+for i in $(seq 1 500); do
+  etcdctl --endpoints "$EP" put "/floor/put/$(printf %012d "$i")" "$VAL" >/dev/null
+done
+floor "etcdctl put (500 keys)" 500 "$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')"
+start=$(date +%s.%N)
+for t in $(seq 1 20); do
+  { echo; for i in $(seq 1 128); do echo "put /floor/txn/$(printf %06d%06d "$t" "$i") $VAL"; done
+    echo; echo; } | etcdctl --endpoints "$EP" txn >/dev/null
+done
+floor "etcdctl txn (20 x 128 keys)" 2560 "$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')"

@@ -39,7 +39,7 @@ Status SpillInodes(MetaReader* reader, int threads, size_t buffer_bytes, KeySpil
                    const std::function<void(uint64_t keys)>& progress);
 
 // One directory's records, read back from the spill: at once when they are
-// at most max_in_memory bytes, else only where each is (16 bytes a child),
+// at most max_in_memory bytes, else only where each is (20 bytes a child),
 // each child then read when asked for.
 class SpilledDir {
  public:
@@ -52,12 +52,17 @@ class SpilledDir {
   Result<std::string_view> Node(Ino ino, std::string* scratch) const;
 
  private:
+  // Packed to 20 bytes (24 aligned): one per child of a directory of
+  // millions is most of a dump's memory that grows with the volume.
+#pragma pack(push, 4)
   struct Ref {
     uint64_t key;     // the inode of an N record, the seq of an E record
     uint64_t offset;  // of what follows the key: in data_, or in the file
     uint32_t length;
     bool operator<(const Ref& o) const { return key < o.key; }
   };
+#pragma pack(pop)
+  static_assert(sizeof(Ref) == 20);
   Status Index(std::string_view records, uint64_t base);
   Status ReadPart();
 
