@@ -54,9 +54,9 @@ struct ByLinkIno {
 // alike (two different attrs pass as the same with odds of 2^-64).
 uint64_t NodeFingerprint(const Attr& a) {
   uint64_t h = 1469598103934665603ull;
-  for (uint64_t v : {uint64_t(a.type), uint64_t(a.mode), uint64_t(a.uid), uint64_t(a.gid),
-                     a.length, uint64_t(a.flags), uint64_t(a.mtime), uint64_t(a.mtimensec),
-                     uint64_t(a.ctime), uint64_t(a.ctimensec), uint64_t(a.rdev)}) {
+  for (uint64_t v : {uint64_t(a.type), uint64_t(a.mode), uint64_t(a.uid), uint64_t(a.gid), a.length,
+                     uint64_t(a.flags), uint64_t(a.mtime), uint64_t(a.mtimensec), uint64_t(a.ctime),
+                     uint64_t(a.ctimensec), uint64_t(a.rdev)}) {
     h = (h ^ v) * 1099511628211ull;
     h ^= h >> 29;
   }
@@ -458,7 +458,7 @@ class JsonLoader {
           dumped_next_trash_ = 0;
   uint64_t final_pairs_ = 0;
   RefCounter slices_;
-  RefCounter inode_uses_;  // first occurrences, for VerifyUniqueInodes
+  RefCounter inode_uses_;                          // first occurrences, for VerifyUniqueInodes
   std::unordered_map<Ino, uint64_t> link_prints_;  // hard links seen: NodeFingerprint
   ExternalSorter<LinkUse, ByInoThenParent> link_uses_{4 << 20};
   ExternalSorter<LinkAttr, ByLinkIno> link_attrs_{4 << 20};

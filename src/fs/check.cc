@@ -269,8 +269,8 @@ class Checker {
         break;
       case K::kDirStat:
         if (auto s = DecodeDirStat(v); s.ok()) return usage_.Add({p.ino, *s, 0});
-        Problem("dir " + std::to_string(p.ino) + " usage record: " +
-                DecodeDirStat(v).status().message());
+        Problem("dir " + std::to_string(p.ino) +
+                " usage record: " + DecodeDirStat(v).status().message());
         break;
       case K::kSliceRef:
         if (v.size() == 8) return refs_.Add({p.id, p.index, *DecodeCounterLE(v)});
@@ -297,7 +297,8 @@ class Checker {
       if (!has_node || (edge && edge->child < n.ino)) {  // an entry without an attr
         Problem("dir " + std::to_string(edge->parent) + " has an entry for inode " +
                 std::to_string(edge->child) + ", which has no attr");
-        JFS_RETURN_IF_ERROR(sums_.Add({edge->parent, {0, 0, 1}, edge->type == FileType::kDirectory}));
+        JFS_RETURN_IF_ERROR(
+            sums_.Add({edge->parent, {0, 0, 1}, edge->type == FileType::kDirectory}));
         Advance(&edges_, &edge);
         continue;
       }
@@ -309,9 +310,10 @@ class Checker {
         Advance(&edges_, &edge);
       }
       std::map<Ino, int64_t> counters;  // parent -> parent counter
-      SeekTo(&parents_, &pc, ParentCount{n.ino, 0, 0},
-             [](const ParentCount& a, const ParentCount& b) { return a.ino < b.ino; },
-             [](const ParentCount&) {});
+      SeekTo(
+          &parents_, &pc, ParentCount{n.ino, 0, 0},
+          [](const ParentCount& a, const ParentCount& b) { return a.ino < b.ino; },
+          [](const ParentCount&) {});
       while (pc && pc->ino == n.ino) {
         counters[pc->parent] = pc->count;
         Advance(&parents_, &pc);

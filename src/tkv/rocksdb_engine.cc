@@ -273,7 +273,7 @@ class RocksEngine final : public KvEngine {
   std::mutex bulk_mu_;
   std::atomic<bool> bulk_{false};  // a bulk load with compactions off
   bool bulk_decided_ = false;      // under bulk_mu_
-  uint64_t synced_ = 0;  // the WAL is durable up to this sequence (under sync_mu_)
+  uint64_t synced_ = 0;            // the WAL is durable up to this sequence (under sync_mu_)
 };
 
 }  // namespace
