@@ -3,12 +3,15 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include <array>
+#include <functional>
+#include <future>
 
 #include "binary_format.pb.h"
 #include "dump/binary.h"
 #include "model/records.h"
 #include "model/setting.h"
 #include "util/coding.h"
+#include "util/external_sorter.h"
 
 namespace jfsbr {
 namespace {
@@ -180,8 +183,7 @@ class BinaryDumper {
       if (opts_.progress) opts_.progress(w_.records());
       return st.ok();
     };
-    auto all = RecordRange::InodeShard(0, 1);
-    JFS_RETURN_IF_ERROR(snap_->Scan(all, [&](const RecordKey& k, std::string_view v) {
+    auto add = [&](const RecordKey& k, std::string_view v) {
       uint32_t type = 0;
       switch (k.kind) {
         case RecordKind::kAttr: {
@@ -242,10 +244,78 @@ class BinaryDumper {
       }
       if (++counts[type] >= kSegmentRecords) return flush(type);
       return true;
-    }));
+    };
+    JFS_RETURN_IF_ERROR(ScanInodes(add));
     JFS_RETURN_IF_ERROR(st);
     for (uint32_t type : kTypes) {
       if (!flush(type)) return st;
+    }
+    return Status::OK();
+  }
+
+  // Calls add for every inode record in the engine's order. Where the
+  // shards concatenate (TKV), the second half of the key space is read on a
+  // thread into a temporary file meanwhile and replayed after the first: on
+  // etcd, two ranges served at once (as the JSON dump reads them).
+  Status ScanInodes(const std::function<bool(const RecordKey&, std::string_view)>& add) {
+    if (!snap_->ShardsConcatenate() || opts_.threads < 2) {
+      return snap_->Scan(RecordRange::InodeShard(0, 1), add);
+    }
+    RunFile later("");
+    std::vector<size_t> pieces;  // what each append wrote: whole records
+    auto second = std::async(std::launch::async, [&] { return SaveShard(1, 2, &later, &pieces); });
+    Status first = snap_->Scan(RecordRange::InodeShard(0, 2), add);
+    JFS_RETURN_IF_ERROR(second.get());  // (waited for before `later` goes)
+    JFS_RETURN_IF_ERROR(first);
+    return Replay(later, pieces, add);
+  }
+
+  // Shard i of n as records [kind u8][ino u64][other u64][index u32][name
+  // len u32][value len u32][name][value], in appends of about 1 MiB.
+  Status SaveShard(int i, int n, RunFile* out, std::vector<size_t>* pieces) {
+    std::string buf;
+    auto spill = [&]() -> Status {
+      JFS_RETURN_IF_ERROR(out->Append(buf.data(), buf.size()).status());
+      pieces->push_back(buf.size());
+      buf.clear();
+      return Status::OK();
+    };
+    JFS_RETURN_IF_ERROR(snap_->ScanChecked(
+        RecordRange::InodeShard(i, n), [&](const RecordKey& k, std::string_view v) -> Status {
+          buf.push_back(static_cast<char>(k.kind));
+          PutLE64(&buf, k.ino);
+          PutLE64(&buf, k.other);
+          PutLE32(&buf, k.index);
+          PutLE32(&buf, static_cast<uint32_t>(k.name.size()));
+          PutLE32(&buf, static_cast<uint32_t>(v.size()));
+          buf += k.name;
+          buf += v;
+          return buf.size() >= (1 << 20) ? spill() : Status::OK();
+        }));
+    return buf.empty() ? Status::OK() : spill();
+  }
+
+  Status Replay(const RunFile& in, const std::vector<size_t>& pieces,
+                const std::function<bool(const RecordKey&, std::string_view)>& add) {
+    constexpr size_t kHead = 1 + 8 + 8 + 4 + 4 + 4;
+    std::string buf;
+    RecordKey k;
+    uint64_t offset = 0;
+    for (size_t piece : pieces) {
+      buf.resize(piece);
+      JFS_RETURN_IF_ERROR(in.Read(offset, buf.data(), piece));
+      offset += piece;
+      for (std::string_view rest(buf); !rest.empty();) {
+        const char* head = rest.data();
+        uint32_t name_len = GetLE32(head + 21), value_len = GetLE32(head + 25);
+        k.kind = static_cast<RecordKind>(head[0]);
+        k.ino = GetLE64(head + 1);
+        k.other = GetLE64(head + 9);
+        k.index = GetLE32(head + 17);
+        k.name.assign(head + kHead, name_len);
+        if (!add(k, rest.substr(kHead + name_len, value_len))) return Status::OK();
+        rest.remove_prefix(kHead + name_len + value_len);
+      }
     }
     return Status::OK();
   }

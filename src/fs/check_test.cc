@@ -217,7 +217,9 @@ TEST(CheckSpillTest, SpilledRunsGiveTheSameReport) {
     for (int f = 0; f < 60; f++) {
       auto ino = vol->CreateFile(*dino, "f" + std::to_string(f), {.mode = 0644}, 0, {});
       ASSERT_TRUE(ino.ok());
-      if (f % 15 == 0) ASSERT_TRUE(vol->Write(*ino, 0, "data " + std::to_string(*ino)).ok());
+      if (f % 15 == 0) {
+        ASSERT_TRUE(vol->Write(*ino, 0, "data " + std::to_string(*ino)).ok());
+      }
       files.push_back(*ino);
     }
   }

@@ -51,6 +51,12 @@ class MetaReader {
   // requests). The default scans them one by one.
   virtual Status ScanMany(const std::vector<RecordRange>& ranges, const RangeRecordFn& fn);
 
+  // Whether the inode shards (RecordRange::InodeShard), scanned one after
+  // the other, give the records in the order of one scan of them all (a TKV
+  // engine's shards are consecutive key ranges): what lets a reader that
+  // keeps that order read several shards at once.
+  virtual bool ShardsConcatenate() const { return false; }
+
   // Scan with a callback that can fail.
   Status ScanChecked(const RecordRange& range, const CheckedRecordFn& fn);
   // A counter's value (absent reads as 0; timestamp counters are BE64).

@@ -131,6 +131,7 @@ class TkvSnapshot : public MetaSnapshot {
     return ScanManyRecords(s_.get(), ranges, fn);
   }
   uint64_t version() const override { return s_->version(); }
+  bool ShardsConcatenate() const override { return true; }
 
  private:
   std::unique_ptr<KvSnapshot> s_;
