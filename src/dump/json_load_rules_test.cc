@@ -113,6 +113,18 @@ TEST(JsonLoadRulesTest, AclIdsInJuicefsOrder) {
 namespace jfsbr {
 namespace {
 
+// The JSON dump of a volume, as a string.
+std::string JsonDumpOf(Volume* vol) {
+  std::string dump;
+  auto snap = vol->meta()->Snapshot();
+  EXPECT_TRUE(snap.ok());
+  if (!snap.ok()) return dump;
+  auto sink = StringSink(&dump);
+  EXPECT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
+  EXPECT_TRUE(sink->Close().ok());
+  return dump;
+}
+
 // A damaged dump that gives two different entries one inode is refused
 // before the setting is written (counted on disk by a RefCounter).
 TEST(JsonLoadRulesTest, AnInodeGivenToTwoEntriesIsRefused) {
@@ -121,12 +133,7 @@ TEST(JsonLoadRulesTest, AnInodeGivenToTwoEntriesIsRefused) {
   ASSERT_NE(vol, nullptr);
   Ino x = CreateTestFile(vol.get(), kRootInode, "x", "one");
   Ino y = CreateTestFile(vol.get(), kRootInode, "y", "two");
-  auto snap = vol->meta()->Snapshot();
-  ASSERT_TRUE(snap.ok());
-  std::string dump;
-  auto sink = StringSink(&dump);
-  ASSERT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
-  ASSERT_TRUE(sink->Close().ok());
+  std::string dump = JsonDumpOf(vol.get());
   std::string from = "\"inode\":" + std::to_string(y), to = "\"inode\":" + std::to_string(x);
   auto at = dump.find(from);
   ASSERT_NE(at, std::string::npos) << dump;
@@ -156,12 +163,7 @@ TEST(JsonLoadRulesTest, HardLinksAreCountedAndMustAgree) {
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(vol->Link(x, *d, "x1").ok());
   ASSERT_TRUE(vol->Link(x, *d, "x2").ok());
-  auto snap = vol->meta()->Snapshot();
-  ASSERT_TRUE(snap.ok());
-  std::string dump;
-  auto sink = StringSink(&dump);
-  ASSERT_TRUE(DumpJson(snap->get(), sink.get(), {}).ok());
-  ASSERT_TRUE(sink->Close().ok());
+  std::string dump = JsonDumpOf(vol.get());
 
   auto t = OpenMeta(FreshMetaUrl("memkv", dir.path()), true);
   ASSERT_TRUE(t.ok());
