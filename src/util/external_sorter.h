@@ -61,9 +61,13 @@ class ExternalSorter {
       : limit_(std::max<size_t>(memory_bytes / sizeof(T), 1024)), file_(std::move(dir)) {}
 
   Status Add(const T& v) {
-    // All at once: pages are only resident once written, and growing by
-    // doubling would hold two copies at the largest step.
-    if (buf_.capacity() < limit_) buf_.reserve(limit_);
+    // A small start, then the whole buffer at once: pages are only resident
+    // once written, where growing by doubling left freed copies behind in
+    // the heap (+12 MiB in a load of 1.1 M files). The small start keeps a
+    // sorter of a few records cheap (a fuzzer makes thousands a second).
+    if (buf_.size() == buf_.capacity()) {
+      buf_.reserve(buf_.capacity() == 0 ? std::min<size_t>(limit_, kStartRecords) : limit_);
+    }
     buf_.push_back(v);
     added_++;
     if (buf_.size() < limit_) return Status::OK();
@@ -118,6 +122,7 @@ class ExternalSorter {
   struct HeadAfter {
     bool operator()(const Head& a, const Head& b) const { return Less()(b.value, a.value); }
   };
+  static constexpr size_t kStartRecords = 4096;
   static constexpr size_t kReadRecords = std::max<size_t>(64 * 1024 / sizeof(T), 16);
 
   void SortBuffer() {
