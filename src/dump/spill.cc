@@ -67,8 +67,9 @@ Status KeySpill::WriteRun(std::string* buf, std::vector<std::pair<uint64_t, uint
   for (const auto& [key, off] : *at) {
     uint32_t len = GetLE32(buf->data() + off + sizeof(uint64_t));
     uint64_t pos = base + flushed + staging.size();
-    if (index.empty() || index.back().key != key) index.push_back({key, pos, 0});
+    if (index.empty() || index.back().key != key) index.push_back({key, pos, 0, 0});
     index.back().length += 4 + len;
+    index.back().records++;
     staging.append(*buf, off + sizeof(uint64_t), 4 + len);
     if (staging.size() >= kStaging) {
       JFS_RETURN_IF_ERROR(PWrite(staging, base + flushed));
@@ -97,7 +98,7 @@ std::vector<KeySpill::Extent> KeySpill::Find(uint64_t key) const {
   std::vector<Extent> out;
   for (const auto& run : runs_) {
     auto it = std::lower_bound(run.begin(), run.end(), key, kByKey);
-    if (it != run.end() && it->key == key) out.push_back({it->offset, it->length});
+    if (it != run.end() && it->key == key) out.push_back({it->offset, it->length, it->records});
   }
   return out;
 }

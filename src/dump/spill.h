@@ -55,10 +55,12 @@ class KeySpill {
   std::unique_ptr<Writer> NewWriter(size_t buffer_bytes);
 
   // After every writer flushed, where the records filed under key are: one
-  // (offset, length) per run holding some, each a list of [len u32][payload].
+  // (offset, length, records) per run holding some, each a list of
+  // [len u32][payload].
   struct Extent {
     uint64_t offset;
     uint32_t length;
+    uint32_t records;
   };
   std::vector<Extent> Find(uint64_t key) const;
   // Reads n bytes at offset into out. Thread-safe.
@@ -71,7 +73,7 @@ class KeySpill {
  private:
   struct Piece {
     uint64_t key, offset;
-    uint32_t length;
+    uint32_t length, records;
   };
   KeySpill(int fd, std::string dir, size_t max_index)
       : fd_(fd), dir_(std::move(dir)), max_index_(max_index) {}

@@ -185,8 +185,14 @@ Result<SpilledDir> SpilledDir::Read(const KeySpill& spill, Ino dir, uint64_t max
   d.spill_ = &spill;
   d.dir_ = dir;
   std::vector<KeySpill::Extent> extents = spill.Find(dir);
-  uint64_t total = 0;
-  for (const auto& e : extents) total += e.length;
+  uint64_t total = 0, records = 0;
+  for (const auto& e : extents) {
+    total += e.length;
+    records += e.records;
+  }
+  // Sized from the spill's counts: grown by doubling, the index of a
+  // directory of 1 M children held three times its size at the last step.
+  d.nodes_.reserve(records);
   d.in_memory_ = total <= max_in_memory;
   std::string buf;
   ViewFn view = [&](uint64_t offset, size_t n) -> Result<std::string_view> {
@@ -201,22 +207,11 @@ Result<SpilledDir> SpilledDir::Read(const KeySpill& spill, Ino dir, uint64_t max
       JFS_RETURN_IF_ERROR(spill.Read(e.offset, e.length, d.data_.data() + at));
       at += e.length;
     }
-    extents = {{0, static_cast<uint32_t>(total)}};
+    extents = {{0, static_cast<uint32_t>(total), static_cast<uint32_t>(records)}};
     view = [&](uint64_t offset, size_t n) -> Result<std::string_view> {
       return std::string_view(d.data_).substr(offset, n);
     };
   }
-  // Counted first: grown by doubling, the index of a directory of 1 M
-  // children held three times its size at the last step (75 MiB).
-  size_t parts = 0, nodes = 0;
-  for (const auto& e : extents) {
-    JFS_RETURN_IF_ERROR(WalkExtent(view, e, [&](uint64_t, std::string_view head, uint32_t) {
-      (head.size() >= 1 && head[0] == 'E' ? parts : nodes)++;
-      return Status::OK();
-    }));
-  }
-  d.parts_.reserve(parts);
-  d.nodes_.reserve(nodes);
   for (const auto& e : extents) {
     JFS_RETURN_IF_ERROR(WalkExtent(view, e, [&](uint64_t at, std::string_view head, uint32_t len) {
       if (head.size() >= 5 && head[0] == 'E') {

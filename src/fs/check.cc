@@ -309,11 +309,8 @@ class Checker {
         links[edge->parent]++;
         Advance(&edges_, &edge);
       }
-      std::map<Ino, int64_t> counters;  // parent -> parent counter
-      SeekTo(
-          &parents_, &pc, ParentCount{n.ino, 0, 0},
-          [](const ParentCount& a, const ParentCount& b) { return a.ino < b.ino; },
-          [](const ParentCount&) {});
+      std::map<Ino, int64_t> counters;                        // parent -> parent counter
+      while (pc && pc->ino < n.ino) Advance(&parents_, &pc);  // counters of no attr
       while (pc && pc->ino == n.ino) {
         counters[pc->parent] = pc->count;
         Advance(&parents_, &pc);

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <unordered_map>
 
 #include "tkv/backends.h"
 #include "util/io.h"
@@ -204,12 +205,13 @@ class RocksEngine final : public KvEngine {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     it->SeekToFirst();
     if (it->Valid() || !it->status().ok()) return Status::OK();
-    JFS_RETURN_IF_ERROR(FromRocks(db_->SetOptions({{"disable_auto_compactions", "true"},
-                                                   {"level0_slowdown_writes_trigger", "1000000"},
-                                                   {"level0_stop_writes_trigger", "1000000"},
-                                                   {"soft_pending_compaction_bytes_limit", "0"},
-                                                   {"hard_pending_compaction_bytes_limit", "0"}}),
-                                  "set options for a bulk load"));
+    rocksdb::Options bulk = db_->GetOptions();
+    normal_ = bulk;
+    bulk.disable_auto_compactions = true;
+    bulk.level0_slowdown_writes_trigger = bulk.level0_stop_writes_trigger = 1000000;
+    bulk.soft_pending_compaction_bytes_limit = bulk.hard_pending_compaction_bytes_limit = 0;
+    JFS_RETURN_IF_ERROR(
+        FromRocks(db_->SetOptions(CompactionOptions(bulk)), "set options for a bulk load"));
     bulk_.store(true, std::memory_order_release);
     return Status::OK();
   }
@@ -218,27 +220,27 @@ class RocksEngine final : public KvEngine {
     std::lock_guard l(bulk_mu_);
     if (!bulk_) return Status::OK();
     bulk_.store(false, std::memory_order_release);
-    rocksdb::Options d;  // RocksDB's defaults again
     // A few level-0 files are left to the background compactions (a
     // synchronous one added a second to a load of 1.1 M files); many would
     // slow every read until compacted.
     uint64_t level0 = 0;
     db_->GetIntProperty("rocksdb.num-files-at-level0", &level0);
-    if (level0 > 2 * static_cast<uint64_t>(d.level0_file_num_compaction_trigger)) {
+    if (level0 > 2 * static_cast<uint64_t>(normal_.level0_file_num_compaction_trigger)) {
       rocksdb::CompactRangeOptions o;
       o.max_subcompactions = 2;
       JFS_RETURN_IF_ERROR(FromRocks(db_->CompactRange(o, nullptr, nullptr), "compact"));
     }
-    return FromRocks(
-        db_->SetOptions(
-            {{"disable_auto_compactions", "false"},
-             {"level0_slowdown_writes_trigger", std::to_string(d.level0_slowdown_writes_trigger)},
-             {"level0_stop_writes_trigger", std::to_string(d.level0_stop_writes_trigger)},
-             {"soft_pending_compaction_bytes_limit",
-              std::to_string(d.soft_pending_compaction_bytes_limit)},
-             {"hard_pending_compaction_bytes_limit",
-              std::to_string(d.hard_pending_compaction_bytes_limit)}}),
-        "set options after a bulk load");
+    return FromRocks(db_->SetOptions(CompactionOptions(normal_)), "set options after a bulk load");
+  }
+  // The options a bulk load changes, as SetOptions takes them.
+  static std::unordered_map<std::string, std::string> CompactionOptions(const rocksdb::Options& o) {
+    return {{"disable_auto_compactions", o.disable_auto_compactions ? "true" : "false"},
+            {"level0_slowdown_writes_trigger", std::to_string(o.level0_slowdown_writes_trigger)},
+            {"level0_stop_writes_trigger", std::to_string(o.level0_stop_writes_trigger)},
+            {"soft_pending_compaction_bytes_limit",
+             std::to_string(o.soft_pending_compaction_bytes_limit)},
+            {"hard_pending_compaction_bytes_limit",
+             std::to_string(o.hard_pending_compaction_bytes_limit)}};
   }
 
   Result<std::unique_ptr<KvSnapshot>> Snapshot() override {
@@ -273,6 +275,7 @@ class RocksEngine final : public KvEngine {
   std::mutex bulk_mu_;
   std::atomic<bool> bulk_{false};  // a bulk load with compactions off
   bool bulk_decided_ = false;      // under bulk_mu_
+  rocksdb::Options normal_;        // before the bulk load (under bulk_mu_)
   uint64_t synced_ = 0;            // the WAL is durable up to this sequence (under sync_mu_)
 };
 
