@@ -119,9 +119,13 @@ int RunObjectGc(const Args& a) {
     } else {
       Say("expired trash kept: " + r->trash_kept_why);
     }
-    Say(Cleaned("pending deleted files", r->files_cleaned));
-    Say(Cleaned("pending deleted slices", r->pending_cleaned));
-    Say(Cleaned("expired delayed slices", r->delayed_purged));
+    if (r->cleanups_kept_why.empty()) {
+      Say(Cleaned("pending deleted files", r->files_cleaned));
+      Say(Cleaned("pending deleted slices", r->pending_cleaned));
+      Say(Cleaned("expired delayed slices", r->delayed_purged));
+    } else {
+      Say("pending deletes kept: " + r->cleanups_kept_why);
+    }
   }
   for (const auto& k : r->foreign_examples) Say("foreign (not a block of this volume): " + k);
   for (const auto& k : r->leaked_examples) Say("leaked: " + k);

@@ -164,6 +164,15 @@ class BinaryDumper {
       c->set_key(name);
       c->set_value(v && v->size() == 8 ? static_cast<int64_t>(GetLE64(v->data())) : 0);
     }
+    // As JuiceFS on Redis and SQL: the change log's last id, after the rest,
+    // while the log is on and has one (the entries are not dumped).
+    JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(snap_));
+    JFS_ASSIGN_OR_RETURN(int64_t last_changelog, snap_->Counter("lastChangelog"));
+    if (f.change_log && last_changelog > 0) {
+      auto* c = b.add_counters();
+      c->set_key("lastChangelog");
+      c->set_value(last_changelog);
+    }
     return w_.Write(kCounter, b, b.counters_size());
   }
 

@@ -105,7 +105,8 @@ class JsonLoader {
         for (auto [name, dst] : {std::pair{"nextInodes", &dumped_next_inode_},
                                  std::pair{"nextChunk", &dumped_next_chunk_},
                                  std::pair{"nextSession", &dumped_next_session_},
-                                 std::pair{"nextTrash", &dumped_next_trash_}}) {
+                                 std::pair{"nextTrash", &dumped_next_trash_},
+                                 std::pair{"lastChangelog", &last_changelog_}}) {
           if (const JsonValue* f = v.Find(name)) JFS_ASSIGN_OR_RETURN(*dst, f->AsInt());
         }
         has_counters_ = true;
@@ -390,6 +391,11 @@ class JsonLoader {
     put(RecordKey::Counter("nextChunk"), EncodeCounterLE(next_chunk_));
     put(RecordKey::Counter("nextSession"), EncodeCounterLE(dumped_next_session_));
     put(RecordKey::Counter("nextTrash"), EncodeCounterLE(next_trash_));
+    // The change log's entries are in no dump; its last id is, so that the
+    // log goes on numbering after it (a reader never sees an id again).
+    if (last_changelog_ > 0) {
+      put(RecordKey::Counter("lastChangelog"), EncodeCounterLE(last_changelog_));
+    }
     JFS_RETURN_IF_ERROR(st);
     JFS_RETURN_IF_ERROR(w->Finish());
     if (opts_.verify) JFS_RETURN_IF_ERROR(VerifyUniqueInodes());
@@ -455,7 +461,7 @@ class JsonLoader {
   bool has_counters_ = false, seen_tree_ = false;
   int64_t used_space_ = 0, used_inodes_ = 0, next_inode_ = 2, next_chunk_ = 1, next_trash_ = 0;
   int64_t dumped_next_inode_ = 0, dumped_next_chunk_ = 0, dumped_next_session_ = 0,
-          dumped_next_trash_ = 0;
+          dumped_next_trash_ = 0, last_changelog_ = 0;
   uint64_t final_pairs_ = 0;
   RefCounter slices_;
   RefCounter inode_uses_;                          // first occurrences, for VerifyUniqueInodes

@@ -281,6 +281,8 @@ Result<FsckReport> Fsck(Volume* vol, const FsckOptions& opts) {
     r.broken.push_back({ino, PathOf(vol, ino), lost});
   }
   if (opts.repair && !r.check.repairs.empty()) {
+    // JuiceFS records each repair in the change log, which we do not append to.
+    if (vol->format().change_log) return vol->writable().Annotate("repairing");
     JFS_ASSIGN_OR_RETURN(r.repairs, ApplyRepairs(vol->meta(), r.check.repairs));
   }
   return r;

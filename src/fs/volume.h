@@ -235,7 +235,7 @@ class Volume {
   VolumeFormat format_;
   BlockCodec codec_;
   Status codec_status_;   // not OK: blocks cannot be read or written (the reason)
-  Status write_refusal_;  // not OK: the volume has what our writes do not keep (quotas)
+  Status write_refusal_;  // not OK: the volume has what our writes do not keep
   std::mutex alloc_mu_;
   Batch inodes_, slices_;
   std::function<bool(uint64_t)> keep_objects_;

@@ -75,11 +75,18 @@ void Inherit(const Attr& pattr, Attr* child) {
   child->tier = pattr.tier;
 }
 
-Status QuotaRefusal(bool user_group_quota_setting, bool has_quota_records) {
-  if (!user_group_quota_setting && !has_quota_records) return Status::OK();
-  return Status::NotSupported(
-      "the volume has quotas, whose usage jfsbr's write path does not keep yet: writes are "
-      "refused (use juicefs)");
+Status WriteRefusal(bool user_group_quota_setting, bool has_quota_records, bool change_log) {
+  if (user_group_quota_setting || has_quota_records) {
+    return Status::NotSupported(
+        "the volume has quotas, whose usage jfsbr's write path does not keep yet: writes are "
+        "refused (use juicefs)");
+  }
+  if (change_log) {
+    return Status::NotSupported(
+        "the volume keeps a change log, to which jfsbr's write path does not append yet: "
+        "writes are refused (use juicefs, or turn it off with juicefs config --changelog=false)");
+  }
+  return Status::OK();
 }
 
 }  // namespace jfsbr::fsi

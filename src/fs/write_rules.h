@@ -3,7 +3,7 @@
 // new inode inherits from its directory (setgid group, skip-trash flag,
 // storage tier), and the features jfsbr's write path does not keep yet, which
 // refuse a write in one line instead of leaving JuiceFS's bookkeeping wrong:
-// quotas (directory, user, group) and POSIX ACLs.
+// quotas (directory, user, group), POSIX ACLs and JuiceFS 1.4's change log.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +36,11 @@ Status CheckSetAttr(Ino ino, const Attr& a, bool flags_only, bool mode_changes);
 // flag, the storage tier.
 void Inherit(const Attr& pattr, Attr* child);
 
-// Quotas found in a volume (setting flag or any QD/QU/QG record): writes are
-// refused with this status; OK when there are none.
-Status QuotaRefusal(bool user_group_quota_setting, bool has_quota_records);
+// Why a volume's namespace and data writes are refused; OK when they are
+// not. Quotas (the setting's flag or any QD/QU/QG record): jfsbr does not
+// keep their usage. The change log (`juicefs config --changelog`): JuiceFS
+// appends an entry for every operation, and a reader of the log (`juicefs
+// changelog`) would miss jfsbr's.
+Status WriteRefusal(bool user_group_quota_setting, bool has_quota_records, bool change_log);
 
 }  // namespace jfsbr::fsi

@@ -293,7 +293,10 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
   };
   GcReport r;
   int64_t now = opts.now ? opts.now : UnixSeconds();
-  if (opts.compact) JFS_RETURN_IF_ERROR(CompactChunks(vol, opts.threads, &r));
+  if (opts.compact) {
+    if (vol->format().change_log) return vol->writable().Annotate("compacting");
+    JFS_RETURN_IF_ERROR(CompactChunks(vol, opts.threads, &r));
+  }
   SliceInventory backups;
   if (opts.keep_backup_slices) {
     JFS_ASSIGN_OR_RETURN(auto list, ListBackups(vol->store()));
@@ -351,9 +354,13 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
     } else {
       r.trash_kept_why = vol->writable().message();
     }
-    JFS_ASSIGN_OR_RETURN(r.files_cleaned, vol->CleanupDeletedFiles());
-    JFS_ASSIGN_OR_RETURN(r.pending_cleaned, vol->CleanupPendingSlices());
-    JFS_ASSIGN_OR_RETURN(r.delayed_purged, vol->PurgeDelayedSlices(now - trash_secs));
+    if (vol->format().change_log) {
+      r.cleanups_kept_why = vol->writable().message();
+    } else {
+      JFS_ASSIGN_OR_RETURN(r.files_cleaned, vol->CleanupDeletedFiles());
+      JFS_ASSIGN_OR_RETURN(r.pending_cleaned, vol->CleanupPendingSlices());
+      JFS_ASSIGN_OR_RETURN(r.delayed_purged, vol->PurgeDelayedSlices(now - trash_secs));
+    }
     JFS_RETURN_IF_ERROR(DeleteLeaked(vol, std::move(leaked), opts.threads, progress, &r));
   }
   return r;

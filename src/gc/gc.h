@@ -57,8 +57,12 @@ struct GcReport {
   // With remove.
   Volume::Cleaned trash_purged, files_cleaned, pending_cleaned, delayed_purged;
   // Why expired trash was kept ("" if it was purged): removing files would
-  // change usage our writes do not keep (quotas); JuiceFS's clients purge it.
+  // change usage our writes do not keep (quotas) or go unrecorded in the
+  // volume's change log; JuiceFS's clients purge it.
   std::string trash_kept_why;
+  // Why pending deletes were kept ("" if they were cleaned): JuiceFS records
+  // each cleanup in the volume's change log, which jfsbr does not append to.
+  std::string cleanups_kept_why;
   uint64_t leaked_deleted = 0, leaked_deleted_bytes = 0;
   // Leaked objects whose slice id was never handed out (at or past nextChunk:
   // metadata restored from an earlier state, or another writer's objects). A

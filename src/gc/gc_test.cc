@@ -378,6 +378,44 @@ TEST_F(GcTest, QuotasKeepExpiredTrashAndTheRestGoesOn) {
   EXPECT_EQ(vol_->ReadDir(kTrashInode)->size(), 1u);  // the hour dir is still there
 }
 
+// On a volume that keeps JuiceFS 1.4's change log, every metadata write
+// jfsbr would make unrecorded is refused: namespace writes, expired trash,
+// pending deletes and compaction. Leaked objects (no metadata) still go.
+TEST_F(GcTest, ChangeLogRefusesUnrecordedWritesAndLeakedObjectsStillGo) {
+  Create("doomed", std::string(5000, 'd'));
+  Ino f = Create("patched", std::string(6000, 'p'));
+  ASSERT_TRUE(vol_->Write(f, 100, "xyz").ok());                 // two slice records in chunk 0
+  ASSERT_TRUE(vol_->Unlink(kRootInode, "doomed").ok());         // into the trash
+  Put(RecordKey::SliceRef(900001, 4096), EncodeCounterLE(-1));  // a pending delete
+  const std::string leaked = BlockKey(50, 0, 4096, false);      // below nextChunk
+  Plant(leaked, 4096);
+  VolumeFormat f2 = vol_->format();
+  f2.change_log = true;
+  Put(RecordKey::Setting(), EncodeSetting(f2));
+  Reopen("");
+  ASSERT_FALSE(vol_->writable().ok());
+  EXPECT_NE(vol_->writable().message().find("change log"), std::string::npos);
+  EXPECT_FALSE(vol_->Mkdir(kRootInode, "d", NodeSpec{}).ok());
+
+  GcOptions o;
+  o.compact = true;
+  GcProgress p;
+  auto compacted = RunGc(vol_.get(), o, &p);
+  ASSERT_FALSE(compacted.ok());
+  EXPECT_NE(compacted.status().ToString().find("change log"), std::string::npos);
+  EXPECT_EQ(vol_->ReadChunk(f, 0)->size(), 2u);
+
+  auto r = Gc(true, time(nullptr) + 10 * 86400);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->trash_kept_why.find("change log"), std::string::npos) << r->trash_kept_why;
+  EXPECT_NE(r->cleanups_kept_why.find("change log"), std::string::npos);
+  EXPECT_EQ(r->pending_cleaned.slices, 0u);
+  EXPECT_EQ(vol_->ReadDir(kTrashInode)->size(), 1u);
+  EXPECT_TRUE(vol_->meta()->Get(RecordKey::SliceRef(900001, 4096))->has_value());
+  EXPECT_EQ(r->leaked_deleted, 1u);
+  EXPECT_FALSE(Exists(leaked));
+}
+
 TEST_F(GcTest, CompactMergesOverlappingSlicesAndKeepsTheBytes) {
   std::string data(6 << 20, 'x');
   Ino f = Create("f", data);

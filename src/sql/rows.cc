@@ -344,8 +344,9 @@ class RowsImpl {
             [&](auto& s) { s.Text(1, SettingName(k)).Text(2, v); });
       case K::kCounter: {
         // Derived from the tables' ids (above): nothing to keep.
-        if (k.name == kAclMaxId || k.name == kLastChangelog) return Status::OK();
+        if (k.name == kAclMaxId) return Status::OK();
         JFS_ASSIGN_OR_RETURN(int64_t n, CounterNumber(k.name, v));
+        if (k.name == kLastChangelog) return ContinueChangeLogAfter(n);
         return Run(
             "INSERT INTO jfs_counter(name, value) VALUES(?, ?) ON CONFLICT(name) DO "
             "UPDATE SET value=excluded.value",
@@ -538,6 +539,28 @@ class RowsImpl {
         break;
     }
     return Status::OK();
+  }
+
+  // A load writes no change-log entries, but the log must go on numbering
+  // after the source's last id: a reader of the log keeps its place by id.
+  // The table's id generator is moved past `last` (PostgreSQL's sequence;
+  // SQLite's AUTOINCREMENT and InnoDB's counter follow an id written
+  // explicitly, and keep it once that row is gone). Reads of the last id
+  // still come from the rows, as JuiceFS's do.
+  Status ContinueChangeLogAfter(int64_t last) {
+    if (last <= 0) return Status::OK();
+    if (db_->dialect() == SqlDialect::kPostgres) {
+      return Run(
+          "SELECT setval(pg_get_serial_sequence('jfs_change_log', 'id'), greatest(CAST(? AS "
+          "BIGINT), "
+          "(SELECT coalesce(max(id), 0) FROM jfs_change_log)))",
+          [&](auto& s) { s.Int(1, last); });
+    }
+    JFS_RETURN_IF_ERROR(
+        Run("INSERT INTO jfs_change_log(id, entry) VALUES(?, '') ON CONFLICT(id) DO NOTHING",
+            [&](auto& s) { s.Int(1, last); }));
+    return Run("DELETE FROM jfs_change_log WHERE id=? AND entry=''",
+               [&](auto& s) { s.Int(1, last); });
   }
 
   Status Add(const RecordKey& k, int64_t delta) {
