@@ -81,8 +81,10 @@ Result<LoadStats> LoadVolume(Source* in, Meta* target, DumpFormat format, const 
 // kExists naming target unless it is empty: what every load checks first.
 Status CheckLoadTarget(Meta* target);
 
-// The verification a load runs before it writes the setting: kCorruption
-// naming the first problems if the loaded records are not a consistent volume.
-Status VerifyLoaded(Meta* meta);
+struct CheckReport;
+// The verdict of a load's check (run before it writes the setting):
+// kCorruption naming the first problems if the loaded records are not a
+// consistent volume.
+Status LoadVerdict(const CheckReport& report);
 
 }  // namespace jfsbr

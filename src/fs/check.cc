@@ -1,8 +1,8 @@
-// check: every record of a snapshot read once into sorted runs, then the
-// invariants verified by merge joins over them; repairs applied
-// conditionally.
+// check: every record of a snapshot (or of a load's stream) read once into
+// sorted runs, then the invariants verified by merge joins over them; repairs
+// applied conditionally.
 //
-// The scan gives records in the engine's key order, which is not the order
+// Records come in the engine's key order or the dump's, neither the order
 // any invariant needs, so each kind goes to an ExternalSorter: attrs by inode,
 // entries by child, slice uses and ref records by slice, parent counters by
 // inode, usage records by directory. Joining attrs with the entries naming
@@ -136,7 +136,7 @@ bool SeekTo(Sorter* s, std::optional<T>* head, const T& key, Less less, Skip ski
   return *head && !less(key, **head);
 }
 
-class Checker {
+class Checker : public StreamChecker {
  public:
   Checker(MetaReader* r, size_t max, bool require_setting, size_t memory)
       : r_(r),
@@ -153,6 +153,12 @@ class Checker {
 
   Result<CheckReport> Run() {
     JFS_RETURN_IF_ERROR(Collect());
+    return Finish();
+  }
+
+  Status Add(const RecordKey& key, std::string_view value) override { return OnRecord(key, value); }
+
+  Result<CheckReport> Finish() override {
     if (!has_setting_ && require_setting_) {
       Problem("no volume setting: this is not a complete volume");
     }
@@ -183,13 +189,16 @@ class Checker {
     if (report_.warning_count++ < max_) report_.warnings.push_back(std::move(line));
   }
 
-  // Proposes writing `fixed` (nullopt: deleting) at key.
+  // Proposes writing `fixed` (nullopt: deleting) at key. Records handed in
+  // without a snapshot have no repairs: there is nothing to read them from.
   void Propose(RecordKey key, std::optional<std::string> fixed, std::string what) {
+    if (r_ == nullptr) return;
     auto seen = r_->Get(key);
     if (seen.ok()) report_.repairs.push_back({std::move(key), *seen, std::move(fixed), what});
   }
 
   void ProposeNlink(Ino ino, uint32_t nlink) {
+    if (r_ == nullptr) return;
     auto v = r_->Get(RecordKey::Attr(ino));
     if (!v.ok() || !*v) return;
     auto a = DecodeAttr(**v);
@@ -210,6 +219,7 @@ class Checker {
     return bad;
   }
 
+  // A record, in any order: a snapshot's scan or a load's stream.
   Status OnRecord(const RecordKey& p, std::string_view v) {
     using K = RecordKind;
     switch (p.kind) {
@@ -540,6 +550,11 @@ class Checker {
 Result<CheckReport> CheckVolume(MetaReader* snapshot, size_t max_problems, bool require_setting,
                                 size_t memory_bytes) {
   return Checker(snapshot, max_problems, require_setting, memory_bytes).Run();
+}
+
+std::unique_ptr<StreamChecker> NewStreamChecker(size_t max_problems, bool require_setting,
+                                                size_t memory_bytes) {
+  return std::make_unique<Checker>(nullptr, max_problems, require_setting, memory_bytes);
 }
 Result<RepairResult> ApplyRepairs(Meta* meta, const std::vector<Repair>& repairs) {
   RepairResult r;

@@ -1,4 +1,5 @@
-// check: the invariants of a volume's metadata, verified from one snapshot.
+// check: the invariants of a volume's metadata, verified from one snapshot
+// (or from the records a load sends, as they go).
 //
 // Every dentry points to an attr of its type; a directory's nlink is 2 plus
 // its subdirectories (trash dirs stay 2); a non-directory's nlink equals the
@@ -22,8 +23,10 @@
 // one line each.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "meta/meta.h"
@@ -57,6 +60,19 @@ struct CheckReport {
 // (a load verifying what it wrote before it writes the setting).
 Result<CheckReport> CheckVolume(MetaReader* snapshot, size_t max_problems = 100,
                                 bool require_setting = true, size_t memory_bytes = 32 << 20);
+
+// The same checks over records handed in one at a time, in any order: how a
+// load verifies what it sends without reading it back. No repairs are
+// proposed (there is no snapshot to read a record's value from).
+class StreamChecker {
+ public:
+  virtual ~StreamChecker() = default;
+  virtual Status Add(const RecordKey& key, std::string_view value) = 0;
+  virtual Result<CheckReport> Finish() = 0;
+};
+std::unique_ptr<StreamChecker> NewStreamChecker(size_t max_problems = 100,
+                                                bool require_setting = true,
+                                                size_t memory_bytes = 32 << 20);
 
 struct RepairResult {
   std::vector<std::string> applied;
