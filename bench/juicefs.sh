@@ -30,15 +30,24 @@ if [ "$N" -le 200000 ]; then
   cmp -s "$W/j.json" "$W/g.json" && echo "  the two dumps: byte-identical" \
     || { echo "  the two dumps DIFFER"; exit 1; }
 fi
-measure "juicefs dump JSON --fast" "$JFS" dump --fast "etcd://$EP/vj" "$W/gf.json"
-cmp -s "$W/j.json" "$W/gf.json" && echo "  jfsbr's and juicefs's --fast dumps: byte-identical" \
-  || { echo "  the --fast dump DIFFERS"; exit 1; }
 measure "jfsbr dump binary" "$J" dump --binary "etcd://$EP/vj" "$W/j.bin"
 measure "juicefs dump binary" "$JFS" dump --binary "etcd://$EP/vj" "$W/g.bin"
 measure "jfsbr load binary (juicefs's)" "$J" load --binary "etcd://$EP/vjb" "$W/g.bin"
 measure "juicefs load binary (jfsbr's)" "$JFS" load --binary "etcd://$EP/vgb" "$W/j.bin"
+measure "jfsbr load binary (its own)" "$J" load --binary "etcd://$EP/vjo" "$W/j.bin"
 "$J" dump "etcd://$EP/vjb" "$W/jb.json" 2>/dev/null
 "$J" dump "etcd://$EP/vgb" "$W/gb.json" 2>/dev/null
 cmp -s "$W/jb.json" "$W/j.json" && cmp -s "$W/gb.json" "$W/j.json" \
   && echo "  both binary loads dump as the source: byte-identical" \
   || { echo "  a binary load DIFFERS"; exit 1; }
+# juicefs's --fast dump pages through etcd 1,024 keys at a time, and etcd 3.4
+# walks the rest of the range for each page: stopped after FAST_LIMIT seconds,
+# last, since etcd goes on serving the page it was reading.
+FAST_LIMIT=${FAST_LIMIT:-900}
+if measure "juicefs dump JSON --fast" timeout "$FAST_LIMIT" "$JFS" dump --fast \
+  "etcd://$EP/vj" "$W/gf.json" 2>/dev/null; then
+  cmp -s "$W/j.json" "$W/gf.json" && echo "  jfsbr's and juicefs's --fast dumps: byte-identical" \
+    || { echo "  the --fast dump DIFFERS"; exit 1; }
+else
+  echo "juicefs dump JSON --fast: not done after $FAST_LIMIT s (stopped)"
+fi
