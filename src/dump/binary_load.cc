@@ -34,7 +34,6 @@ Status ParseFooter(std::string_view data, BinaryFooter* out) {
   return Status::OK();
 }
 
-// Writes every record to two bulk writers: the target's and a local copy's.
 class BinaryLoader {
  public:
   BinaryLoader(Source* in, Meta* target, const LoadOptions& opts)

@@ -129,7 +129,6 @@ class BorrowedMeta : public Meta {
   }
   Result<bool> Empty() override { return m_->Empty(); }
   Status Clear() override { return m_->Clear(); }
-  bool CheapSnapshots() const override { return m_->CheapSnapshots(); }
   std::string Describe() const override { return m_->Describe(); }
   std::vector<std::pair<std::string, std::string>> Stats() override { return m_->Stats(); }
 

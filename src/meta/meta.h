@@ -120,10 +120,6 @@ class Meta : public MetaReader {
   // Deletes everything the volume keeps in the engine (`load --force`).
   virtual Status Clear() = 0;
 
-  // False where a snapshot costs a copy of the whole engine (Redis: a full
-  // sync): a load then checks a local copy of what it wrote instead.
-  virtual bool CheapSnapshots() const { return true; }
-
   // One line for people: engine kind and location (never a password).
   virtual std::string Describe() const = 0;
   // Engine facts for `status`: names with JSON values. The default: none.

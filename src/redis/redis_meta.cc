@@ -209,7 +209,6 @@ class RedisMeta : public Meta {
     JFS_RETURN_IF_ERROR(st);
     return flush();
   }
-  bool CheapSnapshots() const override { return false; }
   std::string Describe() const override { return "redis " + DescribeRedis(url_); }
   std::vector<std::pair<std::string, std::string>> Stats() override {
     auto c = Take();
