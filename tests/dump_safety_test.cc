@@ -132,9 +132,9 @@ TEST(LoadSafetyTest, BinaryTruncatedOrFlippedIsRefusedOrConsistent) {
   EXPECT_FALSE(LoadString(bin, e.get()).ok());             // nor the reverse
 }
 
-// The same on Redis, whose loads check a local copy of what they sent (a
-// snapshot of the server would copy all of it): a damaged dump is refused
-// before the setting is written, or loads as a consistent volume.
+// The same on Redis, where a snapshot would copy the whole server: the load
+// checks what it sends as it streams. A damaged dump is refused before the
+// setting is written, or loads as a consistent volume.
 TEST(LoadSafetyTest, BinaryFlippedIntoRedisIsRefusedOrConsistent) {
   std::string bin = GoldenBinary();
   std::mt19937 rng(5);
