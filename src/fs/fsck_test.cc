@@ -136,6 +136,33 @@ TEST_F(FsckTest, RepairFixesNlinkAndDirStat) {
   EXPECT_TRUE(MustFsck().ok());
 }
 
+// On a volume that keeps JuiceFS's change log, a repair (which JuiceFS would
+// log) is refused in one line and nothing is written; the check still runs.
+TEST_F(FsckTest, RepairIsRefusedOnAChangeLogVolume) {
+  auto a = vol_->GetAttr(other_);
+  ASSERT_TRUE(a.ok());
+  a->nlink = 7;
+  VolumeFormat f = vol_->format();
+  f.change_log = true;
+  RecordBatch b;
+  b.Put(RecordKey::Attr(other_), EncodeAttr(*a));
+  b.Put(RecordKey::Setting(), EncodeSetting(f));
+  ASSERT_TRUE(b.CommitTo(vol_->meta()).ok());
+  vol_.reset();
+  auto e = OpenMeta("rocksdb://" + dir_.path() + "/meta");
+  ASSERT_TRUE(e.ok());
+  auto v = Volume::Open(std::move(*e));
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  vol_ = std::move(*v);
+  EXPECT_EQ(MustFsck().check.problem_count, 1u);
+  FsckOptions o;
+  o.repair = true;
+  auto r = Fsck(vol_.get(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().ToString().find("change log"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(vol_->GetAttr(other_)->nlink, 7u);
+}
+
 TEST_F(FsckTest, RepairSkipsARecordChangedSinceTheCheck) {
   auto a = vol_->GetAttr(other_);
   ASSERT_TRUE(a.ok());
