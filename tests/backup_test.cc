@@ -40,10 +40,11 @@ struct S3Volume {
     o.bucket = store.bucket;
     o.access_key = kS3rverKey;
     o.secret_key = kSecret;
-    EXPECT_TRUE(FormatVolume(e->get(), o).ok());
+    auto formatted = FormatVolume(e->get(), o);
+    EXPECT_TRUE(formatted.ok()) << formatted.status().ToString();
     auto vol = Volume::Open(std::move(*e));
     EXPECT_TRUE(vol.ok()) << vol.status().ToString();
-    Fill(vol->get(), files);
+    if (vol.ok()) Fill(vol->get(), files);
   }
   static void Fill(Volume* vol, int files) {
     Ino d = *vol->Mkdir(kRootInode, "d", {.mode = 0755});
