@@ -150,6 +150,7 @@ class BinaryDumper {
     JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(snap_));
     if (!opts_.keep_secret) f = RedactSecrets(std::move(f), /*encrypt_key_too=*/true);
     FillDefaultTiers(&f);
+    change_log_ = f.change_log;
     pb::Format msg;
     msg.set_data(EncodeSetting(f));
     return w_.Write(kFormat, msg, 1);
@@ -166,9 +167,8 @@ class BinaryDumper {
     }
     // As JuiceFS on Redis and SQL: the change log's last id, after the rest,
     // while the log is on and has one (the entries are not dumped).
-    JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(snap_));
     JFS_ASSIGN_OR_RETURN(int64_t last_changelog, snap_->Counter("lastChangelog"));
-    if (f.change_log && last_changelog > 0) {
+    if (change_log_ && last_changelog > 0) {
       auto* c = b.add_counters();
       c->set_key("lastChangelog");
       c->set_value(last_changelog);
@@ -394,6 +394,7 @@ class BinaryDumper {
   MetaSnapshot* snap_;
   SegmentWriter w_;
   const DumpOptions& opts_;
+  bool change_log_ = false;  // the setting's, read by Format()
   uint64_t damaged_ = 0;
   std::string first_damaged_;
 };
