@@ -176,9 +176,10 @@ class BinaryDumper {
     return w_.Write(kCounter, b, b.counters_size());
   }
 
-  // Every inode's records, in the engine's order, into node/edge/chunk/
-  // symlink/xattr/parent segments of up to 10,000 records; then each type's
-  // remainder (possibly empty, as JuiceFS writes them), in that fixed order.
+  // Every inode's records, in the engine's order (kind by kind where kinds
+  // are stored apart), into node/edge/chunk/symlink/xattr/parent segments
+  // of up to 10,000 records; then each type's remainder (possibly empty, as
+  // JuiceFS writes them), in that fixed order.
   Status Mix() {
     static constexpr std::array<uint32_t, 6> kTypes = {kNode,    kEdge,  kChunk,
                                                        kSymlink, kXattr, kParent};
@@ -254,7 +255,17 @@ class BinaryDumper {
       if (++counts[type] >= kSegmentRecords) return flush(type);
       return true;
     };
-    JFS_RETURN_IF_ERROR(ScanInodes(add));
+    if (snap_->KindsStoredApart()) {
+      // A table at a time in its stored order (no index lookups): the
+      // loaders, jfsbr's and JuiceFS's, take records in any order.
+      for (RecordKind kind : {RecordKind::kAttr, RecordKind::kEntry, RecordKind::kChunk,
+                              RecordKind::kSymlink, RecordKind::kXattr, RecordKind::kParent}) {
+        JFS_RETURN_IF_ERROR(snap_->Scan(RecordRange::KindInAnyOrder(kind), add));
+        JFS_RETURN_IF_ERROR(st);
+      }
+    } else {
+      JFS_RETURN_IF_ERROR(ScanInodes(add));
+    }
     JFS_RETURN_IF_ERROR(st);
     for (uint32_t type : kTypes) {
       if (!flush(type)) return st;

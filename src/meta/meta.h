@@ -57,6 +57,11 @@ class MetaReader {
   // keeps that order read several shards at once.
   virtual bool ShardsConcatenate() const { return false; }
 
+  // Whether each inode kind is stored apart (a table of its own, SQL), so
+  // that reading kind by kind costs no more than one walk of every inode's
+  // records. TKV keys interleave the kinds: there a kind's scan walks all.
+  virtual bool KindsStoredApart() const { return false; }
+
   // Scan with a callback that can fail.
   Status ScanChecked(const RecordRange& range, const CheckedRecordFn& fn);
   // A counter's value (absent reads as 0; timestamp counters are BE64).

@@ -120,10 +120,24 @@ struct RecordRange {
   std::string from;                       // kOfInode entries/xattrs: the first name (inclusive)
   uint32_t first = 0, last = UINT32_MAX;  // kOfInode chunks: indexes [first, last)
   bool is_dir = false;                    // kNode: a hint, engines may skip entries cheaper
+  bool any_order = false;                 // kAll, kKind: see KindInAnyOrder
   int shard = 0, shards = 1;
 
   static RecordRange All() { return {}; }
+  // Every record, each kind in the order the engine reads fastest.
+  static RecordRange AllInAnyOrder() {
+    RecordRange r;
+    r.any_order = true;
+    return r;
+  }
   static RecordRange Kind(RecordKind k) { return {Shape::kKind, k}; }
+  // Every record of a kind, in whatever order the engine reads fastest (SQL:
+  // a table's primary-key order), for a reader that needs no order.
+  static RecordRange KindInAnyOrder(RecordKind k) {
+    RecordRange r{Shape::kKind, k};
+    r.any_order = true;
+    return r;
+  }
   static RecordRange Inode(Ino ino) { return {Shape::kInode, RecordKind::kUnknown, ino}; }
   // The attr, chunks, symlink, xattrs and parents of ino.
   static RecordRange Node(Ino ino, bool is_dir) {

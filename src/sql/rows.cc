@@ -138,6 +138,78 @@ std::string SettingName(const RecordKey& k) {
 
 // ---- one connection's record I/O ----
 
+// How each inode-keyed kind is read: by_inode gives the rows of inodes
+// [?, ?) in inode order (entries: from name ? on), for a merge by inode;
+// stored gives every row in primary-key order, the cheapest read of a table
+// (no lookup from a secondary index into the rows), for readers that need no
+// order. Each query's first columns are what decode reads.
+struct InodeKindRead {
+  RecordKind kind;
+  std::string by_inode, stored;
+  Status (*decode)(SqlStmt& s, RecordKey* k, std::string* v);
+};
+
+const std::vector<InodeKindRead> kInodeKindReads = {
+    {K::kAttr,
+     std::string("SELECT ") + kNodeColumns +
+         " FROM jfs_node WHERE inode >= ? AND inode < ? ORDER BY inode",
+     std::string("SELECT ") + kNodeColumns + " FROM jfs_node ORDER BY inode",
+     [](SqlStmt& s, RecordKey* k, std::string* v) {
+       *k = RecordKey::Attr(static_cast<Ino>(s.ColInt(0)));
+       *v = EncodeAttr(AttrFromRow(s, 0));
+       return Status::OK();
+     }},
+    {K::kEntry,
+     "SELECT parent, name, inode, type FROM jfs_edge WHERE parent >= ? AND parent < ? AND "
+     "name >= ? ORDER BY parent, name",
+     "SELECT parent, name, inode, type, id FROM jfs_edge ORDER BY id",
+     [](SqlStmt& s, RecordKey* k, std::string* v) {
+       *k = RecordKey::Entry(static_cast<Ino>(s.ColInt(0)), s.ColBlob(1));
+       *v = EncodeDentry({static_cast<FileType>(s.ColInt(3)), static_cast<Ino>(s.ColInt(2))});
+       return Status::OK();
+     }},
+    {K::kChunk,
+     "SELECT inode, indx, slices FROM jfs_chunk WHERE inode >= ? AND inode < ? ORDER BY inode, "
+     "indx",
+     "SELECT inode, indx, slices, id FROM jfs_chunk ORDER BY id",
+     [](SqlStmt& s, RecordKey* k, std::string* v) {
+       *k = RecordKey::Chunk(static_cast<Ino>(s.ColInt(0)), static_cast<uint32_t>(s.ColInt(1)));
+       v->assign(s.ColBlob(2));
+       return Status::OK();
+     }},
+    {K::kSymlink,
+     "SELECT inode, target FROM jfs_symlink WHERE inode >= ? AND inode < ? ORDER BY inode",
+     "SELECT inode, target FROM jfs_symlink ORDER BY inode",
+     [](SqlStmt& s, RecordKey* k, std::string* v) {
+       *k = RecordKey::Symlink(static_cast<Ino>(s.ColInt(0)));
+       v->assign(s.ColBlob(1));
+       return Status::OK();
+     }},
+    {K::kXattr,
+     "SELECT inode, name, value FROM jfs_xattr WHERE inode >= ? AND inode < ? ORDER BY inode, "
+     "name COLLATE BINARY",
+     "SELECT inode, name, value, id FROM jfs_xattr ORDER BY id",
+     [](SqlStmt& s, RecordKey* k, std::string* v) {
+       *k = RecordKey::Xattr(static_cast<Ino>(s.ColInt(0)), s.ColBlob(1));
+       v->assign(s.ColBlob(2));
+       return Status::OK();
+     }},
+    // The TKV family keeps parent counters for hard links (attr parent 0)
+    // only; SQL counts them from the edges. The few nodes with parent 0
+    // first, then their edges (by the inode index): the join's order. No
+    // table of their own: stored reads the whole range.
+    {K::kParent,
+     "SELECT e.inode, e.parent, count(*) FROM jfs_node n JOIN jfs_edge e ON e.inode = n.inode "
+     "WHERE n.inode >= ? AND n.inode < ? AND coalesce(n.parent, 0) = 0 GROUP BY e.inode, "
+     "e.parent ORDER BY e.inode, e.parent",
+     "",
+     [](SqlStmt& s, RecordKey* k, std::string* v) {
+       *k = RecordKey::Parent(static_cast<Ino>(s.ColInt(0)), static_cast<Ino>(s.ColInt(1)));
+       *v = EncodeCounterLE(s.ColInt(2));
+       return Status::OK();
+     }},
+};
+
 }  // namespace
 
 // The statements behind Rows (declared in rows.h for its unique_ptr).
@@ -612,7 +684,8 @@ class RowsImpl {
     return Status::OK();
   }
 
-  Status ScanKind(RecordKind kind, const Emit& emit, bool* stopped) {
+  // Every record of kind; an inode kind in primary-key order if any_order.
+  Status ScanKind(RecordKind kind, const Emit& emit, bool* stopped, bool any_order = false) {
     auto none = [](SqlStmt&) {};
     switch (kind) {
       case K::kSetting:
@@ -649,6 +722,11 @@ class RowsImpl {
       case K::kSymlink:
       case K::kXattr:
       case K::kParent:
+        for (const InodeKindRead& r : kInodeKindReads) {
+          if (r.kind == kind && any_order && !r.stored.empty()) {
+            return Query(r.stored, none, r.decode, emit, stopped);
+          }
+        }
         return ScanInodes(0, kAllInodes, kind, emit, stopped);
       case K::kDelFile:
         return Query(
@@ -775,95 +853,26 @@ class RowsImpl {
   // `from` on.
   Status ScanInodes(int64_t lo, int64_t hi, RecordKind only, const Emit& emit, bool* stopped,
                     bool with_entries = true, const std::string& from = {}) {
-    struct Cursor {
-      RecordKind kind;
-      std::string sql;
-      std::function<Status(SqlStmt&, RecordKey*, std::string*)> decode;
-    };
-    std::vector<Cursor> cursors;
-    auto want = [&](RecordKind k) { return only == K::kUnknown || only == k; };
-    if (want(K::kAttr)) {
-      cursors.push_back({K::kAttr,
-                         std::string("SELECT ") + kNodeColumns +
-                             " FROM jfs_node WHERE inode >= ? AND inode < ? ORDER BY inode",
-                         [](SqlStmt& s, RecordKey* k, std::string* v) {
-                           *k = RecordKey::Attr(static_cast<Ino>(s.ColInt(0)));
-                           *v = EncodeAttr(AttrFromRow(s, 0));
-                           return Status::OK();
-                         }});
-    }
-    if (want(K::kEntry) && with_entries) {
-      cursors.push_back(
-          {K::kEntry,
-           "SELECT parent, name, inode, type FROM jfs_edge WHERE parent >= ? AND "
-           "parent < ? AND name >= ? ORDER BY parent, name",
-           [](SqlStmt& s, RecordKey* k, std::string* v) {
-             *k = RecordKey::Entry(static_cast<Ino>(s.ColInt(0)), s.ColBlob(1));
-             *v = EncodeDentry({static_cast<FileType>(s.ColInt(3)), static_cast<Ino>(s.ColInt(2))});
-             return Status::OK();
-           }});
-    }
-    if (want(K::kChunk)) {
-      cursors.push_back({K::kChunk,
-                         "SELECT inode, indx, slices FROM jfs_chunk WHERE inode >= ? AND inode < "
-                         "? ORDER BY inode, indx",
-                         [](SqlStmt& s, RecordKey* k, std::string* v) {
-                           *k = RecordKey::Chunk(static_cast<Ino>(s.ColInt(0)),
-                                                 static_cast<uint32_t>(s.ColInt(1)));
-                           v->assign(s.ColBlob(2));
-                           return Status::OK();
-                         }});
-    }
-    if (want(K::kSymlink)) {
-      cursors.push_back({K::kSymlink,
-                         "SELECT inode, target FROM jfs_symlink WHERE inode >= ? AND inode < ? "
-                         "ORDER BY inode",
-                         [](SqlStmt& s, RecordKey* k, std::string* v) {
-                           *k = RecordKey::Symlink(static_cast<Ino>(s.ColInt(0)));
-                           v->assign(s.ColBlob(1));
-                           return Status::OK();
-                         }});
-    }
-    if (want(K::kXattr)) {
-      cursors.push_back({K::kXattr,
-                         "SELECT inode, name, value FROM jfs_xattr WHERE inode >= ? AND inode < ? "
-                         "ORDER BY inode, name COLLATE BINARY",
-                         [](SqlStmt& s, RecordKey* k, std::string* v) {
-                           *k = RecordKey::Xattr(static_cast<Ino>(s.ColInt(0)), s.ColBlob(1));
-                           v->assign(s.ColBlob(2));
-                           return Status::OK();
-                         }});
-    }
-    if (want(K::kParent)) {
-      // The TKV family keeps parent counters for hard links (attr parent 0)
-      // only; SQL counts them from the edges. The few nodes with parent 0
-      // first, then their edges (by the inode index): the join's order.
-      cursors.push_back({K::kParent,
-                         "SELECT e.inode, e.parent, count(*) FROM jfs_node n JOIN jfs_edge e ON "
-                         "e.inode = n.inode WHERE n.inode >= ? AND n.inode < ? AND "
-                         "coalesce(n.parent, 0) = 0 GROUP BY e.inode, e.parent ORDER BY e.inode, "
-                         "e.parent",
-                         [](SqlStmt& s, RecordKey* k, std::string* v) {
-                           *k = RecordKey::Parent(static_cast<Ino>(s.ColInt(0)),
-                                                  static_cast<Ino>(s.ColInt(1)));
-                           *v = EncodeCounterLE(s.ColInt(2));
-                           return Status::OK();
-                         }});
+    std::vector<const InodeKindRead*> reads;
+    for (const InodeKindRead& r : kInodeKindReads) {
+      if ((only == K::kUnknown || only == r.kind) && (with_entries || r.kind != K::kEntry)) {
+        reads.push_back(&r);
+      }
     }
     struct Open {
       StmtRef stmt;
-      Cursor* c;
+      const InodeKindRead* r;
       bool has = false;
       int64_t ino = 0;
     };
     std::vector<Open> open;
-    for (auto& c : cursors) {
-      auto prepared = db_->Prepare(c.sql, /*stream=*/true);
+    for (const InodeKindRead* r : reads) {
+      auto prepared = db_->Prepare(r->by_inode, /*stream=*/true);
       if (IsMissingTable(prepared.status())) continue;
       JFS_ASSIGN_OR_RETURN(StmtRef s, std::move(prepared));
       s->Int(1, lo).Int(2, hi);
-      if (c.kind == K::kEntry) s->Blob(3, from);
-      open.push_back({std::move(s), &c});
+      if (r->kind == K::kEntry) s->Blob(3, from);
+      open.push_back({std::move(s), r});
     }
     auto advance = [](Open& o) -> Status {
       JFS_ASSIGN_OR_RETURN(o.has, o.stmt->Step());
@@ -882,7 +891,7 @@ class RowsImpl {
       if (!any) break;
       for (auto& o : open) {
         while (o.has && o.ino == next && !*stopped) {
-          JFS_RETURN_IF_ERROR(o.c->decode(*o.stmt, &key, &value));
+          JFS_RETURN_IF_ERROR(o.r->decode(*o.stmt, &key, &value));
           if (!emit(key, value)) *stopped = true;
           JFS_RETURN_IF_ERROR(advance(o));
         }
@@ -900,7 +909,13 @@ class RowsImpl {
         for (RecordKind k : {K::kSetting, K::kTool, K::kCounter}) {
           JFS_RETURN_IF_ERROR(ScanKind(k, emit, &stopped));
         }
-        JFS_RETURN_IF_ERROR(ScanInodes(0, kAllInodes, K::kUnknown, emit, &stopped));
+        if (r.any_order) {
+          for (const InodeKindRead& read : kInodeKindReads) {
+            if (!stopped) JFS_RETURN_IF_ERROR(ScanKind(read.kind, emit, &stopped, true));
+          }
+        } else {
+          JFS_RETURN_IF_ERROR(ScanInodes(0, kAllInodes, K::kUnknown, emit, &stopped));
+        }
         for (RecordKind k : {K::kDelFile, K::kSliceRef, K::kDelayedSlices, K::kDirStat,
                              K::kDirQuota, K::kUserQuota, K::kGroupQuota, K::kAclRule,
                              K::kSessionExpire, K::kSessionInfo, K::kSustained, K::kDetached}) {
@@ -910,7 +925,7 @@ class RowsImpl {
         return Status::OK();
       }
       case Shape::kKind:
-        return ScanKind(r.kind, emit, &stopped);
+        return ScanKind(r.kind, emit, &stopped, r.any_order);
       case Shape::kInode:
         return ScanInodes(ino, ino + 1, K::kUnknown, emit, &stopped);
       case Shape::kNode:
