@@ -142,7 +142,9 @@ std::string SettingName(const RecordKey& k) {
 // [?, ?) in inode order (entries: from name ? on), for a merge by inode;
 // stored gives every row in primary-key order, the cheapest read of a table
 // (no lookup from a secondary index into the rows), for readers that need no
-// order. Each query's first columns are what decode reads.
+// order. Each query's first columns are what decode reads; a stored read by
+// id selects it too, since MariaDB's paging resumes after the last row's
+// sort key and reads it from the row.
 struct InodeKindRead {
   RecordKind kind;
   std::string by_inode, stored;
