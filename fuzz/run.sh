@@ -27,5 +27,8 @@ for t in $TARGETS; do
   # Inputs that once failed (fuzz/corpus/TARGET/): replayed first, every run.
   [ -d "fuzz/corpus/$t" ] && cp "fuzz/corpus/$t"/* "$corpus/"
   echo "== $t"
-  build-fuzz/jfsbr_fuzz_$t -runs="$RUNS" -max_len=16384 -timeout="$TIMEOUT" "$corpus" 2>&1 | tail -4
+  # The whole log (progress lines with execution counts) in FUZZ_LOG_DIR if set.
+  log=${FUZZ_LOG_DIR:+$FUZZ_LOG_DIR/$t.log}
+  build-fuzz/jfsbr_fuzz_$t -runs="$RUNS" -max_len=16384 -timeout="$TIMEOUT" "$corpus" 2>&1 |
+    tee ${log:+"$log"} | tail -4
 done
