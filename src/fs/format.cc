@@ -248,6 +248,7 @@ Result<std::unique_ptr<Volume>> Volume::Open(std::unique_ptr<Meta> meta,
   std::unique_ptr<Volume> vol(new Volume(std::move(meta), std::move(store), std::move(f)));
   vol->write_refusal_ =
       fsi::WriteRefusal(vol->format_.user_group_quota, quotas, vol->format_.change_log);
+  vol->maintenance_refusal_ = fsi::WriteRefusal(false, false, vol->format_.change_log);
   return vol;
 }
 

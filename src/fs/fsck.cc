@@ -282,7 +282,7 @@ Result<FsckReport> Fsck(Volume* vol, const FsckOptions& opts) {
   }
   if (opts.repair && !r.check.repairs.empty()) {
     // JuiceFS records each repair in the change log, which we do not append to.
-    if (vol->format().change_log) return vol->writable().Annotate("repairing");
+    JFS_RETURN_IF_ERROR(vol->maintenance_writable().Annotate("repairing"));
     JFS_ASSIGN_OR_RETURN(r.repairs, ApplyRepairs(vol->meta(), r.check.repairs));
   }
   return r;

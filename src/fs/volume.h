@@ -132,6 +132,11 @@ class Volume {
   // Not OK when the volume has features our writes would leave wrong
   // (quotas): every namespace and data write returns it.
   const Status& writable() const { return write_refusal_; }
+  // Not OK when JuiceFS 1.4's change log is on: the metadata writes of
+  // maintenance (gc's cleanups and compaction, fsck's repairs), which a
+  // reader of the log would miss, are refused with it. Quotas do not stop
+  // them: they change no usage.
+  const Status& maintenance_writable() const { return maintenance_refusal_; }
   Meta* meta() { return meta_.get(); }
   ObjectStore* store() { return store_.get(); }
   uint64_t block_bytes() const { return format_.BlockBytes(); }
@@ -234,8 +239,9 @@ class Volume {
   std::unique_ptr<ObjectStore> store_;
   VolumeFormat format_;
   BlockCodec codec_;
-  Status codec_status_;   // not OK: blocks cannot be read or written (the reason)
-  Status write_refusal_;  // not OK: the volume has what our writes do not keep
+  Status codec_status_;         // not OK: blocks cannot be read or written (the reason)
+  Status write_refusal_;        // not OK: the volume has what our writes do not keep
+  Status maintenance_refusal_;  // not OK: the change log is on
   std::mutex alloc_mu_;
   Batch inodes_, slices_;
   std::function<bool(uint64_t)> keep_objects_;

@@ -294,7 +294,7 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
   GcReport r;
   int64_t now = opts.now ? opts.now : UnixSeconds();
   if (opts.compact) {
-    if (vol->format().change_log) return vol->writable().Annotate("compacting");
+    JFS_RETURN_IF_ERROR(vol->maintenance_writable().Annotate("compacting"));
     JFS_RETURN_IF_ERROR(CompactChunks(vol, opts.threads, &r));
   }
   SliceInventory backups;
@@ -354,8 +354,8 @@ Result<GcReport> RunGc(Volume* vol, const GcOptions& opts, GcProgress* progress)
     } else {
       r.trash_kept_why = vol->writable().message();
     }
-    if (vol->format().change_log) {
-      r.cleanups_kept_why = vol->writable().message();
+    if (!vol->maintenance_writable().ok()) {
+      r.cleanups_kept_why = vol->maintenance_writable().message();
     } else {
       JFS_ASSIGN_OR_RETURN(r.files_cleaned, vol->CleanupDeletedFiles());
       JFS_ASSIGN_OR_RETURN(r.pending_cleaned, vol->CleanupPendingSlices());

@@ -375,7 +375,17 @@ TEST_F(GcTest, QuotasKeepExpiredTrashAndTheRestGoesOn) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_NE(r->trash_kept_why.find("quotas"), std::string::npos) << r->trash_kept_why;
   EXPECT_EQ(r->trash_purged.records, 0u);
-  EXPECT_EQ(vol_->ReadDir(kTrashInode)->size(), 1u);  // the hour dir is still there
+  EXPECT_EQ(vol_->ReadDir(kTrashInode)->size(), 1u);                  // the hour dir is still there
+  EXPECT_TRUE(r->cleanups_kept_why.empty()) << r->cleanups_kept_why;  // quotas do not stop them
+  // With the change log on too, each refusal names what stops it.
+  VolumeFormat f = vol_->format();
+  f.change_log = true;
+  Put(RecordKey::Setting(), EncodeSetting(f));
+  Reopen("");
+  r = Gc(true, time(nullptr) + 10 * 86400);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->trash_kept_why.find("quotas"), std::string::npos) << r->trash_kept_why;
+  EXPECT_NE(r->cleanups_kept_why.find("change log"), std::string::npos) << r->cleanups_kept_why;
 }
 
 // On a volume that keeps JuiceFS 1.4's change log, every metadata write
