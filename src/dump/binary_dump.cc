@@ -261,7 +261,7 @@ class BinaryDumper {
       for (RecordKind kind : {RecordKind::kAttr, RecordKind::kEntry, RecordKind::kChunk,
                               RecordKind::kSymlink, RecordKind::kXattr, RecordKind::kParent}) {
         JFS_RETURN_IF_ERROR(snap_->Scan(RecordRange::KindInAnyOrder(kind), add));
-        JFS_RETURN_IF_ERROR(st);
+        if (!st.ok()) break;
       }
     } else {
       JFS_RETURN_IF_ERROR(ScanInodes(add));

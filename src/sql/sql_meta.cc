@@ -483,10 +483,11 @@ class SqlBulkWriter : public MetaBulkWriter {
   // "CREATE [UNIQUE] INDEX IF NOT EXISTS `i` ON `t` (cols)", several of one
   // table, as one "ALTER TABLE `t` ADD [UNIQUE] INDEX IF NOT EXISTS `i` (cols), ...".
   static std::string AsOneAlter(const std::vector<std::string>& stmts) {
+    constexpr size_t kCreate = std::string_view("CREATE ").size();
     std::string alter, adds;
     for (const auto& st : stmts) {
       size_t on = st.find(" ON "), cols = st.find(" (", on);
-      std::string head = st.substr(std::string_view("CREATE ").size(), on - 7);
+      std::string head = st.substr(kCreate, on - kCreate);
       if (alter.empty()) alter = "ALTER TABLE " + st.substr(on + 4, cols - on - 4);
       adds += std::string(adds.empty() ? " ADD " : ", ADD ") + head + st.substr(cols);
     }
