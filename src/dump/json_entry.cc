@@ -16,70 +16,159 @@ Result<FileType> TypeFromName(const std::string& name, const JsonReader& r) {
   return r.Error("a file type (regular, directory, symlink, ...), not '" + name + "'");
 }
 
+// An attr's members, in the order of kAttrNames.
+enum AttrField {
+  kInode,
+  kType,
+  kLength,
+  kFlags,
+  kMode,
+  kUid,
+  kGid,
+  kAtime,
+  kMtime,
+  kCtime,
+  kAtimensec,
+  kMtimensec,
+  kCtimensec,
+  kNlink,
+  kRdev,
+  kTier,
+  kAttrFields
+};
+constexpr std::string_view kAttrNames[kAttrFields] = {
+    "inode", "type",  "length",    "flags",     "mode",      "uid",   "gid",  "atime",
+    "mtime", "ctime", "atimensec", "mtimensec", "ctimensec", "nlink", "rdev", "tier"};
+
+// One of the attr's integer fields (cast as JuiceFS's Go types are).
+void SetAttrInt(Attr* a, int field, int64_t n) {
+  auto set = [n](auto* dst) { *dst = static_cast<std::remove_pointer_t<decltype(dst)>>(n); };
+  switch (field) {
+    case kFlags:
+      return set(&a->flags);
+    case kMode:
+      return set(&a->mode);
+    case kUid:
+      return set(&a->uid);
+    case kGid:
+      return set(&a->gid);
+    case kAtime:
+      return set(&a->atime);
+    case kMtime:
+      return set(&a->mtime);
+    case kCtime:
+      return set(&a->ctime);
+    case kAtimensec:
+      return set(&a->atimensec);
+    case kMtimensec:
+      return set(&a->mtimensec);
+    case kCtimensec:
+      return set(&a->ctimensec);
+    case kNlink:
+      return set(&a->nlink);
+    case kRdev:
+      return set(&a->rdev);
+    case kTier:
+      return set(&a->tier);
+  }
+}
+
+enum SliceField { kPos, kSize, kOff, kLen, kId, kChunkId, kSliceFields };
+constexpr std::string_view kSliceNames[kSliceFields] = {"pos", "size", "off",
+                                                        "len", "id",   "chunkid"};
+
+// A "slices" array into *out.
+Status ReadJsonSlices(JsonReader& r, std::string* name, std::vector<SliceRecord>* out) {
+  JFS_RETURN_IF_ERROR(r.BeginArray("a slices array"));
+  while (true) {
+    JFS_ASSIGN_OR_RETURN(bool more, r.NextItem());
+    if (!more) return Status::OK();
+    JFS_RETURN_IF_ERROR(r.BeginObject("a slice object"));
+    JsonFields fields(kSliceNames);
+    uint64_t v[kSliceFields] = {};
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool member, r.NextMember(name));
+      if (!member) break;
+      int f = fields.Take(*name);
+      if (f < 0) {
+        JFS_RETURN_IF_ERROR(r.Skip());
+      } else {
+        JFS_ASSIGN_OR_RETURN(v[f], r.Uint());
+      }
+    }
+    SliceRecord rec;
+    rec.pos = static_cast<uint32_t>(v[kPos]);
+    rec.size = static_cast<uint32_t>(v[kSize]);
+    rec.off = static_cast<uint32_t>(v[kOff]);
+    rec.len = static_cast<uint32_t>(v[kLen]);
+    rec.id = v[kId] != 0 ? v[kId] : v[kChunkId];  // "chunkid": the legacy name
+    out->push_back(rec);
+  }
+}
+
 }  // namespace
 
+// Attrs and chunk lists are most of a dump: their members are taken as they
+// stream, without a DOM.
 Status ReadJsonAttr(JsonReader& r, Attr* a, Ino* ino) {
-  JFS_ASSIGN_OR_RETURN(JsonValue v, r.Value());
-  if (v.kind != JsonValue::Kind::kObject) return r.Error("an attr object");
-  auto num = [&](const char* name, auto* dst) -> Status {
-    const JsonValue* f = v.Find(name);
-    if (f == nullptr) return Status::OK();
-    JFS_ASSIGN_OR_RETURN(int64_t n, f->AsInt());
-    *dst = static_cast<std::remove_pointer_t<decltype(dst)>>(n);
-    return Status::OK();
-  };
-  const JsonValue* inode = v.Find("inode");
-  const JsonValue* type = v.Find("type");
-  if (!inode || !type) return r.Error("an attr with inode and type");
-  JFS_ASSIGN_OR_RETURN(*ino, inode->AsUint());
-  JFS_ASSIGN_OR_RETURN(a->type, TypeFromName(type->text, r));
-  JFS_RETURN_IF_ERROR(num("flags", &a->flags));
-  JFS_RETURN_IF_ERROR(num("mode", &a->mode));
-  JFS_RETURN_IF_ERROR(num("uid", &a->uid));
-  JFS_RETURN_IF_ERROR(num("gid", &a->gid));
-  JFS_RETURN_IF_ERROR(num("atime", &a->atime));
-  JFS_RETURN_IF_ERROR(num("mtime", &a->mtime));
-  JFS_RETURN_IF_ERROR(num("ctime", &a->ctime));
-  JFS_RETURN_IF_ERROR(num("atimensec", &a->atimensec));
-  JFS_RETURN_IF_ERROR(num("mtimensec", &a->mtimensec));
-  JFS_RETURN_IF_ERROR(num("ctimensec", &a->ctimensec));
-  JFS_RETURN_IF_ERROR(num("nlink", &a->nlink));
-  JFS_RETURN_IF_ERROR(num("rdev", &a->rdev));
-  JFS_RETURN_IF_ERROR(num("tier", &a->tier));
-  if (const JsonValue* len = v.Find("length")) JFS_ASSIGN_OR_RETURN(a->length, len->AsUint());
+  JFS_RETURN_IF_ERROR(r.BeginObject("an attr object"));
+  JsonFields fields(kAttrNames);
+  std::string name, type;
+  while (true) {
+    JFS_ASSIGN_OR_RETURN(bool more, r.NextMember(&name));
+    if (!more) break;
+    switch (int f = fields.Take(name)) {
+      case -1:
+        JFS_RETURN_IF_ERROR(r.Skip());
+        break;
+      case kInode:
+        JFS_ASSIGN_OR_RETURN(*ino, r.Uint());
+        break;
+      case kType:
+        JFS_RETURN_IF_ERROR(r.StringInto(&type));
+        break;
+      case kLength:
+        JFS_ASSIGN_OR_RETURN(a->length, r.Uint());
+        break;
+      default: {
+        JFS_ASSIGN_OR_RETURN(int64_t n, r.Int());
+        SetAttrInt(a, f, n);
+      }
+    }
+  }
+  if (!fields.Has(kInode) || !fields.Has(kType)) return r.Error("an attr with inode and type");
+  JFS_ASSIGN_OR_RETURN(a->type, TypeFromName(type, r));
   return Status::OK();
 }
 
 Status ReadJsonChunks(JsonReader& r,
                       const std::function<Status(uint32_t index, std::vector<SliceRecord>)>& fn) {
+  static constexpr std::string_view kNames[] = {"index", "slices"};
   JFS_RETURN_IF_ERROR(r.BeginArray());
+  std::string name;
+  std::vector<SliceRecord> records;
   while (true) {
     JFS_ASSIGN_OR_RETURN(bool more, r.NextItem());
     if (!more) return Status::OK();
-    JFS_ASSIGN_OR_RETURN(JsonValue c, r.Value());
-    const JsonValue *index = c.Find("index"), *slices = c.Find("slices");
-    if (!index || !slices || slices->kind != JsonValue::Kind::kArray) {
-      return r.Error("a chunk with index and slices");
-    }
-    JFS_ASSIGN_OR_RETURN(uint64_t idx, index->AsUint());
-    std::vector<SliceRecord> records;
-    for (const JsonValue& s : slices->items) {
-      SliceRecord rec;
-      uint64_t n = 0;
-      for (auto [name, dst] : {std::pair{"pos", &rec.pos}, std::pair{"size", &rec.size},
-                               std::pair{"off", &rec.off}, std::pair{"len", &rec.len}}) {
-        if (const JsonValue* f = s.Find(name)) {
-          JFS_ASSIGN_OR_RETURN(n, f->AsUint());
-          *dst = static_cast<uint32_t>(n);
-        }
+    JFS_RETURN_IF_ERROR(r.BeginObject("a chunk object"));
+    JsonFields fields(kNames);
+    uint64_t index = 0;
+    records.clear();
+    while (true) {
+      JFS_ASSIGN_OR_RETURN(bool member, r.NextMember(&name));
+      if (!member) break;
+      int f = fields.Take(name);
+      if (f == 0) {
+        JFS_ASSIGN_OR_RETURN(index, r.Uint());
+      } else if (f == 1) {
+        records.clear();  // a better-matching "slices" replaces a first one
+        JFS_RETURN_IF_ERROR(ReadJsonSlices(r, &name, &records));
+      } else {
+        JFS_RETURN_IF_ERROR(r.Skip());
       }
-      if (const JsonValue* f = s.Find("id")) JFS_ASSIGN_OR_RETURN(rec.id, f->AsUint());
-      if (const JsonValue* f = s.Find("chunkid"); f && rec.id == 0) {
-        JFS_ASSIGN_OR_RETURN(rec.id, f->AsUint());  // legacy field name
-      }
-      records.push_back(rec);
     }
-    JFS_RETURN_IF_ERROR(fn(static_cast<uint32_t>(idx), std::move(records)));
+    if (!fields.Has(0) || !fields.Has(1)) return r.Error("a chunk with index and slices");
+    JFS_RETURN_IF_ERROR(fn(static_cast<uint32_t>(index), std::move(records)));
   }
 }
 

@@ -463,8 +463,10 @@ class JsonLoader {
   int64_t dumped_next_inode_ = 0, dumped_next_chunk_ = 0, dumped_next_session_ = 0,
           dumped_next_trash_ = 0, last_changelog_ = 0;
   uint64_t final_pairs_ = 0;
-  RefCounter slices_;
-  RefCounter inode_uses_;                          // first occurrences, for VerifyUniqueInodes
+  // 8 MiB each: beside RocksDB's two 32 MiB memtables and the batches in
+  // flight, a load of 1.1 M files peaks at ~115 MiB (16 MiB each: ~125).
+  RefCounter slices_{"", 8 << 20};
+  RefCounter inode_uses_{"", 8 << 20};             // first occurrences, for VerifyUniqueInodes
   std::unordered_map<Ino, uint64_t> link_prints_;  // hard links seen: NodeFingerprint
   ExternalSorter<LinkUse, ByInoThenParent> link_uses_{4 << 20};
   ExternalSorter<LinkAttr, ByLinkIno> link_attrs_{4 << 20};

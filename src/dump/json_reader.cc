@@ -1,6 +1,7 @@
 // A pull parser for JSON dumps: one token at a time, bounded memory.
 #include "dump/json_reader.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -42,14 +43,14 @@ Status JsonReader::Expect(char c, std::string_view what) {
   return Status::OK();
 }
 
-Status JsonReader::BeginObject() {
-  JFS_RETURN_IF_ERROR(Expect('{', "'{'"));
+Status JsonReader::BeginObject(std::string_view what) {
+  JFS_RETURN_IF_ERROR(Expect('{', what));
   first_.push_back(true);
   return Status::OK();
 }
 
-Status JsonReader::BeginArray() {
-  JFS_RETURN_IF_ERROR(Expect('[', "'['"));
+Status JsonReader::BeginArray(std::string_view what) {
+  JFS_RETURN_IF_ERROR(Expect('[', what));
   first_.push_back(true);
   return Status::OK();
 }
@@ -66,7 +67,7 @@ Result<bool> JsonReader::NextMember(std::string* name) {
     pos_++;
   }
   first_.back() = false;
-  JFS_ASSIGN_OR_RETURN(*name, String());
+  JFS_RETURN_IF_ERROR(StringInto(name));
   JFS_RETURN_IF_ERROR(Expect(':', "':' after a member name"));
   return true;
 }
@@ -87,8 +88,14 @@ Result<bool> JsonReader::NextItem() {
 }
 
 Result<std::string> JsonReader::String() {
-  JFS_RETURN_IF_ERROR(Expect('"', "a string"));
   std::string out;
+  JFS_RETURN_IF_ERROR(StringInto(&out));
+  return out;
+}
+
+Status JsonReader::StringInto(std::string* out) {
+  JFS_RETURN_IF_ERROR(Expect('"', "a string"));
+  out->clear();
   while (true) {
     if (pos_ >= len_) {
       JFS_RETURN_IF_ERROR(Fill());
@@ -102,45 +109,44 @@ Result<std::string> JsonReader::String() {
            static_cast<unsigned char>(*stop) >= 0x20) {
       stop++;
     }
-    out.append(start, stop);
+    out->append(start, stop);
     pos_ += static_cast<size_t>(stop - start);
     if (stop == end) continue;
     char c = *stop;
     if (c == '"') {
       pos_++;
-      return out;
+      return Status::OK();
     }
     if (c != '\\') return Error("no control character inside a string");
     // An escape: make sure the whole sequence is buffered (at most 12 bytes).
     if (len_ - pos_ < 12 && !eof_) JFS_RETURN_IF_ERROR(Fill());
     std::string_view rest(buf_.data() + pos_, len_ - pos_);
     size_t used = 0;
-    if (!DecodeJsonEscape(rest, &out, &used)) return Error("a valid escape sequence");
+    if (!DecodeJsonEscape(rest, out, &used)) return Error("a valid escape sequence");
     pos_ += used;
   }
 }
 
-Result<std::string> JsonReader::Number() {
+Result<std::string_view> JsonReader::NumberText() {
   JFS_ASSIGN_OR_RETURN(int p, Peek());
   if (p != '-' && (p < '0' || p > '9')) return Error("a number");
-  std::string text;
-  while (true) {
-    if (pos_ >= len_) {
-      JFS_RETURN_IF_ERROR(Fill());
-      if (pos_ >= len_) break;
-    }
-    char c = buf_[pos_];
-    if (!strchr("+-.eE0123456789", c) || c == '\0') break;
-    text.push_back(c);
-    pos_++;
-    if (text.size() > 64) return Error("a shorter number");
+  // Buffer the longest number allowed and one byte more, then scan in place.
+  while (len_ - pos_ <= kMaxNumber && !eof_) JFS_RETURN_IF_ERROR(Fill());
+  const char* start = buf_.data() + pos_;
+  const char* stop = start;
+  const char* end = buf_.data() + std::min(len_, pos_ + kMaxNumber + 1);
+  while (stop < end && ((*stop >= '0' && *stop <= '9') || *stop == '-' || *stop == '+' ||
+                        *stop == '.' || *stop == 'e' || *stop == 'E')) {
+    stop++;
   }
-  return text;
+  if (stop - start > static_cast<ptrdiff_t>(kMaxNumber)) return Error("a shorter number");
+  pos_ += static_cast<size_t>(stop - start);
+  return std::string_view(start, static_cast<size_t>(stop - start));
 }
 
 Result<int64_t> JsonReader::Int() {
   uint64_t at = offset();
-  JFS_ASSIGN_OR_RETURN(std::string t, Number());
+  JFS_ASSIGN_OR_RETURN(std::string_view t, NumberText());
   int64_t v = 0;
   auto r = std::from_chars(t.data(), t.data() + t.size(), v);
   if (r.ec != std::errc() || r.ptr != t.data() + t.size()) {
@@ -151,7 +157,7 @@ Result<int64_t> JsonReader::Int() {
 
 Result<uint64_t> JsonReader::Uint() {
   uint64_t at = offset();
-  JFS_ASSIGN_OR_RETURN(std::string t, Number());
+  JFS_ASSIGN_OR_RETURN(std::string_view t, NumberText());
   uint64_t v = 0;
   auto r = std::from_chars(t.data(), t.data() + t.size(), v);
   if (r.ec != std::errc() || r.ptr != t.data() + t.size()) {
@@ -198,7 +204,8 @@ Result<JsonValue> JsonReader::ValueAt(int depth) {
     JFS_ASSIGN_OR_RETURN(v.text, String());
   } else if (p == '-' || (p >= '0' && p <= '9')) {
     v.kind = JsonValue::Kind::kNumber;
-    JFS_ASSIGN_OR_RETURN(v.text, Number());
+    JFS_ASSIGN_OR_RETURN(std::string_view text, NumberText());
+    v.text = text;
   } else if (p == 't' || p == 'f' || p == 'n') {
     // Literals are short: make sure they are buffered whole.
     if (len_ - pos_ < 5 && !eof_) JFS_RETURN_IF_ERROR(Fill());
@@ -240,6 +247,19 @@ Status JsonReader::End() {
   JFS_ASSIGN_OR_RETURN(int p, Peek());
   if (p != -1) return Error("the end of the input");
   return Status::OK();
+}
+
+int JsonFields::Take(std::string_view name) {
+  for (size_t i = 0; i < names_.size() && i < kMax; i++) {
+    if (name.size() != names_[i].size()) continue;
+    uint8_t match = name == names_[i] ? 2 : EqualFoldAscii(name, names_[i]) ? 1 : 0;
+    if (match == 0) continue;
+    // Names differ ignoring case, so no other field can match this member.
+    if (match <= seen_[i]) return -1;
+    seen_[i] = match;
+    return static_cast<int>(i);
+  }
+  return -1;
 }
 
 }  // namespace jfsbr

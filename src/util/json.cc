@@ -184,15 +184,6 @@ class Parser {
   size_t pos_ = 0;
 };
 
-bool EqualFold(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
 bool Hex4(std::string_view s, uint32_t* out) {
   if (s.size() < 4) return false;
   auto r = std::from_chars(s.data(), s.data() + 4, *out, 16);
@@ -305,12 +296,21 @@ void AppendGoQuoted(std::string* out, std::string_view s, GoJson flavor) {
   out->push_back('"');
 }
 
+bool EqualFoldAscii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
 const JsonValue* JsonValue::Find(std::string_view name) const {
   for (const auto& [k, v] : members) {
     if (k == name) return &v;
   }
   for (const auto& [k, v] : members) {
-    if (EqualFold(k, name)) return &v;
+    if (EqualFoldAscii(k, name)) return &v;
   }
   return nullptr;
 }

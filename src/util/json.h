@@ -111,6 +111,10 @@ struct JsonMember {
   JsonValue value;
 };
 
+// ASCII case-insensitive equality: how Go matches a member name to a field
+// when no name matches exactly.
+bool EqualFoldAscii(std::string_view a, std::string_view b);
+
 // Required members of an object: kCorruption naming a missing or mistyped one.
 Result<std::string> StringMember(const JsonValue& object, std::string_view name);
 Result<uint64_t> UintMember(const JsonValue& object, std::string_view name);
