@@ -66,6 +66,28 @@ inline pid_t SpawnJfsbr(const std::vector<std::string>& args, const std::string&
   return pid;
 }
 
+// Waits up to `seconds` until pid has read at least `bytes` (its rchar:
+// files and sockets) and is still running: a command that is mid-way, for a
+// test that kills its server then. False if it ended or the time ran out.
+// (A fixed sleep instead killed too early or too late with the machine's
+// load.)
+inline bool WaitUntilRead(pid_t pid, uint64_t bytes, int seconds) {
+  for (int i = 0; i < seconds * 200; i++, usleep(5000)) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid) {
+      return false;  // ended (left for WaitExit to reap)
+    }
+    std::ifstream io("/proc/" + std::to_string(pid) + "/io");
+    std::string key;
+    uint64_t value = 0;
+    while (io >> key >> value) {
+      if (key == "rchar:" && value >= bytes) return true;
+    }
+  }
+  return false;
+}
+
 // Waits up to `seconds` for pid; its exit code, or -1 (killed, or still
 // running: killed now).
 inline int WaitExit(pid_t pid, int seconds) {

@@ -378,9 +378,17 @@ TEST_P(ServerKilledTest, DuringDumpAndLoad) {
   ASSERT_EQ(Sh(J + " load " + Q(*src) + " " + d.Sub("gen.json"), d).code, 0);
   const std::string family = GetParam() == "mariadb" ? "mysql" : GetParam();
 
+  const bool redis = GetParam() == "redis";
+  // Mid-way: SQL readers after their first MiB of rows; Redis while the
+  // server saves the snapshot (it then streams in too fast to be caught,
+  // and after it the dump needs no server).
+  auto midway = [&](pid_t pid) {
+    if (!redis) return WaitUntilRead(pid, 1 << 20, 60);
+    usleep(150000);
+    return true;
+  };
   pid_t dump = SpawnJfsbr({"dump", *src, d.Sub("cut.json")}, d.Sub("dump.err"));
-  // (Redis: while the snapshot streams in; after it, the dump needs no server.)
-  usleep(GetParam() == "redis" ? 150000 : 400000);
+  EXPECT_TRUE(midway(dump)) << "the dump ended before the server was killed";
   server->Kill();
   EXPECT_EQ(WaitExit(dump, 60), 1) << ReadFileOrEmpty(d.Sub("dump.err"));
   std::string err = ReadFileOrEmpty(d.Sub("dump.err"));
@@ -391,7 +399,7 @@ TEST_P(ServerKilledTest, DuringDumpAndLoad) {
   ASSERT_TRUE(server->Restart().ok());
   // A backup cut short leaves nothing that lists as a backup.
   pid_t backup = SpawnJfsbr({"backup", *src}, d.Sub("backup.err"));
-  usleep(GetParam() == "redis" ? 150000 : 400000);
+  EXPECT_TRUE(midway(backup)) << "the backup ended before the server was killed";
   server->Kill();
   EXPECT_EQ(WaitExit(backup, 60), 1) << ReadFileOrEmpty(d.Sub("backup.err"));
   err = ReadFileOrEmpty(d.Sub("backup.err"));
@@ -400,7 +408,7 @@ TEST_P(ServerKilledTest, DuringDumpAndLoad) {
   CmdResult list = Sh(J + " backup list " + Q(*src), d);
   EXPECT_EQ(list.code, 0) << list.err;
   EXPECT_EQ(list.out.find("dump-"), std::string::npos) << list.out;
-  if (GetParam() == "redis") {
+  if (redis) {
     // A log capture whose primary dies: one line; what it stored is either
     // no log backup at all or one that restores.
     const std::string logs = "file://" + d.Sub("logs");
@@ -424,7 +432,8 @@ TEST_P(ServerKilledTest, DuringDumpAndLoad) {
     }
   }
   pid_t load = SpawnJfsbr({"load", *dst, d.Sub("gen.json")}, d.Sub("load.err"));
-  usleep(1500000);
+  // 8 MiB of the ~100 MB dump read: batches are on their way to the server.
+  EXPECT_TRUE(WaitUntilRead(load, 8 << 20, 60)) << "the load ended before the server was killed";
   server->Kill();
   EXPECT_EQ(WaitExit(load, 60), 1) << ReadFileOrEmpty(d.Sub("load.err"));
   err = ReadFileOrEmpty(d.Sub("load.err"));
