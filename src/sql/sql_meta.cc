@@ -310,7 +310,7 @@ class SqlBulkWriter : public MetaBulkWriter {
     JFS_RETURN_IF_ERROR(Open());
     batch_.emplace_back(key, std::move(value));
     records_++;
-    if (batch_.size() >= kBatch) return Submit();
+    if (batch_.size() >= (workers_ == 0 ? kInProcessBatch : kBatch)) return Submit();
     return Status::OK();
   }
   Status Finish() override {
@@ -327,6 +327,12 @@ class SqlBulkWriter : public MetaBulkWriter {
  private:
   using Batch = std::vector<std::pair<RecordKey, std::string>>;
   static constexpr size_t kBatch = 20000;
+  // SQLite's batches are written in key order, and bigger: a binary dump of
+  // a TKV volume lists inodes in the order of their little-endian keys, so
+  // each batch of it inserted in that order rewrote pages all over every
+  // table's B-tree (1.1 M files: 29 s against 7 s for a dump in inode
+  // order; sorted batches of 100,000: 13.5 s, for 20 MiB more memory).
+  static constexpr size_t kInProcessBatch = 100000;
 
   // A key met twice: the dump names the same record twice.
   static Status Damaged(Status st) {
@@ -374,7 +380,11 @@ class SqlBulkWriter : public MetaBulkWriter {
     if (batch_.empty()) return FirstError();
     Batch b;
     b.swap(batch_);
-    if (workers_ == 0) return Write(conn_->get(), b);
+    if (workers_ == 0) {
+      std::sort(b.begin(), b.end(),
+                [](const auto& x, const auto& y) { return KeyLess()(x.first, y.first); });
+      return Write(conn_->get(), b);
+    }
     std::unique_lock l(mu_);
     // At most one batch waiting per worker: memory stays bounded.
     room_.wait(l, [&] { return queue_.size() < static_cast<size_t>(workers_) || !error_.ok(); });
