@@ -5,7 +5,10 @@
 # (fuzz/corpus/TARGET/). Usage: fuzz/run.sh [RUNS] [TARGET]
 # FUZZ_TIMEOUT (seconds, default 10) is the time one input may take before it
 # counts as a hang: raise it for long runs at nice 19 beside other work, where
-# a starved process would otherwise report a false one.
+# a starved process would otherwise report a false one. FUZZ_FLAGS adds
+# libFuzzer flags: long runs use "-entropic=0 -rss_limit_mb=8192" (the entropic
+# scheduler took 45% of json_load's CPU; ASan's RSS grows ~200 bytes an
+# execution on targets that start threads, over the default 2 GiB by ~9 M).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-1000000}
@@ -29,6 +32,6 @@ for t in $TARGETS; do
   echo "== $t"
   # The whole log (progress lines with execution counts) in FUZZ_LOG_DIR if set.
   log=${FUZZ_LOG_DIR:+$FUZZ_LOG_DIR/$t.log}
-  build-fuzz/jfsbr_fuzz_$t -runs="$RUNS" -max_len=16384 -timeout="$TIMEOUT" "$corpus" 2>&1 |
+  build-fuzz/jfsbr_fuzz_$t -runs="$RUNS" -max_len=16384 -timeout="$TIMEOUT" ${FUZZ_FLAGS:-} "$corpus" 2>&1 |
     tee ${log:+"$log"} | tail -4
 done

@@ -2,6 +2,7 @@
 // and reading back.
 #include "br/kv_file.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "util/coding.h"
@@ -28,17 +29,21 @@ class LimitedSink final : public Sink {
   RateLimiter* limiter_;
 };
 
-// Reads exactly n bytes into out; false at a clean end before any byte.
+// Reads exactly n bytes into out; false at a clean end before any byte. The
+// buffer grows with what arrives (n comes from the file: a damaged length
+// must fail at the end of the data, not allocate up to 256 MiB first).
 Result<bool> ReadExactly(Source* src, size_t n, std::string* out, const std::string& file) {
-  out->resize(n);
-  size_t got = 0;
-  while (got < n) {
-    JFS_ASSIGN_OR_RETURN(size_t r, src->Read(out->data() + got, n - got));
+  constexpr size_t kStep = 64 << 10;
+  out->clear();
+  while (out->size() < n) {
+    size_t got = out->size();
+    out->resize(got + std::min(n - got, std::max(kStep, got)));
+    JFS_ASSIGN_OR_RETURN(size_t r, src->Read(out->data() + got, out->size() - got));
+    out->resize(got + r);
     if (r == 0) {
       if (got == 0) return false;
       return Status::Corruption(file + ": truncated record");
     }
-    got += r;
   }
   return true;
 }

@@ -2,6 +2,7 @@
 // of Redis 7.x, and its ziplist, listpack, intset and LZF encodings.
 #include "redis/rdb.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -321,7 +322,9 @@ class Reader {
       end_ -= pos_;
       pos_ = 0;
     }
-    if (buf_.size() < 1 << 20) buf_.resize(1 << 20);
+    // 64 KiB at first, doubled at each refill up to 1 MiB: a short stream
+    // (a fuzzer's input) does not pay for zeroing a whole MiB.
+    if (buf_.size() < 1 << 20) buf_.resize(std::clamp<size_t>(2 * buf_.size(), 64 << 10, 1 << 20));
     while (end_ < n) {
       JFS_ASSIGN_OR_RETURN(size_t got, src_->Read(buf_.data() + end_, buf_.size() - end_));
       if (got == 0) return Bad("truncated (the stream ended early)");
