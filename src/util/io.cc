@@ -222,7 +222,9 @@ Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
   return std::unique_ptr<Source>(new FdSource(fd, path, true));
 }
 
-Result<int> OpenUnnamedTempFile(const std::string& dir) {
+Result<int> OpenUnnamedTempFile(const std::string& where) {
+  const char* tmp = getenv("TMPDIR");
+  const std::string dir = !where.empty() ? where : tmp && *tmp ? tmp : "/tmp";
   int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
     std::string name = dir + "/jfsbr-spill-XXXXXX";

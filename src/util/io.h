@@ -34,8 +34,9 @@ class Source {
 Result<std::unique_ptr<Sink>> OpenFileSink(const std::string& path);
 Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path);
 
-// A temporary file in dir with no name (O_TMPFILE, or a name unlinked at
-// once where the file system lacks it): gone when closed. Its descriptor.
+// A temporary file in dir ("": $TMPDIR or /tmp) with no name (O_TMPFILE, or
+// a name unlinked at once where the file system lacks it): gone when
+// closed. Its descriptor.
 Result<int> OpenUnnamedTempFile(const std::string& dir);
 
 // fsync of a directory: the creates, renames and unlinks in it are durable.
