@@ -22,6 +22,12 @@
 namespace jfsbr {
 namespace {
 
+// A bulk load's verdict on a record named twice: corruption, saying so.
+void ExpectNamedTwice(const Status& st) {
+  EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
+  EXPECT_NE(st.message().find("twice"), std::string::npos) << st.ToString();
+}
+
 class SqlMetaTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -371,8 +377,7 @@ TEST_P(SqlMetaTest, BulkLoadRefusesARecordTwiceAndValuesOutOfRange) {
     ASSERT_TRUE(w->Put(RecordKey::Attr(6), EncodeAttr(a)).ok());
     ASSERT_TRUE(w->Put(RecordKey::Attr(5), EncodeAttr(a)).ok());
     Status st = w->Finish();
-    EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
-    EXPECT_NE(st.message().find("twice"), std::string::npos) << st.ToString();
+    ExpectNamedTwice(st);
   }
   // Entries and chunks are keyed by indexes built at the end (a table's in
   // one pass, two tables at once): a record named twice fails there.
@@ -387,8 +392,7 @@ TEST_P(SqlMetaTest, BulkLoadRefusesARecordTwiceAndValuesOutOfRange) {
       ASSERT_TRUE(w->Put(RecordKey::Entry(1, "a"), EncodeDentry({FileType::kFile, 6})).ok());
     Status st = w->Finish();
     if (twice) {
-      EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
-      EXPECT_NE(st.message().find("twice"), std::string::npos) << st.ToString();
+      ExpectNamedTwice(st);
       continue;
     }
     ASSERT_TRUE(st.ok()) << st.ToString();
@@ -486,8 +490,7 @@ TEST(SqliteMetaTest, ABulkLoadOutOfKeyOrderLoadsEveryRecordOnce) {
     if (twice) ASSERT_TRUE(w->Put(RecordKey::Attr(77), EncodeAttr(a)).ok());
     Status st = w->Finish();
     if (twice) {
-      EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
-      EXPECT_NE(st.message().find("twice"), std::string::npos) << st.ToString();
+      ExpectNamedTwice(st);
       continue;
     }
     ASSERT_TRUE(st.ok()) << st.ToString();
