@@ -106,5 +106,24 @@ TEST(DumpCliTest, BinaryRefusesJsonOnlyFlagsThatJsonHonours) {
   EXPECT_NE(b.err.find("JSON dumps only"), std::string::npos) << b.err;
 }
 
+// A reader of stdout that quits (as a Redis server killed mid-load does to
+// a connection): the dump fails in one line naming the broken pipe, where
+// SIGPIPE used to end it silently (exit 141, its summary already printed).
+TEST(DumpCliTest, ReaderThatQuitsIsAnError) {
+  TempDir d;
+  const std::string a = "sqlite3://" + d.Sub("a.db");
+  // Several pipe buffers (64 KiB) of JSON: the dump is still writing when
+  // `true` has exited.
+  ASSERT_EQ(Sh(J + " bench gen " + a + " --files 2000 --bucket " + d.Sub("bucket"), d).code, 0);
+  CmdResult r = Sh("(" + J + " dump " + a + " 2>" + d.Sub("dump.err") + "; echo $? >" +
+                       d.Sub("rc") + ") | true",
+                   d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrEmpty(d.Sub("rc")), "1\n");
+  const std::string err = ReadFileOrEmpty(d.Sub("dump.err"));
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("Broken pipe"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace jfsbr

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -141,6 +142,11 @@ const Command* FindSub(const Command& c, std::string_view name) {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // A peer that goes away (a Redis server killed mid-load, a reader of
+  // stdout that quit) makes writes fail with EPIPE, reported in one line,
+  // instead of killing jfsbr silently: hiredis and OpenSSL send without
+  // MSG_NOSIGNAL.
+  signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
       strcmp(argv[1], "help") == 0) {
     PrintUsage();
