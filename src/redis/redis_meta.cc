@@ -21,6 +21,7 @@
 #include "redis/reads.h"
 #include "redis/schema.h"
 #include "redis/snapshot.h"
+#include "util/external_sorter.h"
 #include "util/task_group.h"
 
 namespace jfsbr {
@@ -382,7 +383,7 @@ class RedisBulkWriter : public MetaBulkWriter {
   Status Put(const RecordKey& key, std::string value) override {
     // A list is appended to: a chunk met twice would double its slices
     // (other records are overwritten, the last one counting, as in TKV).
-    if (key.kind == K::kChunk) chunks_.emplace_back(key.ino, key.index);
+    if (key.kind == K::kChunk) JFS_RETURN_IF_ERROR(chunks_.Add({key.ino, key.index}));
     scratch_.clear();
     JFS_RETURN_IF_ERROR(WriteCommands(m_->prefix(), key, value, /*plain=*/true, &scratch_));
     for (auto& cmd : scratch_) Add(std::move(cmd));
@@ -393,13 +394,16 @@ class RedisBulkWriter : public MetaBulkWriter {
   Status Finish() override {
     JFS_RETURN_IF_ERROR(Flush());
     JFS_RETURN_IF_ERROR(group_.Wait());
-    std::sort(chunks_.begin(), chunks_.end());
-    auto dup = std::adjacent_find(chunks_.begin(), chunks_.end());
-    if (dup != chunks_.end()) {
-      return Status::Corruption("the dump names the same record twice (a damaged dump?): " +
-                                Describe(RecordKey::Chunk(dup->first, dup->second)));
+    JFS_RETURN_IF_ERROR(chunks_.Finish());
+    ChunkId prev{}, c;
+    for (bool first = true; chunks_.Next(&c); first = false) {
+      if (!first && c.ino == prev.ino && c.index == prev.index) {
+        return Status::Corruption("the dump names the same record twice (a damaged dump?): " +
+                                  Describe(RecordKey::Chunk(c.ino, c.index)));
+      }
+      prev = c;
     }
-    return Status::OK();
+    return chunks_.status();
   }
   uint64_t records() const override { return records_; }
 
@@ -450,7 +454,19 @@ class RedisBulkWriter : public MetaBulkWriter {
   std::unordered_map<std::string, size_t> open_;  // a mergeable command's key -> its place
   size_t args_ = 0;
   uint64_t records_ = 0;
-  std::vector<std::pair<Ino, uint32_t>> chunks_;  // 12 bytes a chunk, checked at the end
+  // Every chunk written, checked for repeats at the end: sorted through disk
+  // beyond 8 MiB, so that a load's memory stays flat (a vector here grew by
+  // 16-32 bytes a file: +34 MiB from 1.1 M to 3 M files).
+  struct ChunkId {
+    Ino ino;
+    uint32_t index;
+  };
+  struct ByChunk {
+    bool operator()(const ChunkId& a, const ChunkId& b) const {
+      return a.ino != b.ino ? a.ino < b.ino : a.index < b.index;
+    }
+  };
+  ExternalSorter<ChunkId, ByChunk> chunks_{8 << 20};
 };
 
 std::unique_ptr<MetaBulkWriter> RedisMeta::NewBulkWriter(int threads) {

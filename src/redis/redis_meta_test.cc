@@ -87,5 +87,27 @@ TEST_F(RedisMetaTest, BulkLoadRefusesAChunkTwice) {
   EXPECT_NE(st.message().find("twice"), std::string::npos) << st.ToString();
 }
 
+// More chunks than the writer keeps in memory (8 MiB of 16-byte ids): the
+// repeat, far from its first, is found across the runs spilled to disk, and
+// a load without one passes.
+TEST_F(RedisMetaTest, BulkLoadFindsARepeatAcrossSpilledRuns) {
+  std::string slice;
+  AppendSliceRecord(&slice, {0, 7, 100, 0, 100});
+  constexpr Ino kChunks = 600000;
+  for (bool repeat : {false, true}) {
+    Cli({"FLUSHDB"});
+    auto w = meta_->NewBulkWriter(2);
+    for (Ino i = 1; i <= kChunks; i++) ASSERT_TRUE(w->Put(RecordKey::Chunk(i, 1), slice).ok());
+    if (repeat) ASSERT_TRUE(w->Put(RecordKey::Chunk(3, 1), slice).ok());
+    Status st = w->Finish();
+    if (!repeat) {
+      EXPECT_TRUE(st.ok()) << st.ToString();
+      continue;
+    }
+    EXPECT_TRUE(st.Is(Code::kCorruption)) << st.ToString();
+    EXPECT_NE(st.message().find("inode 3"), std::string::npos) << st.ToString();
+  }
+}
+
 }  // namespace
 }  // namespace jfsbr
