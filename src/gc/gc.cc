@@ -10,6 +10,7 @@
 #include "model/block.h"
 #include "model/records.h"
 #include "util/clock.h"
+#include "util/external_sorter.h"
 #include "util/task_group.h"
 
 namespace jfsbr {
@@ -201,29 +202,57 @@ class Lister {
   std::vector<ObjectInfo> leaked_;
 };
 
+// A chunk of several slice records, to compact.
+struct ChunkToCompact {
+  Ino ino;
+  uint32_t index;
+};
+struct ByInoIndex {
+  bool operator()(const ChunkToCompact& a, const ChunkToCompact& b) const {
+    return a.ino != b.ino ? a.ino < b.ino : a.index < b.index;
+  }
+};
+
 // Compacts every chunk holding several slice records, `threads` at a time.
+// The chunks found by the scan wait in an external sorter (8 MiB in memory,
+// the rest on disk) and are compacted in batches after it, once the snapshot
+// is released: a badly fragmented volume costs disk, not memory.
 Status CompactChunks(Volume* vol, int threads, GcReport* r) {
-  std::vector<std::pair<Ino, uint32_t>> chunks;
+  ExternalSorter<ChunkToCompact, ByInoIndex> found(8 << 20);
   {
     JFS_ASSIGN_OR_RETURN(auto snap, vol->meta()->Snapshot());
+    Status added;
     auto all = RecordRange::Kind(RecordKind::kChunk);
     JFS_RETURN_IF_ERROR(snap->Scan(all, [&](const RecordKey& p, auto v) {
-      if (v.size() > kSliceRecordBytes) chunks.emplace_back(p.ino, p.index);
-      return true;
+      if (v.size() > kSliceRecordBytes) added = found.Add({p.ino, p.index});
+      return added.ok();
+    }));
+    JFS_RETURN_IF_ERROR(added);
+  }
+  JFS_RETURN_IF_ERROR(found.Finish());
+  constexpr size_t kBatch = 1 << 16;
+  std::vector<ChunkToCompact> batch;
+  std::mutex mu;
+  for (bool more = true; more;) {
+    batch.clear();
+    ChunkToCompact c;
+    while (batch.size() < kBatch && (more = found.Next(&c))) batch.push_back(c);
+    JFS_RETURN_IF_ERROR(found.status());
+    JFS_RETURN_IF_ERROR(ParallelFor(batch.size(), threads, [&](size_t i) -> Status {
+      auto done = vol->CompactChunk(batch[i].ino, batch[i].index);
+      if (!done.ok()) {
+        return done.status().Annotate("compacting inode " + std::to_string(batch[i].ino));
+      }
+      std::lock_guard l(mu);
+      if (done->changed) {
+        r->chunks_compacted++;
+        r->records_compacted += done->records;
+        r->compacted_bytes += done->bytes;
+      }
+      return Status::OK();
     }));
   }
-  std::mutex mu;
-  return ParallelFor(chunks.size(), threads, [&](size_t i) -> Status {
-    auto c = vol->CompactChunk(chunks[i].first, chunks[i].second);
-    if (!c.ok()) return c.status().Annotate("compacting inode " + std::to_string(chunks[i].first));
-    std::lock_guard l(mu);
-    if (c->changed) {
-      r->chunks_compacted++;
-      r->records_compacted += c->records;
-      r->compacted_bytes += c->bytes;
-    }
-    return Status::OK();
-  });
+  return Status::OK();
 }
 
 // Raises nextChunk from `seen` (what the inventory read) to `past`, only if
