@@ -202,23 +202,12 @@ class Lister {
   std::vector<ObjectInfo> leaked_;
 };
 
-// A chunk of several slice records, to compact.
-struct ChunkToCompact {
-  Ino ino;
-  uint32_t index;
-};
-struct ByInoIndex {
-  bool operator()(const ChunkToCompact& a, const ChunkToCompact& b) const {
-    return a.ino != b.ino ? a.ino < b.ino : a.index < b.index;
-  }
-};
-
 // Compacts every chunk holding several slice records, `threads` at a time.
 // The chunks found by the scan wait in an external sorter (8 MiB in memory,
 // the rest on disk) and are compacted in batches after it, once the snapshot
 // is released: a badly fragmented volume costs disk, not memory.
 Status CompactChunks(Volume* vol, int threads, GcReport* r) {
-  ExternalSorter<ChunkToCompact, ByInoIndex> found(8 << 20);
+  ExternalSorter<ChunkId, ChunkIdLess> found(8 << 20);
   {
     JFS_ASSIGN_OR_RETURN(auto snap, vol->meta()->Snapshot());
     Status added;
@@ -231,11 +220,11 @@ Status CompactChunks(Volume* vol, int threads, GcReport* r) {
   }
   JFS_RETURN_IF_ERROR(found.Finish());
   constexpr size_t kBatch = 1 << 16;
-  std::vector<ChunkToCompact> batch;
+  std::vector<ChunkId> batch;
   std::mutex mu;
   for (bool more = true; more;) {
     batch.clear();
-    ChunkToCompact c;
+    ChunkId c;
     while (batch.size() < kBatch && (more = found.Next(&c))) batch.push_back(c);
     JFS_RETURN_IF_ERROR(found.status());
     JFS_RETURN_IF_ERROR(ParallelFor(batch.size(), threads, [&](size_t i) -> Status {

@@ -19,6 +19,18 @@ inline constexpr uint64_t kSliceBatch = 4096;  // nextChunk is taken in batches 
 
 inline bool IsTrashInode(Ino ino) { return ino >= kTrashInode; }
 
+// One chunk of a file: the inode and the chunk's index in it. Plain bytes,
+// ordered by inode then index (for sorters that spill to disk).
+struct ChunkId {
+  Ino ino;
+  uint32_t index;
+};
+struct ChunkIdLess {
+  bool operator()(const ChunkId& a, const ChunkId& b) const {
+    return a.ino != b.ino ? a.ino < b.ino : a.index < b.index;
+  }
+};
+
 enum class FileType : uint8_t {
   kFile = 1,
   kDirectory = 2,
