@@ -207,7 +207,7 @@ class Lister {
 // the rest on disk) and are compacted in batches after it, once the snapshot
 // is released: a badly fragmented volume costs disk, not memory.
 Status CompactChunks(Volume* vol, int threads, GcReport* r) {
-  ExternalSorter<ChunkId, ChunkIdLess> found(8 << 20);
+  ExternalSorter<ChunkId, std::less<ChunkId>> found(8 << 20);
   {
     JFS_ASSIGN_OR_RETURN(auto snap, vol->meta()->Snapshot());
     Status added;

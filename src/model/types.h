@@ -1,6 +1,7 @@
 // Basic JuiceFS constants and types shared by the whole model.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string_view>
 
@@ -24,11 +25,7 @@ inline bool IsTrashInode(Ino ino) { return ino >= kTrashInode; }
 struct ChunkId {
   Ino ino;
   uint32_t index;
-};
-struct ChunkIdLess {
-  bool operator()(const ChunkId& a, const ChunkId& b) const {
-    return a.ino != b.ino ? a.ino < b.ino : a.index < b.index;
-  }
+  auto operator<=>(const ChunkId&) const = default;
 };
 
 enum class FileType : uint8_t {
