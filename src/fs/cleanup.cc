@@ -46,13 +46,14 @@ Result<Volume::Cleaned> Volume::CleanupDeletedFiles() {
 Result<Volume::Cleaned> Volume::CleanupPendingSlices() {
   Cleaned c;
   JFS_ASSIGN_OR_RETURN(auto refs, ScanAll(meta_.get(), RecordKind::kSliceRef));
+  std::vector<SliceId> pending;
   for (const auto& record : refs) {
     // Named, not bound: lambdas capture them (clang 14 refuses structured bindings there).
     const RecordKey& p = record.first;
     const std::string& v = record.second;
     JFS_ASSIGN_OR_RETURN(int64_t refs_minus_one, DecodeCounterLE(v));
     if (refs_minus_one < 0) {
-      JFS_RETURN_IF_ERROR(DropSlice({p.id, p.index}, &c));
+      pending.push_back({p.id, p.index});
       c.records++;
     } else if (refs_minus_one == 0) {  // one reference: the record is redundant
       JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
@@ -63,6 +64,7 @@ Result<Volume::Cleaned> Volume::CleanupPendingSlices() {
       c.records++;
     }
   }
+  JFS_RETURN_IF_ERROR(DropSlices(pending, &c));
   return c;
 }
 
@@ -85,7 +87,7 @@ Result<Volume::Cleaned> Volume::PurgeDelayedSlices(int64_t before_sec) {
       tx.Delete(p);
       return Status::OK();
     }));
-    for (const auto& s : unused) JFS_RETURN_IF_ERROR(DropSlice(s, &c));
+    JFS_RETURN_IF_ERROR(DropSlices(unused, &c));
     c.records++;
   }
   return c;

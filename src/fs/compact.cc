@@ -5,7 +5,8 @@
 
 namespace jfsbr {
 
-Result<Volume::Compacted> Volume::CompactChunk(Ino ino, uint32_t index) {
+Result<Volume::Compacted> Volume::CompactChunk(Ino ino, uint32_t index,
+                                               std::vector<SliceId>* unused_out) {
   Compacted c;
   const RecordKey ckey = RecordKey::Chunk(ino, index);
   JFS_ASSIGN_OR_RETURN(auto value, meta_->Get(ckey));
@@ -57,10 +58,15 @@ Result<Volume::Compacted> Volume::CompactChunk(Ino ino, uint32_t index) {
     return Status::OK();
   }));
   if (!swapped) {  // the chunk moved on: the new slice is not used
-    JFS_RETURN_IF_ERROR(DropSlice({id, size}, nullptr));
+    SliceId mine{id, size};
+    JFS_RETURN_IF_ERROR(DropSlices({&mine, 1}, nullptr));
     return c;
   }
-  for (const auto& s : unused) JFS_RETURN_IF_ERROR(DropSlice(s, nullptr));
+  if (unused_out) {
+    unused_out->insert(unused_out->end(), unused.begin(), unused.end());
+  } else {
+    JFS_RETURN_IF_ERROR(DropSlices(unused, nullptr));
+  }
   c.records = records.size();
   c.bytes = size;
   c.changed = true;

@@ -267,7 +267,7 @@ Status Volume::DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned) {
       }
       return Status::OK();
     }));
-    for (const auto& s : unreferenced) JFS_RETURN_IF_ERROR(DropSlice(s, cleaned));
+    JFS_RETURN_IF_ERROR(DropSlices(unreferenced, cleaned));
   }
   return meta_->Transact([&](MetaTxn& tx) {
     tx.Delete(RecordKey::DelFile(ino, length));
@@ -275,20 +275,27 @@ Status Volume::DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned) {
   });
 }
 
-Status Volume::DropSlice(const SliceId& s, Cleaned* cleaned) {
-  if (keep_objects_ && keep_objects_(s.id)) {
-    if (cleaned) cleaned->kept++;
-  } else {
+Status Volume::DropSlices(std::span<const SliceId> slices, Cleaned* cleaned) {
+  for (const auto& s : slices) {
+    if (keep_objects_ && keep_objects_(s.id)) {
+      if (cleaned) cleaned->kept++;
+      continue;
+    }
     for (uint32_t i = 0; i < BlockCount(s.size, block_bytes()); i++) {
       JFS_RETURN_IF_ERROR(store_->Delete(
           BlockKey(s.id, i, BlockLen(s.size, i, block_bytes()), format_.hash_prefix)));
     }
     if (cleaned) cleaned->slices++, cleaned->bytes += s.size;
   }
-  return meta_->Transact([&](MetaTxn& tx) {
-    tx.Delete(RecordKey::SliceRef(s.id, s.size));
-    return Status::OK();
-  });
+  constexpr size_t kKeysPerTxn = 100;
+  for (size_t i = 0; i < slices.size(); i += kKeysPerTxn) {
+    auto part = slices.subspan(i, std::min(kKeysPerTxn, slices.size() - i));
+    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+      for (const auto& s : part) tx.Delete(RecordKey::SliceRef(s.id, s.size));
+      return Status::OK();
+    }));
+  }
+  return Status::OK();
 }
 
 }  // namespace jfsbr

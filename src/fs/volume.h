@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -205,13 +206,20 @@ class Volume {
   // then, if the chunk still starts with the records read, they are swapped
   // for the new one in one transaction (records appended meanwhile stay
   // after it). The replaced slices go to an L record when the volume keeps a
-  // trash, else lose a reference (and their objects when unused).
+  // trash, else lose a reference (and their objects when unused). Given
+  // `unused`, the slices left without a reference go there for the caller to
+  // drop with others (DropSlices); until then they are pending deletes.
   struct Compacted {
     uint64_t records = 0;  // slice records replaced
     uint64_t bytes = 0;    // written into the new slice
     bool changed = false;  // false: nothing to do, or the chunk moved on
   };
-  Result<Compacted> CompactChunk(Ino ino, uint32_t index);
+  Result<Compacted> CompactChunk(Ino ino, uint32_t index, std::vector<SliceId>* unused = nullptr);
+  // Deletes the objects of slices nothing uses, then their K keys: a crash
+  // between the two leaves keys gc can finish from. The keys go in
+  // transactions of up to 100 (etcd takes 128 operations in one), not one a
+  // slice: a commit is a sync on most engines.
+  Status DropSlices(std::span<const SliceId> slices, Cleaned* cleaned);
 
   // Internal to fs/: id allocation and block I/O shared by its files.
   Result<Ino> NextInode();
@@ -230,8 +238,6 @@ class Volume {
   Status Remove(Ino parent, std::string_view name, bool want_dir, Cleaned* cleaned = nullptr);
   Result<Ino> TrashDirFor(Ino parent);
   Status DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned = nullptr);
-  // Deletes the objects of a slice nothing uses, then its K key.
-  Status DropSlice(const SliceId& s, Cleaned* cleaned);
   Status RemoveTree(Ino dir, Cleaned* cleaned);
   Status ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t len, char* dst);
 

@@ -315,6 +315,32 @@ TEST_P(VolumeTest, RemoveWithoutTrashDeletesDataAndObjects) {
   EXPECT_FALSE(vol_->GetAttr(kTrashInode).ok());
 }
 
+// A file written in 120 appends holds 120 slices: removing it drops every
+// object and every slice reference, whose deletes go in two transactions
+// (100 a transaction). A chunk of more than ~126 slices cannot be deleted on
+// an etcd with the default max-txn-ops (128): its references drop in one
+// transaction, which fails with a clear error.
+TEST_P(VolumeTest, RemoveFragmentedFileDropsEverySlice) {
+  Format(0);
+  Ino f = *vol_->CreateFile(kRootInode, "f", {.mode = 0644}, 0, {});
+  std::string all;
+  for (int i = 0; i < 120; i++) {
+    std::string part = Pattern(100, i);
+    ASSERT_TRUE(vol_->Write(f, all.size(), part).ok());
+    all += part;
+  }
+  auto recs = vol_->ReadChunk(f, 0);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 120u);
+  EXPECT_EQ(ReadAll(f), all);
+  Status unlinked = vol_->Unlink(kRootInode, "f");
+  ASSERT_TRUE(unlinked.ok()) << unlinked.ToString();
+  for (const auto& r : *recs) {
+    EXPECT_TRUE(vol_->store()->Head(BlockKey(r.id, 0, r.size, false)).status().Is(Code::kNotFound));
+    EXPECT_FALSE(vol_->meta()->Get(RecordKey::SliceRef(r.id, r.size))->has_value());
+  }
+}
+
 TEST_P(VolumeTest, InodesAndSlicesComeInJuiceFsBatches) {
   Ino f = MustCreate(kRootInode, "f", "x");
   EXPECT_EQ(f, 2u);

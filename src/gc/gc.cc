@@ -219,26 +219,37 @@ Status CompactChunks(Volume* vol, int threads, GcReport* r) {
     JFS_RETURN_IF_ERROR(added);
   }
   JFS_RETURN_IF_ERROR(found.Finish());
-  constexpr size_t kBatch = 1 << 16;
+  // The replaced slices' objects and references go after each batch, 100
+  // slices a transaction: one commit a chunk instead of two.
+  constexpr size_t kBatch = 1 << 14, kDrop = 100;
   std::vector<ChunkId> batch;
+  std::vector<SliceId> unused;
   std::mutex mu;
   for (bool more = true; more;) {
     batch.clear();
+    unused.clear();
     ChunkId c;
     while (batch.size() < kBatch && (more = found.Next(&c))) batch.push_back(c);
     JFS_RETURN_IF_ERROR(found.status());
     JFS_RETURN_IF_ERROR(ParallelFor(batch.size(), threads, [&](size_t i) -> Status {
-      auto done = vol->CompactChunk(batch[i].ino, batch[i].index);
+      std::vector<SliceId> freed;
+      auto done = vol->CompactChunk(batch[i].ino, batch[i].index, &freed);
       if (!done.ok()) {
         return done.status().Annotate("compacting inode " + std::to_string(batch[i].ino));
       }
       std::lock_guard l(mu);
+      unused.insert(unused.end(), freed.begin(), freed.end());
       if (done->changed) {
         r->chunks_compacted++;
         r->records_compacted += done->records;
         r->compacted_bytes += done->bytes;
       }
       return Status::OK();
+    }));
+    JFS_RETURN_IF_ERROR(ParallelFor((unused.size() + kDrop - 1) / kDrop, threads, [&](size_t i) {
+      std::span<const SliceId> part(unused);
+      part = part.subspan(i * kDrop, std::min(kDrop, unused.size() - i * kDrop));
+      return vol->DropSlices(part, nullptr).Annotate("deleting the replaced slices");
     }));
   }
   return Status::OK();
