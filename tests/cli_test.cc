@@ -97,6 +97,41 @@ TEST_F(CliTest, ImportExportRoundTripIsIdentical) {
   EXPECT_NE(again.err.find("imported 0 files"), std::string::npos) << again.err;
 }
 
+size_t CountObjects(const std::string& dir) {
+  size_t n = 0;
+  for (auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+// The fragmented benchmark volume (bench gen --slices): every file's chunk
+// holds three slice records, each with its own object; gc --compact leaves
+// one slice (one object) per file and a volume that still checks whole.
+TEST_F(CliTest, FragmentedBenchVolumeCompactsToOneSliceAFile) {
+  const std::string chunks = dir_.Sub("bucket/bench/chunks");
+  ASSERT_EQ(Jfsbr("bench gen " + Meta() + " --files 300 --slices 3 --bucket " + dir_.Sub("bucket"),
+                  dir_)
+                .code,
+            0);
+  ASSERT_EQ(Jfsbr("bench objects " + Meta(), dir_).code, 0);
+  EXPECT_EQ(CountObjects(chunks), 900u);
+  CmdResult r = Jfsbr("fsck " + Meta(), dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("900 blocks checked: all present"), std::string::npos) << r.err;
+  r = Jfsbr("gc --compact " + Meta(), dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("compacted 300 chunks: 900 slice records into one each"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(CountObjects(chunks), 300u);  // the replaced slices' objects are gone
+  r = Jfsbr("fsck " + Meta(), dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("300 blocks checked: all present"), std::string::npos) << r.err;
+  r = Jfsbr("gc --compact " + Meta(), dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("compacted 0 chunks"), std::string::npos) << r.err;
+  EXPECT_EQ(Jfsbr("bench gen " + Meta() + "2 --slices 0", dir_).code, 1);
+}
+
 TEST_F(CliTest, InfoOfFiveMiBFileShowsTwoObjects) {
   Format();
   std::string src = dir_.Sub("five");

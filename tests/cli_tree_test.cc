@@ -47,7 +47,7 @@ const CommandSpec kSpecs[] = {
     {"rm", {"recursive"}},
     {"info", {}},
     {"bench", {}},
-    {"bench gen", {"files", "storage", "bucket", "access-key", "secret-key"}},
+    {"bench gen", {"files", "slices", "storage", "bucket", "access-key", "secret-key"}},
     {"bench scan", {}},
     {"bench objects", {"leaked", "threads"}},
     {"br", {}},

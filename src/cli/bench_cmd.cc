@@ -15,6 +15,8 @@ namespace {
 int Gen(const Args& a) {
   auto files = a.GetUint("files", 1100000, 1, 1000000000);
   if (!files.ok()) return Fail(a, files.status());
+  auto slices = a.GetUint("slices", 1, 1, 8192);
+  if (!slices.ok()) return Fail(a, slices.status());
   auto engine = OpenMeta(a.pos[0], /*create=*/true);
   if (!engine.ok()) return Fail(a, engine.status());
   auto start = std::chrono::steady_clock::now();
@@ -23,7 +25,7 @@ int Gen(const Args& a) {
   o.bucket = a.Get("bucket");
   o.access_key = a.Get("access-key");
   o.secret_key = a.Get("secret-key");
-  auto s = GenerateBenchVolume(engine->get(), *files, 4, o);
+  auto s = GenerateBenchVolume(engine->get(), *files, 4, o, static_cast<uint32_t>(*slices));
   if (!s.ok()) return Fail(a, s.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fprintf(stderr,
@@ -80,6 +82,7 @@ const Command kBenchGenCommand = {
     "META-URL",
     "Build a metadata-only volume shaped like JuiceFS's dump/load benchmark in an empty engine",
     {{"files", 0, "N", "files to generate", "1100000"},
+     {"slices", 0, "N", "slices per file, as if written in N appends (a fragmented volume)", "1"},
      {"storage", 0, "TYPE", "the volume's storage (file or s3)", "file"},
      {"bucket", 0, "URL", "the volume's bucket (none: an in-memory store)"},
      {"access-key", 0, "KEY", "s3 access key"},

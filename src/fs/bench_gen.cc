@@ -18,8 +18,11 @@ constexpr int kFanout = 10, kDepth = 3;
 
 class Generator {
  public:
-  Generator(Meta* m, uint64_t files, int threads)
-      : writer_(m->NewBulkWriter(threads)), files_(files), now_(fsi::Now().sec) {}
+  Generator(Meta* m, uint64_t files, int threads, uint32_t slices)
+      : writer_(m->NewBulkWriter(threads)),
+        files_(files),
+        slices_(slices),
+        now_(fsi::Now().sec) {}
 
   Result<BenchGenStats> Run() {
     // The big directory holds 10% of the files and the second names of the
@@ -122,9 +125,7 @@ class Generator {
         JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Parent(ino, dir), EncodeCounterLE(1)));
       }
       JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Attr(ino), EncodeAttr(a)));
-      std::string chunk;
-      AppendSliceRecord(&chunk, {0, next_slice_++, kFileSize, 0, kFileSize});
-      JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Chunk(ino, 0), chunk));
+      JFS_RETURN_IF_ERROR(writer_->Put(RecordKey::Chunk(ino, 0), Slices()));
       JFS_RETURN_IF_ERROR(Child(dir, name, ino, FileType::kFile, kFileSize, stat));
       Count(Align4K(kFileSize));
       stats_.files++;
@@ -145,6 +146,18 @@ class Generator {
       }
     }
     return Status::OK();
+  }
+
+  // The file's one chunk: its 8 KiB written in slices_ appends, one slice
+  // record each (the last takes what does not divide evenly).
+  std::string Slices() {
+    std::string chunk;
+    const uint32_t part = kFileSize / slices_;
+    for (uint32_t i = 0, pos = 0; i < slices_; i++, pos += part) {
+      uint32_t len = i + 1 < slices_ ? part : kFileSize - pos;
+      AppendSliceRecord(&chunk, {pos, next_slice_++, len, 0, len});
+    }
+    return chunk;
   }
 
   Status BigDir(Ino big, uint64_t n) {
@@ -172,6 +185,7 @@ class Generator {
 
   std::unique_ptr<MetaBulkWriter> writer_;
   uint64_t files_;
+  uint32_t slices_;
   int64_t now_;
   Ino next_ino_ = 2;
   uint64_t next_slice_ = 1;
@@ -183,12 +197,15 @@ class Generator {
 }  // namespace
 
 Result<BenchGenStats> GenerateBenchVolume(Meta* meta, uint64_t files, int threads,
-                                          FormatOptions o) {
+                                          FormatOptions o, uint32_t slices) {
+  if (slices < 1 || slices > kFileSize) {
+    return Status::InvalidArgument("slices per file must be 1 to " + std::to_string(kFileSize));
+  }
   o.name = "bench";
   if (o.bucket.empty()) o.storage = o.bucket = "mem";
   o.trash_days = 0;
   JFS_RETURN_IF_ERROR(FormatVolume(meta, o).status());
-  return Generator(meta, files, threads).Run();
+  return Generator(meta, files, threads, slices).Run();
 }
 
 Result<BenchObjectStats> WriteBenchObjects(Volume* vol, int threads, uint64_t leaked,

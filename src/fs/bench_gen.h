@@ -3,7 +3,8 @@
 // the rest in a tree of depth 3 with 10 subdirectories per level (1,000 leaf
 // directories), every file 8 KiB in one slice, and about 1% each of hard
 // links (into the big directory), symlinks and xattrs. The result passes
-// `check`.
+// `check`. With slices > 1 each file was written in that many appends: a
+// fragmented volume, for the benchmark of gc --compact.
 #pragma once
 
 #include <functional>
@@ -19,7 +20,7 @@ struct BenchGenStats {
 // Formats an empty engine as volume "bench" and fills it.
 // o gives the volume's store (storage "mem" unless a bucket is set).
 Result<BenchGenStats> GenerateBenchVolume(Meta* meta, uint64_t files, int threads,
-                                          FormatOptions o = {});
+                                          FormatOptions o = {}, uint32_t slices = 1);
 
 struct BenchObjectStats {
   uint64_t objects = 0, bytes = 0, leaked = 0;
