@@ -287,9 +287,8 @@ Status Volume::DropSlices(std::span<const SliceId> slices, Cleaned* cleaned) {
     }
     if (cleaned) cleaned->slices++, cleaned->bytes += s.size;
   }
-  constexpr size_t kKeysPerTxn = 100;
-  for (size_t i = 0; i < slices.size(); i += kKeysPerTxn) {
-    auto part = slices.subspan(i, std::min(kKeysPerTxn, slices.size() - i));
+  for (size_t i = 0; i < slices.size(); i += kRefsPerTxn) {
+    auto part = slices.subspan(i, std::min(kRefsPerTxn, slices.size() - i));
     JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
       for (const auto& s : part) tx.Delete(RecordKey::SliceRef(s.id, s.size));
       return Status::OK();

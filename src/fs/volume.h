@@ -217,8 +217,9 @@ class Volume {
   Result<Compacted> CompactChunk(Ino ino, uint32_t index, std::vector<SliceId>* unused = nullptr);
   // Deletes the objects of slices nothing uses, then their K keys: a crash
   // between the two leaves keys gc can finish from. The keys go in
-  // transactions of up to 100 (etcd takes 128 operations in one), not one a
-  // slice: a commit is a sync on most engines.
+  // transactions of kRefsPerTxn (etcd takes 128 operations in one), not one
+  // a slice: a commit is a sync on most engines.
+  static constexpr size_t kRefsPerTxn = 100;
   Status DropSlices(std::span<const SliceId> slices, Cleaned* cleaned);
 
   // Internal to fs/: id allocation and block I/O shared by its files.

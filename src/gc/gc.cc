@@ -219,9 +219,11 @@ Status CompactChunks(Volume* vol, int threads, GcReport* r) {
     JFS_RETURN_IF_ERROR(added);
   }
   JFS_RETURN_IF_ERROR(found.Finish());
-  // The replaced slices' objects and references go after each batch, 100
-  // slices a transaction: one commit a chunk instead of two.
-  constexpr size_t kBatch = 1 << 14, kDrop = 100;
+  // The replaced slices' objects and references go after each batch, in
+  // groups of one transaction each: one commit a chunk, not one more per
+  // replaced slice. Until then they are pending deletes, so batches are kept
+  // short (16,384 chunks).
+  constexpr size_t kBatch = 1 << 14, kDrop = Volume::kRefsPerTxn;
   std::vector<ChunkId> batch;
   std::vector<SliceId> unused;
   std::mutex mu;
