@@ -74,23 +74,40 @@ Result<Volume::Cleaned> Volume::PurgeDelayedSlices(int64_t before_sec) {
   for (const auto& record : delayed) {
     const RecordKey& p = record.first;
     if (p.ts >= before_sec) continue;
-    std::vector<SliceId> unused;
-    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
-      unused.clear();
-      JFS_ASSIGN_OR_RETURN(auto now, tx.Get(p));
-      if (!now) return Status::OK();
-      JFS_ASSIGN_OR_RETURN(auto slices, DecodeDelayedSlices(*now));
-      for (const auto& s : slices) {
-        JFS_ASSIGN_OR_RETURN(bool gone, fsi::DropSliceRef(tx, s));
-        if (gone) unused.push_back(s);
-      }
-      tx.Delete(p);
-      return Status::OK();
-    }));
-    JFS_RETURN_IF_ERROR(DropSlices(unused, &c));
+    JFS_RETURN_IF_ERROR(DropDelayedSlices(p, &c));
     c.records++;
   }
   return c;
+}
+
+// kRefsPerTxn references a transaction (etcd's max-txn-ops); between them the
+// record keeps the slices whose references are not yet dropped.
+Status Volume::DropDelayedSlices(const RecordKey& record, Cleaned* c) {
+  for (bool more = true; more;) {
+    std::vector<SliceId> unused;
+    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+      unused.clear();
+      more = false;
+      JFS_ASSIGN_OR_RETURN(auto now, tx.Get(record));
+      if (!now) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(auto slices, DecodeDelayedSlices(*now));
+      const size_t n = std::min(slices.size(), kRefsPerTxn);
+      for (size_t i = 0; i < n; i++) {
+        JFS_ASSIGN_OR_RETURN(bool gone, fsi::DropSliceRef(tx, slices[i]));
+        if (gone) unused.push_back(slices[i]);
+      }
+      if (n == slices.size()) {
+        tx.Delete(record);
+      } else {
+        slices.erase(slices.begin(), slices.begin() + static_cast<ptrdiff_t>(n));
+        tx.Put(record, EncodeDelayedSlices(slices));
+        more = true;
+      }
+      return Status::OK();
+    }));
+    JFS_RETURN_IF_ERROR(DropSlices(unused, c));
+  }
+  return Status::OK();
 }
 
 Result<Volume::Cleaned> Volume::PurgeTrash(int64_t before_sec) {

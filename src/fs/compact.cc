@@ -31,43 +31,51 @@ Result<Volume::Compacted> Volume::CompactChunk(Ino ino, uint32_t index,
         PutBlock(id, static_cast<uint32_t>(off / bs), std::string_view(data).substr(off, bs)));
   }
   const uint32_t size = static_cast<uint32_t>(data.size());
-  std::vector<SliceId> unused;
-  bool swapped = false;
-  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
-    unused.clear();
-    swapped = false;
-    JFS_ASSIGN_OR_RETURN(auto now, tx.Get(ckey));
-    if (!now || now->compare(0, value->size(), *value) != 0) return Status::OK();
-    std::string fresh;
-    AppendSliceRecord(&fresh, {start, id, size, 0, size});
-    fresh.append(*now, value->size());  // records appended since
-    tx.Put(ckey, fresh);
-    std::vector<SliceId> old;
-    for (const auto& r : records) {
-      if (r.id != 0) old.push_back({r.id, r.size});
-    }
-    if (format_.trash_days > 0) {
-      tx.Put(RecordKey::DelayedSlices(fsi::Now().sec, id), EncodeDelayedSlices(old));
-    } else {
-      for (const auto& s : old) {
-        JFS_ASSIGN_OR_RETURN(bool gone, fsi::DropSliceRef(tx, s));
-        if (gone) unused.push_back(s);
+  std::string head;
+  AppendSliceRecord(&head, {start, id, size, 0, size});
+  // The records are swapped out from the front, kRefsPerTxn a transaction when
+  // each drops references (etcd's max-txn-ops), all at once when they go to
+  // one L record. Any prefix of them replaced by the new slice reads the same,
+  // since records later in the chunk lie over it and it holds what they show.
+  const bool trash = format_.trash_days > 0;
+  size_t done = 0;
+  while (done < records.size()) {
+    const size_t n = trash ? records.size() : std::min(kRefsPerTxn, records.size() - done);
+    // The chunk as the last step left it, followed by anything appended since.
+    const std::string expect = (done ? head : "") + value->substr(done * kSliceRecordBytes);
+    std::vector<SliceId> unused;
+    bool swapped = false;
+    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+      unused.clear();
+      swapped = false;
+      JFS_ASSIGN_OR_RETURN(auto now, tx.Get(ckey));
+      if (!now || !now->starts_with(expect)) return Status::OK();
+      const size_t replaced = (done ? head.size() : 0) + n * kSliceRecordBytes;
+      tx.Put(ckey, head + now->substr(replaced));
+      auto part = std::span(records).subspan(done, n);
+      swapped = true;
+      if (!trash) return fsi::DropRecordRefs(tx, part, &unused);
+      std::vector<SliceId> old;
+      for (const auto& r : part) {
+        if (r.id != 0) old.push_back({r.id, r.size});
       }
+      tx.Put(RecordKey::DelayedSlices(fsi::Now().sec, id), EncodeDelayedSlices(old));
+      return Status::OK();
+    }));
+    if (!swapped) break;  // the chunk moved on
+    done += n;
+    if (unused_out) {
+      unused_out->insert(unused_out->end(), unused.begin(), unused.end());
+    } else {
+      JFS_RETURN_IF_ERROR(DropSlices(unused, nullptr));
     }
-    swapped = true;
-    return Status::OK();
-  }));
-  if (!swapped) {  // the chunk moved on: the new slice is not used
+  }
+  if (done == 0) {  // the new slice is not used
     SliceId mine{id, size};
     JFS_RETURN_IF_ERROR(DropSlices({&mine, 1}, nullptr));
     return c;
   }
-  if (unused_out) {
-    unused_out->insert(unused_out->end(), unused.begin(), unused.end());
-  } else {
-    JFS_RETURN_IF_ERROR(DropSlices(unused, nullptr));
-  }
-  c.records = records.size();
+  c.records = done;
   c.bytes = size;
   c.changed = true;
   return c;

@@ -252,27 +252,38 @@ Status Volume::DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned) {
         chunk_keys.push_back(k);
         return true;
       }));
-  for (const auto& ck : chunk_keys) {
-    std::vector<SliceId> unreferenced;
-    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
-      unreferenced.clear();
-      JFS_ASSIGN_OR_RETURN(auto v, tx.Get(ck));
-      if (!v) return Status::OK();
-      JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(*v));
-      tx.Delete(ck);
-      for (const auto& r : records) {
-        if (r.id == 0) continue;
-        JFS_ASSIGN_OR_RETURN(bool unused, fsi::DropSliceRef(tx, {r.id, r.size}));
-        if (unused) unreferenced.push_back({r.id, r.size});
-      }
-      return Status::OK();
-    }));
-    JFS_RETURN_IF_ERROR(DropSlices(unreferenced, cleaned));
-  }
+  for (const auto& ck : chunk_keys) JFS_RETURN_IF_ERROR(DeleteChunk(ck, cleaned));
   return meta_->Transact([&](MetaTxn& tx) {
     tx.Delete(RecordKey::DelFile(ino, length));
     return Status::OK();
   });
+}
+
+// From the head, kRefsPerTxn records a transaction, each dropping the
+// references of exactly the records it removes: however fragmented the chunk,
+// a transaction stays within etcd's max-txn-ops, and after any step the chunk
+// and the references still agree (the file is gone: nobody reads the rest).
+Status Volume::DeleteChunk(const RecordKey& ck, Cleaned* cleaned) {
+  for (bool more = true; more;) {
+    std::vector<SliceId> unused;
+    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+      unused.clear();
+      more = false;
+      JFS_ASSIGN_OR_RETURN(auto v, tx.Get(ck));
+      if (!v) return Status::OK();
+      JFS_ASSIGN_OR_RETURN(auto records, DecodeChunk(*v));
+      const size_t n = std::min(records.size(), kRefsPerTxn);
+      if (n == records.size()) {
+        tx.Delete(ck);
+      } else {
+        tx.Put(ck, v->substr(n * kSliceRecordBytes));
+        more = true;
+      }
+      return fsi::DropRecordRefs(tx, std::span(records).first(n), &unused);
+    }));
+    JFS_RETURN_IF_ERROR(DropSlices(unused, cleaned));
+  }
+  return Status::OK();
 }
 
 Status Volume::DropSlices(std::span<const SliceId> slices, Cleaned* cleaned) {

@@ -125,6 +125,16 @@ Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s) {
   return refs_minus_one - 1 < 0;
 }
 
+Status DropRecordRefs(MetaTxn& tx, std::span<const SliceRecord> records,
+                      std::vector<SliceId>* unused) {
+  for (const auto& r : records) {
+    if (r.id == 0) continue;
+    JFS_ASSIGN_OR_RETURN(bool gone, DropSliceRef(tx, {r.id, r.size}));
+    if (gone) unused->push_back({r.id, r.size});
+  }
+  return Status::OK();
+}
+
 }  // namespace jfsbr::fsi
 
 namespace jfsbr {

@@ -1,6 +1,7 @@
 // Helpers shared by the fs/ implementation files; not part of the API.
 #pragma once
 
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,5 +46,9 @@ inline void AddUsage(MetaTxn& tx, int64_t space, int64_t inodes) {
 // Drops one reference of slice s (K holds refs-1; absent means one ref).
 // Returns true when nothing uses the slice any more (K went below zero).
 Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s);
+// Drops one reference for each slice a record names (zero-slices hold none);
+// the slices left unused are appended to `unused`.
+Status DropRecordRefs(MetaTxn& tx, std::span<const SliceRecord> records,
+                      std::vector<SliceId>* unused);
 
 }  // namespace jfsbr::fsi

@@ -204,9 +204,10 @@ class Volume {
   // Compaction (gc --compact): a chunk with several slice records becomes one
   // new slice holding what a reader sees (holes as zeros), written first;
   // then, if the chunk still starts with the records read, they are swapped
-  // for the new one in one transaction (records appended meanwhile stay
-  // after it). The replaced slices go to an L record when the volume keeps a
-  // trash, else lose a reference (and their objects when unused). Given
+  // for the new one (records appended meanwhile stay after it). The replaced
+  // slices go to an L record when the volume keeps a trash, in the one
+  // transaction of the swap; else they lose a reference (and their objects
+  // when unused), and the swap goes kRefsPerTxn records a transaction. Given
   // `unused`, the slices left without a reference go there for the caller to
   // drop with others (DropSlices); until then they are pending deletes.
   struct Compacted {
@@ -239,6 +240,8 @@ class Volume {
   Status Remove(Ino parent, std::string_view name, bool want_dir, Cleaned* cleaned = nullptr);
   Result<Ino> TrashDirFor(Ino parent);
   Status DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned = nullptr);
+  Status DeleteChunk(const RecordKey& chunk, Cleaned* cleaned);
+  Status DropDelayedSlices(const RecordKey& record, Cleaned* cleaned);
   Status RemoveTree(Ino dir, Cleaned* cleaned);
   Status ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t len, char* dst);
 

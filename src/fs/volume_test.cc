@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -315,30 +316,100 @@ TEST_P(VolumeTest, RemoveWithoutTrashDeletesDataAndObjects) {
   EXPECT_FALSE(vol_->GetAttr(kTrashInode).ok());
 }
 
-// A file written in 120 appends holds 120 slices: removing it drops every
-// object and every slice reference, whose deletes go in two transactions
-// (100 a transaction). A chunk of more than ~126 slices cannot be deleted on
-// an etcd with the default max-txn-ops (128): its references drop in one
-// transaction, which fails with a clear error.
-TEST_P(VolumeTest, RemoveFragmentedFileDropsEverySlice) {
-  Format(0);
-  Ino f = *vol_->CreateFile(kRootInode, "f", {.mode = 0644}, 0, {});
-  std::string all;
-  for (int i = 0; i < 120; i++) {
-    std::string part = Pattern(100, i);
-    ASSERT_TRUE(vol_->Write(f, all.size(), part).ok());
-    all += part;
+// A file written in 250 appends: one chunk of 250 slice records, more than
+// one etcd transaction may hold with the default max-txn-ops (128), so every
+// path that drops their references goes kRefsPerTxn records a transaction.
+class FragmentedChunkTest : public VolumeTest {
+ protected:
+  static constexpr int kSlices = 250;
+  void WriteFragmented(int64_t trash_days) {
+    Format(trash_days);
+    file_ = *vol_->CreateFile(kRootInode, "f", {.mode = 0644}, 0, {});
+    for (int i = 0; i < kSlices; i++) {
+      std::string part = Pattern(100, i);
+      ASSERT_TRUE(vol_->Write(file_, content_.size(), part).ok());
+      content_ += part;
+    }
+    auto recs = vol_->ReadChunk(file_, 0);
+    ASSERT_TRUE(recs.ok());
+    ASSERT_EQ(recs->size(), size_t{kSlices});
+    old_ = *recs;
+    EXPECT_EQ(ReadAll(file_), content_);
   }
-  auto recs = vol_->ReadChunk(f, 0);
-  ASSERT_TRUE(recs.ok());
-  ASSERT_EQ(recs->size(), 120u);
-  EXPECT_EQ(ReadAll(f), all);
+  // Every replaced slice: no object, no reference record.
+  void ExpectOldSlicesGone() {
+    for (const auto& r : old_) {
+      EXPECT_TRUE(
+          vol_->store()->Head(BlockKey(r.id, 0, r.size, false)).status().Is(Code::kNotFound));
+      EXPECT_FALSE(vol_->meta()->Get(RecordKey::SliceRef(r.id, r.size))->has_value());
+    }
+  }
+  Ino file_ = 0;
+  std::string content_;
+  std::vector<SliceRecord> old_;
+};
+
+TEST_P(FragmentedChunkTest, RemovingTheFileDropsEverySlice) {
+  WriteFragmented(0);
   Status unlinked = vol_->Unlink(kRootInode, "f");
   ASSERT_TRUE(unlinked.ok()) << unlinked.ToString();
-  for (const auto& r : *recs) {
-    EXPECT_TRUE(vol_->store()->Head(BlockKey(r.id, 0, r.size, false)).status().Is(Code::kNotFound));
-    EXPECT_FALSE(vol_->meta()->Get(RecordKey::SliceRef(r.id, r.size))->has_value());
+  EXPECT_FALSE(vol_->meta()->Get(RecordKey::Chunk(file_, 0))->has_value());
+  ExpectOldSlicesGone();
+}
+
+TEST_P(FragmentedChunkTest, CompactionLeavesOneSliceAndDropsTheRest) {
+  WriteFragmented(0);
+  auto done = vol_->CompactChunk(file_, 0);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_TRUE(done->changed);
+  EXPECT_EQ(done->records, uint64_t{kSlices});
+  auto recs = vol_->ReadChunk(file_, 0);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 1u);
+  EXPECT_EQ((*recs)[0].len, content_.size());
+  EXPECT_EQ(ReadAll(file_), content_);
+  ExpectOldSlicesGone();
+}
+
+// Overwrites at random places and a truncation (a zero-slice) between them:
+// every step of the swap, with a prefix of the records replaced by the new
+// slice, must read what the whole chunk read.
+TEST_P(FragmentedChunkTest, CompactionOfOverlappingWritesReadsTheSame) {
+  Format(0);
+  file_ = *vol_->CreateFile(kRootInode, "f", {.mode = 0644}, 0, {});
+  std::mt19937 rng(7);
+  for (int i = 0; i < kSlices; i++) {
+    if (i == kSlices / 2) {
+      ASSERT_TRUE(vol_->Truncate(file_, content_.size() / 3).ok());
+      content_.resize(content_.size() / 3);
+    }
+    const size_t off = rng() % 30000, len = 1 + rng() % 3000;
+    std::string part = Pattern(len, i);
+    ASSERT_TRUE(vol_->Write(file_, off, part).ok());
+    if (content_.size() < off + len) content_.resize(off + len, '\0');
+    content_.replace(off, len, part);
   }
+  ASSERT_GT(vol_->ReadChunk(file_, 0)->size(), size_t{kSlices});
+  EXPECT_EQ(ReadAll(file_), content_);
+  auto done = vol_->CompactChunk(file_, 0);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(vol_->ReadChunk(file_, 0)->size(), 1u);
+  EXPECT_EQ(ReadAll(file_), content_);
+}
+
+TEST_P(FragmentedChunkTest, CompactionWithTrashPurgesItsDelayedSlicesLater) {
+  WriteFragmented(1);
+  auto done = vol_->CompactChunk(file_, 0);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(ReadAll(file_), content_);
+  // Kept for the trash's day: the objects are still there.
+  EXPECT_TRUE(vol_->store()->Head(BlockKey(old_[0].id, 0, old_[0].size, false)).ok());
+  auto purged = vol_->PurgeDelayedSlices(std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  EXPECT_EQ(purged->records, 1u);
+  EXPECT_EQ(purged->slices, uint64_t{kSlices});
+  EXPECT_EQ(ReadAll(file_), content_);
+  ExpectOldSlicesGone();
 }
 
 TEST_P(VolumeTest, InodesAndSlicesComeInJuiceFsBatches) {
@@ -399,6 +470,10 @@ TEST_P(VolumeTest, HashPrefixedObjectNames) {
 INSTANTIATE_TEST_SUITE_P(Engines, VolumeTest,
                          ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres",
                                            "mariadb", "redis", "rocksdb+s3"),
+                         TestKindName);
+INSTANTIATE_TEST_SUITE_P(Engines, FragmentedChunkTest,
+                         ::testing::Values("memkv", "rocksdb", "etcd", "sqlite3", "postgres",
+                                           "mariadb", "redis"),
                          TestKindName);
 
 TEST(VolumeOpenTest, UnformattedAndBadName) {
