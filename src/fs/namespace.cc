@@ -192,7 +192,15 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
   // Taken before the transaction so that a retry keeps it; a create that
   // fails leaves a gap in the inode numbers, as JuiceFS's batches do.
   JFS_ASSIGN_OR_RETURN(Ino ino, NextInode());
-  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+  std::map<uint32_t, std::string> chunks;
+  for (const auto& s : slices) AppendSliceRecord(&chunks[s.index], s.record);
+  const bool staged = chunks.size() > kRefsPerTxn;
+  const RecordKey pending = RecordKey::DelFile(ino, length);
+  if (staged) {
+    Status st = StageChunks(pending, chunks);
+    if (!st.ok()) return DiscardStaged(ino, length, st);
+  }
+  Status created = meta_->Transact([&](MetaTxn& tx) {
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
     JFS_RETURN_IF_ERROR(fsi::CheckCreateIn(parent, pattr, type));
     RecordKey ekey = RecordKey::Entry(parent, name);
@@ -220,9 +228,12 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     if (type == FileType::kSymlink) tx.Put(RecordKey::Symlink(ino), std::string(target));
     if (type == FileType::kDirectory) tx.Put(RecordKey::DirStat(ino), EncodeDirStat({}));
     for (const auto& [xname, xvalue] : spec.xattrs) tx.Put(RecordKey::Xattr(ino, xname), xvalue);
-    std::map<uint32_t, std::string> chunks;
-    for (const auto& s : slices) AppendSliceRecord(&chunks[s.index], s.record);
-    for (auto& [index, value] : chunks) tx.Put(RecordKey::Chunk(ino, index), std::move(value));
+    if (staged) {
+      JFS_RETURN_IF_ERROR(CheckStaged(tx, pending));
+      tx.Delete(pending);
+    } else {
+      for (const auto& [index, value] : chunks) tx.Put(RecordKey::Chunk(ino, index), value);
+    }
     // The parent's attr is read and written by every change of its entries:
     // two racing creates (or a create and an rmdir) conflict on it, which
     // the unrecorded scans of its entries could not guarantee.
@@ -233,8 +244,62 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, parent, cs));
     fsi::AddUsage(tx, cs.space, 1);
     return Status::OK();
-  }));
+  });
+  if (!created.ok() && staged) return DiscardStaged(ino, length, created);
+  JFS_RETURN_IF_ERROR(created);
   return ino;
+}
+
+// A file of more chunks than a transaction should write (etcd's max-txn-ops)
+// gets them before it exists, kRefsPerTxn a transaction, under a
+// pending-delete record of its inode: a crash leaves what gc --delete
+// removes, and the file still appears whole, in the transaction creating it.
+Status Volume::StageChunks(const RecordKey& pending,
+                           const std::map<uint32_t, std::string>& chunks) {
+  bool first = true;
+  for (auto it = chunks.begin(); it != chunks.end();) {
+    const auto from = it;
+    JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+      it = from;
+      if (first) {
+        tx.Put(pending, EncodeDelFileTime(fsi::Now().sec));
+      } else {
+        JFS_RETURN_IF_ERROR(CheckStaged(tx, pending));
+      }
+      for (size_t n = 0; n < kRefsPerTxn && it != chunks.end(); n++, it++) {
+        tx.Put(RecordKey::Chunk(pending.ino, it->first), it->second);
+      }
+      return Status::OK();
+    }));
+    first = false;
+  }
+  return Status::OK();
+}
+
+// The staging record must still be there: a gc --delete that ran meanwhile
+// took it for a deleted file's and may have deleted chunks.
+Status Volume::CheckStaged(MetaTxn& tx, const RecordKey& pending) {
+  JFS_ASSIGN_OR_RETURN(auto mark, tx.Get(pending));
+  if (mark) return Status::OK();
+  return Status::NotFound("the pending-delete record of inode " + std::to_string(pending.ino) +
+                          ", under which its chunks were written, was removed meanwhile (a gc " +
+                          "--delete?); the file was not created");
+}
+
+// A staged file that was not created: its chunks and their slices go, the
+// error that stopped it is returned. Unless the file exists after all (a
+// commit whose outcome was lost): then its chunks are its own.
+Status Volume::DiscardStaged(Ino ino, uint64_t length, const Status& why) {
+  bool exists = false;
+  Status undone = meta_->Transact([&](MetaTxn& tx) {
+    JFS_ASSIGN_OR_RETURN(auto attr, tx.Get(RecordKey::Attr(ino)));
+    exists = attr.has_value();
+    if (!exists) tx.Put(RecordKey::DelFile(ino, length), EncodeDelFileTime(fsi::Now().sec));
+    return Status::OK();
+  });
+  if (undone.ok() && !exists) undone = DeleteFileData(ino, length);
+  if (undone.ok()) return why;
+  return why.Annotate("its staged chunks stay for gc --delete: " + undone.ToString());
 }
 
 Result<Ino> Volume::Mkdir(Ino parent, std::string_view name, const NodeSpec& spec) {

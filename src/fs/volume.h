@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -164,8 +165,9 @@ class Volume {
   Result<std::string> Read(Ino ino, uint64_t offset, uint64_t len);
   Status Truncate(Ino ino, uint64_t length);
   // Creates a regular file whose content is `slices` (from a SliceWriter) and
-  // whose length is `length`, all in one transaction: it appears complete or
-  // not at all.
+  // whose length is `length`: it appears complete, in one transaction, or not
+  // at all. Over kRefsPerTxn chunks, they are written first under a
+  // pending-delete record of the inode (see StageChunks).
   Result<Ino> CreateFile(Ino parent, std::string_view name, const NodeSpec& spec, uint64_t length,
                          const std::vector<ChunkSlice>& slices);
   // Appends slices to an existing file in one transaction.
@@ -241,6 +243,9 @@ class Volume {
   Result<Ino> TrashDirFor(Ino parent);
   Status DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned = nullptr);
   Status DeleteChunk(const RecordKey& chunk, Cleaned* cleaned);
+  Status StageChunks(const RecordKey& pending, const std::map<uint32_t, std::string>& chunks);
+  Status CheckStaged(MetaTxn& tx, const RecordKey& pending);
+  Status DiscardStaged(Ino ino, uint64_t length, const Status& why);
   Status DropDelayedSlices(const RecordKey& record, Cleaned* cleaned);
   Status RemoveTree(Ino dir, Cleaned* cleaned);
   Status ReadSegment(uint64_t id, uint32_t size, uint32_t off, uint32_t len, char* dst);

@@ -412,6 +412,54 @@ TEST_P(FragmentedChunkTest, CompactionWithTrashPurgesItsDelayedSlicesLater) {
   ExpectOldSlicesGone();
 }
 
+// A file of 250 chunks (etcd takes ~126 writes in one transaction): its chunks
+// are staged under a pending-delete record, and the file appears whole. A
+// create that fails then (the name exists) leaves neither chunks nor objects.
+TEST_P(VolumeTest, AFileOfManyChunksAppearsWholeOrNotAtAll) {
+  constexpr uint32_t kChunks = 250;
+  auto write = [&](uint32_t seed, std::vector<ChunkSlice>* slices) {
+    for (uint32_t i = 0; i < kChunks; i++) {
+      SliceWriter w(vol_.get(), uint64_t{i} * kChunkSize);
+      ASSERT_TRUE(w.Append(Pattern(10, seed + i)).ok());
+      auto done = w.Finish();
+      ASSERT_TRUE(done.ok());
+      slices->insert(slices->end(), done->begin(), done->end());
+    }
+  };
+  auto count = [&](RecordKind kind) {
+    size_t n = 0;
+    EXPECT_TRUE(vol_->meta()->Scan(RecordRange::Kind(kind), [&](const RecordKey&, auto) {
+      n++;
+      return true;
+    }).ok());
+    return n;
+  };
+  const uint64_t length = uint64_t{kChunks - 1} * kChunkSize + 10;
+  std::vector<ChunkSlice> slices;
+  write(0, &slices);
+  auto ino = vol_->CreateFile(kRootInode, "big", {.mode = 0644}, length, slices);
+  ASSERT_TRUE(ino.ok()) << ino.status().ToString();
+  EXPECT_EQ(vol_->GetAttr(*ino)->length, length);
+  for (uint32_t i : {0u, 99u, 100u, 101u, kChunks - 1}) {
+    EXPECT_EQ(*vol_->Read(*ino, uint64_t{i} * kChunkSize, 10), Pattern(10, i)) << i;
+  }
+  EXPECT_EQ(count(RecordKind::kDelFile), 0u);
+  EXPECT_EQ(count(RecordKind::kChunk), size_t{kChunks});
+
+  std::vector<ChunkSlice> again;
+  write(1000, &again);
+  auto dup = vol_->CreateFile(kRootInode, "big", {.mode = 0644}, length, again);
+  EXPECT_TRUE(dup.status().Is(Code::kExists)) << dup.status().ToString();
+  EXPECT_EQ(count(RecordKind::kDelFile), 0u);
+  EXPECT_EQ(count(RecordKind::kChunk), size_t{kChunks});
+  for (const auto& s : again) {
+    EXPECT_TRUE(vol_->store()
+                    ->Head(BlockKey(s.record.id, 0, s.record.size, false))
+                    .status()
+                    .Is(Code::kNotFound));
+  }
+}
+
 TEST_P(VolumeTest, InodesAndSlicesComeInJuiceFsBatches) {
   Ino f = MustCreate(kRootInode, "f", "x");
   EXPECT_EQ(f, 2u);
