@@ -48,11 +48,15 @@ Result<Volume::Compacted> Volume::CompactChunk(Ino ino, uint32_t index,
     JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
       unused.clear();
       swapped = false;
+      auto part = std::span(records).subspan(done, n);
+      // The chunk and the references this step drops, in one request.
+      std::vector<RecordKey> reads = trash ? std::vector<RecordKey>{} : fsi::SliceRefKeys(part);
+      reads.push_back(ckey);
+      JFS_RETURN_IF_ERROR(tx.Prefetch(reads));
       JFS_ASSIGN_OR_RETURN(auto now, tx.Get(ckey));
       if (!now || !now->starts_with(expect)) return Status::OK();
       const size_t replaced = (done ? head.size() : 0) + n * kSliceRecordBytes;
       tx.Put(ckey, head + now->substr(replaced));
-      auto part = std::span(records).subspan(done, n);
       swapped = true;
       if (!trash) return fsi::DropRecordRefs(tx, part, &unused);
       std::vector<SliceId> old;

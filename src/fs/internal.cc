@@ -114,6 +114,15 @@ Result<std::vector<std::pair<Ino, int64_t>>> Parents(MetaTxn& tx, Ino ino, const
   return counted;
 }
 
+std::vector<RecordKey> SliceRefKeys(std::span<const SliceRecord> records) {
+  std::vector<RecordKey> keys;
+  keys.reserve(records.size());
+  for (const auto& r : records) {
+    if (r.id != 0) keys.push_back(RecordKey::SliceRef(r.id, r.size));
+  }
+  return keys;
+}
+
 Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s) {
   RecordKey kkey = RecordKey::SliceRef(s.id, s.size);
   JFS_ASSIGN_OR_RETURN(auto kv, tx.Get(kkey));
@@ -127,6 +136,7 @@ Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s) {
 
 Status DropRecordRefs(MetaTxn& tx, std::span<const SliceRecord> records,
                       std::vector<SliceId>* unused) {
+  JFS_RETURN_IF_ERROR(tx.Prefetch(SliceRefKeys(records)));
   for (const auto& r : records) {
     if (r.id == 0) continue;
     JFS_ASSIGN_OR_RETURN(bool gone, DropSliceRef(tx, {r.id, r.size}));

@@ -46,6 +46,8 @@ inline void AddUsage(MetaTxn& tx, int64_t space, int64_t inodes) {
 // Drops one reference of slice s (K holds refs-1; absent means one ref).
 // Returns true when nothing uses the slice any more (K went below zero).
 Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s);
+// The reference records (K) of the slices the records name.
+std::vector<RecordKey> SliceRefKeys(std::span<const SliceRecord> records);
 // Drops one reference for each slice a record names (zero-slices hold none);
 // the slices left unused are appended to `unused`.
 Status DropRecordRefs(MetaTxn& tx, std::span<const SliceRecord> records,

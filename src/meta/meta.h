@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,6 +83,10 @@ class MetaSnapshot : public MetaReader {
 // conflicting operation must write too (a parent directory's attr).
 class MetaTxn : public MetaReader {
  public:
+  // Reads these records now, in as few requests as the engine allows, as Get
+  // would (recorded); Gets of them are then answered without a request. A
+  // hint: engines whose reads are local need not do anything.
+  virtual Status Prefetch(std::span<const RecordKey> keys) { return Status::OK(); }
   virtual void Put(const RecordKey& key, std::string value) = 0;
   virtual void Delete(const RecordKey& key) = 0;
   // Adds delta to a number record (a counter, a slice ref, a parent's link

@@ -295,21 +295,40 @@ Status ScanKind(RedisClient* c, const std::string& prefix, RecordKind kind, cons
 
 Result<std::optional<std::string>> GetRecord(RedisClient* c, const std::string& prefix,
                                              const RecordKey& k) {
-  auto places = redis::PlacesOf(prefix, k);
-  if (places.empty()) return std::optional<std::string>();
-  for (const auto& p : places) c->Append(Views(ReadCommand(p)));
-  std::vector<std::optional<std::string>> parts;
+  JFS_ASSIGN_OR_RETURN(auto values, GetRecords(c, prefix, {&k, 1}));
+  return std::move(values[0]);
+}
+
+Result<std::vector<std::optional<std::string>>> GetRecords(RedisClient* c,
+                                                           const std::string& prefix,
+                                                           std::span<const RecordKey> keys) {
+  std::vector<std::vector<redis::Place>> places;
+  places.reserve(keys.size());
+  for (const auto& k : keys) {
+    places.push_back(redis::PlacesOf(prefix, k));
+    for (const auto& p : places.back()) c->Append(Views(ReadCommand(p)));
+  }
+  // Every reply is read before anything is returned: the connection goes
+  // back to the pool with nothing pending.
+  std::vector<std::vector<std::optional<std::string>>> parts(keys.size());
   Status first;
-  for (const auto& p : places) {
-    JFS_ASSIGN_OR_RETURN(RedisReply r, c->Next());
-    if (r.type() == RedisReply::Type::kError) {
-      if (first.ok()) first = RedisErrorStatus(c->where(), r.str());
-      continue;
+  for (size_t i = 0; i < keys.size(); i++) {
+    for (const auto& p : places[i]) {
+      JFS_ASSIGN_OR_RETURN(RedisReply r, c->Next());
+      if (r.type() == RedisReply::Type::kError) {
+        if (first.ok()) first = RedisErrorStatus(c->where(), r.str());
+        continue;
+      }
+      parts[i].push_back(PlaceValue(p, r));
     }
-    parts.push_back(PlaceValue(p, r));
   }
   JFS_RETURN_IF_ERROR(first);
-  return redis::Compose(k, parts);
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) {
+    if (places[i].empty()) continue;
+    JFS_ASSIGN_OR_RETURN(out[i], redis::Compose(keys[i], parts[i]));
+  }
+  return out;
 }
 
 Status ScanKeyNames(RedisClient* c, const std::string& pattern,

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,10 @@ namespace jfsbr {
 // The value of k (nullopt: absent).
 Result<std::optional<std::string>> GetRecord(RedisClient* c, const std::string& prefix,
                                              const RecordKey& k);
+// The value of each key, in order, in one pipelined round trip.
+Result<std::vector<std::optional<std::string>>> GetRecords(RedisClient* c,
+                                                           const std::string& prefix,
+                                                           std::span<const RecordKey> keys);
 // Every record of r (a kind, an inode, a node, one kind of one inode), in
 // the orders meta/record.h promises; kAll and kInodeShard are refused.
 Status ScanRecords(RedisClient* c, const std::string& prefix, const RecordRange& r,

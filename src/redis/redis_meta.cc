@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "meta/families.h"
 #include "model/attr.h"
@@ -247,16 +249,8 @@ class RedisTxn : public MetaTxn {
   Result<std::optional<std::string>> Get(const RecordKey& k) override {
     std::string id = IdOf(k);
     if (auto it = overlay_.find(id); it != overlay_.end()) return it->second;
-    JFS_RETURN_IF_ERROR(Open());
-    RedisClient* c = conn_->get();
-    auto places = redis::PlacesOf(m_->prefix(), k);
-    Args watch = {"WATCH"};
-    for (const auto& p : places) watch.push_back(p.key);
-    if (watch.size() > 1) {
-      JFS_RETURN_IF_ERROR(c->Run(Views(watch)).status());
-      watching_ = true;
-    }
-    JFS_ASSIGN_OR_RETURN(auto v, GetRecord(c, m_->prefix(), k));
+    if (!reads_.contains(id)) JFS_RETURN_IF_ERROR(Read({&k, 1}));
+    std::optional<std::string> v = reads_[id];
     if (auto add = adds_.find(id); add != adds_.end()) {
       int64_t n = 0;
       if (v) {
@@ -265,6 +259,17 @@ class RedisTxn : public MetaTxn {
       v = EncodeCounterLE(n + add->second);
     }
     return v;
+  }
+  Status Prefetch(std::span<const RecordKey> keys) override {
+    std::vector<RecordKey> todo;
+    std::unordered_set<std::string> ids;
+    for (const auto& k : keys) {
+      std::string id = IdOf(k);
+      if (!overlay_.contains(id) && !reads_.contains(id) && ids.insert(id).second) {
+        todo.push_back(k);
+      }
+    }
+    return todo.empty() ? Status::OK() : Read(todo);
   }
   Status Scan(const RecordRange& r, const RecordFn& fn) override {
     if (r.shape == RecordRange::Shape::kAll || r.shape == RecordRange::Shape::kInodeShard) {
@@ -352,6 +357,25 @@ class RedisTxn : public MetaTxn {
     std::string value;
     int64_t delta;
   };
+  // Watches the keys' places, then reads them into reads_: two round trips
+  // for any number of records.
+  Status Read(std::span<const RecordKey> keys) {
+    JFS_RETURN_IF_ERROR(Open());
+    RedisClient* c = conn_->get();
+    std::set<std::string> watched;
+    for (const auto& k : keys) {
+      for (const auto& p : redis::PlacesOf(m_->prefix(), k)) watched.insert(p.key);
+    }
+    if (!watched.empty()) {
+      Args watch = {"WATCH"};
+      watch.insert(watch.end(), watched.begin(), watched.end());
+      JFS_RETURN_IF_ERROR(c->Run(Views(watch)).status());
+      watching_ = true;
+    }
+    JFS_ASSIGN_OR_RETURN(auto values, GetRecords(c, m_->prefix(), keys));
+    for (size_t i = 0; i < keys.size(); i++) reads_[IdOf(keys[i])] = std::move(values[i]);
+    return Status::OK();
+  }
   Status Open() {
     if (conn_) return Status::OK();
     JFS_ASSIGN_OR_RETURN(Conn c, m_->Take());
@@ -364,6 +388,7 @@ class RedisTxn : public MetaTxn {
   bool watching_ = false;
   std::vector<Op> ops_;
   std::unordered_map<std::string, std::optional<std::string>> overlay_;
+  std::unordered_map<std::string, std::optional<std::string>> reads_;  // as read (watched)
   std::unordered_map<std::string, int64_t> adds_;  // pending adds to records not read or put
 };
 

@@ -75,6 +75,22 @@ TEST_F(RedisMetaTest, AWriteToWhatATransactionReadIsAConflict) {
   EXPECT_EQ(Cli({"EXISTS", "i6"}), "0");
 }
 
+// Records read ahead in one pipeline are watched as Get's are: a change by
+// another client to any of them aborts the commit.
+TEST_F(RedisMetaTest, PrefetchedRecordsAreWatched) {
+  Cli({"HSET", "sliceRef", "k7_100", "2"});
+  auto tx = meta_->Begin();
+  std::vector<RecordKey> keys = {RecordKey::SliceRef(7, 100), RecordKey::SliceRef(8, 100),
+                                 RecordKey::Attr(5)};
+  ASSERT_TRUE(tx->Prefetch(keys).ok());
+  EXPECT_EQ(*DecodeCounterLE(**tx->Get(RecordKey::SliceRef(7, 100))), 2);
+  EXPECT_FALSE(tx->Get(RecordKey::SliceRef(8, 100))->has_value());
+  Cli({"SET", "i5", "changed by another client"});  // never asked for through Get
+  tx->Put(RecordKey::Attr(6), "x");
+  EXPECT_TRUE(tx->Commit().Is(Code::kConflict));
+  EXPECT_EQ(Cli({"EXISTS", "i6"}), "0");
+}
+
 TEST_F(RedisMetaTest, BulkLoadRefusesAChunkTwice) {
   std::string slice;
   AppendSliceRecord(&slice, {0, 7, 100, 0, 100});

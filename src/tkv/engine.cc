@@ -29,6 +29,9 @@ class Borrowed final : public KvEngine {
     return e_->ScanRanges(r, fn);
   }
   Result<StampedValue> GetStamped(std::string_view k) override { return e_->GetStamped(k); }
+  Result<std::vector<StampedValue>> GetStampedMany(const std::vector<std::string>& k) override {
+    return e_->GetStampedMany(k);
+  }
   Status Commit(const WriteBatch& b) override { return e_->Commit(b); }
   Result<std::unique_ptr<KvSnapshot>> Snapshot() override { return e_->Snapshot(); }
   Result<std::unique_ptr<KvSnapshot>> SnapshotAt(uint64_t v) override { return e_->SnapshotAt(v); }
@@ -80,6 +83,16 @@ Result<std::unique_ptr<KvSnapshot>> KvEngine::SnapshotAt(uint64_t version) {
 Result<StampedValue> KvEngine::GetStamped(std::string_view key) {
   JFS_ASSIGN_OR_RETURN(auto v, Get(key));
   return StampedValue{std::move(v), -1};
+}
+
+Result<std::vector<StampedValue>> KvEngine::GetStampedMany(const std::vector<std::string>& keys) {
+  std::vector<StampedValue> out;
+  out.reserve(keys.size());
+  for (const auto& k : keys) {
+    JFS_ASSIGN_OR_RETURN(auto v, GetStamped(k));
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 Result<std::vector<std::pair<std::string, std::optional<std::string>>>> ResolveBatch(

@@ -123,6 +123,9 @@ class KvEngine : public KvReader {
   // Get, with the version stamp Commit conditions can compare. The default
   // has no stamp (conditions then compare values).
   virtual Result<StampedValue> GetStamped(std::string_view key);
+  // GetStamped of each key, in order; etcd answers them in one request per
+  // --max-txn-ops keys. The default reads them one by one.
+  virtual Result<std::vector<StampedValue>> GetStampedMany(const std::vector<std::string>& keys);
   // A consistent view of the current state.
   virtual Result<std::unique_ptr<KvSnapshot>> Snapshot() = 0;
   // A view of the state at an earlier Version() (engines that keep history:

@@ -140,6 +140,45 @@ TEST_P(EngineTest, TxnReadsOwnWrites) {
   EXPECT_EQ(engine_->Get("y")->value(), "2");
 }
 
+// More keys than one etcd request takes (max-txn-ops 128), absent ones and a
+// repeat among them; through the prefix wrapper too.
+TEST_P(EngineTest, GetStampedManyAnswersEachKeyInOrder) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; i++) {
+    keys.push_back("k" + std::to_string(i));
+    if (i % 3 != 0) Put("/v\xFD" + keys.back(), "v" + std::to_string(i));
+  }
+  keys.push_back("k1");
+  auto vol = WithKeyPrefix(BorrowEngine(engine_.get()), "/v\xFD");
+  auto many = vol->GetStampedMany(keys);
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  ASSERT_EQ(many->size(), keys.size());
+  for (size_t i = 0; i < keys.size(); i++) {
+    auto one = vol->GetStamped(keys[i]);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ((*many)[i].value, one->value) << keys[i];
+    EXPECT_EQ((*many)[i].stamp, one->stamp) << keys[i];
+  }
+  EXPECT_EQ((*many)[1].value.value_or("?"), "v1");
+  EXPECT_FALSE((*many)[3].value.has_value());
+}
+
+// Keys a transaction prefetched are read as Get reads them: recorded, so a
+// change by another writer makes the commit conflict, even of a key the body
+// never asked for again.
+TEST_P(EngineTest, PrefetchedReadsGuardTheCommit) {
+  Put("a", "1");
+  Txn tx(engine_.get());
+  tx.Put("x", "0");
+  ASSERT_TRUE(tx.Prefetch({"a", "b", "a", "x"}).ok());
+  EXPECT_EQ(tx.Get("a")->value_or(""), "1");
+  EXPECT_EQ(tx.Get("x")->value_or(""), "0");  // its own write, not the engine's
+  Put("b", "2");  // another writer
+  tx.Put("c", "3");
+  EXPECT_TRUE(tx.Commit().Is(Code::kConflict));
+  EXPECT_FALSE(engine_->Get("c")->has_value());
+}
+
 TEST_P(EngineTest, PrefixWrapperIsolatesVolumes) {
   Put("outside", "o");
   auto eu = ParseEngineUrl("etcd://h1:2379,h2/jfs");

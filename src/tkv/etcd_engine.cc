@@ -294,6 +294,7 @@ class EtcdEngine final : public KvEngine {
     return std::move(v.value);
   }
   Result<StampedValue> GetStamped(std::string_view key) override { return GetAt(c_.get(), 0, key); }
+  Result<std::vector<StampedValue>> GetStampedMany(const std::vector<std::string>& keys) override;
   Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
     return ScanAt(c_.get(), 0, b, e, fn);
   }
@@ -436,6 +437,19 @@ std::vector<std::pair<std::string, std::string>> EtcdEngine::Stats() {
           {"Leader", leader},
           {"Revision", std::to_string(revision)},
           {"DBSize", std::to_string(db_size)}};
+}
+
+// One key a range, max-txn-ops ranges a read-only transaction.
+Result<std::vector<StampedValue>> EtcdEngine::GetStampedMany(const std::vector<std::string>& keys) {
+  std::vector<KeyRange> ranges;
+  ranges.reserve(keys.size());
+  for (const auto& k : keys) ranges.push_back({k, k + '\0'});
+  std::vector<StampedValue> out(keys.size(), StampedValue{std::nullopt, 0});
+  JFS_RETURN_IF_ERROR(
+      RangeTxns(c_.get(), 0, ranges, false, [&](size_t i, const etcdpb::RangeResponse& r) {
+        if (!r.kvs().empty()) out[i] = {r.kvs(0).value(), r.kvs(0).mod_revision()};
+      }));
+  return out;
 }
 
 Status EtcdEngine::Commit(const WriteBatch& batch) {

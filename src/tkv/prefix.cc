@@ -72,6 +72,12 @@ class PrefixEngine final : public KvEngine {
   Result<StampedValue> GetStamped(std::string_view key) override {
     return base_->GetStamped(prefix_ + std::string(key));
   }
+  Result<std::vector<StampedValue>> GetStampedMany(const std::vector<std::string>& keys) override {
+    std::vector<std::string> full;
+    full.reserve(keys.size());
+    for (const auto& k : keys) full.push_back(prefix_ + k);
+    return base_->GetStampedMany(full);
+  }
   Status Commit(const WriteBatch& batch) override {
     WriteBatch out = batch;
     for (auto& c : out.conditions) c.key.insert(0, prefix_);

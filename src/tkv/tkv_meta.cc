@@ -146,6 +146,12 @@ class TkvTxn : public MetaTxn {
   Result<std::optional<std::string>> Get(const RecordKey& key) override {
     return txn_.Get(keys::Encode(key));
   }
+  Status Prefetch(std::span<const RecordKey> keys) override {
+    std::vector<std::string> encoded;
+    encoded.reserve(keys.size());
+    for (const auto& k : keys) encoded.push_back(keys::Encode(k));
+    return txn_.Prefetch(encoded);
+  }
   Status Scan(const RecordRange& range, const RecordFn& fn) override {
     return ScanRecords(e_, range, fn);
   }

@@ -1,6 +1,8 @@
 // Optimistic transactions over a KvEngine, and a lease slot in a key.
 #include "tkv/txn.h"
 
+#include <algorithm>
+
 #include "util/retry.h"
 
 namespace jfsbr {
@@ -10,6 +12,19 @@ Result<std::optional<std::string>> Txn::Get(const std::string& key) {
   if (auto r = reads_.find(key); r != reads_.end()) return r->second.value;
   JFS_ASSIGN_OR_RETURN(StampedValue v, engine_->GetStamped(key));
   return reads_.emplace(key, std::move(v)).first->second.value;
+}
+
+Status Txn::Prefetch(const std::vector<std::string>& keys) {
+  std::vector<std::string> missing;
+  for (const auto& k : keys) {
+    if (!writes_.contains(k) && !reads_.contains(k)) missing.push_back(k);
+  }
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+  if (missing.empty()) return Status::OK();
+  JFS_ASSIGN_OR_RETURN(auto values, engine_->GetStampedMany(missing));
+  for (size_t i = 0; i < missing.size(); i++) reads_.emplace(missing[i], std::move(values[i]));
+  return Status::OK();
 }
 
 void Txn::Put(const std::string& key, std::string value) {

@@ -22,6 +22,8 @@ class Txn {
   explicit Txn(KvEngine* engine) : engine_(engine) {}
 
   Result<std::optional<std::string>> Get(const std::string& key);
+  // Reads the keys not read or written yet, in one engine call, as Get would.
+  Status Prefetch(const std::vector<std::string>& keys);
   Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn) {
     return engine_->Scan(begin, end, fn);
   }
