@@ -120,6 +120,20 @@ Status Discard(MetaTxn& tx, const VolumeFormat& f, Ino parent, std::string_view 
   return fsi::UpdateDirStat(tx, f, trash, fsi::ChildStat(a.type, a.length));
 }
 
+// What a change of directory entries reads first: each entry, its
+// directory's attr and, with dir stats, its usage record. One request where
+// reads are remote.
+Status PrefetchEntries(MetaTxn& tx, const VolumeFormat& f,
+                       std::initializer_list<RecordKey> entries) {
+  std::vector<RecordKey> keys;
+  for (const auto& e : entries) {
+    keys.push_back(e);
+    keys.push_back(RecordKey::Attr(e.ino));
+    if (f.dir_stats) keys.push_back(RecordKey::DirStat(e.ino));
+  }
+  return tx.Prefetch(keys);
+}
+
 }  // namespace
 
 Result<Dentry> Volume::Lookup(Ino parent, std::string_view name) {
@@ -181,6 +195,15 @@ Result<std::vector<DirEntry>> Volume::ReadDir(Ino dir) {
   return out;
 }
 
+Volume::DirTurns::Turn Volume::DirTurns::Take(Ino x, Ino y) {
+  std::mutex& a = stripes_[x % kStripes];
+  std::mutex& b = stripes_[y % kStripes];
+  if (&a == &b) return {std::unique_lock(a), {}};
+  std::unique_lock la(a, std::defer_lock), lb(b, std::defer_lock);
+  std::lock(la, lb);
+  return {std::move(la), std::move(lb)};
+}
+
 Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
                                const NodeSpec& spec, std::string_view target, uint64_t length,
                                const std::vector<ChunkSlice>& slices) {
@@ -200,10 +223,12 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     Status st = StageChunks(pending, chunks);
     if (!st.ok()) return DiscardStaged(ino, length, st);
   }
+  auto turn = dir_turns_.Take(parent, parent);
   Status created = meta_->Transact([&](MetaTxn& tx) {
+    RecordKey ekey = RecordKey::Entry(parent, name);
+    JFS_RETURN_IF_ERROR(PrefetchEntries(tx, format_, {ekey}));
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
     JFS_RETURN_IF_ERROR(fsi::CheckCreateIn(parent, pattr, type));
-    RecordKey ekey = RecordKey::Entry(parent, name);
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
     if (existing) return Status::Exists(std::string(name));
     auto now = fsi::Now();
@@ -339,13 +364,15 @@ Status Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
   JFS_RETURN_IF_ERROR(CheckNotTrashRoot(new_parent, new_name));
   if (IsTrashInode(new_parent)) return Status::Permission("cannot link into the trash");
   JFS_RETURN_IF_ERROR(write_refusal_);
+  auto turn = dir_turns_.Take(new_parent, new_parent);
   return meta_->Transact([&](MetaTxn& tx) {
+    RecordKey ekey = RecordKey::Entry(new_parent, new_name);
+    JFS_RETURN_IF_ERROR(PrefetchEntries(tx, format_, {ekey}));
     JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, new_parent));
     JFS_ASSIGN_OR_RETURN(Attr a, fsi::GetAttr(tx, ino));
     if (a.IsDir()) return Status::Permission("hard links to directories are not allowed");
     JFS_RETURN_IF_ERROR(fsi::CheckNotImmutable(new_parent, pattr));
     JFS_RETURN_IF_ERROR(fsi::CheckChange(ino, a, "link"));
-    RecordKey ekey = RecordKey::Entry(new_parent, new_name);
     JFS_ASSIGN_OR_RETURN(auto existing, tx.Get(ekey));
     if (existing) return Status::Exists(std::string(new_name));
     tx.Put(ekey, EncodeDentry({a.type, ino}));
@@ -421,10 +448,12 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir, Cleaned*
   JFS_ASSIGN_OR_RETURN(Ino trash, TrashDirFor(parent));
   std::optional<uint64_t> deleted_length;
   Ino victim = 0;
-  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+  auto turn = dir_turns_.Take(parent, parent);
+  Status removed = meta_->Transact([&](MetaTxn& tx) {
     deleted_length.reset();
-    JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
     RecordKey ekey = RecordKey::Entry(parent, name);
+    JFS_RETURN_IF_ERROR(PrefetchEntries(tx, format_, {ekey}));
+    JFS_ASSIGN_OR_RETURN(Attr pattr, GetDirAttr(tx, parent));
     JFS_ASSIGN_OR_RETURN(auto entry, tx.Get(ekey));
     if (!entry) return Status::NotFound("no such file or directory: " + std::string(name));
     JFS_ASSIGN_OR_RETURN(Dentry d, DecodeDentry(*entry));
@@ -445,7 +474,9 @@ Status Volume::Remove(Ino parent, std::string_view name, bool want_dir, Cleaned*
     JFS_RETURN_IF_ERROR(fsi::UpdateDirStat(tx, format_, parent, Neg(cs)));
 
     return Discard(tx, format_, parent, name, *entry, d, a, trash, &deleted_length);
-  }));
+  });
+  turn.End();
+  JFS_RETURN_IF_ERROR(removed);
   // The last link of a file went: its data goes after the commit, in
   // transactions of its own (a crash in between leaves the pending-delete
   // record, which gc --delete finishes).
@@ -471,9 +502,12 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
   }
   std::optional<uint64_t> deleted_length;
   Ino replaced = 0;
-  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+  auto turn = dir_turns_.Take(parent, new_parent);
+  Status renamed = meta_->Transact([&](MetaTxn& tx) {
     deleted_length.reset();
     bool same_dir = parent == new_parent;
+    JFS_RETURN_IF_ERROR(PrefetchEntries(
+        tx, format_, {RecordKey::Entry(parent, name), RecordKey::Entry(new_parent, new_name)}));
     JFS_ASSIGN_OR_RETURN(Attr sp, GetDirAttr(tx, parent));
     Attr dp_store;
     if (!same_dir) {
@@ -543,7 +577,9 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent,
       PutAttr(tx, new_parent, dp);
     }
     return Status::OK();
-  }));
+  });
+  turn.End();
+  JFS_RETURN_IF_ERROR(renamed);
   if (deleted_length) return DeleteFileData(replaced, *deleted_length);
   return Status::OK();
 }

@@ -9,6 +9,7 @@
 // missing data. Thread-safe.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -259,6 +260,26 @@ class Volume {
   Status maintenance_refusal_;  // not OK: the change log is on
   std::mutex alloc_mu_;
   Batch inodes_, slices_;
+  // Changes to one directory's entries from this process's threads take turns
+  // (a stripe per directory): each writes the directory's attr, so run at
+  // once they would conflict and retry, one round trip after another on etcd.
+  class DirTurns {
+   public:
+    struct Turn {
+      std::unique_lock<std::mutex> first, second;
+      void End() {
+        if (second.owns_lock()) second.unlock();
+        if (first.owns_lock()) first.unlock();
+      }
+    };
+    // The turns of directories x and y (one of them when x == y).
+    Turn Take(Ino x, Ino y);
+
+   private:
+    static constexpr size_t kStripes = 64;
+    std::array<std::mutex, kStripes> stripes_;
+  };
+  DirTurns dir_turns_;
   std::function<bool(uint64_t)> keep_objects_;
 };
 
