@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # gc --compact of a fragmented volume: jfsbr beside the real juicefs on
-# SQLite or a local etcd member (started here on free ports), each on its own
+# SQLite, a local etcd member or PostgreSQL 15 (servers started here on free
+# ports, PostgreSQL with fsync on), each on its own
 # copy of the same volume (bench gen --slices: every file written in SLICES
 # appends, one object each, all in a local bucket). Both must leave one slice
 # a file, every block present, check clean.
-# Usage: bench/compact.sh [FILES] [SLICES] [sqlite3|etcd]
+# Usage: bench/compact.sh [FILES] [SLICES] [sqlite3|etcd|postgres]
 set -euo pipefail
 N=${1:-250000}
 S=${2:-4}
@@ -13,17 +14,28 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 J=$ROOT/build/jfsbr
 JFS=$ROOT/.tools/juicefs/bin/juicefs
 W=$(mktemp -d /tmp/jfsbr-compactbench-XXXXXX)
-trap '"$ROOT/build/jfsbr_fixture" etcd stop "$W/etcd.txt" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+F=$ROOT/build/jfsbr_fixture
+trap '"$F" etcd stop "$W/etcd.txt" >/dev/null 2>&1 || true
+  "$F" pg stop "$W/pg.txt" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
 
 source "$(dirname "$0")/measure.sh"
 
 case $E in
   sqlite3) url() { echo "sqlite3://$W/$1.db"; } ;;
   etcd)
-    "$ROOT/build/jfsbr_fixture" etcd start "$W/etcd.txt" 1 >/dev/null
+    "$F" etcd start "$W/etcd.txt" 1 >/dev/null
     EP=127.0.0.1:$(sed -n 2p "$W/etcd.txt" | awk '{print $2}')
     url() { echo "etcd://$EP/$1"; } ;;
-  *) echo "usage: $0 [FILES] [SLICES] [sqlite3|etcd]" >&2; exit 2 ;;
+  postgres)
+    line=$("$F" pg start "$W/pg.txt" durable)
+    PORT=$(sed -E 's/.*127\.0\.0\.1:([0-9]+).*/\1/' <<<"$line")
+    SOCK=$(sed -E 's/.*\((.*)\)$/\1/' <<<"$line")
+    for q in "CREATE ROLE bench LOGIN PASSWORD 'bench'" "CREATE DATABASE j OWNER bench" \
+      "CREATE DATABASE g OWNER bench"; do
+      psql -h "$SOCK" -p "$PORT" -U postgres -v ON_ERROR_STOP=1 -qAt -c "$q"
+    done
+    url() { echo "postgres://bench:bench@127.0.0.1:$PORT/$1?sslmode=disable"; } ;;
+  *) echo "usage: $0 [FILES] [SLICES] [sqlite3|etcd|postgres]" >&2; exit 2 ;;
 esac
 
 objects() { find "$W/$1/bench/chunks" -type f | wc -l; }
