@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 
 #include "model/attr.h"
 #include "model/records.h"
@@ -219,6 +220,43 @@ class RowsImpl {
  public:
   RowsImpl(SqlConn* db, bool bulk)
       : db_(db), bulk_(bulk), bulk_refs_(bulk && db->dialect() == SqlDialect::kPostgres) {}
+
+  // Slice refs by chunkid, 500 to a query; the other kinds are left out.
+  Status GetSliceRefs(std::span<const RecordKey> keys, Rows::Found* out) {
+    std::vector<const RecordKey*> refs;
+    for (const auto& k : keys) {
+      if (k.kind == K::kSliceRef) refs.push_back(&k);
+    }
+    constexpr size_t kPerQuery = 500;
+    for (size_t first = 0; first < refs.size(); first += kPerQuery) {
+      const size_t n = std::min(kPerQuery, refs.size() - first);
+      std::string sql = "SELECT chunkid, size, refs FROM jfs_chunk_ref WHERE chunkid IN (?";
+      for (size_t i = 1; i < n; i++) sql += ",?";
+      sql += ")";
+      std::map<std::pair<int64_t, int64_t>, int64_t> found;
+      auto prepared = db_->Prepare(sql);
+      if (!IsMissingTable(prepared.status())) {
+        JFS_ASSIGN_OR_RETURN(StmtRef s, std::move(prepared));
+        for (size_t i = 0; i < n; i++) {
+          s->Int(static_cast<int>(i + 1), static_cast<int64_t>(refs[first + i]->id));
+        }
+        for (;;) {
+          JFS_ASSIGN_OR_RETURN(bool row, s->Step());
+          if (!row) break;
+          found[{s->ColInt(0), s->ColInt(1)}] = s->ColInt(2);
+        }
+      }
+      for (size_t i = first; i < first + n; i++) {
+        const RecordKey& k = *refs[i];
+        std::optional<std::string> v;
+        auto it = found.find({static_cast<int64_t>(k.id), static_cast<int64_t>(k.index)});
+        // One ref is what the TKV family leaves absent.
+        if (it != found.end() && it->second != 1) v = EncodeCounterLE(it->second - 1);
+        out->emplace_back(k, std::move(v));
+      }
+    }
+    return Status::OK();
+  }
 
   Result<std::optional<std::string>> Get(const RecordKey& k) {
     std::optional<std::string> out;
@@ -1017,6 +1055,9 @@ class RowsImpl {
 Rows::Rows(SqlConn* db, bool bulk) : impl_(std::make_unique<RowsImpl>(db, bulk)) {}
 Rows::~Rows() = default;
 Result<std::optional<std::string>> Rows::Get(const RecordKey& k) { return impl_->Get(k); }
+Status Rows::GetSliceRefs(std::span<const RecordKey> keys, Found* out) {
+  return impl_->GetSliceRefs(keys, out);
+}
 Status Rows::Put(const RecordKey& k, std::string_view v) { return impl_->Put(k, v); }
 Status Rows::Delete(const RecordKey& k) { return impl_->Delete(k); }
 Status Rows::Add(const RecordKey& k, int64_t delta) { return impl_->Add(k, delta); }

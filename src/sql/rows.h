@@ -5,8 +5,11 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "meta/meta.h"
 #include "sql/conn.h"
@@ -23,6 +26,9 @@ class Rows {
   ~Rows();
 
   Result<std::optional<std::string>> Get(const RecordKey& key);
+  // Get of the slice refs among keys, many to a query; other kinds are skipped.
+  using Found = std::vector<std::pair<RecordKey, std::optional<std::string>>>;
+  Status GetSliceRefs(std::span<const RecordKey> keys, Found* out);
   Status Put(const RecordKey& key, std::string_view value);
   Status Delete(const RecordKey& key);
   // Counters and slice refs; parent counts are derived, adds to them dropped.

@@ -247,8 +247,17 @@ class SqlTxn : public MetaTxn {
 
   Result<std::optional<std::string>> Get(const RecordKey& key) override {
     if (auto it = buffer_.find(key); it != buffer_.end()) return it->second;
+    if (auto it = prefetched_.find(key); it != prefetched_.end()) return it->second;
     JFS_RETURN_IF_ERROR(Start());
     return Rows(conn_->get()).Get(key);
+  }
+  // Slice refs only (a chunk's many references): one query for up to 500.
+  Status Prefetch(std::span<const RecordKey> keys) override {
+    JFS_RETURN_IF_ERROR(Start());
+    Rows::Found found;
+    JFS_RETURN_IF_ERROR(Rows(conn_->get()).GetSliceRefs(keys, &found));
+    for (auto& [k, v] : found) prefetched_.emplace(k, std::move(v));
+    return Status::OK();
   }
   Status Scan(const RecordRange& range, const RecordFn& fn) override {
     JFS_RETURN_IF_ERROR(Start());
@@ -307,6 +316,8 @@ class SqlTxn : public MetaTxn {
   std::unique_lock<std::timed_mutex> writer_;  // SQLite: held from begin to end
   bool began_ = false, done_ = false;
   std::map<RecordKey, std::optional<std::string>, KeyLess> buffer_;
+  // Read ahead, as Get would read them now (before any write of this txn).
+  std::map<RecordKey, std::optional<std::string>, KeyLess> prefetched_;
   std::vector<Op> ops_;
 };
 
