@@ -37,10 +37,36 @@ Result<Volume::Cleaned> Volume::CleanupDeletedFiles() {
   Cleaned c;
   JFS_ASSIGN_OR_RETURN(auto files, ScanAll(meta_.get(), RecordKind::kDelFile));
   for (const auto& [p, v] : files) {
+    JFS_ASSIGN_OR_RETURN(bool claimed, ClaimDeletedFile(p));
+    if (!claimed) continue;
     JFS_RETURN_IF_ERROR(DeleteFileData(p.ino, p.id, &c));
     c.records++;
   }
   return c;
+}
+
+// A pending-delete record is claimed before its chunks go, in a transaction
+// that finds no attr for its inode and moves the record's time on: a file
+// created with staged chunks (CreateNode) removes the record as it gets its
+// attr, and fails if the record's time is no longer its own. So a gc never
+// deletes the chunks of a file that a create completes.
+Result<bool> Volume::ClaimDeletedFile(const RecordKey& pending) {
+  bool claimed = false;
+  JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
+    claimed = false;
+    const std::vector<RecordKey> reads = {pending, RecordKey::Attr(pending.ino)};
+    JFS_RETURN_IF_ERROR(tx.Prefetch(reads));
+    JFS_ASSIGN_OR_RETURN(auto was, tx.Get(pending));
+    if (!was) return Status::OK();
+    JFS_ASSIGN_OR_RETURN(auto attr, tx.Get(RecordKey::Attr(pending.ino)));
+    if (attr) return Status::OK();
+    std::string now = EncodeDelFileTime(fsi::Now().sec);
+    if (now == *was) now = EncodeDelFileTime(fsi::Now().sec + 1);
+    tx.Put(pending, now);
+    claimed = true;
+    return Status::OK();
+  }));
+  return claimed;
 }
 
 Result<Volume::Cleaned> Volume::CleanupPendingSlices() {

@@ -219,8 +219,9 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
   for (const auto& s : slices) AppendSliceRecord(&chunks[s.index], s.record);
   const bool staged = chunks.size() > kRefsPerTxn;
   const RecordKey pending = RecordKey::DelFile(ino, length);
+  std::string mark;  // the staging record's value, as written
   if (staged) {
-    Status st = StageChunks(pending, chunks);
+    Status st = StageChunks(pending, chunks, &mark);
     if (!st.ok()) return DiscardStaged(ino, length, st);
   }
   auto turn = dir_turns_.Take(parent, parent);
@@ -254,7 +255,7 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
     if (type == FileType::kDirectory) tx.Put(RecordKey::DirStat(ino), EncodeDirStat({}));
     for (const auto& [xname, xvalue] : spec.xattrs) tx.Put(RecordKey::Xattr(ino, xname), xvalue);
     if (staged) {
-      JFS_RETURN_IF_ERROR(CheckStaged(tx, pending));
+      JFS_RETURN_IF_ERROR(CheckStaged(tx, pending, mark));
       tx.Delete(pending);
     } else {
       for (const auto& [index, value] : chunks) tx.Put(RecordKey::Chunk(ino, index), value);
@@ -280,16 +281,17 @@ Result<Ino> Volume::CreateNode(Ino parent, std::string_view name, FileType type,
 // pending-delete record of its inode: a crash leaves what gc --delete
 // removes, and the file still appears whole, in the transaction creating it.
 Status Volume::StageChunks(const RecordKey& pending,
-                           const std::map<uint32_t, std::string>& chunks) {
+                           const std::map<uint32_t, std::string>& chunks, std::string* mark) {
   bool first = true;
+  *mark = EncodeDelFileTime(fsi::Now().sec);
   for (auto it = chunks.begin(); it != chunks.end();) {
     const auto from = it;
     JFS_RETURN_IF_ERROR(meta_->Transact([&](MetaTxn& tx) {
       it = from;
       if (first) {
-        tx.Put(pending, EncodeDelFileTime(fsi::Now().sec));
+        tx.Put(pending, *mark);
       } else {
-        JFS_RETURN_IF_ERROR(CheckStaged(tx, pending));
+        JFS_RETURN_IF_ERROR(CheckStaged(tx, pending, *mark));
       }
       for (size_t n = 0; n < kRefsPerTxn && it != chunks.end(); n++, it++) {
         tx.Put(RecordKey::Chunk(pending.ino, it->first), it->second);
@@ -301,13 +303,14 @@ Status Volume::StageChunks(const RecordKey& pending,
   return Status::OK();
 }
 
-// The staging record must still be there: a gc --delete that ran meanwhile
-// took it for a deleted file's and may have deleted chunks.
-Status Volume::CheckStaged(MetaTxn& tx, const RecordKey& pending) {
-  JFS_ASSIGN_OR_RETURN(auto mark, tx.Get(pending));
-  if (mark) return Status::OK();
+// The staging record must still be there as written: a gc --delete that ran
+// meanwhile took it for a deleted file's (claiming it changes its time, see
+// ClaimDeletedFile) and may have deleted chunks.
+Status Volume::CheckStaged(MetaTxn& tx, const RecordKey& pending, const std::string& mark) {
+  JFS_ASSIGN_OR_RETURN(auto now, tx.Get(pending));
+  if (now && *now == mark) return Status::OK();
   return Status::NotFound("the pending-delete record of inode " + std::to_string(pending.ino) +
-                          ", under which its chunks were written, was removed meanwhile (a gc " +
+                          ", under which its chunks were written, was taken meanwhile (a gc " +
                           "--delete?); the file was not created");
 }
 

@@ -244,8 +244,10 @@ class Volume {
   Result<Ino> TrashDirFor(Ino parent);
   Status DeleteFileData(Ino ino, uint64_t length, Cleaned* cleaned = nullptr);
   Status DeleteChunk(const RecordKey& chunk, Cleaned* cleaned);
-  Status StageChunks(const RecordKey& pending, const std::map<uint32_t, std::string>& chunks);
-  Status CheckStaged(MetaTxn& tx, const RecordKey& pending);
+  Status StageChunks(const RecordKey& pending, const std::map<uint32_t, std::string>& chunks,
+                     std::string* mark);
+  Status CheckStaged(MetaTxn& tx, const RecordKey& pending, const std::string& mark);
+  Result<bool> ClaimDeletedFile(const RecordKey& pending);
   Status DiscardStaged(Ino ino, uint64_t length, const Status& why);
   Status DropDelayedSlices(const RecordKey& record, Cleaned* cleaned);
   Status RemoveTree(Ino dir, Cleaned* cleaned);

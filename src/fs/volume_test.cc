@@ -460,6 +460,31 @@ TEST_P(VolumeTest, AFileOfManyChunksAppearsWholeOrNotAtAll) {
   }
 }
 
+// gc --delete claims a pending-delete record before deleting its inode's
+// chunks, and does not when the inode has an attr: the record of a create
+// that staged its chunks and completed while the gc held the record in its
+// list. The file stays whole.
+TEST_P(VolumeTest, CleanupLeavesTheChunksOfAnInodeThatExists) {
+  std::string data = Pattern(5000, 3);
+  Ino f = MustCreate(kRootInode, "f", data);
+  ASSERT_TRUE(vol_->meta()
+                  ->Transact([&](MetaTxn& tx) {
+                    tx.Put(RecordKey::DelFile(f, data.size()), EncodeDelFileTime(1));
+                    return Status::OK();
+                  })
+                  .ok());
+  auto cleaned = vol_->CleanupDeletedFiles();
+  ASSERT_TRUE(cleaned.ok()) << cleaned.status().ToString();
+  EXPECT_EQ(cleaned->records, 0u);
+  EXPECT_EQ(ReadAll(f), data);
+  ASSERT_TRUE(vol_->meta()
+                  ->Transact([&](MetaTxn& tx) {  // as the completed create does
+                    tx.Delete(RecordKey::DelFile(f, data.size()));
+                    return Status::OK();
+                  })
+                  .ok());
+}
+
 TEST_P(VolumeTest, InodesAndSlicesComeInJuiceFsBatches) {
   Ino f = MustCreate(kRootInode, "f", "x");
   EXPECT_EQ(f, 2u);
