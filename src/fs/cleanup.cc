@@ -118,13 +118,7 @@ Status Volume::DropDelayedSlices(const RecordKey& record, Cleaned* c) {
       if (!now) return Status::OK();
       JFS_ASSIGN_OR_RETURN(auto slices, DecodeDelayedSlices(*now));
       const size_t n = std::min(slices.size(), kRefsPerTxn);
-      std::vector<RecordKey> refs;
-      for (size_t i = 0; i < n; i++) refs.push_back(RecordKey::SliceRef(slices[i].id, slices[i].size));
-      JFS_RETURN_IF_ERROR(tx.Prefetch(refs));
-      for (size_t i = 0; i < n; i++) {
-        JFS_ASSIGN_OR_RETURN(bool gone, fsi::DropSliceRef(tx, slices[i]));
-        if (gone) unused.push_back(slices[i]);
-      }
+      JFS_RETURN_IF_ERROR(fsi::DropSliceRefs(tx, std::span(slices).first(n), &unused));
       if (n == slices.size()) {
         tx.Delete(record);
       } else {

@@ -134,15 +134,25 @@ Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s) {
   return refs_minus_one - 1 < 0;
 }
 
-Status DropRecordRefs(MetaTxn& tx, std::span<const SliceRecord> records,
-                      std::vector<SliceId>* unused) {
-  JFS_RETURN_IF_ERROR(tx.Prefetch(SliceRefKeys(records)));
-  for (const auto& r : records) {
-    if (r.id == 0) continue;
-    JFS_ASSIGN_OR_RETURN(bool gone, DropSliceRef(tx, {r.id, r.size}));
-    if (gone) unused->push_back({r.id, r.size});
+Status DropSliceRefs(MetaTxn& tx, std::span<const SliceId> slices, std::vector<SliceId>* unused) {
+  std::vector<RecordKey> keys;
+  keys.reserve(slices.size());
+  for (const auto& s : slices) keys.push_back(RecordKey::SliceRef(s.id, s.size));
+  JFS_RETURN_IF_ERROR(tx.Prefetch(keys));
+  for (const auto& s : slices) {
+    JFS_ASSIGN_OR_RETURN(bool gone, DropSliceRef(tx, s));
+    if (gone) unused->push_back(s);
   }
   return Status::OK();
+}
+
+Status DropRecordRefs(MetaTxn& tx, std::span<const SliceRecord> records,
+                      std::vector<SliceId>* unused) {
+  std::vector<SliceId> slices;
+  for (const auto& r : records) {
+    if (r.id != 0) slices.push_back({r.id, r.size});
+  }
+  return DropSliceRefs(tx, slices, unused);
 }
 
 }  // namespace jfsbr::fsi

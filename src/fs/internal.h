@@ -48,6 +48,9 @@ inline void AddUsage(MetaTxn& tx, int64_t space, int64_t inodes) {
 Result<bool> DropSliceRef(MetaTxn& tx, const SliceId& s);
 // The reference records (K) of the slices the records name.
 std::vector<RecordKey> SliceRefKeys(std::span<const SliceRecord> records);
+// Drops one reference of each slice, read in one request; the slices left
+// unused are appended to `unused`.
+Status DropSliceRefs(MetaTxn& tx, std::span<const SliceId> slices, std::vector<SliceId>* unused);
 // Drops one reference for each slice a record names (zero-slices hold none);
 // the slices left unused are appended to `unused`.
 Status DropRecordRefs(MetaTxn& tx, std::span<const SliceRecord> records,
