@@ -10,6 +10,7 @@
 
 #include "model/block.h"
 #include "testing/etcd_cluster.h"
+#include "testing/process.h"
 #include "tests/cli_util.h"
 
 namespace jfsbr {
@@ -160,7 +161,7 @@ TEST(RestoreGuardTest, AnOlderBrBackupRestoredIsGuardedToo) {
   TempDir d;
   EtcdCluster* cluster = EtcdCluster::Shared();
   ASSERT_NE(cluster, nullptr);
-  std::string meta = cluster->MetaUrl("guardbr" + std::to_string(getpid()));
+  std::string meta = cluster->MetaUrl(RunUniqueName("guardbr"));
   std::string bucket = d.Sub("bucket");
   WriteFiles(d.Sub("a"), "a", 2, 100000);
   WriteFiles(d.Sub("b"), "b", 3, 100000);

@@ -34,7 +34,7 @@ TEST(MariadbCliTest, UrlFormsJuicefsTakes) {
   TempDir d;
   MariaServer* my = MariaServer::Shared();
   const std::string port = std::to_string(my->port());
-  const std::string name = "odd" + std::to_string(getpid());
+  const std::string name = RunUniqueName("odd");
   const std::string password = "p@ss/w:rd";
   auto url = my->NewDatabase(name, password);
   ASSERT_TRUE(url.ok()) << url.status().ToString();
@@ -111,7 +111,7 @@ TEST(MariadbCliTest, WhatGoesWrongIsOneLine) {
 TEST(RedisCliTest, UrlFormsJuicefsTakes) {
   TempDir d;
   RedisServer* r = RedisServer::Shared();
-  const std::string name = "odd" + std::to_string(getpid());
+  const std::string name = RunUniqueName("odd");
   auto url = r->NewDatabase(name, "p@ss:word");
   ASSERT_TRUE(url.ok()) << url.status().ToString();
   const std::string db = url->substr(url->rfind('/') + 1);
@@ -294,10 +294,10 @@ TEST(RedisCliTest, TlsOptions) {
 TEST(RedisCliTest, ScanSnapshotWhereFullSyncIsRefused) {
   TempDir d;
   RedisServer* r = RedisServer::Shared();
-  auto url = r->NewDatabase("nosync" + std::to_string(getpid()), "pw");
+  const std::string user = RunUniqueName("nosync");
+  auto url = r->NewDatabase(user, "pw");
   ASSERT_TRUE(url.ok());
   ASSERT_EQ(Sh(J + " load " + Q(*url) + " " + kGolden, d).code, 0);
-  const std::string user = "nosync" + std::to_string(getpid());
   ASSERT_TRUE(r->Command({"ACL", "SETUSER", user, "-psync", "-sync", "-replconf"}).ok());
   ExpectOneLineError(Sh(J + " dump " + Q(*url), d), "snapshot=scan", "a user without PSYNC");
   CmdResult scan = Sh(J + " dump " + Q(*url + "?snapshot=scan") + " " + d.Sub("scan.json"), d);
@@ -313,7 +313,7 @@ TEST(RedisCliTest, ScanSnapshotWhereFullSyncIsRefused) {
 TEST(RedisCliTest, DumpFromAReplica) {
   TempDir d;
   RedisServer* primary = RedisServer::Shared();
-  auto url = primary->NewDatabase("rep" + std::to_string(getpid()), "pw");
+  auto url = primary->NewDatabase(RunUniqueName("rep"), "pw");
   ASSERT_TRUE(url.ok());
   ASSERT_EQ(Sh(J + " load " + Q(*url) + " " + kGolden, d).code, 0);
   RedisServer::Options o;

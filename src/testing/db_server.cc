@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -75,8 +74,7 @@ Result<std::string> DbServer::ClientOutput(const RunAs& as, std::vector<std::str
 }
 
 Result<std::string> DbServer::FreshDatabase() {
-  static std::atomic<int> n{0};
-  std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++n);
+  std::string name = RunUniqueName("t");
   return NewDatabase(name, "pw-" + name);
 }
 

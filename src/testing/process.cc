@@ -12,7 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <fstream>
+#include <random>
 
 namespace jfsbr {
 namespace {
@@ -137,6 +140,17 @@ std::string LastLine(const std::string& path) {
   std::string line, last;
   while (std::getline(in, line)) last = line;
   return last.substr(0, 300);
+}
+
+std::string RunUniqueName(const std::string& prefix) {
+  static const std::string process = [] {
+    char tag[32];
+    snprintf(tag, sizeof(tag), "%d_%08x", static_cast<int>(getpid()),
+             static_cast<unsigned>(std::random_device{}()));
+    return std::string(tag);
+  }();
+  static std::atomic<int> n{0};
+  return prefix + process + "_" + std::to_string(++n);
 }
 
 Status SaveServer(const std::string& file, const SavedServer& s) {

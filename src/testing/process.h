@@ -41,6 +41,11 @@ bool PortAccepts(int port);
 Result<std::string> MakeTempDir(const std::string& what);
 // The last line of a log file, for error messages.
 std::string LastLine(const std::string& path);
+// prefix + a suffix of lowercase letters, digits and '_' that no other call
+// in any test process of a run returns: the names of databases, users and
+// volumes on the servers the tests share. The pid alone is not enough: a CI
+// run starts thousands of processes and the kernel reuses pids.
+std::string RunUniqueName(const std::string& prefix);
 
 // What a ctest fixture leaves for the tests of a run about the server it
 // started: its directory, port and process.

@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <random>
 #include <string>
 
 #include "fs/volume.h"
@@ -14,6 +12,7 @@
 #include "testing/etcd_cluster.h"
 #include "testing/mariadb_server.h"
 #include "testing/pg_server.h"
+#include "testing/process.h"
 #include "testing/redis_server.h"
 #include "testing/s3_server.h"
 
@@ -36,12 +35,12 @@ inline std::string TestKindName(const ::testing::TestParamInfo<std::string>& inf
   return s;
 }
 
-// A name no other test of this run uses.
+// A name no other test of this run uses, with '-' where RunUniqueName has
+// '_' (S3 bucket names take no '_').
 inline std::string UniqueTestId() {
-  static std::atomic<int> n{0};
-  static const std::string run =
-      std::to_string(getpid()) + "-" + std::to_string(std::random_device{}() % 100000);
-  return run + "-" + std::to_string(++n);
+  std::string id = RunUniqueName("");
+  for (char& c : id) c = c == '_' ? '-' : c;
+  return id;
 }
 
 // A new, empty META-URL of engine `kind`: "rocksdb" or "sqlite3" (a database
