@@ -31,18 +31,27 @@ sockaddr_in Loopback(int port) {
 }  // namespace
 
 std::vector<int> FreePorts(int n) {
+  int low = 32768;  // the kernel's default when its setting cannot be read
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low;
   std::vector<int> fds, ports;  // sockets held open until every port is chosen
+  std::mt19937 pick(std::random_device{}());
   for (int i = 0; i < n; i++) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a = Loopback(0);
-    socklen_t len = sizeof(a);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      ports.push_back(0);
-    } else {
-      ports.push_back(ntohs(a.sin_port));
+    int port = 0;
+    for (int attempt = 0; attempt < 100 && port == 0; attempt++) {
+      // Below the ephemeral range when it leaves room; else what bind(0) gives.
+      int want = low > 12000 ? std::uniform_int_distribution<int>(10000, low - 1)(pick) : 0;
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a = Loopback(want);
+      socklen_t len = sizeof(a);
+      if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+          getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+        port = ntohs(a.sin_port);
+        fds.push_back(fd);
+      } else if (fd >= 0) {
+        close(fd);
+      }
     }
-    fds.push_back(fd);
+    ports.push_back(port);
   }
   for (int fd : fds) close(fd);
   return ports;

@@ -12,7 +12,10 @@
 
 namespace jfsbr {
 
-// n distinct ports the kernel hands out for 127.0.0.1 (0 where it did not).
+// n distinct ports free on 127.0.0.1 (0 where none was found), drawn at
+// random below the kernel's ephemeral range: a port from bind(0) is free only
+// until the server binds it, and meanwhile any of the tests' outgoing
+// connections may be given it as its local port.
 std::vector<int> FreePorts(int n);
 // Who a spawned child runs as: a uid/gid to switch to (root only: servers
 // such as PostgreSQL refuse to run as root), or ourselves.
