@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "meta/registry.h"
 #include "model/attr.h"
@@ -438,6 +440,51 @@ TEST_P(SqlMetaTest, BulkLoadRefusesARecordTwiceAndValuesOutOfRange) {
   } else {
     EXPECT_FALSE(st.ok()) << "a uid over 2^31 stored in an INT column";
     EXPECT_NE(st.message().find("range"), std::string::npos) << st.ToString();
+  }
+}
+
+// A load from a dump made a table at a time: once a long first run of
+// entries ends, the edge table's indexes are built while the load goes on
+// (on servers; SQLite has one writer and builds them at the end). Entries
+// that come later are inserted under the built index, and one that repeats
+// an earlier name still fails the load.
+TEST_P(SqlMetaTest, BulkLoadBuildsATablesIndexesWhenItsFirstLongRunEnds) {
+  std::string chunk;
+  AppendSliceRecord(&chunk, {0, 21, 4096, 0, 4096});
+  for (bool twice : {false, true}) {
+    ASSERT_TRUE(meta_->Clear().ok());
+    auto w = meta_->NewBulkWriter(2);
+    constexpr int kRun = 100001;
+    for (int i = 0; i < kRun; i++) {
+      ASSERT_TRUE(w->Put(RecordKey::Entry(1, "e" + std::to_string(i)),
+                         EncodeDentry({FileType::kFile, static_cast<Ino>(i + 2)}))
+                      .ok());
+    }
+    ASSERT_TRUE(w->Put(RecordKey::Chunk(2, 0), chunk).ok());  // the entries' run ends
+    const bool servers = GetParam() != "sqlite3";
+    bool early = Has("UQE_jfs_edge_edge") == 1;
+    for (int i = 0; servers && i < 600 && !early; i++) {  // 30 s at most
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      early = Has("UQE_jfs_edge_edge") == 1;
+    }
+    EXPECT_EQ(early, servers) << "the edge index before the load ends";
+    ASSERT_TRUE(w->Put(RecordKey::Entry(1, twice ? "e7" : "tail"),
+                       EncodeDentry({FileType::kFile, kRun + 2}))
+                    .ok());
+    Status st = w->Finish();
+    if (twice) {
+      ExpectNamedTwice(st);
+      continue;
+    }
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(Query("SELECT count(*) FROM jfs_edge"), kRun + 1);
+    EXPECT_EQ(Has("IDX_jfs_edge_inode"), 1);
+    EXPECT_EQ(Has("UQE_jfs_chunk_chunk"), 1);
+    auto tx = meta_->Begin();
+    for (const char* name : {"e0", "e50000", "tail"}) {
+      auto got = tx->Get(RecordKey::Entry(1, name));
+      ASSERT_TRUE(got.ok() && got->has_value()) << name;
+    }
   }
 }
 
