@@ -622,7 +622,7 @@ class SqlBulkWriter : public MetaBulkWriter {
     std::vector<std::vector<std::string>> jobs;  // statements run in order on one connection
     for (auto& [table, stmts] : deferred_) {
       if (conn_->get()->dialect() == SqlDialect::kMysql) {
-        jobs.push_back(Job(std::move(stmts)));
+        jobs.push_back({AsOneAlter(stmts)});
       } else {
         for (auto& st : stmts) jobs.push_back({st});
       }
