@@ -147,7 +147,8 @@ Result<BackupManifest> Backup(Meta* meta, ObjectStore* store, const BackupOption
   m.compression = opts.binary ? "zstd" : "gzip";
   m.name = BackupNameStem(m.time) + (opts.binary ? ".bin.zst" : ".json.gz");
   m.host = Host();
-  JFS_ASSIGN_OR_RETURN(auto snap, meta->Snapshot());
+  const DumpOptions dump = ToDumpOptions(opts);
+  JFS_ASSIGN_OR_RETURN(auto snap, meta->SnapshotForReaders(DumpReaders(dump)));
   m.version = snap->version();
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(snap.get()));
   m.volume = f.name;
@@ -159,7 +160,7 @@ Result<BackupManifest> Backup(Meta* meta, ObjectStore* store, const BackupOption
   auto compressed = CompressingSink(std::make_unique<BorrowedSink>(&hashed),
                                     opts.binary ? Compression::kZstd : Compression::kGzip);
   JFS_ASSIGN_OR_RETURN(DumpStats stats,
-                       DumpVolume(snap.get(), compressed.get(), ToDumpOptions(opts)));
+                       DumpVolume(snap.get(), compressed.get(), dump));
   JFS_RETURN_IF_ERROR(compressed->Close().Annotate("upload " + key));
   m.entries = stats.entries;
   m.dump_bytes = stats.bytes;

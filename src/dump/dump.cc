@@ -1,6 +1,8 @@
 // Dispatch of dumps and loads to their format.
 #include "dump/dump.h"
 
+#include <algorithm>
+
 #include "dump/binary.h"
 #include "dump/json_dump.h"
 #include "dump/json_load.h"
@@ -20,6 +22,12 @@ Status CheckDumpOptions(const DumpOptions& opts) {
         "the binary format holds whole volumes: --skip-trash works with JSON dumps only");
   }
   return Status::OK();
+}
+
+int DumpReaders(const DumpOptions& opts) {
+  // The binary dump reads on one thread where shards do not concatenate
+  // (SQL), and the engines that need the hint are SQL ones.
+  return opts.format == DumpFormat::kJson ? std::max(1, opts.threads) : 1;
 }
 
 Result<DumpStats> DumpVolume(MetaSnapshot* snapshot, Sink* out, const DumpOptions& opts) {

@@ -119,6 +119,9 @@ class BorrowedMeta : public Meta {
     return m_->ScanMany(r, fn);
   }
   Result<std::unique_ptr<MetaSnapshot>> Snapshot() override { return m_->Snapshot(); }
+  Result<std::unique_ptr<MetaSnapshot>> SnapshotForReaders(int readers) override {
+    return m_->SnapshotForReaders(readers);
+  }
   Result<std::unique_ptr<MetaSnapshot>> SnapshotAt(uint64_t v) override {
     return m_->SnapshotAt(v);
   }

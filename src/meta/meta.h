@@ -111,6 +111,12 @@ class Meta : public MetaReader {
  public:
   // A consistent view of the current state.
   virtual Result<std::unique_ptr<MetaSnapshot>> Snapshot() = 0;
+  // The same, for `readers` threads that will scan it at once. An engine
+  // that cannot share a view between connections once it has begun (MySQL)
+  // begins that many together now; the default is Snapshot().
+  virtual Result<std::unique_ptr<MetaSnapshot>> SnapshotForReaders(int readers) {
+    return Snapshot();
+  }
   // A view of an earlier Version() (engines that keep history); the
   // default: kNotSupported.
   virtual Result<std::unique_ptr<MetaSnapshot>> SnapshotAt(uint64_t version);

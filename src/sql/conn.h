@@ -91,6 +91,16 @@ class SqlConn {
   virtual Status JoinSnapshot(const std::string& id) {
     return Status::NotSupported("this database does not share snapshots");
   }
+  // Where a snapshot cannot be shared once begun (MySQL): holds the named
+  // tables (SQLite's spelling, "jfs_node") still, no writer changing them,
+  // until ThawTables, so that read transactions other connections begin
+  // meanwhile all see one state. Waits a few seconds at most for the
+  // writers at work; an error (kNotSupported where the database has no
+  // such hold) leaves nothing held.
+  virtual Status FreezeTables(const std::vector<std::string>& tables) {
+    return Status::NotSupported("this database holds no tables for readers");
+  }
+  virtual Status ThawTables() { return Status::OK(); }
   // Many writes follow that need no answer one by one (a bulk load): the
   // connection may send them without waiting; errors come by the next Exec.
   virtual Status SetPipelined(bool on) { return Status::OK(); }

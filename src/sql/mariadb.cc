@@ -611,6 +611,22 @@ Status MariaConn::BeginRead() {
   return Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
 }
 
+// LOCK TABLES ... READ waits for every transaction that has written one of
+// the tables to end, and keeps new writes out until UNLOCK TABLES (the
+// metadata locks a write takes conflict with it): snapshots begun meanwhile
+// see the same committed rows. A writer that holds on is waited for 2 s at
+// most; the writers queued behind the hold wait no longer than that.
+Status MariaConn::FreezeTables(const std::vector<std::string>& tables) {
+  if (tables.empty()) return Status::OK();
+  std::string sql = "SET STATEMENT lock_wait_timeout=2 FOR LOCK TABLES ";
+  for (size_t i = 0; i < tables.size(); i++) {
+    sql += (i ? ", `" : "`") + tables[i] + "` READ";
+  }
+  return Exec(sql);
+}
+
+Status MariaConn::ThawTables() { return Exec("UNLOCK TABLES"); }
+
 Status MariaConn::SetPipelined(bool on) {
   if (on == pipelined_) return Status::OK();
   pipelined_ = on;

@@ -55,6 +55,8 @@ class MariaConn : public SqlConn {
   Result<std::vector<std::string>> Tables() override;
   Status BeginWrite() override;
   Status BeginRead() override;
+  Status FreezeTables(const std::vector<std::string>& tables) override;
+  Status ThawTables() override;
   Status SetPipelined(bool on) override;
 
   // For the statements (mariadb.cc).

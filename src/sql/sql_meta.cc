@@ -124,6 +124,7 @@ class SqlMeta : public Meta {
     return st.ok() ? end : st;
   }
   Result<std::unique_ptr<MetaSnapshot>> Snapshot() override;
+  Result<std::unique_ptr<MetaSnapshot>> SnapshotForReaders(int readers) override;
   Result<uint64_t> Version() override { return uint64_t{0}; }
   std::unique_ptr<MetaTxn> Begin() override;
   std::unique_ptr<MetaBulkWriter> NewBulkWriter(int threads) override;
@@ -152,33 +153,33 @@ PooledConn::~PooledConn() {
 
 // One consistent state for the threads of a dump. Where the database can
 // share a snapshot between connections (PostgreSQL), each thread reads on a
-// connection of its own, all in the same snapshot; SQLite's one read
-// transaction serves one thread at a time.
+// connection of its own, joined to it when first needed. Where it cannot
+// (MySQL), the connections for the readers asked for begin together while
+// the volume's tables are held still. Otherwise (SQLite's one read
+// transaction, or tables that could not be held) one connection serves one
+// thread at a time. A thread that reads while its own scan runs (a scan's
+// callback) reads on the connection it holds, except where joining is free.
 class SqlSnapshot : public MetaSnapshot {
  public:
-  SqlSnapshot(SqlMeta* m, PooledConn c, bool schema) : m_(m), schema_(schema) {
-    conns_.push_back(std::make_unique<PooledConn>(std::move(c)));
-    free_.push_back(conns_.back()->get());
-  }
+  SqlSnapshot(SqlMeta* m, bool schema) : m_(m), schema_(schema) {}
   ~SqlSnapshot() override {
     // The readers end before the transaction whose snapshot they share.
     for (size_t i = conns_.size(); i-- > 0;) (void)conns_[i]->get()->Exec("COMMIT");
   }
-  Status Start() {
-    SqlConn* first = conns_[0]->get();
-    JFS_RETURN_IF_ERROR(first->BeginRead());
-    if (!schema_) return Status::OK();
-    // The first read fixes what the whole transaction sees.
-    JFS_RETURN_IF_ERROR(first->Exec("SELECT count(*) FROM jfs_setting"));
-    JFS_ASSIGN_OR_RETURN(shared_, first->ShareSnapshot());
+  Status Start(int readers) {
+    if (schema_ && readers > 1) {
+      JFS_ASSIGN_OR_RETURN(bool together, BeginTogether(readers));
+      if (together) return Status::OK();
+    }
+    JFS_ASSIGN_OR_RETURN(SqlConn * first, Add());
+    JFS_RETURN_IF_ERROR(Begin(first));
+    if (schema_) JFS_ASSIGN_OR_RETURN(shared_, first->ShareSnapshot());
     return Status::OK();
   }
+  size_t connections() const { return conns_.size(); }
+
   Result<std::optional<std::string>> Get(const RecordKey& key) override {
     if (!schema_) return std::optional<std::string>();
-    if (shared_.empty()) {
-      std::lock_guard l(mu_);
-      return Rows(conns_[0]->get()).Get(key);
-    }
     JFS_ASSIGN_OR_RETURN(SqlConn * c, Acquire());
     auto v = Rows(c).Get(key);
     Release(c);
@@ -186,10 +187,6 @@ class SqlSnapshot : public MetaSnapshot {
   }
   Status Scan(const RecordRange& range, const RecordFn& fn) override {
     if (!schema_) return Status::OK();
-    if (shared_.empty()) {
-      std::lock_guard l(mu_);
-      return Rows(conns_[0]->get()).Scan(range, fn);
-    }
     JFS_ASSIGN_OR_RETURN(SqlConn * c, Acquire());
     Status st = Rows(c).Scan(range, fn);
     Release(c);
@@ -199,43 +196,104 @@ class SqlSnapshot : public MetaSnapshot {
   bool KindsStoredApart() const override { return true; }
 
  private:
-  // A connection in the snapshot, not in use: a free one, or a new one that
-  // joins the snapshot (a scan's callback may read while its scan runs).
-  Result<SqlConn*> Acquire() {
-    {
-      std::lock_guard l(free_mu_);
-      if (!free_.empty()) {
-        SqlConn* c = free_.back();
-        free_.pop_back();
-        return c;
+  // A connection of the pool, kept (and ended) by the snapshot.
+  Result<SqlConn*> Add() {
+    JFS_ASSIGN_OR_RETURN(PooledConn pc, m_->Take());
+    conns_.push_back(std::make_unique<PooledConn>(std::move(pc)));
+    return conns_.back()->get();
+  }
+  // A read transaction; its first read fixes what it sees (PostgreSQL and
+  // SQLite take the snapshot then).
+  Status Begin(SqlConn* c) {
+    JFS_RETURN_IF_ERROR(c->BeginRead());
+    if (schema_) JFS_RETURN_IF_ERROR(c->Exec("SELECT count(*) FROM jfs_setting"));
+    free_.push_back(c);
+    return Status::OK();
+  }
+
+  // readers connections begun while the volume's tables are held still.
+  // False, with nothing begun, where they cannot be held: the database
+  // shares snapshots instead or has no such hold, the user may not lock
+  // tables, or a writer held on.
+  Result<bool> BeginTogether(int readers) {
+    JFS_ASSIGN_OR_RETURN(PooledConn holder, m_->Take());
+    SqlConn* h = holder.get();
+    if (h->dialect() != SqlDialect::kMysql) return false;
+    JFS_ASSIGN_OR_RETURN(std::vector<std::string> present, h->Tables());
+    std::vector<std::string> tables;
+    for (const auto& t : sql::Tables()) {
+      if (std::find(present.begin(), present.end(), h->table_prefix() + t.name) != present.end()) {
+        tables.push_back("jfs_" + t.name);
       }
     }
-    JFS_ASSIGN_OR_RETURN(PooledConn pc, m_->Take());
-    auto owned = std::make_unique<PooledConn>(std::move(pc));
-    SqlConn* c = owned->get();
-    JFS_RETURN_IF_ERROR(c->JoinSnapshot(shared_));
-    std::lock_guard l(free_mu_);
-    conns_.push_back(std::move(owned));
+    if (!h->FreezeTables(tables).ok()) return false;
+    Status st;
+    for (int i = 0; i < readers && st.ok(); i++) {
+      auto c = Add();
+      st = c.ok() ? Begin(*c) : c.status();
+    }
+    Status thaw = h->ThawTables();
+    JFS_RETURN_IF_ERROR(st);
+    JFS_RETURN_IF_ERROR(thaw);
+    return true;
+  }
+
+  // A connection in the snapshot for this thread: the one it holds, a free
+  // one, a new one that joins the snapshot where that is possible, or the
+  // next one another thread gives back.
+  Result<SqlConn*> Acquire() {
+    std::unique_lock l(mu_);
+    auto me = std::this_thread::get_id();
+    if (shared_.empty()) {
+      for (Held& h : held_) {
+        if (h.thread == me) return h.depth++, h.conn;
+      }
+      given_back_.wait(l, [&] { return !free_.empty(); });
+    } else if (free_.empty()) {
+      l.unlock();
+      JFS_ASSIGN_OR_RETURN(PooledConn pc, m_->Take());
+      auto owned = std::make_unique<PooledConn>(std::move(pc));
+      JFS_RETURN_IF_ERROR(owned->get()->JoinSnapshot(shared_));
+      l.lock();
+      conns_.push_back(std::move(owned));
+      return conns_.back()->get();
+    }
+    SqlConn* c = free_.back();
+    free_.pop_back();
+    if (shared_.empty()) held_.push_back({me, c, 1});
     return c;
   }
   void Release(SqlConn* c) {
-    std::lock_guard l(free_mu_);
+    std::lock_guard l(mu_);
+    if (shared_.empty()) {
+      auto h = std::find_if(held_.begin(), held_.end(), [&](const Held& x) { return x.conn == c; });
+      if (--h->depth > 0) return;
+      held_.erase(h);
+    }
     free_.push_back(c);
+    given_back_.notify_one();
   }
 
+  struct Held {
+    std::thread::id thread;
+    SqlConn* conn;
+    int depth;
+  };
   SqlMeta* m_;
   bool schema_;
-  std::string shared_;       // the snapshot's id, if the database shares snapshots
-  std::recursive_mutex mu_;  // SQLite: a scan's callback may read the same snapshot
-  std::mutex free_mu_;
-  std::vector<std::unique_ptr<PooledConn>> conns_;  // [0] holds the snapshot
+  std::string shared_;  // the snapshot's id, if the database shares snapshots
+  std::mutex mu_;
+  std::condition_variable given_back_;
+  std::vector<std::unique_ptr<PooledConn>> conns_;  // [0] began first
   std::vector<SqlConn*> free_;
+  std::vector<Held> held_;  // where snapshots are not shared: who reads on which
 };
 
-Result<std::unique_ptr<MetaSnapshot>> SqlMeta::Snapshot() {
-  JFS_ASSIGN_OR_RETURN(PooledConn c, Take());
-  auto s = std::make_unique<SqlSnapshot>(this, std::move(c), schema_.load());
-  JFS_RETURN_IF_ERROR(s->Start());
+Result<std::unique_ptr<MetaSnapshot>> SqlMeta::Snapshot() { return SnapshotForReaders(1); }
+
+Result<std::unique_ptr<MetaSnapshot>> SqlMeta::SnapshotForReaders(int readers) {
+  auto s = std::make_unique<SqlSnapshot>(this, schema_.load());
+  JFS_RETURN_IF_ERROR(s->Start(readers));
   return std::unique_ptr<MetaSnapshot>(std::move(s));
 }
 

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "meta/registry.h"
@@ -19,6 +21,7 @@
 #include "sql/postgres.h"
 #include "sql/rows.h"
 #include "sql/sqlite.h"
+#include "testing/mariadb_server.h"
 #include "testing/test_volume.h"
 #include "util/test_util.h"
 
@@ -61,6 +64,21 @@ class SqlMetaTest : public ::testing::TestWithParam<std::string> {
     auto c = SqliteConn::Open(base.substr(base.find("://") + 3), false);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? std::move(*c) : nullptr;
+  }
+  // MariaDB: lets the test's user LOCK TABLES on its database (the rights
+  // JuiceFS needs leave it out), and opens the volume again.
+  void GrantLockTables() {
+    std::string query;
+    auto o = ParseMysqlUrl(url_.substr(0, url_.find('?')), &query);
+    ASSERT_TRUE(o.ok()) << o.status().ToString();
+    auto st = MariaServer::Shared()->Sql("GRANT LOCK TABLES ON `" + o->database + "`.* TO '" +
+                                         o->user + "'@'%'");
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    // A database's rights reach the connections opened from now on.
+    meta_.reset();
+    auto m = OpenMeta(url_);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    meta_ = std::move(*m);
   }
   // Does the database have this table (or index)?
   int64_t Has(const std::string& name) {
@@ -365,6 +383,128 @@ TEST_P(SqlMetaTest, LongMergedScansServePointReadsAndStopCleanly) {
   EXPECT_EQ(again, 2 * kFiles);
 }
 
+// A snapshot for two readers reads one state on both while a writer adds
+// an entry and its inode (two tables) in each transaction: every entry the
+// one thread reads has its attr in what the other reads at the same time.
+// On PostgreSQL and MariaDB (whose user may LOCK TABLES) the second thread
+// reads while the first one's scan is still running (a connection of its
+// own); SQLite's one connection serves them in turn.
+TEST_P(SqlMetaTest, ASnapshotForTwoReadersIsOneStateWhileAWriterGoesOn) {
+  if (mariadb()) GrantLockTables();
+  Attr a;
+  a.type = FileType::kFile;
+  a.nlink = 1;
+  auto add = [&](Ino i) {
+    RecordBatch b;
+    b.Put(RecordKey::Attr(i), EncodeAttr(a));
+    b.Put(RecordKey::Entry(1, "f" + std::to_string(i)), EncodeDentry({FileType::kFile, i}));
+    return b.CommitTo(meta_.get());
+  };
+  for (Ino i = 2; i < 50; i++) ASSERT_TRUE(add(i).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<Ino> next{50};
+  std::thread writer([&] {
+    while (!stop) {
+      Status st = add(next);
+      if (!st.ok()) ADD_FAILURE() << st.ToString();
+      next++;
+    }
+  });
+  struct Joined {
+    std::atomic<bool>* stop;
+    std::thread* t;
+    ~Joined() {
+      *stop = true;
+      t->join();
+    }
+  } joined{&stop, &writer};
+  auto count = [](MetaSnapshot* snap, RecordKind kind, uint64_t* n) {
+    return snap->Scan(RecordRange::Kind(kind), [n](const RecordKey&, std::string_view) {
+      ++*n;
+      return true;
+    });
+  };
+  for (int round = 0; round < 20 || next < 200; round++) {
+    ASSERT_LT(round, 5000) << "the writer hardly wrote";
+    auto snap = meta_->SnapshotForReaders(2);
+    ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    uint64_t entries = 0, attrs = 0;
+    bool at_once = false;
+    std::future<Status> other;
+    Status st = (*snap)->Scan(RecordRange::Kind(RecordKind::kEntry),
+                              [&](const RecordKey&, std::string_view) {
+                                if (entries++ == 0 && GetParam() != "sqlite3") {
+                                  other = std::async(std::launch::async, [&] {
+                                    return count(snap->get(), RecordKind::kAttr, &attrs);
+                                  });
+                                  at_once = other.wait_for(std::chrono::seconds(20)) ==
+                                            std::future_status::ready;
+                                }
+                                return true;
+                              });
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    if (other.valid()) {
+      ASSERT_TRUE(other.get().ok());
+      ASSERT_TRUE(at_once) << "the second reader waited for the first one's scan";
+    } else {
+      ASSERT_TRUE(count(snap->get(), RecordKind::kAttr, &attrs).ok());
+    }
+    ASSERT_EQ(entries, attrs) << "round " << round << ": two states";
+  }
+}
+
+// MariaDB: where the tables cannot be held for the readers to begin
+// together, the snapshot reads on one connection (two threads take turns):
+// the user may not LOCK TABLES, or a writer keeps its transaction open past
+// the 2 s the hold waits (and goes on after it).
+class MariadbSnapshotTest : public SqlMetaTest {};
+
+TEST_P(MariadbSnapshotTest, ASnapshotWhoseTablesCannotBeHeldReadsOnOneConnection) {
+  Put(RecordKey::Attr(2), EncodeAttr(Attr{}));
+  auto one_connection = [&](MetaSnapshot* snap) {
+    uint64_t n = 0;
+    bool at_once = true;
+    std::future<Result<std::optional<std::string>>> other;
+    ASSERT_TRUE(snap->Scan(RecordRange::Kind(RecordKind::kAttr),
+                           [&](const RecordKey&, std::string_view) {
+                             other = std::async(std::launch::async,
+                                                [&] { return snap->Get(RecordKey::Attr(2)); });
+                             at_once = other.wait_for(std::chrono::milliseconds(500)) ==
+                                       std::future_status::ready;
+                             n++;
+                             return true;
+                           })
+                    .ok());
+    EXPECT_EQ(n, 1u);
+    EXPECT_FALSE(at_once) << "two connections";
+    auto after = other.get();  // once the scan gave the connection back
+    EXPECT_TRUE(after.ok() && *after);
+  };
+  {
+    auto snap = meta_->SnapshotForReaders(2);  // JuiceFS's rights: no LOCK TABLES
+    ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    one_connection(snap->get());
+  }
+  GrantLockTables();
+  auto writer = Conn(url_);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->BeginWrite().ok());
+  ASSERT_TRUE(writer->Exec("UPDATE jfs_node SET length = 7 WHERE inode = 2").ok());
+  auto start = std::chrono::steady_clock::now();
+  auto snap = meta_->SnapshotForReaders(2);
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_GE(waited, 1.5);
+  EXPECT_LT(waited, 10.0);
+  ASSERT_TRUE(writer->Exec("COMMIT").ok());  // not held back by the snapshot
+  auto v = (*snap)->Get(RecordKey::Attr(2));
+  ASSERT_TRUE(v.ok() && *v);
+  auto attr = DecodeAttr(**v);
+  ASSERT_TRUE(attr.ok());
+  EXPECT_EQ(attr->length, 0u) << "the snapshot saw a write that had not committed";
+  one_connection(snap->get());
+}
+
 // A volume from before JuiceFS 1.1 has no dir_stats, detached_node or
 // dir_quota table: reads find nothing there, the first write adds them.
 TEST_P(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
@@ -532,6 +672,8 @@ TEST_P(SqlMetaTest, TablePrefixNamesEveryTable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SqlMetaTest, ::testing::Values("sqlite3", "postgres", "mariadb"));
+// MySQL only: the others share snapshots (PostgreSQL) or have one connection.
+INSTANTIATE_TEST_SUITE_P(Mysql, MariadbSnapshotTest, ::testing::Values("mariadb"));
 
 // A bulk load whose nodes come spread over all inodes batch after batch (a
 // TKV volume's binary dump, in little-endian key order) goes through sorted
