@@ -156,7 +156,7 @@ class BinaryLoader {
       setting_ = f.data();
       return Status::OK();
     }
-    pb::Batch b;
+    pb::Batch& b = batch_;  // reused: parsing refills its messages instead of allocating
     if (!b.ParseFromString(payload)) return Error("a segment that does not parse");
     for (const auto& c : b.counters()) {
       JFS_RETURN_IF_ERROR(Put(RecordKey::Counter(c.key()), EncodeCounterLE(c.value())));
@@ -246,6 +246,7 @@ class BinaryLoader {
   uint64_t pos_ = 0, segment_start_ = 0;
   int64_t max_acl_ = 0;
   std::map<uint32_t, uint64_t> seen_;
+  pb::Batch batch_;  // the segment being loaded
 };
 
 }  // namespace

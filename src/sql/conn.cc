@@ -27,11 +27,11 @@ std::string SqlConn::Prefixed(std::string_view sql) const {
 }
 
 Result<StmtRef> SqlConn::Prepare(const std::string& sql, bool stream) {
-  auto key = std::make_pair(sql, stream);
-  auto it = cache_.find(key);
-  if (it == cache_.end()) {
+  auto& cache = cache_[stream];
+  auto it = cache.find(sql);
+  if (it == cache.end()) {
     JFS_ASSIGN_OR_RETURN(auto stmt, Compile(Prefixed(sql), stream));
-    it = cache_.emplace(std::move(key), std::move(stmt)).first;
+    it = cache.emplace(sql, std::move(stmt)).first;
   }
   if (it->second->busy_) {
     JFS_ASSIGN_OR_RETURN(auto fresh, Compile(Prefixed(sql), stream));

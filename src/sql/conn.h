@@ -110,13 +110,15 @@ class SqlConn {
   virtual Result<std::unique_ptr<SqlStmt>> Compile(const std::string& sql, bool stream) = 0;
   // Finalizes every cached statement: a connection's destructor calls it
   // before closing (the statements need the connection).
-  void DropStatements() { cache_.clear(); }
+  void DropStatements() { cache_[0].clear(), cache_[1].clear(); }
 
  private:
   static inline const std::string kDefault = "jfs_";
   std::string Prefixed(std::string_view sql) const;
   std::string prefix_;
-  std::map<std::pair<std::string, bool>, std::unique_ptr<SqlStmt>> cache_;
+  // By SQL text, [stream]; looked up without a copy of the text (a bulk
+  // load prepares a statement per row).
+  std::map<std::string, std::unique_ptr<SqlStmt>, std::less<>> cache_[2];
 };
 
 // Is st the error of a statement naming a table the database does not have

@@ -454,24 +454,27 @@ class GatherStmt : public RowGatherStmt {
   GatherStmt(MariaConn* conn, MariaConn::Gathered* g, int columns)
       : RowGatherStmt(columns), conn_(conn), g_(g) {}
 
-  SqlStmt& Int(int i, int64_t v) override { return Set(i, std::to_string(v)); }
+  SqlStmt& Int(int i, int64_t v) override { return SetInt(i, v); }
   SqlStmt& Blob(int i, std::string_view v) override {
-    if (g_->load_data) return Set(i, TsvEscaped(v));  // CHARACTER SET binary: bytes as they are
-    if (v.empty()) return Set(i, "''");
-    std::string out(2 + 2 * v.size(), '\0');
-    out[0] = '0', out[1] = 'x';
-    mysql_hex_string(out.data() + 2, v.data(), v.size());
-    out.resize(2 + 2 * v.size());
-    return Set(i, std::move(out));
+    if (g_->load_data) return SetTsvEscaped(i, v);  // CHARACTER SET binary: bytes as they are
+    std::string* f = Field(i);
+    if (f == nullptr) return *this;
+    if (v.empty()) return *f = "''", *this;
+    f->resize(2 + 2 * v.size());
+    (*f)[0] = '0', (*f)[1] = 'x';
+    mysql_hex_string(f->data() + 2, v.data(), v.size());
+    return *this;
   }
   SqlStmt& Text(int i, std::string_view v) override {
-    if (g_->load_data) return Set(i, TsvEscaped(v));
-    std::string out(2 * v.size() + 3, '\0');
-    out[0] = '\'';
-    unsigned long n = mysql_real_escape_string(conn_->raw(), out.data() + 1, v.data(), v.size());
-    out.resize(1 + n);
-    out += '\'';
-    return Set(i, std::move(out));
+    if (g_->load_data) return SetTsvEscaped(i, v);
+    std::string* f = Field(i);
+    if (f == nullptr) return *this;
+    f->resize(2 * v.size() + 3);
+    (*f)[0] = '\'';
+    unsigned long n = mysql_real_escape_string(conn_->raw(), f->data() + 1, v.data(), v.size());
+    f->resize(1 + n);
+    *f += '\'';
+    return *this;
   }
   Result<bool> Step() override {
     if (g_->load_data) {
@@ -481,7 +484,7 @@ class GatherStmt : public RowGatherStmt {
       rows += rows.empty() ? "(" : ",(";
       for (size_t i = 0; i < values_.size(); i++) {
         if (i) rows += ',';
-        rows += values_[i] ? *values_[i] : "NULL";
+        rows += set_[i] ? std::string_view(values_[i]) : "NULL";
       }
       rows += ')';
     }

@@ -223,15 +223,17 @@ class CopyStmt : public RowGatherStmt {
   CopyStmt(PgConn* conn, PgConn::CopyData* data, int columns)
       : RowGatherStmt(columns), conn_(conn), data_(data) {}
 
-  SqlStmt& Int(int i, int64_t v) override { return Set(i, std::to_string(v)); }
+  SqlStmt& Int(int i, int64_t v) override { return SetInt(i, v); }
   SqlStmt& Blob(int i, std::string_view v) override {
     static const char kHex[] = "0123456789abcdef";
-    std::string out = "\\\\x";  // bytea's hex form, its backslash escaped for COPY
-    out.reserve(out.size() + 2 * v.size());
-    for (unsigned char c : v) out += kHex[c >> 4], out += kHex[c & 15];
-    return Set(i, std::move(out));
+    std::string* f = Field(i);
+    if (f == nullptr) return *this;
+    *f = "\\\\x";  // bytea's hex form, its backslash escaped for COPY
+    f->reserve(f->size() + 2 * v.size());
+    for (unsigned char c : v) *f += kHex[c >> 4], *f += kHex[c & 15];
+    return *this;
   }
-  SqlStmt& Text(int i, std::string_view v) override { return Set(i, TsvEscaped(v)); }
+  SqlStmt& Text(int i, std::string_view v) override { return SetTsvEscaped(i, v); }
   Result<bool> Step() override {
     AppendTsv(&data_->rows);
     JFS_RETURN_IF_ERROR(conn_->Copied(data_));

@@ -2,20 +2,37 @@
 #include "sql/row_gather.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace jfsbr {
 
-void RowGatherStmt::Reset() { std::fill(values_.begin(), values_.end(), std::nullopt); }
+void RowGatherStmt::Reset() { std::fill(set_.begin(), set_.end(), false); }
 
-SqlStmt& RowGatherStmt::Set(int i, std::string v) {
-  if (i >= 1 && i <= static_cast<int>(values_.size())) values_[i - 1] = std::move(v);
+std::string* RowGatherStmt::Field(int i) {
+  if (i < 1 || i > static_cast<int>(values_.size())) return nullptr;
+  set_[i - 1] = true;
+  values_[i - 1].clear();
+  return &values_[i - 1];
+}
+
+SqlStmt& RowGatherStmt::SetInt(int i, int64_t v) {
+  if (std::string* f = Field(i)) {
+    char buf[24];
+    auto end = std::to_chars(buf, buf + sizeof(buf), v).ptr;
+    f->append(buf, end);
+  }
+  return *this;
+}
+
+SqlStmt& RowGatherStmt::SetTsvEscaped(int i, std::string_view v) {
+  if (std::string* f = Field(i)) AppendTsvEscaped(f, v);
   return *this;
 }
 
 void RowGatherStmt::AppendTsv(std::string* rows) const {
   for (size_t i = 0; i < values_.size(); i++) {
     if (i) *rows += '\t';
-    *rows += values_[i] ? *values_[i] : "\\N";
+    *rows += set_[i] ? std::string_view(values_[i]) : "\\N";
   }
   *rows += '\n';
 }
@@ -41,31 +58,25 @@ std::optional<GatherableInsert> ParseGatherableInsert(const std::string& sql) {
   return g;
 }
 
-std::string TsvEscaped(std::string_view v) {
-  std::string out;
-  out.reserve(v.size() + 8);
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\0':
-        out += "\\0";
-        break;
-      default:
-        out += c;
+void AppendTsvEscaped(std::string* out, std::string_view v) {
+  // Runs of plain bytes go in whole; names and slices rarely hold one to escape.
+  size_t start = 0;
+  for (size_t i = 0; i < v.size(); i++) {
+    char e;
+    switch (v[i]) {
+      case '\\': e = '\\'; break;
+      case '\t': e = 't'; break;
+      case '\n': e = 'n'; break;
+      case '\r': e = 'r'; break;
+      case '\0': e = '0'; break;
+      default: continue;
     }
+    out->append(v.substr(start, i - start));
+    *out += '\\';
+    *out += e;
+    start = i + 1;
   }
-  return out;
+  out->append(v.substr(start));
 }
 
 }  // namespace jfsbr

@@ -16,18 +16,24 @@ namespace jfsbr {
 
 class RowGatherStmt : public SqlStmt {
  public:
-  explicit RowGatherStmt(int columns) : values_(columns) {}
+  explicit RowGatherStmt(int columns) : values_(columns), set_(columns, false) {}
   int64_t ColInt(int) const override { return 0; }
   std::string_view ColBlob(int) const override { return {}; }
   bool ColNull(int) const override { return true; }
   void Reset() override;
 
  protected:
-  SqlStmt& Set(int i, std::string v);  // 1-based; unset values are NULL
+  // The i-th (1-based) value, emptied for the caller to spell into, or
+  // nullptr out of range; unset values are NULL. The buffers live as long
+  // as the statement: a row costs no allocation once they have grown.
+  std::string* Field(int i);
+  SqlStmt& SetInt(int i, int64_t v);
+  SqlStmt& SetTsvEscaped(int i, std::string_view v);
   // The row as one line of tab-separated fields, \N for NULL: COPY's text
   // format and LOAD DATA's default.
   void AppendTsv(std::string* rows) const;
-  std::vector<std::optional<std::string>> values_;
+  std::vector<std::string> values_;
+  std::vector<bool> set_;
 };
 
 // "INSERT INTO t(a, b) VALUES(?, ?)" taken apart, perhaps followed by an
@@ -41,8 +47,8 @@ struct GatherableInsert {
 };
 std::optional<GatherableInsert> ParseGatherableInsert(const std::string& sql);
 
-// v escaped for a tab-separated field: backslash, tab, newline, carriage
-// return and NUL.
-std::string TsvEscaped(std::string_view v);
+// Appends v to out escaped for a tab-separated field: backslash, tab,
+// newline, carriage return and NUL.
+void AppendTsvEscaped(std::string* out, std::string_view v);
 
 }  // namespace jfsbr

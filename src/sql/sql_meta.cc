@@ -481,6 +481,7 @@ class SqlBulkWriter : public MetaBulkWriter {
     if (batch_.empty()) return FirstError();
     Batch b;
     b.swap(batch_);
+    batch_.reserve(b.size());  // the next one grows without moving its records
     if (workers_ > 0) return Hand(std::move(b));
     std::sort(b.begin(), b.end(),
               [](const auto& x, const auto& y) { return KeyLess()(x.first, y.first); });

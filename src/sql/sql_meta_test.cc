@@ -534,6 +534,40 @@ TEST_P(SqlMetaTest, AnOlderVolumesMissingTablesReadEmptyAndAWriteAddsThem) {
   EXPECT_EQ(Has("jfs_dir_quota"), 1);
 }
 
+// A bulk load spells its rows as text (COPY's and LOAD DATA's escapes):
+// every byte of a name, a target or a value comes back as it went in,
+// the escaped ones (backslash, tab, newline, carriage return, NUL) at the
+// start, the middle and the end, alone and in runs.
+TEST_P(SqlMetaTest, BulkLoadKeepsEveryByte) {
+  std::string every;
+  for (int c = 1; c < 256; c++) every += static_cast<char>(c);
+  every += '\0';
+  const std::string escapes("\\\t\n\r\0", 5);
+  const std::vector<std::string> names = {
+      every.substr(0, 200), every.substr(200), escapes, "a" + escapes + "b" + escapes,
+      std::string("\\N"), std::string("\\"), std::string(1, '\0'), "plain"};
+  // Xattr names are text columns: ASCII without NUL there (PostgreSQL's
+  // text holds none, and a name Linux passes is a C string).
+  const std::vector<std::string> texts = {"user." + escapes.substr(0, 4), "user.\\N",
+                                          "user.\t\tx\n\\"};
+  std::vector<std::pair<RecordKey, std::string>> records;
+  Ino ino = 10;
+  for (const auto& n : names) {
+    records.push_back({RecordKey::Entry(1, n), EncodeDentry({FileType::kSymlink, ino})});
+    records.push_back({RecordKey::Symlink(ino), n});
+    records.push_back({RecordKey::Xattr(ino, "user.k"), n + every});
+    ino++;
+  }
+  for (const auto& t : texts) records.push_back({RecordKey::Xattr(5, t), escapes + t});
+  {
+    auto w = meta_->NewBulkWriter(2);
+    for (const auto& [k, v] : records) ASSERT_TRUE(w->Put(k, v).ok()) << Describe(k);
+    Status st = w->Finish();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  for (const auto& [k, v] : records) EXPECT_EQ(Get(k), v) << Describe(k);
+}
+
 // A bulk load (COPY on PostgreSQL, LOAD DATA on MariaDB, which would only
 // warn) refuses a record named twice and a value its column cannot hold.
 TEST_P(SqlMetaTest, BulkLoadRefusesARecordTwiceAndValuesOutOfRange) {
@@ -558,8 +592,9 @@ TEST_P(SqlMetaTest, BulkLoadRefusesARecordTwiceAndValuesOutOfRange) {
     auto w = meta_->NewBulkWriter(2);
     ASSERT_TRUE(w->Put(RecordKey::Entry(1, "a"), EncodeDentry({FileType::kFile, 5})).ok());
     ASSERT_TRUE(w->Put(RecordKey::Chunk(5, 0), chunk).ok());
-    if (twice)
+    if (twice) {
       ASSERT_TRUE(w->Put(RecordKey::Entry(1, "a"), EncodeDentry({FileType::kFile, 6})).ok());
+    }
     Status st = w->Finish();
     if (twice) {
       ExpectNamedTwice(st);
@@ -704,7 +739,9 @@ TEST(SqliteMetaTest, ABulkLoadOutOfKeyOrderLoadsEveryRecordOnce) {
       a.length = ino;
       ASSERT_TRUE(w->Put(RecordKey::Attr(ino), EncodeAttr(a)).ok());
     }
-    if (twice) ASSERT_TRUE(w->Put(RecordKey::Attr(77), EncodeAttr(a)).ok());
+    if (twice) {
+      ASSERT_TRUE(w->Put(RecordKey::Attr(77), EncodeAttr(a)).ok());
+    }
     Status st = w->Finish();
     if (twice) {
       ExpectNamedTwice(st);
