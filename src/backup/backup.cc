@@ -148,7 +148,7 @@ Result<BackupManifest> Backup(Meta* meta, ObjectStore* store, const BackupOption
   m.name = BackupNameStem(m.time) + (opts.binary ? ".bin.zst" : ".json.gz");
   m.host = Host();
   const DumpOptions dump = ToDumpOptions(opts);
-  JFS_ASSIGN_OR_RETURN(auto snap, meta->SnapshotForReaders(DumpReaders(dump)));
+  JFS_ASSIGN_OR_RETURN(auto snap, SnapshotForDump(meta, dump));
   m.version = snap->version();
   JFS_ASSIGN_OR_RETURN(VolumeFormat f, ReadVolumeSetting(snap.get()));
   m.volume = f.name;

@@ -78,7 +78,7 @@ int RunDump(const Args& a) {
   }
   auto engine = OpenMeta(a.pos[0]);
   if (!engine.ok()) return Fail(a, engine.status());
-  auto snap = at ? (*engine)->SnapshotAt(*at) : (*engine)->SnapshotForReaders(DumpReaders(o));
+  auto snap = at ? (*engine)->SnapshotAt(*at) : SnapshotForDump(engine->get(), o);
   if (!snap.ok()) return Fail(a, snap.status());
   std::string path = a.pos.size() > 1 ? a.pos[1] : "";
   auto file = OpenFileSink(path);

@@ -24,10 +24,10 @@ Status CheckDumpOptions(const DumpOptions& opts) {
   return Status::OK();
 }
 
-int DumpReaders(const DumpOptions& opts) {
-  // The binary dump reads on one thread where shards do not concatenate
-  // (SQL), and the engines that need the hint are SQL ones.
-  return opts.format == DumpFormat::kJson ? std::max(1, opts.threads) : 1;
+Result<std::unique_ptr<MetaSnapshot>> SnapshotForDump(Meta* meta, const DumpOptions& opts) {
+  // A JSON dump reads on its threads; the binary dump of the engines that
+  // take the hint (SQL) reads on one.
+  return meta->SnapshotForReaders(opts.format == DumpFormat::kJson ? std::max(1, opts.threads) : 1);
 }
 
 Result<DumpStats> DumpVolume(MetaSnapshot* snapshot, Sink* out, const DumpOptions& opts) {

@@ -48,9 +48,9 @@ struct DumpStats {
 
 // kInvalidArgument when opts asks for what its format cannot do.
 Status CheckDumpOptions(const DumpOptions& opts);
-// How many of a dump's threads read its snapshot at once: what to ask
-// Meta::SnapshotForReaders for.
-int DumpReaders(const DumpOptions& opts);
+// The view of meta a dump with opts reads: one that all its reading
+// threads can scan at once (Meta::SnapshotForReaders).
+Result<std::unique_ptr<MetaSnapshot>> SnapshotForDump(Meta* meta, const DumpOptions& opts);
 // Dumps the volume as of snapshot into out (not closed), in opts.format.
 // kInvalidArgument for an option the format cannot honour.
 Result<DumpStats> DumpVolume(MetaSnapshot* snapshot, Sink* out, const DumpOptions& opts);
