@@ -444,7 +444,8 @@ TEST_P(ServerKilledTest, DuringDumpAndLoad) {
   ASSERT_EQ(forced.code, 0) << forced.err;
   EXPECT_EQ(Sh(J + " dump " + Q(*dst) + " | cmp - " + d.Sub("gen.json"), d).code, 0);
   if (GetParam() == "mariadb") {
-    // A server that refuses LOAD DATA LOCAL: the load sends multi-row INSERTs.
+    // A server that refuses LOAD DATA LOCAL: the load sends multi-row INSERTs
+    // where it would have sent LOAD DATA (the tables with AUTO_INCREMENT).
     auto* my = static_cast<MariaServer*>(server.get());
     ASSERT_TRUE(my->Sql("SET GLOBAL local_infile = 0").ok());
     auto plain = my->NewDatabase("plain", "pw-plain");
