@@ -24,7 +24,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void PrintDumpSummary(const Args& a, const DumpStats& s, double secs) {
+void PrintDumpSummary(const Args& a, const DumpStats& s, double secs, const std::string& slower) {
   char line[320];
   auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
   if (a.Has("json")) {
@@ -46,6 +46,7 @@ void PrintDumpSummary(const Args& a, const DumpStats& s, double secs) {
              spilled);
   }
   std::cerr << line;
+  if (!slower.empty() && !a.Has("json")) std::cerr << "read on one connection: " << slower << "\n";
 }
 
 int RunDump(const Args& a) {
@@ -97,7 +98,7 @@ int RunDump(const Args& a) {
   progress.Clear();
   if (!stats.ok()) return Fail(a, stats.status());
   if (Status st = sink->Close(); !st.ok()) return Fail(a, st);
-  PrintDumpSummary(a, *stats, SecondsSince(start));
+  PrintDumpSummary(a, *stats, SecondsSince(start), (*snap)->OneReaderBecause());
   return 0;
 }
 

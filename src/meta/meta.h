@@ -74,6 +74,10 @@ class MetaSnapshot : public MetaReader {
  public:
   // The engine version it reads (see Meta::Version).
   virtual uint64_t version() const = 0;
+  // Why it serves one reader at a time where the engine could serve the
+  // several asked for (Meta::SnapshotForReaders), for the user to read;
+  // empty otherwise.
+  virtual std::string OneReaderBecause() const { return {}; }
 };
 
 // One optimistic transaction. Reads through Get are recorded: Commit applies

@@ -114,7 +114,9 @@ TEST_F(RedisMetaTest, BulkLoadFindsARepeatAcrossSpilledRuns) {
     Cli({"FLUSHDB"});
     auto w = meta_->NewBulkWriter(2);
     for (Ino i = 1; i <= kChunks; i++) ASSERT_TRUE(w->Put(RecordKey::Chunk(i, 1), slice).ok());
-    if (repeat) ASSERT_TRUE(w->Put(RecordKey::Chunk(3, 1), slice).ok());
+    if (repeat) {
+      ASSERT_TRUE(w->Put(RecordKey::Chunk(3, 1), slice).ok());
+    }
     Status st = w->Finish();
     if (!repeat) {
       EXPECT_TRUE(st.ok()) << st.ToString();

@@ -118,7 +118,6 @@ Status MariaArrayInsert::Execute() {
   // Column-wise arrays: fixed-size values one after the other, strings as
   // an array of pointers beside their lengths.
   std::vector<std::vector<char*>> ptrs(cols_.size());
-  static int64_t zero = 0;
   for (size_t c = 0; c < cols_.size(); c++) {
     Column& col = cols_[c];
     MYSQL_BIND& b = binds[c];
@@ -126,7 +125,7 @@ Status MariaArrayInsert::Execute() {
     b.u.indicator = col.indicators.data();
     if (col.type == 0) {  // NULL in every row
       b.buffer_type = MYSQL_TYPE_LONGLONG;
-      col.ints.assign(rows_, zero);
+      col.ints.assign(rows_, 0);
       b.buffer = col.ints.data();
     } else if (col.type == MYSQL_TYPE_LONGLONG) {
       b.buffer_type = MYSQL_TYPE_LONGLONG;

@@ -194,6 +194,7 @@ class SqlSnapshot : public MetaSnapshot {
   }
   uint64_t version() const override { return 0; }
   bool KindsStoredApart() const override { return true; }
+  std::string OneReaderBecause() const override { return one_reader_because_; }
 
  private:
   // A connection of the pool, kept (and ended) by the snapshot.
@@ -226,7 +227,13 @@ class SqlSnapshot : public MetaSnapshot {
         tables.push_back("jfs_" + t.name);
       }
     }
-    if (!h->FreezeTables(tables).ok()) return false;
+    if (Status st = h->FreezeTables(tables); !st.ok()) {
+      one_reader_because_ =
+          st.Is(Code::kPermission) ? "the user may not LOCK TABLES (GRANT it for parallel reads)"
+          : st.Is(Code::kConflict) ? "a writer kept its transaction open for 2 s"
+                                   : "the tables could not be held: " + st.message();
+      return false;
+    }
     Status st;
     for (int i = 0; i < readers && st.ok(); i++) {
       auto c = Add();
@@ -287,6 +294,7 @@ class SqlSnapshot : public MetaSnapshot {
   std::vector<std::unique_ptr<PooledConn>> conns_;  // [0] began first
   std::vector<SqlConn*> free_;
   std::vector<Held> held_;  // where snapshots are not shared: who reads on which
+  std::string one_reader_because_;  // the tables could not be held (BeginTogether)
 };
 
 Result<std::unique_ptr<MetaSnapshot>> SqlMeta::Snapshot() { return SnapshotForReaders(1); }

@@ -428,6 +428,7 @@ TEST_P(SqlMetaTest, ASnapshotForTwoReadersIsOneStateWhileAWriterGoesOn) {
     ASSERT_LT(round, 5000) << "the writer hardly wrote";
     auto snap = meta_->SnapshotForReaders(2);
     ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    EXPECT_EQ((*snap)->OneReaderBecause(), "");
     uint64_t entries = 0, attrs = 0;
     bool at_once = false;
     std::future<Status> other;
@@ -484,6 +485,8 @@ TEST_P(MariadbSnapshotTest, ASnapshotWhoseTablesCannotBeHeldReadsOnOneConnection
     auto snap = meta_->SnapshotForReaders(2);  // JuiceFS's rights: no LOCK TABLES
     ASSERT_TRUE(snap.ok()) << snap.status().ToString();
     one_connection(snap->get());
+    EXPECT_NE((*snap)->OneReaderBecause().find("may not LOCK TABLES"), std::string::npos)
+        << (*snap)->OneReaderBecause();
   }
   GrantLockTables();
   auto writer = Conn(url_);
@@ -503,6 +506,9 @@ TEST_P(MariadbSnapshotTest, ASnapshotWhoseTablesCannotBeHeldReadsOnOneConnection
   ASSERT_TRUE(attr.ok());
   EXPECT_EQ(attr->length, 0u) << "the snapshot saw a write that had not committed";
   one_connection(snap->get());
+  EXPECT_NE((*snap)->OneReaderBecause().find("a writer kept its transaction open"),
+            std::string::npos)
+      << (*snap)->OneReaderBecause();
 }
 
 // A volume from before JuiceFS 1.1 has no dir_stats, detached_node or
