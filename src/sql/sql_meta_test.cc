@@ -574,6 +574,41 @@ TEST_P(SqlMetaTest, BulkLoadKeepsEveryByte) {
   for (const auto& [k, v] : records) EXPECT_EQ(Get(k), v) << Describe(k);
 }
 
+// Rows gathered for one bulk statement may give a column values of another
+// type than the rows before (MariaDB's arrays then send those rows first),
+// or leave it NULL before a later row sets it.
+TEST_P(SqlMetaTest, GatheredRowsMayChangeAColumnsTypeOrLeaveItNull) {
+  Put(RecordKey::Attr(2), EncodeAttr(Attr{}));  // (the tables)
+  auto db = Conn(url_);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->BeginWrite().ok());
+  ASSERT_TRUE(db->SetPipelined(true).ok());
+  // Each row as Rows writes one: the statement from the cache, bound, run, reset.
+  auto put = [&](const std::string& sql, const std::function<void(SqlStmt&)>& bind) {
+    auto s = db->Prepare(sql);
+    if (!s.ok()) return s.status();
+    bind(**s);
+    return (*s)->Run();
+  };
+  const std::string counter = "INSERT INTO jfs_counter(name, value) VALUES(?, ?)";
+  ASSERT_TRUE(put(counter, [](SqlStmt& s) { s.Text(1, "a").Int(2, 5); }).ok());
+  ASSERT_TRUE(put(counter, [](SqlStmt& s) { s.Text(1, "b").Text(2, "7"); }).ok());
+  ASSERT_TRUE(put(counter, [](SqlStmt& s) { s.Text(1, "c").Int(2, 9); }).ok());
+  const std::string node =
+      "INSERT INTO jfs_node(inode, type, flags, mode, uid, gid, atime, mtime, ctime, nlink, "
+      "length, parent) VALUES(?, ?, 0, 420, 0, 0, 0, 0, 0, 1, 0, ?)";
+  ASSERT_TRUE(put(node, [](SqlStmt& s) { s.Int(1, 40).Int(2, 1); }).ok());  // parent NULL
+  ASSERT_TRUE(put(node, [](SqlStmt& s) { s.Int(1, 41).Int(2, 1).Int(3, 1); }).ok());
+  Status st = db->Exec("COMMIT");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(db->SetPipelined(false).ok());
+  EXPECT_EQ(Query("SELECT value FROM jfs_counter WHERE name = 'a'"), 5);
+  EXPECT_EQ(Query("SELECT value FROM jfs_counter WHERE name = 'b'"), 7);
+  EXPECT_EQ(Query("SELECT value FROM jfs_counter WHERE name = 'c'"), 9);
+  EXPECT_EQ(Query("SELECT count(*) FROM jfs_node WHERE inode = 40 AND parent IS NULL"), 1);
+  EXPECT_EQ(Query("SELECT parent FROM jfs_node WHERE inode = 41"), 1);
+}
+
 // A bulk load (COPY on PostgreSQL, LOAD DATA on MariaDB, which would only
 // warn) refuses a record named twice and a value its column cannot hold.
 TEST_P(SqlMetaTest, BulkLoadRefusesARecordTwiceAndValuesOutOfRange) {
