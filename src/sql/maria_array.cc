@@ -24,36 +24,25 @@ bool MariaArrayInsert::Supported(MYSQL* my) {
 
 void MariaArrayInsert::Int(int i, int64_t v) {
   if (i < 1 || i > static_cast<int>(row_.size())) return;
-  Pending& p = row_[i - 1];
-  p.set = p.integer = true;
-  p.i = v;
+  row_[i - 1].type = MYSQL_TYPE_LONGLONG;
+  row_[i - 1].i = v;
 }
 
 void MariaArrayInsert::Bytes(int i, std::string_view v, bool text) {
   if (i < 1 || i > static_cast<int>(row_.size())) return;
-  Pending& p = row_[i - 1];
-  p.set = true;
-  p.integer = false;
-  p.text = text;
-  p.s.assign(v);
+  row_[i - 1].type = text ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+  row_[i - 1].s.assign(v);
 }
 
 void MariaArrayInsert::DropRow() {
-  for (Pending& p : row_) p.set = false;
-}
-
-// A value goes in its column's array if it is NULL or of the column's type.
-bool MariaArrayInsert::Fits(const Column& c, const Pending& p) const {
-  if (!p.set || c.type == 0) return true;
-  int type = p.integer ? MYSQL_TYPE_LONGLONG : p.text ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
-  return type == c.type;
+  for (Pending& p : row_) p.type = 0;
 }
 
 Status MariaArrayInsert::EndRow() {
+  // A column's values share one type: a row that changes it starts a new
+  // execution (never, for the rows a load writes).
   for (size_t c = 0; c < cols_.size(); c++) {
-    // A column's values share one type: a row that changes it starts a new
-    // execution (never, for the rows a load writes).
-    if (!Fits(cols_[c], row_[c])) {
+    if (row_[c].type != 0 && cols_[c].type != 0 && row_[c].type != cols_[c].type) {
       JFS_RETURN_IF_ERROR(Send());
       break;
     }
@@ -61,28 +50,28 @@ Status MariaArrayInsert::EndRow() {
   for (size_t c = 0; c < cols_.size(); c++) {
     Column& col = cols_[c];
     Pending& p = row_[c];
-    if (p.set && col.type == 0) {
-      col.type = p.integer ? MYSQL_TYPE_LONGLONG : p.text ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+    if (p.type != 0 && col.type == 0) {
+      col.type = p.type;
       // The rows before had NULL here: their places in the new array.
-      if (p.integer) {
+      if (p.type == MYSQL_TYPE_LONGLONG) {
         col.ints.resize(rows_);
       } else {
         col.lengths.resize(rows_);
       }
     }
-    col.indicators.push_back(p.set ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL);
+    col.indicators.push_back(p.type != 0 ? STMT_INDICATOR_NONE : STMT_INDICATOR_NULL);
     if (col.type == MYSQL_TYPE_LONGLONG) {
-      col.ints.push_back(p.set ? p.i : 0);
+      col.ints.push_back(p.type != 0 ? p.i : 0);
       bytes_ += 9;
     } else if (col.type != 0) {
-      size_t n = p.set ? p.s.size() : 0;
+      size_t n = p.type != 0 ? p.s.size() : 0;
       col.bytes.append(p.s.data(), n);
       col.lengths.push_back(static_cast<unsigned long>(n));
       bytes_ += n + 4;
     } else {
       bytes_ += 1;
     }
-    p.set = false;
+    p.type = 0;
   }
   rows_++;
   return Status::OK();

@@ -30,7 +30,7 @@ class MariaArrayInsert {
   void Int(int i, int64_t v);
   void Bytes(int i, std::string_view v, bool text);
   Status EndRow();  // the row is complete (rows of another type per column go first)
-  void DropRow();  // the row is abandoned
+  void DropRow();   // the row is abandoned
 
   size_t bytes() const { return bytes_; }  // what the rows will take on the wire, about
   // Executes the gathered rows (a duplicate key, or any warning such as a
@@ -51,13 +51,10 @@ class MariaArrayInsert {
   };
   // A value of the row being built.
   struct Pending {
-    bool set = false;
-    bool integer = false;
-    bool text = false;
+    int type = 0;  // enum_field_types; 0: unset (NULL)
     int64_t i = 0;
     std::string s;
   };
-  bool Fits(const Column& c, const Pending& p) const;
   Status Execute();
 
   st_mysql* my_;

@@ -410,19 +410,15 @@ class PagedStmt : public SqlStmt {
   int rows_ = 0;             // in the current page
 };
 
-// A plain INSERT (or upsert) of a bulk load: each run appends its row to
-// the arrays, LOAD DATA lines or multi-row INSERT gathering for its table.
+// A plain INSERT (or upsert) of a bulk load: each run appends its row, as
+// text, to the LOAD DATA lines or multi-row INSERT gathering for its table.
 class GatherStmt : public RowGatherStmt {
  public:
   GatherStmt(MariaConn* conn, MariaConn::Gathered* g, int columns)
       : RowGatherStmt(columns), conn_(conn), g_(g) {}
 
-  SqlStmt& Int(int i, int64_t v) override {
-    if (g_->array) return g_->array->Int(i, v), *this;
-    return SetInt(i, v);
-  }
+  SqlStmt& Int(int i, int64_t v) override { return SetInt(i, v); }
   SqlStmt& Blob(int i, std::string_view v) override {
-    if (g_->array) return g_->array->Bytes(i, v, false), *this;
     if (g_->load_data) return SetTsvEscaped(i, v);  // CHARACTER SET binary: bytes as they are
     std::string* f = Field(i);
     if (f == nullptr) return *this;
@@ -433,7 +429,6 @@ class GatherStmt : public RowGatherStmt {
     return *this;
   }
   SqlStmt& Text(int i, std::string_view v) override {
-    if (g_->array) return g_->array->Bytes(i, v, true), *this;
     if (g_->load_data) return SetTsvEscaped(i, v);
     std::string* f = Field(i);
     if (f == nullptr) return *this;
@@ -444,14 +439,8 @@ class GatherStmt : public RowGatherStmt {
     *f += '\'';
     return *this;
   }
-  void Reset() override {
-    RowGatherStmt::Reset();
-    if (g_->array) g_->array->DropRow();
-  }
   Result<bool> Step() override {
-    if (g_->array) {
-      JFS_RETURN_IF_ERROR(g_->array->EndRow());
-    } else if (g_->load_data) {
+    if (g_->load_data) {
       AppendTsv(&g_->rows);
     } else {  // (..),(..)
       std::string& rows = g_->rows;
@@ -468,6 +457,31 @@ class GatherStmt : public RowGatherStmt {
 
  private:
   MariaConn* conn_;
+  MariaConn::Gathered* g_;
+};
+
+// A plain INSERT (or upsert) of a bulk load whose rows go as arrays
+// (maria_array.h): each run adds its row to them.
+class ArrayStmt : public SqlStmt {
+ public:
+  ArrayStmt(MariaConn* conn, MariaConn::Gathered* g) : conn_(conn), a_(g->array.get()), g_(g) {}
+
+  SqlStmt& Int(int i, int64_t v) override { return a_->Int(i, v), *this; }
+  SqlStmt& Blob(int i, std::string_view v) override { return a_->Bytes(i, v, false), *this; }
+  SqlStmt& Text(int i, std::string_view v) override { return a_->Bytes(i, v, true), *this; }
+  Result<bool> Step() override {
+    JFS_RETURN_IF_ERROR(a_->EndRow());
+    JFS_RETURN_IF_ERROR(conn_->Added(g_));
+    return false;
+  }
+  int64_t ColInt(int) const override { return 0; }
+  std::string_view ColBlob(int) const override { return {}; }
+  bool ColNull(int) const override { return true; }
+  void Reset() override { a_->DropRow(); }
+
+ private:
+  MariaConn* conn_;
+  MariaArrayInsert* a_;
   MariaConn::Gathered* g_;
 };
 
@@ -666,6 +680,9 @@ Result<std::unique_ptr<SqlStmt>> MariaConn::Compile(const std::string& sql, bool
         if (!counted) {
           gathered.array = std::make_unique<MariaArrayInsert>(my_, Rewrite(sql), g->columns);
         }
+      }
+      if (gathered.array) {
+        return std::unique_ptr<SqlStmt>(std::make_unique<ArrayStmt>(this, &gathered));
       }
       return std::unique_ptr<SqlStmt>(std::make_unique<GatherStmt>(this, &gathered, g->columns));
     }
